@@ -1,0 +1,85 @@
+import {
+  anyObject,
+  anyOf,
+  array,
+  boolean,
+  enumOf,
+  type Infer,
+  literal,
+  nullable,
+  object,
+  optional,
+  record,
+  string,
+  taggedUnion,
+} from '../schema/schema.js';
+
+/** A function the model may call; the client (or the gateway) runs it. */
+export const FunctionToolSchema = object({
+  /** The spec leaves `type` optional here; in a `tools` array it tells the tool kinds apart. */
+  type: optional(literal('function')),
+  name: optional(string()),
+  description: optional(string()),
+  /** A JSON Schema object for the arguments. */
+  parameters: optional(anyObject()),
+});
+export type FunctionTool = Infer<typeof FunctionToolSchema>;
+
+/** Selects MCP tools by name or by their read-only hint. */
+export const McpToolFilterSchema = object({
+  tool_names: optional(array(string())),
+  read_only: optional(boolean()),
+});
+export type McpToolFilter = Infer<typeof McpToolFilterSchema>;
+
+/** Connectors OpenAI hosts in place of a server URL. */
+export const MCP_CONNECTORS = [
+  'connector_dropbox',
+  'connector_gmail',
+  'connector_googlecalendar',
+  'connector_googledrive',
+  'connector_microsoftteams',
+  'connector_outlookcalendar',
+  'connector_outlookemail',
+  'connector_sharepoint',
+] as const;
+
+/** A remote MCP server whose tools the model may call. */
+export const McpToolSchema = object({
+  type: literal('mcp'),
+  server_label: string(),
+  server_url: optional(string()),
+  connector_id: optional(enumOf(MCP_CONNECTORS)),
+  tunnel_id: optional(string()),
+  /** An OAuth access token for the server; a secret, redacted by the log renderer. */
+  authorization: optional(string()),
+  server_description: optional(string()),
+  /** HTTP headers for the server; secrets, redacted by the log renderer. */
+  headers: optional(nullable(record(string()))),
+  allowed_tools: optional(nullable(anyOf(array(string()), McpToolFilterSchema))),
+  allowed_callers: optional(nullable(array(enumOf(['direct', 'programmatic']), { minItems: 1 }))),
+  require_approval: optional(
+    nullable(
+      anyOf(
+        enumOf(['always', 'never']),
+        object({ always: optional(McpToolFilterSchema), never: optional(McpToolFilterSchema) }),
+      ),
+    ),
+  ),
+  defer_loading: optional(boolean()),
+});
+export type McpTool = Infer<typeof McpToolSchema>;
+
+/** A tool in a session's or a response's `tools`. */
+export const ToolSchema = taggedUnion('type', { function: FunctionToolSchema, mcp: McpToolSchema });
+export type Tool = Infer<typeof ToolSchema>;
+
+/** How the model chooses tools: a mode, one function, or one MCP server (optionally one tool). */
+export const ToolChoiceSchema = anyOf(
+  enumOf(['none', 'auto', 'required']),
+  taggedUnion('type', {
+    function: object({ type: literal('function'), name: string() }),
+    mcp: object({ type: literal('mcp'), server_label: string(), name: optional(nullable(string())) }),
+  }),
+);
+export type ToolChoice = Infer<typeof ToolChoiceSchema>;
