@@ -219,24 +219,28 @@ export function literal<const V extends string | number>(expectedValue: V): Sche
 }
 
 /** Options for {@link enumOf}. */
-export interface EnumOptions<L extends string> {
+export interface EnumOptions<L extends readonly string[]> {
   /**
    * Older spellings that real servers still send (for example Beta content-part names);
    * accepted unless the check is strict.
    */
-  readonly legacy?: readonly L[];
+  readonly legacy?: L;
 }
 
-/** One of a fixed set of strings. */
-export function enumOf<const V extends string, const L extends string = never>(
-  values: readonly V[],
+/**
+ * One of a fixed set of strings. The values are taken as a tuple so that their literal types
+ * survive inference inside nested `object({...})` and `optional(...)` calls.
+ */
+export function enumOf<const V extends readonly string[], const L extends readonly string[] = []>(
+  values: V,
   options: EnumOptions<L> = {},
-): Schema<V | L> {
+): Schema<V[number] | L[number]> {
+  const legacyValues: readonly string[] = options.legacy ?? [];
   const current = new Set<string>(values);
-  const legacy = new Set<string>(options.legacy ?? []);
+  const legacy = new Set<string>(legacyValues);
   const expected = alternatives(values.map(quote));
   return {
-    node: { kind: 'enum', values, legacy: options.legacy ?? [] },
+    node: { kind: 'enum', values, legacy: legacyValues },
     kinds: Kind.string,
     expected,
     check(value, ctx) {
