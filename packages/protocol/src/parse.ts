@@ -1,14 +1,6 @@
-import {
-  CLIENT_EVENT_SCHEMAS,
-  type ClientEvent,
-  type ClientEventType,
-} from './events/client-events.js';
-import {
-  SERVER_EVENT_SCHEMAS,
-  type ServerEvent,
-  type ServerEventType,
-} from './events/server-events.js';
 import { type ProtocolError, protocolError } from './errors.js';
+import { CLIENT_EVENT_SCHEMAS, type ClientEvent, type ClientEventType } from './events/client-events.js';
+import { SERVER_EVENT_SCHEMAS, type ServerEvent, type ServerEventType } from './events/server-events.js';
 import { checkValue, describe, type Issue, quote, type Schema } from './schema/schema.js';
 
 /** A frame as it comes off a socket: text, bytes, or a value someone already parsed. */
@@ -75,7 +67,10 @@ function parseWith<E>(
   if (!decoded.ok) return { ok: false, error: protocolError(decoded.issue, null) };
   const value = decoded.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, error: protocolError(issueAtTop('invalid_event', 'a JSON object', describe(value)), null) };
+    return {
+      ok: false,
+      error: protocolError(issueAtTop('invalid_event', 'a JSON object', describe(value)), null),
+    };
   }
   const record = value as Record<string, unknown>;
   const eventId = typeof record.event_id === 'string' ? record.event_id : null;
@@ -83,7 +78,10 @@ function parseWith<E>(
   if (type === undefined) {
     return {
       ok: false,
-      error: protocolError(issueAtTop('missing_required_parameter', 'an event type', 'nothing', ['type']), eventId),
+      error: protocolError(
+        issueAtTop('missing_required_parameter', 'an event type', 'nothing', ['type']),
+        eventId,
+      ),
     };
   }
   if (typeof type !== 'string') {
@@ -95,7 +93,9 @@ function parseWith<E>(
   const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
   if (schema === undefined) {
     if (!strict) return { ok: true, known: false, event: record as UnknownEvent };
-    const issue = issueAtTop('invalid_value', `a ${side} event type of the GA protocol`, quote(type), ['type']);
+    const issue = issueAtTop('invalid_value', `a ${side} event type of the GA protocol`, quote(type), [
+      'type',
+    ]);
     return { ok: false, error: protocolError(issue, eventId) };
   }
   const issue = checkValue(schema, value, strict);

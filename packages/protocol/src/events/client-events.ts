@@ -14,7 +14,9 @@ function clientEvent<const T extends string, const S extends Shape>(type: T, sha
 export const SessionUpdateEventSchema = clientEvent('session.update', { session: SessionConfigSchema });
 
 /** Appends base64 audio to the input buffer. */
-export const InputAudioBufferAppendEventSchema = clientEvent('input_audio_buffer.append', { audio: string() });
+export const InputAudioBufferAppendEventSchema = clientEvent('input_audio_buffer.append', {
+  audio: string(),
+});
 
 /** Commits the input buffer as a user message. */
 export const InputAudioBufferCommitEventSchema = clientEvent('input_audio_buffer.commit', {});
@@ -32,7 +34,9 @@ export const ConversationItemCreateEventSchema = clientEvent('conversation.item.
 });
 
 /** Asks for an item as the server holds it. */
-export const ConversationItemRetrieveEventSchema = clientEvent('conversation.item.retrieve', { item_id: string() });
+export const ConversationItemRetrieveEventSchema = clientEvent('conversation.item.retrieve', {
+  item_id: string(),
+});
 
 /** Cuts an assistant audio item at `audio_end_ms`, dropping the unheard rest and its transcript. */
 export const ConversationItemTruncateEventSchema = clientEvent('conversation.item.truncate', {
@@ -42,7 +46,9 @@ export const ConversationItemTruncateEventSchema = clientEvent('conversation.ite
 });
 
 /** Removes an item from the conversation. */
-export const ConversationItemDeleteEventSchema = clientEvent('conversation.item.delete', { item_id: string() });
+export const ConversationItemDeleteEventSchema = clientEvent('conversation.item.delete', {
+  item_id: string(),
+});
 
 /** Asks the model for a response, optionally with settings for this response only. */
 export const ResponseCreateEventSchema = clientEvent('response.create', {
@@ -68,7 +74,9 @@ export const CLIENT_EVENT_SCHEMAS = {
 } as const;
 
 /** Maps each client event type string to its event type: `ClientEventMap['session.update']`. */
-export type ClientEventMap = { [K in keyof typeof CLIENT_EVENT_SCHEMAS]: Infer<(typeof CLIENT_EVENT_SCHEMAS)[K]> };
+export type ClientEventMap = {
+  [K in keyof typeof CLIENT_EVENT_SCHEMAS]: Infer<(typeof CLIENT_EVENT_SCHEMAS)[K]>;
+};
 
 /** Any client event's `type`. */
 export type ClientEventType = keyof ClientEventMap;

@@ -29,7 +29,12 @@ const index = integer({ min: 0 });
 const milliseconds = integer({ min: 0 });
 
 /** Where a streamed part of a response belongs. */
-const contentPosition = { response_id: string(), item_id: string(), output_index: index, content_index: index } as const;
+const contentPosition = {
+  response_id: string(),
+  item_id: string(),
+  output_index: index,
+  content_index: index,
+} as const;
 const itemPosition = { response_id: string(), item_id: string(), output_index: index } as const;
 const previousItemId = optional(nullable(string()));
 
@@ -80,7 +85,9 @@ export const ConversationItemTruncatedEventSchema = serverEvent('conversation.it
   content_index: index,
   audio_end_ms: milliseconds,
 });
-export const ConversationItemDeletedEventSchema = serverEvent('conversation.item.deleted', { item_id: string() });
+export const ConversationItemDeletedEventSchema = serverEvent('conversation.item.deleted', {
+  item_id: string(),
+});
 export const InputAudioTranscriptionCompletedEventSchema = serverEvent(
   'conversation.item.input_audio_transcription.completed',
   {
@@ -140,11 +147,14 @@ export const InputAudioBufferSpeechStoppedEventSchema = serverEvent('input_audio
   audio_end_ms: milliseconds,
   item_id: string(),
 });
-export const InputAudioBufferTimeoutTriggeredEventSchema = serverEvent('input_audio_buffer.timeout_triggered', {
-  audio_start_ms: milliseconds,
-  audio_end_ms: milliseconds,
-  item_id: string(),
-});
+export const InputAudioBufferTimeoutTriggeredEventSchema = serverEvent(
+  'input_audio_buffer.timeout_triggered',
+  {
+    audio_start_ms: milliseconds,
+    audio_end_ms: milliseconds,
+    item_id: string(),
+  },
+);
 /**
  * A DTMF key press on a SIP call. Unlike every other server event it carries no `event_id`.
  */
@@ -190,31 +200,43 @@ export const ResponseOutputTextDoneEventSchema = serverEvent('response.output_te
   ...contentPosition,
   text: string(),
 });
-export const ResponseOutputAudioTranscriptDeltaEventSchema = serverEvent('response.output_audio_transcript.delta', {
-  ...contentPosition,
-  delta: string(),
-});
-export const ResponseOutputAudioTranscriptDoneEventSchema = serverEvent('response.output_audio_transcript.done', {
-  ...contentPosition,
-  transcript: string(),
-});
+export const ResponseOutputAudioTranscriptDeltaEventSchema = serverEvent(
+  'response.output_audio_transcript.delta',
+  {
+    ...contentPosition,
+    delta: string(),
+  },
+);
+export const ResponseOutputAudioTranscriptDoneEventSchema = serverEvent(
+  'response.output_audio_transcript.done',
+  {
+    ...contentPosition,
+    transcript: string(),
+  },
+);
 /** A chunk of base64 audio; these frames are the bulk of a session's traffic. */
 export const ResponseOutputAudioDeltaEventSchema = serverEvent('response.output_audio.delta', {
   ...contentPosition,
   delta: string(),
 });
 export const ResponseOutputAudioDoneEventSchema = serverEvent('response.output_audio.done', contentPosition);
-export const ResponseFunctionCallArgumentsDeltaEventSchema = serverEvent('response.function_call_arguments.delta', {
-  ...itemPosition,
-  call_id: string(),
-  delta: string(),
-});
-export const ResponseFunctionCallArgumentsDoneEventSchema = serverEvent('response.function_call_arguments.done', {
-  ...itemPosition,
-  call_id: string(),
-  name: string(),
-  arguments: string(),
-});
+export const ResponseFunctionCallArgumentsDeltaEventSchema = serverEvent(
+  'response.function_call_arguments.delta',
+  {
+    ...itemPosition,
+    call_id: string(),
+    delta: string(),
+  },
+);
+export const ResponseFunctionCallArgumentsDoneEventSchema = serverEvent(
+  'response.function_call_arguments.done',
+  {
+    ...itemPosition,
+    call_id: string(),
+    name: string(),
+    arguments: string(),
+  },
+);
 export const ResponseMcpCallArgumentsDeltaEventSchema = serverEvent('response.mcp_call_arguments.delta', {
   ...itemPosition,
   delta: string(),
@@ -236,8 +258,12 @@ export const ResponseMcpCallFailedEventSchema = serverEvent('response.mcp_call.f
   output_index: index,
   item_id: string(),
 });
-export const McpListToolsInProgressEventSchema = serverEvent('mcp_list_tools.in_progress', { item_id: string() });
-export const McpListToolsCompletedEventSchema = serverEvent('mcp_list_tools.completed', { item_id: string() });
+export const McpListToolsInProgressEventSchema = serverEvent('mcp_list_tools.in_progress', {
+  item_id: string(),
+});
+export const McpListToolsCompletedEventSchema = serverEvent('mcp_list_tools.completed', {
+  item_id: string(),
+});
 export const McpListToolsFailedEventSchema = serverEvent('mcp_list_tools.failed', { item_id: string() });
 export const RateLimitsUpdatedEventSchema = serverEvent('rate_limits.updated', {
   rate_limits: array(RateLimitSchema),
@@ -294,7 +320,9 @@ export const SERVER_EVENT_SCHEMAS = {
 } as const;
 
 /** Maps each server event type string to its event type: `ServerEventMap['response.done']`. */
-export type ServerEventMap = { [K in keyof typeof SERVER_EVENT_SCHEMAS]: Infer<(typeof SERVER_EVENT_SCHEMAS)[K]> };
+export type ServerEventMap = {
+  [K in keyof typeof SERVER_EVENT_SCHEMAS]: Infer<(typeof SERVER_EVENT_SCHEMAS)[K]>;
+};
 
 /** Any server event's `type`. */
 export type ServerEventType = keyof ServerEventMap;

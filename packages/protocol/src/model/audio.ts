@@ -1,5 +1,6 @@
 import {
   anyOf,
+  array,
   boolean,
   enumOf,
   type Infer,
@@ -11,7 +12,6 @@ import {
   optional,
   string,
   taggedUnion,
-  array,
 } from '../schema/schema.js';
 
 /** The only sample rate the API accepts for `audio/pcm`. */
@@ -30,7 +30,18 @@ export const AudioFormatSchema = taggedUnion('type', {
 export type AudioFormat = Infer<typeof AudioFormatSchema>;
 
 /** Voices every realtime model offers; any other string names a newer or custom voice. */
-export const VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'sage', 'shimmer', 'verse', 'marin', 'cedar'] as const;
+export const VOICES = [
+  'alloy',
+  'ash',
+  'ballad',
+  'coral',
+  'echo',
+  'sage',
+  'shimmer',
+  'verse',
+  'marin',
+  'cedar',
+] as const;
 
 /** A voice by name, as the session object reports it. */
 export const VoiceNameSchema = string();

@@ -1,5 +1,6 @@
 import {
   anyObject,
+  array,
   boolean,
   enumOf,
   type Infer,
@@ -10,7 +11,6 @@ import {
   optional,
   string,
   taggedUnion,
-  array,
 } from '../schema/schema.js';
 
 /** Lifecycle of a conversation item. */

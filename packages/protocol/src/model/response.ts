@@ -65,7 +65,9 @@ export const ResponseSchema = object({
   output: optional(array(ConversationItemSchema)),
   metadata: optional(MetadataSchema),
   audio: optional(
-    object({ output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceNameSchema) })) }),
+    object({
+      output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceNameSchema) })),
+    }),
   ),
   usage: optional(ResponseUsageSchema),
   conversation_id: optional(string()),
@@ -82,7 +84,9 @@ export const ResponseCreateParamsSchema = object({
   output_modalities: optional(array(ModalitySchema)),
   instructions: optional(string()),
   audio: optional(
-    object({ output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceSchema) })) }),
+    object({
+      output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceSchema) })),
+    }),
   ),
   tools: optional(array(ToolSchema)),
   tool_choice: optional(ToolChoiceSchema),

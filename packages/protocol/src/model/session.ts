@@ -43,13 +43,19 @@ export type Include = Infer<typeof IncludeSchema>;
 export const TracingSchema = nullable(
   anyOf(
     literal('auto'),
-    object({ workflow_name: optional(string()), group_id: optional(string()), metadata: optional(anyObject()) }),
+    object({
+      workflow_name: optional(string()),
+      group_id: optional(string()),
+      metadata: optional(anyObject()),
+    }),
   ),
 );
 export type Tracing = Infer<typeof TracingSchema>;
 
 /** Reasoning effort for models that reason. */
-export const ReasoningSchema = object({ effort: optional(enumOf(['minimal', 'low', 'medium', 'high', 'xhigh'])) });
+export const ReasoningSchema = object({
+  effort: optional(enumOf(['minimal', 'low', 'medium', 'high', 'xhigh'])),
+});
 export type Reasoning = Infer<typeof ReasoningSchema>;
 
 /**
@@ -72,7 +78,11 @@ const cacheBreakpoint = optional(object({ mode: literal('explicit') }));
 export const PromptVariableSchema = anyOf(
   string(),
   taggedUnion('type', {
-    input_text: object({ type: literal('input_text'), text: string(), prompt_cache_breakpoint: cacheBreakpoint }),
+    input_text: object({
+      type: literal('input_text'),
+      text: string(),
+      prompt_cache_breakpoint: cacheBreakpoint,
+    }),
     input_image: object({
       type: literal('input_image'),
       image_url: optional(nullable(string())),
@@ -180,7 +190,9 @@ export const RealtimeSessionSchema = object({
   audio: optional(
     object({
       input: optional(audioInputState),
-      output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceNameSchema), speed })),
+      output: optional(
+        object({ format: optional(AudioFormatSchema), voice: optional(VoiceNameSchema), speed }),
+      ),
     }),
   ),
 });

@@ -65,7 +65,11 @@ export type SchemaNode =
   | { readonly kind: 'string'; readonly maxLength?: number | undefined }
   | { readonly kind: 'literal'; readonly value: string | number }
   | { readonly kind: 'enum'; readonly values: readonly string[]; readonly legacy: readonly string[] }
-  | { readonly kind: 'integer' | 'number'; readonly min?: number | undefined; readonly max?: number | undefined }
+  | {
+      readonly kind: 'integer' | 'number';
+      readonly min?: number | undefined;
+      readonly max?: number | undefined;
+    }
   | { readonly kind: 'boolean' }
   | { readonly kind: 'anyObject' }
   | { readonly kind: 'nullable'; readonly inner: Schema<unknown> }
@@ -73,7 +77,11 @@ export type SchemaNode =
   | { readonly kind: 'record'; readonly value: Schema<unknown> }
   | {
       readonly kind: 'object';
-      readonly fields: readonly { readonly key: string; readonly schema: Schema<unknown>; readonly required: boolean }[];
+      readonly fields: readonly {
+        readonly key: string;
+        readonly schema: Schema<unknown>;
+        readonly required: boolean;
+      }[];
     }
   | {
       readonly kind: 'taggedUnion';
@@ -407,13 +415,17 @@ export function optional<T>(schema: Schema<T>): OptionalField<T> {
 /** The fields of an object schema. */
 export type Shape = { readonly [key: string]: Schema<unknown> | OptionalField<unknown> };
 
-type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalField<unknown> ? never : K }[keyof S];
+type RequiredKeys<S extends Shape> = {
+  [K in keyof S]: S[K] extends OptionalField<unknown> ? never : K;
+}[keyof S];
 type OptionalKeys<S extends Shape> = Exclude<keyof S, RequiredKeys<S>>;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The TypeScript type of an object schema with shape `S`. */
 export type ObjectType<S extends Shape> = Simplify<
-  { -readonly [K in RequiredKeys<S>]: Infer<S[K]> } & { -readonly [K in OptionalKeys<S>]?: Infer<S[K]> | null }
+  { -readonly [K in RequiredKeys<S>]: Infer<S[K]> } & {
+    -readonly [K in OptionalKeys<S>]?: Infer<S[K]> | null;
+  }
 >;
 
 /** An object schema; its shape is kept so that other schemas can extend it. */
@@ -439,7 +451,10 @@ export function object<const S extends Shape>(shape: S): ObjectSchema<S> {
   const count = keys.length;
   return {
     shape,
-    node: { kind: 'object', fields: keys.map((key, i) => ({ key, schema: schemas[i]!, required: required[i]! })) },
+    node: {
+      kind: 'object',
+      fields: keys.map((key, i) => ({ key, schema: schemas[i]!, required: required[i]! })),
+    },
     kinds: Kind.object,
     expected: 'an object',
     check(value, ctx) {
@@ -449,7 +464,8 @@ export function object<const S extends Shape>(shape: S): ObjectSchema<S> {
         const key = keys[i]!;
         const field = value[key];
         if (field === undefined) {
-          if (required[i]) return fail(ctx, 'missing_required_parameter', schemas[i]!.expected, 'nothing', key);
+          if (required[i])
+            return fail(ctx, 'missing_required_parameter', schemas[i]!.expected, 'nothing', key);
           continue;
         }
         if (field === null && !required[i] && !ctx.strict) continue;
@@ -459,7 +475,8 @@ export function object<const S extends Shape>(shape: S): ObjectSchema<S> {
       }
       if (ctx.strict) {
         for (const key in value) {
-          if (!known.has(key)) return fail(ctx, 'unknown_parameter', 'no such field', describe(value[key]), key);
+          if (!known.has(key))
+            return fail(ctx, 'unknown_parameter', 'no such field', describe(value[key]), key);
         }
       }
       return true;
@@ -491,7 +508,8 @@ export function taggedUnion<const V extends Variants>(
     check(value, ctx) {
       if (!isPlainObject(value)) return fail(ctx, 'invalid_type', 'an object', describe(value));
       const tagValue = value[tag];
-      if (tagValue === undefined) return fail(ctx, 'missing_required_parameter', expectedTags, 'nothing', tag);
+      if (tagValue === undefined)
+        return fail(ctx, 'missing_required_parameter', expectedTags, 'nothing', tag);
       if (typeof tagValue !== 'string') return fail(ctx, 'invalid_type', 'a string', describe(tagValue), tag);
       const variant = lookup.get(tagValue) ?? (ctx.strict ? undefined : legacy.get(tagValue));
       if (variant === undefined) return fail(ctx, 'invalid_value', expectedTags, describe(tagValue), tag);
