@@ -70,8 +70,12 @@ export const McpToolSchema = object({
 });
 export type McpTool = Infer<typeof McpToolSchema>;
 
-/** A tool in a session's or a response's `tools`. */
-export const ToolSchema = taggedUnion('type', { function: FunctionToolSchema, mcp: McpToolSchema });
+/** A tool in a session's or a response's `tools`. The spec makes a function tool's `type` optional. */
+export const ToolSchema = taggedUnion(
+  'type',
+  { function: FunctionToolSchema, mcp: McpToolSchema },
+  { untagged: 'function' },
+);
 export type Tool = Infer<typeof ToolSchema>;
 
 /** How the model chooses tools: a mode, one function, or one MCP server (optionally one tool). */

@@ -494,9 +494,14 @@ export type Variants = { readonly [tag: string]: Schema<object> };
 export function taggedUnion<const V extends Variants>(
   tag: string,
   variants: V,
-  options: { readonly legacy?: Readonly<Record<string, keyof V & string>> } = {},
+  options: {
+    readonly legacy?: Readonly<Record<string, keyof V & string>>;
+    /** The variant for a value without the tag, where the spec makes the tag optional. */
+    readonly untagged?: keyof V & string;
+  } = {},
 ): Schema<Infer<V[keyof V]>> {
   const lookup = new Map<string, Schema<object>>(Object.entries(variants));
+  const untagged = options.untagged === undefined ? undefined : variants[options.untagged];
   const legacy = new Map<string, Schema<object>>(
     Object.entries(options.legacy ?? {}).map(([alias, target]) => [alias, variants[target]!]),
   );
@@ -508,8 +513,10 @@ export function taggedUnion<const V extends Variants>(
     check(value, ctx) {
       if (!isPlainObject(value)) return fail(ctx, 'invalid_type', 'an object', describe(value));
       const tagValue = value[tag];
-      if (tagValue === undefined)
+      if (tagValue === undefined) {
+        if (untagged !== undefined) return untagged.check(value, ctx);
         return fail(ctx, 'missing_required_parameter', expectedTags, 'nothing', tag);
+      }
       if (typeof tagValue !== 'string') return fail(ctx, 'invalid_type', 'a string', describe(tagValue), tag);
       const variant = lookup.get(tagValue) ?? (ctx.strict ? undefined : legacy.get(tagValue));
       if (variant === undefined) return fail(ctx, 'invalid_value', expectedTags, describe(tagValue), tag);
