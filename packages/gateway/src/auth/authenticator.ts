@@ -1,0 +1,102 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthMode, KeyConfig } from '../config/resolve.js';
+import { type Refusal, refusal } from '../refusal.js';
+import { extractCredential, hashKey } from './credentials.js';
+import { TokenBucket } from './rate-limit.js';
+
+/** Who a request is, once authenticated. */
+export interface Principal {
+  /** The gateway key's id; null when auth is off or in passthrough mode. */
+  readonly keyId: string | null;
+  /** The gateway key's settings; null when auth is off or in passthrough mode. */
+  readonly key: KeyConfig | null;
+  /**
+   * In passthrough mode, the client's own upstream key, sent upstream in place of the
+   * configured one. Null otherwise: a gateway key never goes upstream.
+   */
+  readonly upstreamKey: string | null;
+}
+
+export type AuthResult =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+const ANONYMOUS: Principal = Object.freeze({ keyId: null, key: null, upstreamKey: null });
+
+/**
+ * Checks credentials, per-key model permissions and per-key rate limits. Keys are looked up by
+ * their hash, so the clear key is never compared or kept.
+ *
+ * @example
+ * const auth = new Authenticator('keys', config.auth.keys);
+ * const result = auth.authenticate(req.headers);
+ * if (!result.ok) return refuse(result.refusal);
+ */
+export class Authenticator {
+  private readonly byHash = new Map<string, KeyConfig>();
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    readonly mode: AuthMode,
+    keys: readonly KeyConfig[],
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const key of keys) {
+      this.byHash.set(key.sha256, key);
+      if (key.sessionsPerMinute !== null) {
+        this.buckets.set(key.id, new TokenBucket(key.sessionsPerMinute, 60_000, now()));
+      }
+    }
+  }
+
+  /** Identifies the caller from its headers (bearer or subprotocol). */
+  authenticate(headers: IncomingHttpHeaders): AuthResult {
+    if (this.mode === 'none') return { ok: true, principal: ANONYMOUS };
+    const credential = extractCredential(headers);
+    if (credential === null) {
+      return {
+        ok: false,
+        refusal: refusal(
+          401,
+          'missing_api_key',
+          "You didn't provide an API key. Provide it as 'Authorization: Bearer <key>' or, from a browser, as the subprotocol 'openai-insecure-api-key.<key>'.",
+        ),
+      };
+    }
+    if (this.mode === 'passthrough') {
+      return { ok: true, principal: { keyId: null, key: null, upstreamKey: credential.key } };
+    }
+    const key = this.byHash.get(hashKey(credential.key));
+    if (key === undefined) {
+      return { ok: false, refusal: refusal(401, 'invalid_api_key', 'Incorrect API key provided.') };
+    }
+    return { ok: true, principal: { keyId: key.id, key, upstreamKey: null } };
+  }
+
+  /** Refuses (403) a model the key is not allowed to use. */
+  authorizeModel(principal: Principal, model: string): Refusal | null {
+    const allowed = principal.key?.models;
+    if (allowed == null || allowed.includes(model)) return null;
+    return refusal(
+      403,
+      'model_not_allowed',
+      `The key '${principal.keyId}' may not use the model '${model}'.`,
+      {
+        param: 'model',
+      },
+    );
+  }
+
+  /** Takes one new-session token from the key's rate limit, or refuses (429). */
+  takeSessionToken(principal: Principal): Refusal | null {
+    if (principal.keyId === null) return null;
+    const bucket = this.buckets.get(principal.keyId);
+    if (bucket === undefined || bucket.take(this.now())) return null;
+    return refusal(
+      429,
+      'rate_limit_exceeded',
+      `The key '${principal.keyId}' opened more than ${principal.key?.sessionsPerMinute} sessions in a minute.`,
+      { type: 'rate_limit_error' },
+    );
+  }
+}

@@ -1,0 +1,25 @@
+import type { GatewayConfig } from './resolve.js';
+
+/**
+ * The effective configuration with every secret replaced by a note of where it comes from, for
+ * `realtime-gateway --print-config` and for logs. Key hashes are shortened to a prefix so that
+ * an operator can tell keys apart without the output being useful to an attacker.
+ *
+ * @example
+ * console.log(JSON.stringify(redactConfig(config), null, 2));
+ */
+export function redactConfig(config: GatewayConfig): unknown {
+  return {
+    ...config,
+    upstreams: config.upstreams.map(({ apiKey, ca, ...upstream }) => ({
+      ...upstream,
+      apiKey: apiKey === null ? null : `[redacted, from ${upstream.apiKeyEnv}]`,
+      ca: ca === null ? null : `[${ca.length} characters from ${upstream.caFile}]`,
+    })),
+    auth: {
+      mode: config.auth.mode,
+      keys: config.auth.keys.map((key) => ({ ...key, sha256: `${key.sha256.slice(0, 8)}…` })),
+    },
+    admin: { keyHash: config.admin.keyHash === null ? null : `${config.admin.keyHash.slice(0, 8)}…` },
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * Turns a configuration as written (every field optional) into the effective configuration:
+ * checked against the schema, defaults filled in, cross-field rules applied, secrets read from
+ * the environment. Nothing here touches the network; file reads are injected.
+ */
+import { checkValue, formatPath, protocolError } from '@realtime-gateway/protocol';
+import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
+
+export type UpstreamKind = 'openai' | 'azure' | 'generic';
+export type InputChecking = 'off' | 'warn' | 'enforce';
+export type AuthMode = 'keys' | 'none' | 'passthrough';
+
+/** An upstream, ready to connect to. */
+export interface UpstreamConfig {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly kind: UpstreamKind;
+  /** The API key read from `apiKeyEnv`; never logged, never sent to clients. */
+  readonly apiKey: string | null;
+  readonly apiKeyEnv: string | null;
+  readonly models: readonly string[];
+  readonly weight: number;
+  readonly maxSessions: number;
+  readonly connectTimeoutMs: number;
+  /** PEM text of extra certificate authorities. */
+  readonly ca: string | null;
+  readonly caFile: string | null;
+}
+
+/** A gateway key as the gateway keeps it: only its hash. */
+export interface KeyConfig {
+  readonly id: string;
+  /** Lower-case hex SHA-256 of the key. */
+  readonly sha256: string;
+  /** Models the key may use, or null for all. */
+  readonly models: readonly string[] | null;
+  readonly maxSessions: number;
+  /** New sessions per minute, or null for no rate limit. */
+  readonly sessionsPerMinute: number | null;
+}
+
+/** Every limit, with its effective value. */
+export interface Limits {
+  readonly maxFrameBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly maxSessionMs: number;
+  readonly sessionWarningMs: number;
+  readonly maxSessions: number;
+  readonly maxSessionsPerKey: number;
+  readonly highWaterBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly keepaliveMs: number;
+}
+
+/** The effective configuration. */
+export interface GatewayConfig {
+  readonly server: { readonly host: string; readonly port: number };
+  readonly upstreams: readonly UpstreamConfig[];
+  readonly aliases: Readonly<Record<string, string>>;
+  readonly auth: { readonly mode: AuthMode; readonly keys: readonly KeyConfig[] };
+  readonly admin: { readonly keyHash: string | null };
+  readonly routing: {
+    readonly maxAttempts: number;
+    readonly failureThreshold: number;
+    readonly cooldownMs: number;
+  };
+  readonly inputChecking: InputChecking;
+  readonly limits: Limits;
+  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  readonly metrics: { readonly enabled: boolean };
+  readonly shutdown: { readonly drainMs: number };
+}
+
+/** Default limits; the README's configuration reference lists the same values. */
+export const DEFAULT_LIMITS: Limits = Object.freeze({
+  // OpenAI accepts audio appends of up to 15 MiB; a frame carrying one is a little larger.
+  maxFrameBytes: 16 * 1024 * 1024,
+  idleTimeoutMs: 5 * 60_000,
+  // OpenAI ends realtime sessions after 60 minutes.
+  maxSessionMs: 60 * 60_000,
+  sessionWarningMs: 60_000,
+  maxSessions: 10_000,
+  maxSessionsPerKey: 100,
+  highWaterBytes: 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  keepaliveMs: 30_000,
+});
+
+export const DEFAULT_UPSTREAM = Object.freeze({
+  kind: 'generic' as UpstreamKind,
+  models: ['*'],
+  weight: 1,
+  maxSessions: 10_000,
+  connectTimeoutMs: 10_000,
+});
+
+export const DEFAULT_ROUTING = Object.freeze({ maxAttempts: 3, failureThreshold: 5, cooldownMs: 30_000 });
+
+/** A configuration problem, naming the field it concerns. */
+export interface ConfigError {
+  /** The field as a path: `upstreams[1].weight`, or '' for the file as a whole. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export type ResolveResult =
+  | { readonly ok: true; readonly config: GatewayConfig }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] };
+
+/** What resolving needs from the outside world. */
+export interface ResolveEnvironment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads a file (extra CA certificates); throws when it cannot. */
+  readonly readFile: (path: string) => string;
+}
+
+const SHA256 = /^sha256:([0-9a-f]{64})$/i;
+
+/**
+ * Checks and completes a configuration.
+ *
+ * @example
+ * const result = resolveConfig({ upstreams: [{ name: 'openai', baseUrl: 'https://api.openai.com/v1',
+ *   kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY' }] }, { env: process.env, readFile });
+ * if (!result.ok) for (const e of result.errors) console.error(`${e.field}: ${e.message}`);
+ */
+export function resolveConfig(input: unknown, environment: ResolveEnvironment): ResolveResult {
+  const issue = checkValue(GatewayConfigSchema, input ?? {}, true);
+  if (issue !== undefined) {
+    const error = protocolError(issue, null);
+    return { ok: false, errors: [{ field: formatPath(issue.path), message: error.message }] };
+  }
+  const raw = (input ?? {}) as GatewayConfigInput;
+  const errors: ConfigError[] = [];
+
+  const names = new Set<string>();
+  const upstreams: UpstreamConfig[] = (raw.upstreams ?? []).map((u, i) => {
+    const at = (field: string) => `upstreams[${i}].${field}`;
+    if (names.has(u.name))
+      errors.push({ field: at('name'), message: `Duplicate upstream name '${u.name}'.` });
+    names.add(u.name);
+    if (!isHttpUrl(u.baseUrl)) {
+      errors.push({ field: at('baseUrl'), message: `Expected an http(s) or ws(s) URL, got '${u.baseUrl}'.` });
+    }
+    let apiKey: string | null = null;
+    if (u.apiKeyEnv) {
+      apiKey = environment.env[u.apiKeyEnv] ?? null;
+      if (!apiKey) {
+        errors.push({
+          field: at('apiKeyEnv'),
+          message: `Environment variable ${u.apiKeyEnv} is not set.`,
+        });
+      }
+    }
+    let ca: string | null = null;
+    if (u.caFile) {
+      try {
+        ca = environment.readFile(u.caFile);
+      } catch (error) {
+        errors.push({ field: at('caFile'), message: `Cannot read ${u.caFile}: ${(error as Error).message}` });
+      }
+    }
+    return {
+      name: u.name,
+      baseUrl: u.baseUrl.replace(/\/+$/, ''),
+      kind: u.kind ?? DEFAULT_UPSTREAM.kind,
+      apiKey,
+      apiKeyEnv: u.apiKeyEnv ?? null,
+      models: u.models ?? DEFAULT_UPSTREAM.models,
+      weight: u.weight ?? DEFAULT_UPSTREAM.weight,
+      maxSessions: u.maxSessions ?? DEFAULT_UPSTREAM.maxSessions,
+      connectTimeoutMs: u.connectTimeoutMs ?? DEFAULT_UPSTREAM.connectTimeoutMs,
+      ca,
+      caFile: u.caFile ?? null,
+    };
+  });
+
+  const limits: Limits = { ...DEFAULT_LIMITS, ...withoutNulls(raw.limits ?? {}) };
+  if (limits.highWaterBytes > limits.maxBufferedBytes) {
+    errors.push({
+      field: 'limits.highWaterBytes',
+      message: `Must not exceed limits.maxBufferedBytes (${limits.maxBufferedBytes}).`,
+    });
+  }
+  if (limits.sessionWarningMs >= limits.maxSessionMs) {
+    errors.push({
+      field: 'limits.sessionWarningMs',
+      message: `Must be less than limits.maxSessionMs (${limits.maxSessionMs}).`,
+    });
+  }
+
+  const keyIds = new Set<string>();
+  const keys: KeyConfig[] = (raw.auth?.keys ?? []).map((k, i) => {
+    const match = SHA256.exec(k.hash);
+    if (!match) {
+      errors.push({
+        field: `auth.keys[${i}].hash`,
+        message: "Expected 'sha256:' followed by 64 hex digits (realtime-gateway --hash-key prints it).",
+      });
+    }
+    if (keyIds.has(k.id))
+      errors.push({ field: `auth.keys[${i}].id`, message: `Duplicate key id '${k.id}'.` });
+    keyIds.add(k.id);
+    return {
+      id: k.id,
+      sha256: (match?.[1] ?? '').toLowerCase(),
+      models: k.models ?? null,
+      maxSessions: k.maxSessions ?? limits.maxSessionsPerKey,
+      sessionsPerMinute: k.sessionsPerMinute ?? null,
+    };
+  });
+  const mode = raw.auth?.mode ?? (keys.length > 0 ? 'keys' : 'none');
+  if (mode === 'keys' && keys.length === 0) {
+    errors.push({ field: 'auth.keys', message: "auth.mode is 'keys' but no key is configured." });
+  }
+
+  const adminHash = raw.admin?.keyHash ?? null;
+  const adminMatch = adminHash === null ? null : SHA256.exec(adminHash);
+  if (adminHash !== null && !adminMatch) {
+    errors.push({ field: 'admin.keyHash', message: "Expected 'sha256:' followed by 64 hex digits." });
+  }
+
+  const aliases = raw.aliases ?? {};
+  for (const [alias, target] of Object.entries(aliases)) {
+    if (aliases[target] !== undefined) {
+      errors.push({ field: `aliases.${alias}`, message: `Alias target '${target}' is itself an alias.` });
+    }
+  }
+
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    config: {
+      server: { host: raw.server?.host ?? '127.0.0.1', port: raw.server?.port ?? 8080 },
+      upstreams,
+      aliases,
+      auth: { mode, keys },
+      admin: { keyHash: adminMatch?.[1]?.toLowerCase() ?? null },
+      routing: { ...DEFAULT_ROUTING, ...withoutNulls(raw.routing ?? {}) },
+      inputChecking: raw.inputChecking ?? 'enforce',
+      limits,
+      log: { level: raw.log?.level ?? 'info' },
+      metrics: { enabled: raw.metrics?.enabled ?? true },
+      shutdown: { drainMs: raw.shutdown?.drainMs ?? 10_000 },
+    },
+  };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return /^(https?|wss?):$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** Drops explicit nulls so that spreading over defaults keeps the defaults. */
+function withoutNulls<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], null> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== null && v !== undefined) out[key] = v;
+  return out as { [K in keyof T]?: Exclude<T[K], null> };
+}

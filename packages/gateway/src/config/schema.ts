@@ -1,0 +1,115 @@
+/**
+ * The gateway's configuration file, described with the protocol package's schema combinators so
+ * that a bad field is reported by its path (`upstreams[1].weight`) in the same words the
+ * protocol errors use. The file is checked strictly: an unknown field is a typo, not an
+ * extension.
+ */
+import {
+  array,
+  boolean,
+  enumOf,
+  type Infer,
+  integer,
+  number,
+  object,
+  optional,
+  record,
+  string,
+} from '@realtime-gateway/protocol';
+
+const positive = () => integer({ min: 1 });
+
+/** One upstream realtime server. */
+export const UpstreamConfigSchema = object({
+  /** A unique name, used in metrics, logs and the admin API. */
+  name: string(),
+  /** The REST base URL, such as `https://api.openai.com/v1`; the WebSocket URL is derived from it. */
+  baseUrl: string(),
+  /** `openai` and `generic` authenticate with `Authorization: Bearer`; `azure` with `api-key`. */
+  kind: optional(enumOf(['openai', 'azure', 'generic'])),
+  /** The environment variable holding the upstream's API key; the key itself never appears in the file. */
+  apiKeyEnv: optional(string()),
+  /** Models this upstream serves, after alias rewriting; `*` serves every model. */
+  models: optional(array(string())),
+  /** Relative share of sessions when several upstreams serve a model. */
+  weight: optional(number({ min: 0 })),
+  /** Concurrent sessions this upstream may carry. */
+  maxSessions: optional(positive()),
+  /** Milliseconds to wait for the upstream to accept a connection. */
+  connectTimeoutMs: optional(positive()),
+  /** A PEM file with extra certificate authorities to trust for this upstream. */
+  caFile: optional(string()),
+});
+
+/** A gateway API key: stored as a SHA-256 hash, never in clear. */
+export const KeyConfigSchema = object({
+  /** A name for the key, shown in the admin API, logs and metrics. */
+  id: string(),
+  /** `sha256:<hex>` of the key (`realtime-gateway --hash-key <key>` prints it). */
+  hash: string(),
+  /** Models (as the client names them) this key may use; all when absent. */
+  models: optional(array(string())),
+  /** Concurrent sessions for this key. */
+  maxSessions: optional(positive()),
+  /** New sessions this key may open per minute (token bucket). */
+  sessionsPerMinute: optional(positive()),
+});
+
+export const LimitsConfigSchema = object({
+  /** Largest client frame accepted, in bytes. */
+  maxFrameBytes: optional(positive()),
+  /** Close a session after this long without a frame either way. */
+  idleTimeoutMs: optional(positive()),
+  /** Close a session after this long, whatever it is doing. */
+  maxSessionMs: optional(positive()),
+  /** How long before the max-duration cut the client gets an `error` event warning of it. */
+  sessionWarningMs: optional(integer({ min: 0 })),
+  /** Concurrent sessions across the gateway. */
+  maxSessions: optional(positive()),
+  /** Concurrent sessions per key, for keys that set none themselves. */
+  maxSessionsPerKey: optional(positive()),
+  /** Above this many bytes queued towards a peer, stop reading from the other side. */
+  highWaterBytes: optional(positive()),
+  /** Bytes queued towards a peer at which the session is closed (code 1013). */
+  maxBufferedBytes: optional(positive()),
+  /** Interval of WebSocket pings on both legs; a peer that misses two is dropped. */
+  keepaliveMs: optional(positive()),
+});
+
+export const GatewayConfigSchema = object({
+  server: optional(object({ host: optional(string()), port: optional(integer({ min: 0, max: 65535 })) })),
+  upstreams: optional(array(UpstreamConfigSchema)),
+  /** Client-facing model names rewritten to the name sent upstream. */
+  aliases: optional(record(string())),
+  auth: optional(
+    object({
+      /** `keys`: gateway keys; `none`: no auth; `passthrough`: clients' own upstream keys go upstream. */
+      mode: optional(enumOf(['keys', 'none', 'passthrough'])),
+      keys: optional(array(KeyConfigSchema)),
+    }),
+  ),
+  /** The admin API's key, separate from the gateway keys, as a `sha256:<hex>` hash. */
+  admin: optional(object({ keyHash: optional(string()) })),
+  routing: optional(
+    object({
+      /** Upstreams tried for one session before giving up. */
+      maxAttempts: optional(positive()),
+      /** Consecutive failures that open an upstream's circuit. */
+      failureThreshold: optional(positive()),
+      /** How long an open circuit stays open before one trial connection. */
+      cooldownMs: optional(positive()),
+    }),
+  ),
+  /** What happens to a malformed client frame. */
+  inputChecking: optional(enumOf(['off', 'warn', 'enforce'])),
+  limits: optional(LimitsConfigSchema),
+  log: optional(object({ level: optional(enumOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'])) })),
+  metrics: optional(object({ enabled: optional(boolean()) })),
+  /** How long live sessions may continue after SIGTERM before they are closed with 1001. */
+  shutdown: optional(object({ drainMs: optional(integer({ min: 0 })) })),
+});
+
+/** The configuration as written in the file: every field optional. */
+export type GatewayConfigInput = Infer<typeof GatewayConfigSchema>;
+export type UpstreamConfigInput = Infer<typeof UpstreamConfigSchema>;
+export type KeyConfigInput = Infer<typeof KeyConfigSchema>;

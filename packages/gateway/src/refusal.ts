@@ -1,0 +1,34 @@
+/**
+ * Why the gateway refused a request, as a value: the HTTP status and the OpenAI-style error
+ * body a client gets instead of a WebSocket (or a REST answer).
+ */
+export interface Refusal {
+  readonly status: number;
+  /** OpenAI's error `type`: `invalid_request_error`, `server_error`, … */
+  readonly type: string;
+  /** A stable machine-readable code: `invalid_api_key`, `model_not_found`, … */
+  readonly code: string;
+  readonly message: string;
+  readonly param: string | null;
+}
+
+/** Builds a refusal. */
+export function refusal(
+  status: number,
+  code: string,
+  message: string,
+  options: { type?: string; param?: string | null } = {},
+): Refusal {
+  const type = options.type ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+  return { status, type, code, message, param: options.param ?? null };
+}
+
+/**
+ * The JSON body for a refusal, in the shape OpenAI's HTTP API uses.
+ *
+ * @example
+ * res.writeHead(r.status, { 'content-type': 'application/json' }).end(refusalBody(r));
+ */
+export function refusalBody(r: Refusal): string {
+  return JSON.stringify({ error: { message: r.message, type: r.type, param: r.param, code: r.code } });
+}

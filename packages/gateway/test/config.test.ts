@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { hashKey } from '../src/auth/credentials.js';
+import { applyOverrides, envOverrides, loadConfig, setOverride } from '../src/config/load.js';
+import { redactConfig } from '../src/config/redact.js';
+import { DEFAULT_LIMITS, resolveConfig } from '../src/config/resolve.js';
+
+const noFiles = { env: {}, readFile: (): string => assert.fail('no file read expected') };
+const dir = mkdtempSync(join(tmpdir(), 'rg-config-'));
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('config resolution', () => {
+  it('fills every default for an empty config', () => {
+    const result = resolveConfig({}, noFiles);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.limits, DEFAULT_LIMITS);
+    assert.equal(result.config.inputChecking, 'enforce');
+    assert.equal(result.config.auth.mode, 'none');
+    assert.deepEqual(result.config.server, { host: '127.0.0.1', port: 8080 });
+  });
+
+  it('names the bad field, however deep', () => {
+    const result = resolveConfig(
+      { upstreams: [{ name: 'a', baseUrl: 'http://x', weight: 'heavy' }] },
+      noFiles,
+    );
+    assert.ok(!result.ok);
+    assert.equal(result.errors[0]!.field, 'upstreams[0].weight');
+    assert.match(result.errors[0]!.message, /expected a number, but got a string \('heavy'\)/);
+  });
+
+  it('rejects unknown fields as typos', () => {
+    const result = resolveConfig({ limits: { maxFrameByte: 10 } }, noFiles);
+    assert.ok(!result.ok);
+    assert.equal(result.errors[0]!.field, 'limits.maxFrameByte');
+  });
+
+  it('reports cross-field problems with their field', () => {
+    const result = resolveConfig(
+      {
+        upstreams: [
+          { name: 'a', baseUrl: 'http://x', apiKeyEnv: 'NOPE_KEY' },
+          { name: 'a', baseUrl: 'not a url' },
+        ],
+        auth: { keys: [{ id: 'k', hash: 'plain' }] },
+        limits: { highWaterBytes: 10, maxBufferedBytes: 5 },
+      },
+      noFiles,
+    );
+    assert.ok(!result.ok);
+    const fields = result.errors.map((e) => e.field).sort();
+    assert.deepEqual(fields, [
+      'auth.keys[0].hash',
+      'limits.highWaterBytes',
+      'upstreams[0].apiKeyEnv',
+      'upstreams[1].baseUrl',
+      'upstreams[1].name',
+    ]);
+  });
+
+  it('reads the upstream key from the named environment variable and a CA file', () => {
+    const ca = write('ca.pem', '-----BEGIN CERTIFICATE-----\n');
+    const result = loadConfig({
+      env: { MY_KEY: 'sk-upstream' },
+      overrides: [
+        setOverride('upstreams[0].name=u') as never,
+        setOverride('upstreams[0].baseUrl=https://api.openai.com/v1/') as never,
+        setOverride('upstreams[0].apiKeyEnv=MY_KEY') as never,
+        setOverride(`upstreams[0].caFile=${ca}`) as never,
+      ],
+    });
+    assert.ok(result.ok, JSON.stringify(result));
+    const upstream = result.config.upstreams[0]!;
+    assert.equal(upstream.apiKey, 'sk-upstream');
+    assert.equal(upstream.baseUrl, 'https://api.openai.com/v1');
+    assert.match(upstream.ca ?? '', /BEGIN CERTIFICATE/);
+  });
+});
+
+describe('config sources', () => {
+  const yaml = write(
+    'gateway.yaml',
+    [
+      'server: { port: 9000 }',
+      'inputChecking: warn',
+      'upstreams:',
+      '  - name: local',
+      '    baseUrl: http://127.0.0.1:1/v1',
+      '    models: [gpt-realtime]',
+      'aliases: { fast: gpt-realtime }',
+      'limits:',
+      '  maxFrameBytes: 1000',
+    ].join('\n'),
+  );
+
+  it('reads YAML and JSON files', () => {
+    const fromYaml = loadConfig({ file: yaml });
+    assert.ok(fromYaml.ok);
+    assert.equal(fromYaml.config.server.port, 9000);
+    assert.equal(fromYaml.config.inputChecking, 'warn');
+    assert.equal(fromYaml.config.aliases.fast, 'gpt-realtime');
+    const json = write('gateway.json', JSON.stringify({ limits: { idleTimeoutMs: 5 } }));
+    const fromJson = loadConfig({ file: json });
+    assert.ok(fromJson.ok);
+    assert.equal(fromJson.config.limits.idleTimeoutMs, 5);
+  });
+
+  it('lets the environment override the file and the CLI override both', () => {
+    const env = { REALTIME_GATEWAY_LIMITS__MAX_FRAME_BYTES: '2000', REALTIME_GATEWAY_SERVER__PORT: '9001' };
+    const fromEnv = loadConfig({ file: yaml, env });
+    assert.ok(fromEnv.ok);
+    assert.equal(fromEnv.config.limits.maxFrameBytes, 2000);
+    assert.equal(fromEnv.config.server.port, 9001);
+    const fromCli = loadConfig({
+      file: yaml,
+      env,
+      overrides: [setOverride('limits.maxFrameBytes=3000') as never],
+    });
+    assert.ok(fromCli.ok);
+    assert.equal(fromCli.config.limits.maxFrameBytes, 3000);
+  });
+
+  it('says which override set a bad value', () => {
+    const result = loadConfig({ env: { REALTIME_GATEWAY_LIMITS__IDLE_TIMEOUT_MS: 'soon' } });
+    assert.ok(!result.ok);
+    assert.equal(result.errors[0]!.field, 'limits.idleTimeoutMs');
+    assert.match(result.errors[0]!.message, /set by env REALTIME_GATEWAY_LIMITS__IDLE_TIMEOUT_MS/);
+  });
+
+  it('reports a file that is not YAML', () => {
+    const bad = write('bad.yaml', 'limits: [1, 2\n');
+    const result = loadConfig({ file: bad });
+    assert.ok(!result.ok);
+    assert.match(result.errors[0]!.message, /bad\.yaml/);
+  });
+
+  it('maps env names and --set paths to fields', () => {
+    assert.deepEqual(envOverrides({ REALTIME_GATEWAY_UPSTREAMS__0__CONNECT_TIMEOUT_MS: '5', OTHER: 'x' }), [
+      {
+        path: ['upstreams', 0, 'connectTimeoutMs'],
+        value: 5,
+        source: 'env REALTIME_GATEWAY_UPSTREAMS__0__CONNECT_TIMEOUT_MS',
+      },
+    ]);
+    assert.deepEqual(applyOverrides({}, [setOverride('a.b[0].c=true') as never]), {
+      a: { b: [{ c: true }] },
+    });
+    assert.ok('message' in setOverride('novalue'));
+  });
+});
+
+describe('printing the effective config', () => {
+  it('redacts upstream keys and key hashes', () => {
+    const hash = hashKey('rg-secret');
+    const result = resolveConfig(
+      {
+        upstreams: [{ name: 'o', baseUrl: 'https://api.openai.com/v1', kind: 'openai', apiKeyEnv: 'K' }],
+        auth: { keys: [{ id: 'team', hash: `sha256:${hash}` }] },
+        admin: { keyHash: `sha256:${hashKey('admin')}` },
+      },
+      { env: { K: 'sk-live-123' }, readFile: () => '' },
+    );
+    assert.ok(result.ok);
+    const printed = JSON.stringify(redactConfig(result.config));
+    assert.ok(!printed.includes('sk-live-123'));
+    assert.ok(!printed.includes(hash));
+    assert.match(printed, /redacted, from K/);
+    assert.match(printed, /"id":"team"/);
+  });
+});
