@@ -1,0 +1,119 @@
+import type { WebSocket } from 'ws';
+import type { UpstreamConfig } from '../config/resolve.js';
+import { type Refusal, refusal } from '../refusal.js';
+import type { RoutePlan, Router } from '../routing/router.js';
+import { type ConnectFailure, type ConnectResult, connectUpstream, type UpstreamTarget } from './connect.js';
+
+/** An open upstream connection and where it goes; the router slot stays taken until released. */
+export interface Dialled {
+  readonly socket: WebSocket;
+  readonly upstream: UpstreamConfig;
+  readonly latencyMs: number;
+}
+
+/** Told about each connection attempt, for metrics and logs. */
+export type AttemptListener = (upstream: UpstreamConfig, result: ConnectResult) => void;
+
+/** Options for {@link dialWithFailover}. */
+export interface DialOptions {
+  readonly intent: UpstreamTarget['intent'];
+  readonly callId: string | null;
+  /** Whether the client gave a model (a transcription or call attach may not). */
+  readonly sendModel: boolean;
+  readonly passthroughKey: string | null;
+  readonly maxPayload?: number;
+  readonly onAttempt?: AttemptListener;
+  /** Connect through something other than {@link connectUpstream} (tests, embedding). */
+  readonly connect?: typeof connectUpstream;
+}
+
+/**
+ * Tries the plan's upstreams in order. A connect error, a timeout or a 5xx counts against the
+ * upstream's circuit and moves on to the next; a 4xx is the client's problem and ends the
+ * attempt with that status. When every attempt fails the client gets 504 if the last one timed
+ * out and 503 otherwise.
+ *
+ * @example
+ * const dialled = await dialWithFailover(router, plan, { intent: 'conversation', callId: null, sendModel: true, passthroughKey: null });
+ * if ('status' in dialled) return refuse(dialled);
+ */
+export async function dialWithFailover(
+  router: Router,
+  plan: RoutePlan,
+  options: DialOptions,
+): Promise<Dialled | Refusal> {
+  const connect = options.connect ?? connectUpstream;
+  const target: UpstreamTarget = {
+    model: options.sendModel ? plan.upstreamModel : null,
+    intent: options.intent,
+    callId: options.callId,
+  };
+  let last: ConnectFailure | null = null;
+  for (const upstream of plan.candidates) {
+    if (!router.tryAcquire(upstream.name)) continue;
+    const result = await connect(upstream, target, {
+      passthroughKey: options.passthroughKey,
+      ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
+    });
+    options.onAttempt?.(upstream, result);
+    if (result.ok) {
+      router.reportSuccess(upstream.name);
+      return { socket: result.socket, upstream, latencyMs: result.latencyMs };
+    }
+    router.release(upstream.name);
+    const failure = result.failure;
+    if (failure.kind === 'status' && failure.status < 500) {
+      // The upstream is healthy; it refused this request. Its circuit is not charged.
+      router.reportSuccess(upstream.name);
+      return clientRefusal(failure, options.passthroughKey !== null);
+    }
+    router.reportFailure(upstream.name);
+    last = failure;
+  }
+  if (last?.kind === 'timeout') {
+    return refusal(
+      504,
+      'upstream_timeout',
+      `The upstream did not answer in time for the model '${plan.model}'.`,
+    );
+  }
+  if (last === null) {
+    return refusal(503, 'no_healthy_upstream', `No upstream is available for the model '${plan.model}'.`);
+  }
+  return refusal(503, 'upstream_unavailable', `No upstream could be reached for the model '${plan.model}'.`);
+}
+
+/** An upstream's 4xx as the client sees it. */
+function clientRefusal(failure: ConnectFailure & { kind: 'status' }, passthrough: boolean): Refusal {
+  // With the gateway's own upstream key, an upstream 401/403 is the gateway's misconfiguration,
+  // not the client's; saying 401 would send the client looking at the wrong key.
+  if (!passthrough && (failure.status === 401 || failure.status === 403)) {
+    return refusal(503, 'upstream_auth_failed', 'The gateway could not authenticate with the upstream.');
+  }
+  const upstreamError = upstreamErrorBody(failure.body);
+  return refusal(
+    failure.status,
+    upstreamError?.code ?? 'upstream_refused',
+    upstreamError?.message ?? `The upstream refused the session (HTTP ${failure.status}).`,
+    { ...(upstreamError?.type ? { type: upstreamError.type } : {}), param: upstreamError?.param ?? null },
+  );
+}
+
+function upstreamErrorBody(
+  body: string,
+): { code?: string; message?: string; type?: string; param?: string | null } | null {
+  try {
+    const parsed = JSON.parse(body) as { error?: Record<string, unknown> };
+    const error = parsed?.error;
+    if (typeof error !== 'object' || error === null) return null;
+    const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+    return {
+      ...(text(error.code) ? { code: text(error.code)! } : {}),
+      ...(text(error.message) ? { message: text(error.message)! } : {}),
+      ...(text(error.type) ? { type: text(error.type)! } : {}),
+      param: text(error.param) ?? null,
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_ROUTING, DEFAULT_UPSTREAM, type UpstreamConfig } from '../src/config/resolve.js';
+import type { Refusal } from '../src/refusal.js';
+import {
+  admit,
+  type CircuitState,
+  CLOSED,
+  isAvailable,
+  onFailure,
+  onSuccess,
+} from '../src/routing/circuit.js';
+import { type RoutePlan, Router } from '../src/routing/router.js';
+import { upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
+import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
+import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
+
+function upstream(name: string, baseUrl: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
+  return {
+    ...DEFAULT_UPSTREAM,
+    name,
+    baseUrl,
+    apiKey: null,
+    apiKeyEnv: null,
+    ca: null,
+    caFile: null,
+    ...extra,
+  };
+}
+
+function isRefusal(value: Dialled | Refusal | RoutePlan): value is Refusal {
+  return 'status' in value;
+}
+
+const options = { failureThreshold: 2, cooldownMs: 1000 };
+
+describe('circuit breaker state machine', () => {
+  it('stays closed below the threshold and a success resets the count', () => {
+    let state: CircuitState = onFailure(CLOSED, 0, options);
+    assert.deepEqual(state, { kind: 'closed', failures: 1 });
+    state = onSuccess(state);
+    assert.deepEqual(state, CLOSED);
+  });
+
+  it('opens at the threshold and refuses until the cool-down has passed', () => {
+    const open = onFailure(onFailure(CLOSED, 0, options), 10, options);
+    assert.deepEqual(open, { kind: 'open', until: 1010 });
+    assert.equal(admit(open, 500).allowed, false);
+    assert.equal(isAvailable(open, 500), false);
+    assert.equal(isAvailable(open, 1010), true);
+  });
+
+  it('lets exactly one trial through when half-open', () => {
+    const open: CircuitState = { kind: 'open', until: 100 };
+    const first = admit(open, 100);
+    assert.equal(first.allowed, true);
+    assert.deepEqual(first.state, { kind: 'half-open', trialInFlight: true });
+    assert.equal(admit(first.state, 101).allowed, false);
+    assert.equal(isAvailable(first.state, 101), false);
+  });
+
+  it('closes on a successful trial and reopens on a failed one', () => {
+    const half: CircuitState = { kind: 'half-open', trialInFlight: true };
+    assert.deepEqual(onSuccess(half), CLOSED);
+    assert.deepEqual(onFailure(half, 200, options), { kind: 'open', until: 1200 });
+    assert.deepEqual(onFailure({ kind: 'open', until: 5 }, 300, options), { kind: 'open', until: 1300 });
+  });
+});
+
+describe('router', () => {
+  const config = (upstreams: UpstreamConfig[], aliases: Record<string, string> = {}) => ({
+    upstreams,
+    aliases,
+    routing: { ...DEFAULT_ROUTING, maxAttempts: 2, failureThreshold: 1, cooldownMs: 1000 },
+  });
+
+  it('refuses a model no upstream serves with 404 and rewrites aliases', () => {
+    const router = new Router(
+      config([upstream('a', 'http://a', { models: ['gpt-realtime'] })], { fast: 'gpt-realtime' }),
+    );
+    const missing = router.plan('gpt-4o');
+    assert.ok(isRefusal(missing));
+    assert.equal(missing.status, 404);
+    assert.equal(missing.code, 'model_not_found');
+    const plan = router.plan('fast');
+    assert.ok(!isRefusal(plan));
+    assert.equal(plan.upstreamModel, 'gpt-realtime');
+    assert.equal(plan.model, 'fast');
+  });
+
+  it('ranks by active sessions relative to weight', () => {
+    const router = new Router(
+      config([upstream('light', 'http://a', { weight: 1 }), upstream('heavy', 'http://b', { weight: 3 })]),
+    );
+    const picks: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const plan = router.plan('m');
+      assert.ok(!isRefusal(plan));
+      const name = plan.candidates[0]!.name;
+      assert.ok(router.tryAcquire(name));
+      picks.push(name);
+    }
+    assert.equal(picks.filter((p) => p === 'heavy').length, 6);
+    assert.equal(picks.filter((p) => p === 'light').length, 2);
+    assert.deepEqual(
+      router.status().map((s) => s.active),
+      [2, 6],
+    );
+  });
+
+  it('skips upstreams at capacity or with an open circuit, then answers 503', () => {
+    let now = 0;
+    const router = new Router(
+      config([upstream('a', 'http://a', { maxSessions: 1 }), upstream('b', 'http://b')]),
+      () => now,
+    );
+    assert.ok(router.tryAcquire('a'));
+    router.reportFailure('b');
+    const plan = router.plan('m');
+    assert.ok(isRefusal(plan));
+    assert.equal(plan.status, 503);
+    now = 1000;
+    const retry = router.plan('m');
+    assert.ok(!isRefusal(retry));
+    assert.deepEqual(
+      retry.candidates.map((c) => c.name),
+      ['b'],
+    );
+  });
+});
+
+describe('upstream URLs and headers', () => {
+  it('derives the WebSocket URL from the REST base URL', () => {
+    const target = { model: 'gpt-realtime', intent: 'conversation' as const, callId: null };
+    assert.equal(
+      upstreamUrl({ baseUrl: 'https://api.openai.com/v1' }, target),
+      'wss://api.openai.com/v1/realtime?model=gpt-realtime',
+    );
+    assert.equal(
+      upstreamUrl({ baseUrl: 'https://r.openai.azure.com/openai/v1' }, { ...target, model: 'my-deployment' }),
+      'wss://r.openai.azure.com/openai/v1/realtime?model=my-deployment',
+    );
+    assert.equal(
+      upstreamUrl(
+        { baseUrl: 'http://127.0.0.1:9/v1' },
+        { model: null, intent: 'transcription', callId: 'rtc_1' },
+      ),
+      'ws://127.0.0.1:9/v1/realtime?intent=transcription&call_id=rtc_1',
+    );
+  });
+
+  it('authenticates by kind, the passthrough key replacing the configured one', () => {
+    assert.deepEqual(upstreamHeaders({ kind: 'openai', apiKey: 'sk-1' }, null), {
+      authorization: 'Bearer sk-1',
+    });
+    assert.deepEqual(upstreamHeaders({ kind: 'azure', apiKey: 'az-1' }, null), { 'api-key': 'az-1' });
+    assert.deepEqual(upstreamHeaders({ kind: 'generic', apiKey: 'sk-1' }, 'sk-client'), {
+      authorization: 'Bearer sk-client',
+    });
+    assert.deepEqual(upstreamHeaders({ kind: 'generic', apiKey: null }, null), {});
+  });
+});
+
+describe('dialling with failover over loopback', () => {
+  let failing: TestUpstream;
+  let healthy: TestUpstream;
+  before(async () => {
+    failing = await startTestUpstream({ refuse: { status: 502 } });
+    healthy = await startTestUpstream();
+  });
+  after(async () => {
+    await failing.close();
+    await healthy.close();
+  });
+
+  const dialOptions = {
+    intent: 'conversation' as const,
+    callId: null,
+    sendModel: true,
+    passthroughKey: null,
+  };
+
+  it('moves on from a 5xx to the next upstream and opens the failing circuit', async () => {
+    const router = new Router({
+      upstreams: [
+        upstream('failing', `${failing.httpUrl}/v1`, { apiKey: 'sk-up' }),
+        upstream('healthy', `${healthy.httpUrl}/v1`, { apiKey: 'sk-up' }),
+      ],
+      aliases: { alias: 'gpt-realtime' },
+      routing: { maxAttempts: 2, failureThreshold: 1, cooldownMs: 60_000 },
+    });
+    const plan = router.plan('alias');
+    assert.ok(!isRefusal(plan));
+    const dialled = await dialWithFailover(router, plan, dialOptions);
+    assert.ok(!isRefusal(dialled));
+    assert.equal(dialled.upstream.name, 'healthy');
+    const conn = await healthy.nextConnection();
+    assert.equal(conn.query.get('model'), 'gpt-realtime');
+    assert.equal(conn.request.headers.authorization, 'Bearer sk-up');
+    assert.deepEqual(
+      router.status().map((s) => [s.name, s.circuit, s.active]),
+      [
+        ['failing', 'open', 0],
+        ['healthy', 'closed', 1],
+      ],
+    );
+    dialled.socket.close();
+  });
+
+  it('answers 504 when the last attempt timed out', async () => {
+    healthy.behaviour.upgradeDelayMs = 2000;
+    try {
+      const router = new Router({
+        upstreams: [upstream('slow', `${healthy.httpUrl}/v1`, { connectTimeoutMs: 100 })],
+        aliases: {},
+        routing: DEFAULT_ROUTING,
+      });
+      const plan = router.plan('m');
+      assert.ok(!isRefusal(plan));
+      const dialled = await dialWithFailover(router, plan, dialOptions);
+      assert.ok(isRefusal(dialled));
+      assert.equal(dialled.status, 504);
+      assert.equal(dialled.code, 'upstream_timeout');
+    } finally {
+      healthy.behaviour.upgradeDelayMs = 0;
+    }
+  });
+
+  it("relays an upstream 4xx with the upstream's error and does not charge its circuit", async () => {
+    healthy.behaviour.refuse = {
+      status: 429,
+      body: {
+        error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'Slow down.', param: null },
+      },
+    };
+    try {
+      const router = new Router({
+        upstreams: [upstream('u', `${healthy.httpUrl}/v1`)],
+        aliases: {},
+        routing: { ...DEFAULT_ROUTING, failureThreshold: 1 },
+      });
+      const plan = router.plan('m');
+      assert.ok(!isRefusal(plan));
+      const dialled = await dialWithFailover(router, plan, dialOptions);
+      assert.ok(isRefusal(dialled));
+      assert.deepEqual(
+        { status: dialled.status, code: dialled.code, type: dialled.type, message: dialled.message },
+        { status: 429, code: 'rate_limit_exceeded', type: 'rate_limit_error', message: 'Slow down.' },
+      );
+      assert.equal(router.status()[0]!.circuit, 'closed');
+    } finally {
+      healthy.behaviour.refuse = undefined;
+    }
+  });
+
+  it('hides an upstream 401 behind a 503 unless keys pass through', async () => {
+    healthy.behaviour.refuse = { status: 401 };
+    try {
+      const router = new Router({
+        upstreams: [upstream('u', `${healthy.httpUrl}/v1`)],
+        aliases: {},
+        routing: DEFAULT_ROUTING,
+      });
+      const plan = router.plan('m') as RoutePlan;
+      const own = await dialWithFailover(router, plan, dialOptions);
+      assert.ok(isRefusal(own));
+      assert.equal(own.status, 503);
+      const passthrough = await dialWithFailover(router, plan, {
+        ...dialOptions,
+        passthroughKey: 'sk-client',
+      });
+      assert.ok(isRefusal(passthrough));
+      assert.equal(passthrough.status, 401);
+      assert.equal(healthy.requests.at(-1)?.headers.authorization, 'Bearer sk-client');
+    } finally {
+      healthy.behaviour.refuse = undefined;
+    }
+  });
+});
