@@ -60,8 +60,26 @@ export type ConnectFailure =
       readonly message: string;
     };
 
+/** A frame the upstream sent before the session took over the socket. */
+export interface EarlyFrame {
+  readonly data: Buffer;
+  readonly isBinary: boolean;
+}
+
 export type ConnectResult =
-  | { readonly ok: true; readonly socket: WebSocket; readonly latencyMs: number }
+  | {
+      readonly ok: true;
+      readonly socket: WebSocket;
+      readonly latencyMs: number;
+      /**
+       * Frames that arrived between the upgrade and the session's start (an upstream greets
+       * with `session.created` at once). Reading is paused on open; the session replays these
+       * in order and then resumes reading, so nothing is lost while the client's upgrade completes.
+       */
+      readonly early: EarlyFrame[];
+      /** Stops collecting early frames; the caller attaches its own listeners first. */
+      readonly stopHolding: () => void;
+    }
   | { readonly ok: false; readonly failure: ConnectFailure };
 
 /** Options for {@link connectUpstream}. */
@@ -111,7 +129,21 @@ export function connectUpstream(
       });
       socket.terminate();
     }, upstream.connectTimeoutMs);
-    socket.once('open', () => settle({ ok: true, socket, latencyMs: performance.now() - started }));
+    socket.once('open', () => {
+      socket.pause();
+      const early: EarlyFrame[] = [];
+      const hold = (data: Buffer, isBinary: boolean): void => {
+        early.push({ data, isBinary });
+      };
+      socket.on('message', hold);
+      settle({
+        ok: true,
+        socket,
+        latencyMs: performance.now() - started,
+        early,
+        stopHolding: () => socket.off('message', hold),
+      });
+    });
     socket.on('error', (error) => {
       settle({ ok: false, failure: { kind: 'error', message: `${upstream.name}: ${error.message}` } });
     });

@@ -2,11 +2,20 @@ import type { WebSocket } from 'ws';
 import type { UpstreamConfig } from '../config/resolve.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { RoutePlan, Router } from '../routing/router.js';
-import { type ConnectFailure, type ConnectResult, connectUpstream, type UpstreamTarget } from './connect.js';
+import {
+  type ConnectFailure,
+  type ConnectResult,
+  connectUpstream,
+  type EarlyFrame,
+  type UpstreamTarget,
+} from './connect.js';
 
 /** An open upstream connection and where it goes; the router slot stays taken until released. */
 export interface Dialled {
   readonly socket: WebSocket;
+  /** Frames received before the session started; see {@link ConnectResult}. */
+  readonly early: EarlyFrame[];
+  readonly stopHolding: () => void;
   readonly upstream: UpstreamConfig;
   readonly latencyMs: number;
 }
@@ -58,7 +67,13 @@ export async function dialWithFailover(
     options.onAttempt?.(upstream, result);
     if (result.ok) {
       router.reportSuccess(upstream.name);
-      return { socket: result.socket, upstream, latencyMs: result.latencyMs };
+      return {
+        socket: result.socket,
+        upstream,
+        latencyMs: result.latencyMs,
+        early: result.early,
+        stopHolding: result.stopHolding,
+      };
     }
     router.release(upstream.name);
     const failure = result.failure;

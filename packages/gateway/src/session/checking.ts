@@ -1,0 +1,153 @@
+/**
+ * Checking a client frame before it is relayed. Control events are rare, so they are parsed
+ * and validated in full with the protocol package. Audio appends are the hot path (50 a second
+ * per session), so a plain append — a flat object of `type`, `event_id` and `audio` strings
+ * with no escapes — is recognised by a byte scan that allocates nothing; anything else, however
+ * unusual, falls back to the full check, so the scan only ever saves work, never changes an
+ * answer.
+ */
+import {
+  type ClientEvent,
+  type ProtocolError,
+  parseClientEvent,
+  protocolError,
+  type UnknownEvent,
+} from '@realtime-gateway/protocol';
+
+export type CheckingMode = 'off' | 'warn' | 'enforce';
+
+export type FrameCheck =
+  /** `event` is the parsed event, or null when the fast path accepted the frame without parsing it. */
+  | { readonly ok: true; readonly event: ClientEvent | UnknownEvent | null }
+  | { readonly ok: false; readonly error: ProtocolError };
+
+const FAST_OK: FrameCheck = Object.freeze({ ok: true, event: null });
+
+/**
+ * Checks one client frame against the frame-size limit and the protocol.
+ *
+ * @example
+ * const check = checkClientFrame(data, 16 * 1024 * 1024, eventId);
+ * if (!check.ok) client.send(JSON.stringify(toErrorEvent(check.error)));
+ */
+export function checkClientFrame(
+  data: Uint8Array,
+  maxFrameBytes: number,
+  eventId: string | null,
+): FrameCheck {
+  if (data.length > maxFrameBytes) {
+    const issue = {
+      code: 'invalid_event' as const,
+      path: [],
+      expected: `a frame of at most ${maxFrameBytes} bytes`,
+      found: `a frame of ${data.length} bytes`,
+    };
+    return { ok: false, error: protocolError(issue, eventId) };
+  }
+  if (isPlainAppend(data)) return FAST_OK;
+  const result = parseClientEvent(data);
+  return result.ok ? { ok: true, event: result.event } : result;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const APPEND = new TextEncoder().encode('input_audio_buffer.append');
+const KEY_TYPE = 1;
+const KEY_EVENT_ID = 2;
+const KEY_AUDIO = 4;
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/**
+ * Whether `data` is exactly `{"type":"input_audio_buffer.append","audio":"…"}` with an optional
+ * `event_id`, in any order, every value a string without escapes or control characters. Such a
+ * frame is valid JSON and a valid append by construction.
+ */
+export function isPlainAppend(data: Uint8Array): boolean {
+  const n = data.length;
+  let i = 0;
+  while (i < n && isSpace(data[i]!)) i++;
+  if (data[i++] !== 0x7b) return false; // {
+  let seen = 0;
+  for (;;) {
+    while (i < n && isSpace(data[i]!)) i++;
+    // Key
+    if (data[i++] !== QUOTE) return false;
+    const keyStart = i;
+    while (i < n && data[i] !== QUOTE) {
+      if (data[i] === BACKSLASH) return false;
+      i++;
+    }
+    if (i >= n) return false;
+    const key = keyOf(data, keyStart, i);
+    if (key === 0 || (seen & key) !== 0) return false;
+    seen |= key;
+    i++;
+    while (i < n && isSpace(data[i]!)) i++;
+    if (data[i++] !== 0x3a) return false; // :
+    while (i < n && isSpace(data[i]!)) i++;
+    // String value
+    if (data[i++] !== QUOTE) return false;
+    const valueStart = i;
+    while (i < n) {
+      const byte = data[i]!;
+      if (byte === QUOTE) break;
+      if (byte === BACKSLASH || byte < 0x20) return false;
+      i++;
+    }
+    if (i >= n) return false;
+    if (key === KEY_TYPE && !equalsAt(data, valueStart, i, APPEND)) return false;
+    i++;
+    while (i < n && isSpace(data[i]!)) i++;
+    const next = data[i++];
+    if (next === 0x2c) continue; // ,
+    if (next !== 0x7d) return false; // }
+    while (i < n && isSpace(data[i]!)) i++;
+    return i === n && (seen & (KEY_TYPE | KEY_AUDIO)) === (KEY_TYPE | KEY_AUDIO);
+  }
+}
+
+function keyOf(data: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (
+    length === 4 &&
+    data[start] === 0x74 &&
+    data[start + 1] === 0x79 &&
+    data[start + 2] === 0x70 &&
+    data[start + 3] === 0x65
+  )
+    return KEY_TYPE; // type
+  if (
+    length === 5 &&
+    data[start] === 0x61 &&
+    data[start + 1] === 0x75 &&
+    data[start + 2] === 0x64 &&
+    data[start + 3] === 0x69 &&
+    data[start + 4] === 0x6f
+  )
+    return KEY_AUDIO; // audio
+  if (
+    length === 8 &&
+    data[start] === 0x65 &&
+    data[start + 5] === 0x5f &&
+    data[start + 6] === 0x69 &&
+    data[start + 7] === 0x64
+  ) {
+    // event_id
+    return data[start + 1] === 0x76 &&
+      data[start + 2] === 0x65 &&
+      data[start + 3] === 0x6e &&
+      data[start + 4] === 0x74
+      ? KEY_EVENT_ID
+      : 0;
+  }
+  return 0;
+}
+
+function equalsAt(data: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let k = 0; k < expected.length; k++) if (data[start + k] !== expected[k]) return false;
+  return true;
+}

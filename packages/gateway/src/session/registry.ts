@@ -1,0 +1,125 @@
+import type { SessionInfo } from './extension.js';
+import type { SessionState } from './state.js';
+
+/** Frame and byte counts each way. */
+export interface SessionStats {
+  clientFrames: number;
+  clientBytes: number;
+  upstreamFrames: number;
+  upstreamBytes: number;
+}
+
+/** A session as the registry and the admin API show it. */
+export interface SessionSnapshot extends SessionStats {
+  readonly id: string;
+  readonly model: string;
+  readonly upstreamModel: string;
+  readonly upstream: string;
+  readonly keyId: string | null;
+  readonly intent: SessionInfo['intent'];
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly state: SessionState;
+}
+
+/** What the registry needs from a session. */
+export interface ManagedSession {
+  readonly id: string;
+  readonly state: SessionState;
+  snapshot(): SessionSnapshot;
+  /** Ends the session as an operator asked; false when it was not running. */
+  terminate(reason: string): boolean;
+  drain(): void;
+  shutdown(message?: string): void;
+  tick(now: number): void;
+}
+
+/** Options for {@link SessionRegistry}. */
+export interface RegistryOptions {
+  /** How often sessions' time-based checks run; the smallest time limit divided by four suits. */
+  readonly tickMs: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The live sessions, by id. It also drives every session's time-based checks (keepalive,
+ * idle, duration) from one shared timer, which costs far less than timers per session.
+ *
+ * @example
+ * const registry = new SessionRegistry({ tickMs: 1000 });
+ * registry.add(session);
+ * registry.terminate(session.id, 'maintenance');
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, ManagedSession>();
+  private readonly emptyWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  add(session: ManagedSession): void {
+    this.sessions.set(session.id, session);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.tick(), this.options.tickMs);
+      this.timer.unref();
+    }
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+    if (this.sessions.size > 0) return;
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    for (const resolve of this.emptyWaiters.splice(0)) resolve();
+  }
+
+  get(id: string): SessionSnapshot | null {
+    return this.sessions.get(id)?.snapshot() ?? null;
+  }
+
+  list(): SessionSnapshot[] {
+    return [...this.sessions.values()].map((s) => s.snapshot());
+  }
+
+  /** Ends one session; the client gets a close with `reason`. False for an unknown or ended session. */
+  terminate(id: string, reason: string): boolean {
+    return this.sessions.get(id)?.terminate(reason) ?? false;
+  }
+
+  /** Marks every session as draining (shutdown has begun). */
+  drainAll(): void {
+    for (const session of this.sessions.values()) session.drain();
+  }
+
+  /** Ends every session with an `error` event and close 1001. */
+  shutdownAll(message?: string): void {
+    for (const session of [...this.sessions.values()]) session.shutdown(message);
+  }
+
+  /** Resolves once no session is left. */
+  whenEmpty(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** Runs every session's time-based checks once. */
+  tick(): void {
+    const now = this.now();
+    for (const session of this.sessions.values()) session.tick(now);
+  }
+
+  /** Stops the shared timer. */
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

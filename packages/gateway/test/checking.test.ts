@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseClientEvent } from '@realtime-gateway/protocol';
+import fc from 'fast-check';
+import { checkClientFrame, isPlainAppend } from '../src/session/checking.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('client frame checking', () => {
+  it('recognises plain audio appends without parsing them', () => {
+    assert.ok(isPlainAppend(bytes('{"type":"input_audio_buffer.append","audio":"AAAA"}')));
+    assert.ok(
+      isPlainAppend(
+        bytes(' { "audio" : "AA==" , "event_id":"event_1", "type":"input_audio_buffer.append" } '),
+      ),
+    );
+    assert.equal(
+      checkClientFrame(bytes('{"type":"input_audio_buffer.append","audio":"AA"}'), 1000, null).ok,
+      true,
+    );
+  });
+
+  it('leaves anything unusual to the full check', () => {
+    for (const text of [
+      '{"type":"input_audio_buffer.append"}',
+      '{"type":"input_audio_buffer.append","audio":"A\\u0041"}',
+      '{"type":"input_audio_buffer.append","audio":"AA","audio":"BB"}',
+      '{"type":"input_audio_buffer.append","audio":"AA","extra":"x"}',
+      '{"type":"input_audio_buffer.append","audio":1}',
+      '{"type":"input_audio_buffer.commit","audio":"AA"}',
+      '{"type":"input_audio_buffer.append","audio":"AA"',
+      '{"type":"input_audio_buffer.append","audio":"AA"}x',
+      '[]',
+    ]) {
+      assert.equal(isPlainAppend(bytes(text)), false, text);
+    }
+  });
+
+  it('never accepts on the fast path what the full check rejects', () => {
+    const key = fc.constantFrom('type', 'audio', 'event_id', 'other');
+    const value = fc.oneof(fc.constant('input_audio_buffer.append'), fc.string(), fc.integer());
+    const frame = fc
+      .array(fc.tuple(key, value), { maxLength: 4 })
+      .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+    const mangled = fc
+      .tuple(frame, fc.nat(), fc.string({ maxLength: 2 }))
+      .map(
+        ([text, at, insert]) =>
+          text.slice(0, at % (text.length + 1)) + insert + text.slice(at % (text.length + 1)),
+      );
+    fc.assert(
+      fc.property(fc.oneof(frame, mangled), (text) => {
+        if (isPlainAppend(bytes(text))) {
+          const full = parseClientEvent(text);
+          assert.ok(full.ok && full.known && full.event.type === 'input_audio_buffer.append', text);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rejects bad frames with errors naming the field and carrying the event_id', () => {
+    const notJson = checkClientFrame(bytes('{nope'), 1000, null);
+    assert.ok(!notJson.ok);
+    assert.equal(notJson.error.code, 'invalid_json');
+    const badShape = checkClientFrame(
+      bytes('{"type":"session.update","event_id":"event_9","session":{"type":"realtime","instructions":5}}'),
+      1000,
+      'event_9',
+    );
+    assert.ok(!badShape.ok);
+    assert.equal(badShape.error.param, 'session.instructions');
+    assert.equal(badShape.error.eventId, 'event_9');
+    const tooBig = checkClientFrame(
+      bytes(`{"type":"input_audio_buffer.append","audio":"${'A'.repeat(100)}"}`),
+      50,
+      'e',
+    );
+    assert.ok(!tooBig.ok);
+    assert.match(tooBig.error.message, /at most 50 bytes/);
+    assert.equal(tooBig.error.eventId, 'e');
+  });
+
+  it('passes unknown event types on, parsed', () => {
+    const check = checkClientFrame(bytes('{"type":"vendor.custom","x":1}'), 1000, null);
+    assert.ok(check.ok);
+    assert.equal(check.event?.type, 'vendor.custom');
+  });
+});
