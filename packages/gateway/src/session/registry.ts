@@ -31,6 +31,7 @@ export interface ManagedSession {
   terminate(reason: string): boolean;
   drain(): void;
   shutdown(message?: string): void;
+  destroy(): void;
   tick(now: number): void;
 }
 
@@ -103,6 +104,11 @@ export class SessionRegistry {
   /** Ends every session with an `error` event and close 1001. */
   shutdownAll(message?: string): void {
     for (const session of [...this.sessions.values()]) session.shutdown(message);
+  }
+
+  /** Drops every remaining connection without a close handshake. */
+  destroyAll(): void {
+    for (const session of [...this.sessions.values()]) session.destroy();
   }
 
   /** Resolves once no session is left. */

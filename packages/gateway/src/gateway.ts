@@ -1,0 +1,187 @@
+/**
+ * The gateway as a library: create it from a configuration, `listen()`, and `close()`.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { Authenticator } from './auth/authenticator.js';
+import { SessionQuota } from './auth/quota.js';
+import type { GatewayConfig } from './config/resolve.js';
+import { createHttpServer, type RequestHandler } from './http/server.js';
+import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
+import type { Refusal } from './refusal.js';
+import { Router } from './routing/router.js';
+import type { SessionExtensionFactory } from './session/extension.js';
+import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
+import { SessionRegistry } from './session/registry.js';
+import type { AttemptListener } from './upstream/dial.js';
+
+/** Options for {@link createGateway}. */
+export interface GatewayOptions {
+  /** The effective configuration (see `loadConfig` / `resolveConfig`). */
+  readonly config: GatewayConfig;
+  /** Extensions that act inside every session they apply to. */
+  readonly extensions?: readonly SessionExtensionFactory[];
+  readonly observer?: SessionObserver;
+  readonly log?: SessionLog;
+  /** Extra HTTP routes, tried in order before the 404. */
+  readonly handlers?: readonly RequestHandler[];
+  /** Told about every upstream connection attempt (connect latency, failures). */
+  readonly onUpstreamAttempt?: AttemptListener;
+  /** Told about every refused session. */
+  readonly onRefused?: (refusal: Refusal) => void;
+}
+
+/** Where a listening gateway can be reached. */
+export interface GatewayAddress {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port`. */
+  readonly url: string;
+  /** `ws://host:port/v1/realtime`. */
+  readonly realtimeUrl: string;
+}
+
+/** Options for {@link Gateway.close}. */
+export interface CloseOptions {
+  /** Let live sessions continue this long before they get an `error` event and close 1001. */
+  readonly drainMs?: number;
+}
+
+/** A gateway instance with an explicit lifecycle. */
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly registry: SessionRegistry;
+  readonly router: Router;
+  /** The HTTP server, for embedding (for example behind node:cluster). */
+  readonly server: Server;
+  /** Null until {@link listen} resolves. */
+  readonly address: GatewayAddress | null;
+  /** Whether new sessions are accepted (false once closing). */
+  readonly accepting: boolean;
+  /** Starts listening; port 0 picks a free port. Defaults from `config.server`. */
+  listen(port?: number, host?: string): Promise<GatewayAddress>;
+  /** Stops accepting, drains and closes every session, and stops listening. Idempotent. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** How often the registry runs the sessions' time checks: fine enough for the smallest limit. */
+function tickInterval(config: GatewayConfig): number {
+  const { keepaliveMs, idleTimeoutMs, maxSessionMs, sessionWarningMs } = config.limits;
+  const smallest = Math.min(keepaliveMs, idleTimeoutMs, maxSessionMs, sessionWarningMs || maxSessionMs);
+  return Math.max(5, Math.min(1000, Math.floor(smallest / 4)));
+}
+
+/**
+ * Creates a gateway. Nothing listens until {@link Gateway.listen}.
+ *
+ * @example
+ * const config = loadConfig({ file: 'gateway.yaml', env: process.env });
+ * if (!config.ok) throw new Error(config.errors[0].message);
+ * const gateway = createGateway({ config: config.config });
+ * const { realtimeUrl } = await gateway.listen();
+ * // … later
+ * await gateway.close({ drainMs: 10_000 });
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const config = options.config;
+  const registry = new SessionRegistry({ tickMs: tickInterval(config) });
+  const router = new Router(config);
+  let accepting = true;
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    // Frames up to twice the limit are read so that input checking can answer them with an
+    // `error` event; beyond that the connection is closed with 1009 before the frame is buffered.
+    maxPayload: config.limits.maxFrameBytes * 2,
+    clientTracking: false,
+    handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
+  });
+  const ctx: UpgradeContext = {
+    config,
+    wss,
+    auth: new Authenticator(config.auth.mode, config.auth.keys),
+    quota: new SessionQuota(config.limits.maxSessions),
+    router,
+    registry,
+    extensions: options.extensions ?? [],
+    observer: options.observer ?? NO_OBSERVER,
+    log: options.log ?? NO_LOG,
+    accepting: () => accepting,
+    ...(options.onUpstreamAttempt ? { onAttempt: options.onUpstreamAttempt } : {}),
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+  };
+  const server = createHttpServer(options.handlers ?? [], (req, socket, head) => {
+    void handleRealtimeUpgrade(ctx, req, socket, head);
+  });
+  let address: GatewayAddress | null = null;
+  let closing: Promise<void> | null = null;
+
+  const close = async (closeOptions: CloseOptions): Promise<void> => {
+    accepting = false;
+    const serverClosed = new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
+    const drainMs = closeOptions.drainMs ?? 0;
+    if (registry.size > 0 && drainMs > 0) {
+      registry.drainAll();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        registry.whenEmpty(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    registry.shutdownAll();
+    // Peers get the close handshake's usual grace; whoever does not answer is cut.
+    let forced: NodeJS.Timeout | undefined;
+    await Promise.race([
+      registry.whenEmpty(),
+      new Promise<void>((resolve) => {
+        forced = setTimeout(resolve, 2000);
+      }),
+    ]);
+    clearTimeout(forced);
+    registry.destroyAll();
+    registry.stop();
+    server.closeAllConnections();
+    await serverClosed;
+  };
+
+  return {
+    config,
+    registry,
+    router,
+    server,
+    get address() {
+      return address;
+    },
+    get accepting() {
+      return accepting;
+    },
+    listen(port = config.server.port, host = config.server.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const info = server.address() as AddressInfo;
+          const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+          address = {
+            host: info.address,
+            port: info.port,
+            url: `http://${shownHost}:${info.port}`,
+            realtimeUrl: `ws://${shownHost}:${info.port}/v1/realtime`,
+          };
+          resolve(address);
+        });
+      });
+    },
+    close(closeOptions = {}) {
+      closing ??= close(closeOptions);
+      return closing;
+    },
+  };
+}

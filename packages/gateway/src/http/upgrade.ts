@@ -1,0 +1,182 @@
+/**
+ * The `GET /v1/realtime` upgrade, upstream first: every check and the upstream connection happen
+ * while the client still waits for its HTTP answer, so any refusal reaches it as an HTTP status
+ * with an OpenAI-style JSON body, never as a WebSocket that opens and drops.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { newSessionId } from '@realtime-gateway/protocol';
+import type { WebSocketServer } from 'ws';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { SessionQuota } from '../auth/quota.js';
+import type { GatewayConfig } from '../config/resolve.js';
+import { type Refusal, refusal } from '../refusal.js';
+import type { Router } from '../routing/router.js';
+import type { SessionExtensionFactory, SessionInfo } from '../session/extension.js';
+import type { SessionLog, SessionObserver } from '../session/observer.js';
+import type { SessionRegistry } from '../session/registry.js';
+import { Session } from '../session/session.js';
+import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
+import { writeRefusal } from './respond.js';
+
+/** What the upgrade handler works with. */
+export interface UpgradeContext {
+  readonly config: GatewayConfig;
+  readonly wss: WebSocketServer;
+  readonly auth: Authenticator;
+  readonly quota: SessionQuota;
+  readonly router: Router;
+  readonly registry: SessionRegistry;
+  readonly extensions: readonly SessionExtensionFactory[];
+  readonly observer: SessionObserver;
+  readonly log: SessionLog;
+  /** False once shutdown has begun: new sessions are refused with 503. */
+  readonly accepting: () => boolean;
+  readonly onAttempt?: AttemptListener;
+  /** Told about every refusal, for metrics. */
+  readonly onRefused?: (refusal: Refusal) => void;
+}
+
+/** The parts of the request URL a realtime session is about. */
+export interface RealtimeRequest {
+  readonly model: string | null;
+  readonly intent: 'conversation' | 'transcription';
+  readonly callId: string | null;
+}
+
+/** Reads `?model=`, `?intent=` and `?call_id=`; refuses (400) what cannot be a session. */
+export function parseRealtimeQuery(params: URLSearchParams): RealtimeRequest | Refusal {
+  const model = params.get('model') || null;
+  const intentParam = params.get('intent');
+  const callId = params.get('call_id') || null;
+  if (intentParam !== null && intentParam !== 'transcription') {
+    return refusal(
+      400,
+      'invalid_value',
+      `Invalid value for 'intent': '${intentParam}'. Supported values are: 'transcription'.`,
+      {
+        param: 'intent',
+      },
+    );
+  }
+  const intent = intentParam === 'transcription' ? 'transcription' : 'conversation';
+  if (model === null && intent === 'conversation' && callId === null) {
+    return refusal(400, 'missing_required_parameter', "Missing required parameter: 'model'.", {
+      param: 'model',
+    });
+  }
+  return { model, intent, callId };
+}
+
+/**
+ * Handles one upgrade request for `/v1/realtime`.
+ *
+ * @example
+ * server.on('upgrade', (req, socket, head) => void handleRealtimeUpgrade(ctx, req, socket, head));
+ */
+export async function handleRealtimeUpgrade(
+  ctx: UpgradeContext,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+): Promise<void> {
+  const refuse = (r: Refusal): void => {
+    ctx.onRefused?.(r);
+    ctx.log.info({ status: r.status, code: r.code }, 'session refused');
+    writeRefusal(socket, r);
+  };
+  if (!ctx.accepting()) return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket' || req.headers['sec-websocket-key'] === undefined) {
+    return refuse(refusal(400, 'invalid_upgrade', 'Expected a WebSocket upgrade request.'));
+  }
+  const url = new URL(req.url ?? '/', 'http://gateway');
+  const request = parseRealtimeQuery(url.searchParams);
+  if ('status' in request) return refuse(request);
+
+  const authResult = ctx.auth.authenticate(req.headers);
+  if (!authResult.ok) return refuse(authResult.refusal);
+  const principal = authResult.principal;
+  const model = request.model ?? '';
+  if (request.model !== null) {
+    const forbidden = ctx.auth.authorizeModel(principal, request.model);
+    if (forbidden !== null) return refuse(forbidden);
+  }
+  const plan = ctx.router.plan(model);
+  if ('status' in plan) return refuse(plan);
+  const limited = ctx.auth.takeSessionToken(principal);
+  if (limited !== null) return refuse(limited);
+  const slot = ctx.quota.acquire(
+    principal.keyId,
+    principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey,
+  );
+  if ('status' in slot) return refuse(slot);
+
+  // The client may give up while the upstream is being dialled.
+  let clientGone = false;
+  const onGone = (): void => {
+    clientGone = true;
+  };
+  socket.once('close', onGone);
+  const dialled = await dialWithFailover(ctx.router, plan, {
+    intent: request.intent,
+    callId: request.callId,
+    sendModel: request.model !== null,
+    passthroughKey: principal.upstreamKey,
+    maxPayload: ctx.config.limits.maxBufferedBytes,
+    ...(ctx.onAttempt ? { onAttempt: ctx.onAttempt } : {}),
+  });
+  socket.off('close', onGone);
+  if ('status' in dialled) {
+    slot.release();
+    return refuse(dialled);
+  }
+  const releaseAll = (): void => {
+    slot.release();
+    ctx.router.release(dialled.upstream.name);
+  };
+  if (!ctx.accepting()) {
+    dialled.socket.terminate();
+    releaseAll();
+    return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
+  }
+  if (clientGone || socket.destroyed) {
+    dialled.socket.terminate();
+    releaseAll();
+    return;
+  }
+
+  const info: SessionInfo = {
+    sessionId: newSessionId(),
+    model,
+    upstreamModel: plan.upstreamModel,
+    upstreamName: dialled.upstream.name,
+    keyId: principal.keyId,
+    intent: request.intent,
+  };
+  const session = new Session({
+    info,
+    limits: ctx.config.limits,
+    checking: ctx.config.inputChecking,
+    extensions: ctx.extensions,
+    observer: ctx.observer,
+    log: ctx.log,
+    onEnd: () => {
+      releaseAll();
+      ctx.registry.remove(info.sessionId);
+    },
+  });
+  ctx.registry.add(session);
+  let upgraded = false;
+  // ws answers a malformed handshake itself, without calling back; the session must not linger.
+  socket.once('close', () => {
+    if (upgraded) return;
+    session.refuse();
+    dialled.socket.terminate();
+    releaseAll();
+    ctx.registry.remove(info.sessionId);
+  });
+  ctx.wss.handleUpgrade(req, socket, head, (client) => {
+    upgraded = true;
+    session.start(client, dialled.socket, dialled.early, dialled.stopHolding);
+  });
+}

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { hashKey } from '../src/auth/credentials.js';
+import { connect, eventually, expectRefused, type Rig, startRig } from './support/harness.js';
+
+const MODEL = 'gpt-realtime';
+const KEY = 'rg-team-key-1';
+const LIMITED = 'rg-limited-key';
+const UPSTREAM_SECRET = 'sk-upstream-secret';
+
+function assertOpenAiError(body: unknown, code: string): void {
+  const error = (body as { error: Record<string, unknown> }).error;
+  assert.equal(typeof error.message, 'string');
+  assert.equal(typeof error.type, 'string');
+  assert.ok('param' in error);
+  assert.equal(error.code, code);
+}
+
+describe('auth with gateway keys', () => {
+  let rig: Rig;
+  before(async () => {
+    rig = await startRig({
+      auth: {
+        keys: [
+          { id: 'team', hash: `sha256:${hashKey(KEY)}`, models: [MODEL, 'fast'] },
+          { id: 'limited', hash: `sha256:${hashKey(LIMITED)}`, maxSessions: 1, sessionsPerMinute: 2 },
+        ],
+      },
+      aliases: { fast: MODEL },
+    });
+  });
+  after(() => rig.close());
+
+  it('accepts a bearer key and sends the upstream its own key, never the gateway key', async () => {
+    const client = await connect(`${rig.url}?model=${MODEL}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    const conn = await rig.upstream.nextConnection();
+    assert.equal(conn.request.headers.authorization, `Bearer ${UPSTREAM_SECRET}`);
+    assert.ok(!JSON.stringify(conn.request.headers).includes(KEY));
+    await client.waitFor('session.created');
+    assert.equal(rig.gateway.registry.list()[0]?.keyId, 'team');
+    client.socket.close();
+    await client.closed;
+  });
+
+  it("accepts a browser's subprotocol key and echoes only the realtime subprotocol", async () => {
+    const client = await connect(`${rig.url}?model=fast`, {
+      protocols: ['realtime', `openai-insecure-api-key.${KEY}`],
+    });
+    assert.equal(client.socket.protocol, 'realtime');
+    const conn = await rig.upstream.nextConnection();
+    assert.equal(conn.query.get('model'), MODEL, 'the alias is rewritten upstream');
+    assert.equal(conn.request.headers['sec-websocket-protocol'], undefined);
+    assert.equal(conn.request.headers.authorization, `Bearer ${UPSTREAM_SECRET}`);
+    client.socket.close();
+    await client.closed;
+  });
+
+  it('refuses a missing key with 401 and an OpenAI-style body', async () => {
+    const refused = await expectRefused(`${rig.url}?model=${MODEL}`);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.contentType, 'application/json');
+    assertOpenAiError(refused.json, 'missing_api_key');
+    assert.equal(refused.json.error.type, 'invalid_request_error');
+  });
+
+  it('refuses a wrong key with 401, in either form', async () => {
+    const bearer = await expectRefused(`${rig.url}?model=${MODEL}`, {
+      headers: { authorization: 'Bearer nope' },
+    });
+    assert.equal(bearer.status, 401);
+    assertOpenAiError(bearer.json, 'invalid_api_key');
+    const sub = await expectRefused(`${rig.url}?model=${MODEL}`, {
+      protocols: ['realtime', 'openai-insecure-api-key.nope'],
+    });
+    assert.equal(sub.status, 401);
+  });
+
+  it('refuses a model the key may not use with 403', async () => {
+    const refused = await expectRefused(`${rig.url}?model=gpt-realtime-mini`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    assert.equal(refused.status, 403);
+    assertOpenAiError(refused.json, 'model_not_allowed');
+    assert.equal(refused.json.error.param, 'model');
+  });
+
+  it("refuses a key's sessions beyond its concurrency with 429, and frees the slot on close", async () => {
+    const auth = { headers: { authorization: `Bearer ${LIMITED}` } };
+    const first = await connect(`${rig.url}?model=${MODEL}`, auth);
+    await rig.upstream.nextConnection();
+    const second = await expectRefused(`${rig.url}?model=${MODEL}`, auth);
+    assert.equal(second.status, 429);
+    assertOpenAiError(second.json, 'too_many_sessions');
+    assert.equal(second.json.error.type, 'rate_limit_error');
+    first.socket.close();
+    await first.closed;
+    await eventually(() => rig.gateway.registry.size === 0, 2000, 'session gone');
+    // The third attempt in a minute goes over the 2-per-minute rate limit.
+    const third = await expectRefused(`${rig.url}?model=${MODEL}`, auth);
+    assert.equal(third.status, 429);
+    assertOpenAiError(third.json, 'rate_limit_exceeded');
+  });
+
+  it('never shows the upstream key to the client', async () => {
+    const client = await connect(`${rig.url}?model=${MODEL}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    const conn = await rig.upstream.nextConnection();
+    client.send({ type: 'response.create' });
+    await client.waitFor('response.done');
+    conn.terminate();
+    await client.closed;
+    const everything = client.frames.map((f) => f.data.toString('utf8')).join('\n');
+    assert.ok(!everything.includes(UPSTREAM_SECRET));
+  });
+});
+
+describe('auth in passthrough mode', () => {
+  let rig: Rig;
+  before(async () => {
+    rig = await startRig({ auth: { mode: 'passthrough' } });
+  });
+  after(() => rig.close());
+
+  it("forwards the client's own key upstream instead of the configured one", async () => {
+    const client = await connect(`${rig.url}?model=${MODEL}`, {
+      protocols: ['realtime', 'openai-insecure-api-key.sk-client-own'],
+    });
+    const conn = await rig.upstream.nextConnection();
+    assert.equal(conn.request.headers.authorization, 'Bearer sk-client-own');
+    client.socket.close();
+    await client.closed;
+  });
+
+  it('still requires a key', async () => {
+    const refused = await expectRefused(`${rig.url}?model=${MODEL}`);
+    assert.equal(refused.status, 401);
+  });
+
+  it("relays the upstream's 401 for a bad client key", async () => {
+    rig.upstream.behaviour.refuse = {
+      status: 401,
+      body: {
+        error: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Bad key.', param: null },
+      },
+    };
+    try {
+      const refused = await expectRefused(`${rig.url}?model=${MODEL}`, {
+        headers: { authorization: 'Bearer sk-bad' },
+      });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.json.error.message, 'Bad key.');
+    } finally {
+      rig.upstream.behaviour.refuse = undefined;
+    }
+  });
+});
+
+describe('auth off', () => {
+  let rig: Rig;
+  before(async () => {
+    rig = await startRig();
+  });
+  after(() => rig.close());
+
+  it('accepts clients without a key and ignores one that is given', async () => {
+    const client = await connect(`${rig.url}?model=${MODEL}`, {
+      headers: { authorization: 'Bearer whatever' },
+    });
+    const conn = await rig.upstream.nextConnection();
+    assert.equal(conn.request.headers.authorization, `Bearer ${UPSTREAM_SECRET}`);
+    client.socket.close();
+    await client.closed;
+  });
+});
