@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseClientEvent } from '@realtime-gateway/protocol';
+import { parseClientEvent, parseServerEvent } from '@realtime-gateway/protocol';
 import fc from 'fast-check';
 import { checkClientFrame, isPlainAppend } from '../src/session/checking.js';
+import { connect, startRig } from './support/harness.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -85,5 +86,67 @@ describe('client frame checking', () => {
     const check = checkClientFrame(bytes('{"type":"vendor.custom","x":1}'), 1000, null);
     assert.ok(check.ok);
     assert.equal(check.event?.type, 'vendor.custom');
+  });
+});
+
+describe('input checking over a live session', () => {
+  const bad = {
+    notJson: '{"type":"input_audio_buffer.append",',
+    badShape:
+      '{"type":"session.update","event_id":"event_bad","session":{"type":"realtime","instructions":42}}',
+    tooBig: `{"type":"input_audio_buffer.append","event_id":"event_big","audio":"${'A'.repeat(1500)}"}`,
+  };
+  const good = '{"type":"input_audio_buffer.append","event_id":"event_ok","audio":"AAAA"}';
+
+  async function run(mode: 'off' | 'warn' | 'enforce') {
+    const rig = await startRig({ inputChecking: mode, limits: { maxFrameBytes: 1024 } });
+    try {
+      const client = await connect(`${rig.url}?model=gpt-realtime`);
+      const conn = await rig.upstream.nextConnection();
+      await client.waitFor('session.created');
+      for (const frame of [bad.notJson, bad.badShape, bad.tooBig, good]) client.send(frame);
+      // The good frame's answer proves the session went on after the bad ones.
+      await client.waitFor('response.output_audio.delta');
+      const errors = client.frames
+        .map((f) => JSON.parse(f.data.toString('utf8')) as Record<string, unknown>)
+        .filter((e) => e.type === 'error');
+      const upstreamSaw = conn.frames.map((f) => f.text);
+      client.socket.close();
+      await client.closed;
+      return { errors, upstreamSaw };
+    } finally {
+      await rig.close();
+    }
+  }
+
+  it('enforce: answers each malformed frame with a spec-shaped error carrying its event_id and does not forward it', async () => {
+    const { errors, upstreamSaw } = await run('enforce');
+    assert.deepEqual(upstreamSaw, [good]);
+    assert.equal(errors.length, 3);
+    for (const error of errors) {
+      const parsed = parseServerEvent(error);
+      assert.ok(parsed.ok && parsed.known, JSON.stringify(error));
+    }
+    const details = errors.map((e) => e.error as Record<string, unknown>);
+    assert.deepEqual(
+      details.map((d) => [d.code, d.event_id, d.param]),
+      [
+        ['invalid_json', null, null],
+        ['invalid_type', 'event_bad', 'session.instructions'],
+        ['invalid_event', 'event_big', null],
+      ],
+    );
+  });
+
+  it('warn: forwards malformed frames and sends no error of its own', async () => {
+    const { errors, upstreamSaw } = await run('warn');
+    assert.deepEqual(upstreamSaw, [bad.notJson, bad.badShape, bad.tooBig, good]);
+    // The only errors are the upstream's own answers (the test upstream rejects the bad update).
+    assert.ok(errors.every((e) => (e.error as Record<string, unknown>).code !== 'invalid_json'));
+  });
+
+  it('off: forwards everything unchecked', async () => {
+    const { upstreamSaw } = await run('off');
+    assert.deepEqual(upstreamSaw, [bad.notJson, bad.badShape, bad.tooBig, good]);
   });
 });
