@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ROUTING, DEFAULT_UPSTREAM, type UpstreamConfig } from '../src/config/resolve.js';
+import { createGateway } from '../src/gateway.js';
 import type { Refusal } from '../src/refusal.js';
 import {
   admit,
@@ -13,6 +14,7 @@ import {
 import { type RoutePlan, Router } from '../src/routing/router.js';
 import { upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
 import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
+import { connect, delay, eventually, testConfig } from './support/harness.js';
 import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
 
 function upstream(name: string, baseUrl: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
@@ -274,6 +276,79 @@ describe('dialling with failover over loopback', () => {
       assert.equal(healthy.requests.at(-1)?.headers.authorization, 'Bearer sk-client');
     } finally {
       healthy.behaviour.refuse = undefined;
+    }
+  });
+});
+
+describe('routing through the gateway', () => {
+  it('fails over on a 5xx, opens the circuit, and tries again after the cool-down', async () => {
+    const flaky = await startTestUpstream({ refuse: { status: 503 } });
+    const steady = await startTestUpstream();
+    const gateway = createGateway({
+      config: testConfig({
+        upstreams: [
+          { name: 'flaky', baseUrl: `${flaky.httpUrl}/v1`, weight: 10 },
+          { name: 'steady', baseUrl: `${steady.httpUrl}/v1` },
+        ],
+        routing: { maxAttempts: 2, failureThreshold: 2, cooldownMs: 300 },
+      }),
+    });
+    const { realtimeUrl } = await gateway.listen();
+    try {
+      const clients = [];
+      for (let i = 0; i < 4; i++) {
+        const client = await connect(`${realtimeUrl}?model=gpt-realtime`);
+        clients.push(client);
+        assert.equal(gateway.registry.list().at(-1)?.upstream, 'steady');
+      }
+      // Two failures opened flaky's circuit; the later sessions did not try it.
+      assert.equal(flaky.requests.length, 2);
+      assert.equal(gateway.router.status()[0]!.circuit, 'open');
+      await delay(350);
+      flaky.behaviour.refuse = undefined;
+      const trial = await connect(`${realtimeUrl}?model=gpt-realtime`);
+      assert.equal(flaky.requests.length, 3);
+      assert.equal(gateway.router.status()[0]!.circuit, 'closed');
+      for (const client of [...clients, trial]) client.socket.close();
+      await Promise.all([...clients, trial].map((c) => c.closed));
+    } finally {
+      await gateway.close();
+      await flaky.close();
+      await steady.close();
+    }
+  });
+
+  it('spreads sessions by weight and counts them back down when they end', async () => {
+    const a = await startTestUpstream();
+    const b = await startTestUpstream();
+    const gateway = createGateway({
+      config: testConfig({
+        upstreams: [
+          { name: 'a', baseUrl: `${a.httpUrl}/v1`, weight: 1 },
+          { name: 'b', baseUrl: `${b.httpUrl}/v1`, weight: 2 },
+        ],
+      }),
+    });
+    const { realtimeUrl } = await gateway.listen();
+    try {
+      const clients = [];
+      for (let i = 0; i < 6; i++) clients.push(await connect(`${realtimeUrl}?model=m`));
+      assert.deepEqual(
+        gateway.router.status().map((s) => [s.name, s.active]),
+        [
+          ['a', 2],
+          ['b', 4],
+        ],
+      );
+      assert.equal(a.connections.length, 2);
+      assert.equal(b.connections.length, 4);
+      for (const client of clients) client.socket.close();
+      await Promise.all(clients.map((c) => c.closed));
+      await eventually(() => gateway.router.status().every((s) => s.active === 0), 2000, 'slots released');
+    } finally {
+      await gateway.close();
+      await a.close();
+      await b.close();
     }
   });
 });
