@@ -1,1 +1,90 @@
-export {};
+/**
+ * `@realtime-gateway/gateway`: a gateway for the OpenAI Realtime API.
+ *
+ * @example
+ * import { createGateway, loadConfig } from '@realtime-gateway/gateway';
+ * const loaded = loadConfig({ file: 'gateway.yaml', env: process.env });
+ * if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.field}: ${e.message}`).join('\n'));
+ * const gateway = createGateway({ config: loaded.config });
+ * await gateway.listen();
+ */
+export { Authenticator, type AuthResult, type Principal } from './auth/authenticator.js';
+export { type Credential, extractCredential, hashKey, KEY_SUBPROTOCOL_PREFIX } from './auth/credentials.js';
+export { SessionQuota } from './auth/quota.js';
+export { TokenBucket } from './auth/rate-limit.js';
+export { engineUpstream, openAiUpstream, withDefaultUpstreams } from './config/defaults.js';
+export {
+  applyOverrides,
+  type ConfigOverride,
+  ENV_PREFIX,
+  envOverrides,
+  type LoadOptions,
+  loadConfig,
+  parseConfigText,
+  setOverride,
+} from './config/load.js';
+export { redactConfig } from './config/redact.js';
+export {
+  type AuthMode,
+  type ConfigError,
+  DEFAULT_LIMITS,
+  DEFAULT_ROUTING,
+  DEFAULT_UPSTREAM,
+  type GatewayConfig,
+  type InputChecking,
+  type KeyConfig,
+  type Limits,
+  type ResolveEnvironment,
+  type ResolveResult,
+  resolveConfig,
+  type UpstreamConfig,
+  type UpstreamKind,
+} from './config/resolve.js';
+export { type GatewayConfigInput, GatewayConfigSchema } from './config/schema.js';
+export {
+  type CloseOptions,
+  createGateway,
+  type Gateway,
+  type GatewayAddress,
+  type GatewayOptions,
+} from './gateway.js';
+export { sendRefusal, writeRefusal } from './http/respond.js';
+export { createHttpServer, REALTIME_PATH, type RequestHandler, type UpgradeHandler } from './http/server.js';
+export { parseRealtimeQuery, type RealtimeRequest } from './http/upgrade.js';
+export { type Refusal, refusal, refusalBody } from './refusal.js';
+export { admit, type CircuitState, isAvailable, onFailure, onSuccess } from './routing/circuit.js';
+export { type RoutePlan, Router, specificity, type UpstreamStatus } from './routing/router.js';
+export { type CheckingMode, checkClientFrame, type FrameCheck, isPlainAppend } from './session/checking.js';
+export { CloseCode, clampReason, relayableCloseCode } from './session/close-codes.js';
+export {
+  DROP,
+  type ExtensionContext,
+  type ExtensionVerdict,
+  FORWARD,
+  type SessionExtension,
+  type SessionExtensionFactory,
+  type SessionInfo,
+} from './session/extension.js';
+export {
+  type Direction,
+  NO_LOG,
+  NO_OBSERVER,
+  type SessionLog,
+  type SessionObserver,
+} from './session/observer.js';
+export {
+  type ManagedSession,
+  SessionRegistry,
+  type SessionSnapshot,
+  type SessionStats,
+} from './session/registry.js';
+export { Session, type SessionOptions } from './session/session.js';
+export {
+  type EndCause,
+  isRelaying,
+  type SessionEvent,
+  type SessionState,
+  transition,
+} from './session/state.js';
+export { type ConnectResult, connectUpstream, upstreamHeaders, upstreamUrl } from './upstream/connect.js';
+export { type Dialled, dialWithFailover } from './upstream/dial.js';

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { hashKey } from '../src/auth/credentials.js';
 import { applyOverrides, envOverrides, loadConfig, setOverride } from '../src/config/load.js';
 import { redactConfig } from '../src/config/redact.js';
 import { DEFAULT_LIMITS, resolveConfig } from '../src/config/resolve.js';
+import { connect } from './support/harness.js';
+import { startTestUpstream } from './support/test-upstream.js';
 
 const noFiles = { env: {}, readFile: (): string => assert.fail('no file read expected') };
 const dir = mkdtempSync(join(tmpdir(), 'rg-config-'));
@@ -174,5 +178,106 @@ describe('printing the effective config', () => {
     assert.ok(!printed.includes(hash));
     assert.match(printed, /redacted, from K/);
     assert.match(printed, /"id":"team"/);
+  });
+});
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 20_000,
+  });
+}
+
+describe('command line', () => {
+  it('--help prints usage', () => {
+    const result = runCli(['--help']);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /Usage: realtime-gateway/);
+    assert.match(result.stdout, /--print-config/);
+  });
+
+  it('--hash-key prints the hash to configure', () => {
+    const result = runCli(['--hash-key', 'rg-secret']);
+    assert.equal(result.stdout.trim(), `sha256:${hashKey('rg-secret')}`);
+  });
+
+  it('--print-config prints the effective config with secrets redacted', () => {
+    const file = write(
+      'print.yaml',
+      'upstreams:\n  - { name: o, baseUrl: "https://api.openai.com/v1", kind: openai, apiKeyEnv: UP_KEY }\n',
+    );
+    const result = runCli(['--config', file, '--set', 'limits.maxSessions=7', '--print-config'], {
+      UP_KEY: 'sk-very-secret',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(!result.stdout.includes('sk-very-secret'));
+    const printed = JSON.parse(result.stdout) as {
+      limits: { maxSessions: number };
+      upstreams: { apiKey: string }[];
+    };
+    assert.equal(printed.limits.maxSessions, 7);
+    assert.equal(printed.upstreams[0]!.apiKey, '[redacted, from UP_KEY]');
+  });
+
+  it('serves OpenAI by default when OPENAI_API_KEY is set', () => {
+    const result = runCli(['--print-config'], { OPENAI_API_KEY: 'sk-openai' });
+    const printed = JSON.parse(result.stdout) as { upstreams: { name: string; models: string[] }[] };
+    assert.deepEqual(
+      printed.upstreams.map((u) => [u.name, u.models]),
+      [['openai', ['gpt-*']]],
+    );
+    assert.ok(!result.stdout.includes('sk-openai'));
+  });
+
+  it('exits 1 naming the bad field', () => {
+    const file = write('bad-field.yaml', 'limits:\n  idleTimeoutMs: -5\n');
+    const result = runCli(['--config', file]);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /config error at limits\.idleTimeoutMs: .*>= 1/);
+  });
+
+  it('exits 2 on an unknown option', () => {
+    const result = runCli(['--nope']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--help/);
+  });
+
+  it('starts, relays a session, and exits 0 on SIGTERM', async () => {
+    const upstream = await startTestUpstream();
+    const file = write(
+      'run.json',
+      JSON.stringify({ upstreams: [{ name: 'u', baseUrl: `${upstream.httpUrl}/v1` }] }),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', CLI, '-c', file, '--port', '0'],
+      {
+        env: { PATH: process.env.PATH ?? '', REALTIME_GATEWAY_LOG__LEVEL: 'silent' },
+      },
+    );
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          out += chunk;
+          const match = /connect: (ws:\/\/\S+)\?model=/.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      const client = await connect(`${url}?model=gpt-realtime`);
+      assert.equal((await client.next()).type, 'session.created');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      assert.equal((await client.closed).code, 1001);
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      await upstream.close();
+    }
   });
 });

@@ -90,6 +90,26 @@ describe('router', () => {
     assert.equal(plan.model, 'fast');
   });
 
+  it('serves a model from its most specific tier only: exact, then longest prefix, then *', () => {
+    const router = new Router(
+      config([
+        upstream('any', 'http://a', { models: ['*'] }),
+        upstream('gpt', 'http://b', { models: ['gpt-*'] }),
+        upstream('realtime', 'http://c', { models: ['gpt-realtime*'] }),
+        upstream('exact', 'http://d', { models: ['gpt-realtime-mini'] }),
+      ]),
+    );
+    const names = (model: string) => {
+      const plan = router.plan(model);
+      assert.ok(!isRefusal(plan));
+      return plan.candidates.map((c) => c.name);
+    };
+    assert.deepEqual(names('gpt-realtime-mini'), ['exact']);
+    assert.deepEqual(names('gpt-realtime'), ['realtime']);
+    assert.deepEqual(names('gpt-4o-realtime-preview'), ['gpt']);
+    assert.deepEqual(names('local-model'), ['any']);
+  });
+
   it('ranks by active sessions relative to weight', () => {
     const router = new Router(
       config([upstream('light', 'http://a', { weight: 1 }), upstream('heavy', 'http://b', { weight: 3 })]),

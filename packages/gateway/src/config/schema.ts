@@ -29,7 +29,7 @@ export const UpstreamConfigSchema = object({
   kind: optional(enumOf(['openai', 'azure', 'generic'])),
   /** The environment variable holding the upstream's API key; the key itself never appears in the file. */
   apiKeyEnv: optional(string()),
-  /** Models this upstream serves, after alias rewriting; `*` serves every model. */
+  /** Models this upstream serves, after alias rewriting: exact names, `prefix*` patterns, or `*` for all. */
   models: optional(array(string())),
   /** Relative share of sessions when several upstreams serve a model. */
   weight: optional(number({ min: 0 })),

@@ -27,7 +27,8 @@ export interface UpstreamStatus {
 }
 
 /**
- * Chooses upstreams for a model: aliases are rewritten, upstreams that serve the model and have
+ * Chooses upstreams for a model: aliases are rewritten; among the upstreams that serve the model
+ * most specifically (exact name, then the longest `prefix*` pattern, then `*`), those that have
  * a free slot and a closed (or cooled-down) circuit are ranked by active sessions divided by
  * weight, and the best few become the plan. The caller reports each attempt's outcome so that
  * circuits open and close.
@@ -63,7 +64,13 @@ export class Router {
   /** Ranks the upstreams for a model, or refuses: 404 for a model nobody serves, 503 when none is available. */
   plan(model: string): RoutePlan | Refusal {
     const upstreamModel = this.rewrite(model);
-    const serving = [...this.states.values()].filter((s) => servesModel(s.config, model, upstreamModel));
+    // Only the most specific tier serves: an upstream named for the model is never passed over
+    // for (or failed over to) a catch-all one.
+    let tier = 0;
+    for (const s of this.states.values()) tier = Math.max(tier, specificity(s.config, model, upstreamModel));
+    const serving = [...this.states.values()].filter(
+      (s) => tier > 0 && specificity(s.config, model, upstreamModel) === tier,
+    );
     if (serving.length === 0) {
       return refusal(
         404,
@@ -135,10 +142,29 @@ export class Router {
   }
 }
 
+/**
+ * How specifically an upstream serves a model: 3 by exact name, 2 by a prefix pattern
+ * (`gpt-*`, longer prefixes winning through the fraction), 1 by `*`, 0 not at all.
+ */
+export function specificity(
+  upstream: Pick<UpstreamConfig, 'models'>,
+  model: string,
+  upstreamModel: string,
+): number {
+  let best = 0;
+  for (const pattern of upstream.models) {
+    if (pattern === model || pattern === upstreamModel) return 3;
+    if (pattern === '*') best = Math.max(best, 1);
+    else if (pattern.endsWith('*')) {
+      const prefix = pattern.slice(0, -1);
+      if (upstreamModel.startsWith(prefix) || model.startsWith(prefix)) {
+        best = Math.max(best, 2 + Math.min(prefix.length, 999) / 1000);
+      }
+    }
+  }
+  return best;
+}
+
 function servesModel(upstream: UpstreamConfig, model: string, upstreamModel: string): boolean {
-  return (
-    upstream.models.includes('*') ||
-    upstream.models.includes(upstreamModel) ||
-    upstream.models.includes(model)
-  );
+  return specificity(upstream, model, upstreamModel) > 0;
 }

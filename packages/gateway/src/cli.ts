@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * `realtime-gateway`: loads the configuration, starts the gateway, and stops it gracefully on
+ * SIGTERM or SIGINT.
+ */
+import { pino } from 'pino';
+import { hashKey } from './auth/credentials.js';
+import { parseCli, USAGE } from './cli/args.js';
+import { withDefaultUpstreams } from './config/defaults.js';
+import { loadConfig } from './config/load.js';
+import { redactConfig } from './config/redact.js';
+import { createGateway } from './gateway.js';
+
+/** Runs the command line; resolves with the exit code (the server itself keeps the process alive). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
+  const command = parseCli(argv, env);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'hash-key':
+      process.stdout.write(`sha256:${hashKey(command.key)}\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`realtime-gateway: ${command.message}\nTry 'realtime-gateway --help'.\n`);
+      return 2;
+    case 'run':
+      break;
+  }
+  const loaded = loadConfig({ file: command.configFile, env, overrides: command.overrides });
+  if (!loaded.ok) {
+    for (const error of loaded.errors) {
+      process.stderr.write(
+        `realtime-gateway: config error${error.field ? ` at ${error.field}` : ''}: ${error.message}\n`,
+      );
+    }
+    return 1;
+  }
+  const config = withDefaultUpstreams(loaded.config, env, null);
+  if (command.printConfig) {
+    process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+    return 0;
+  }
+  if (config.upstreams.length === 0) {
+    process.stderr.write('realtime-gateway: no upstream configured; set OPENAI_API_KEY or use --config.\n');
+    return 1;
+  }
+  const log = pino({ level: config.log.level, base: { service: 'realtime-gateway' } });
+  const gateway = createGateway({ config, log });
+  const address = await gateway.listen();
+  log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');
+  process.stdout.write(
+    `realtime-gateway listening on ${address.url}\n` +
+      `  connect: ${address.realtimeUrl}?model=gpt-realtime\n`,
+  );
+  const stop = (signal: string): void => {
+    log.info({ signal, drainMs: config.shutdown.drainMs }, 'shutting down');
+    void gateway.close({ drainMs: config.shutdown.drainMs }).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return null;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    if (code !== null) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`realtime-gateway: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
