@@ -7,9 +7,10 @@ import { WebSocketServer } from 'ws';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
 import type { GatewayConfig } from './config/resolve.js';
+import { writeRefusal } from './http/respond.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
-import type { Refusal } from './refusal.js';
+import { type Refusal, refusal } from './refusal.js';
 import { Router } from './routing/router.js';
 import type { SessionExtensionFactory } from './session/extension.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
@@ -112,7 +113,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   };
   const server = createHttpServer(options.handlers ?? [], (req, socket, head) => {
-    void handleRealtimeUpgrade(ctx, req, socket, head);
+    handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
+      ctx.log.error({ err: (error as Error).message }, 'upgrade failed');
+      writeRefusal(socket, refusal(500, 'internal_error', 'The gateway failed to set up the session.'));
+    });
   });
   let address: GatewayAddress | null = null;
   let closing: Promise<void> | null = null;
