@@ -226,7 +226,7 @@ describe('dialling with failover over loopback', () => {
         ['healthy', 'closed', 1],
       ],
     );
-    dialled.socket.close();
+    dialled.socket.terminate();
   });
 
   it('answers 504 when the last attempt timed out', async () => {
