@@ -48,6 +48,7 @@ export {
   type GatewayAddress,
   type GatewayOptions,
 } from './gateway.js';
+export { type Access, createAccess, type UpstreamTarget } from './http/access.js';
 export { sendRefusal, writeRefusal } from './http/respond.js';
 export { createHttpServer, REALTIME_PATH, type RequestHandler, type UpgradeHandler } from './http/server.js';
 export { parseRealtimeQuery, type RealtimeRequest } from './http/upgrade.js';

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Authenticator } from '../src/auth/authenticator.js';
 import { hashKey } from '../src/auth/credentials.js';
-import { connect, eventually, expectRefused, type Rig, startRig } from './support/harness.js';
+import { createAccess } from '../src/http/access.js';
+import { sendRefusal } from '../src/http/respond.js';
+import { Router } from '../src/routing/router.js';
+import { connect, eventually, expectRefused, type Rig, startRig, testConfig } from './support/harness.js';
 
 const MODEL = 'gpt-realtime';
 const KEY = 'rg-team-key-1';
@@ -173,5 +179,70 @@ describe('auth off', () => {
     assert.equal(conn.request.headers.authorization, `Bearer ${UPSTREAM_SECRET}`);
     client.socket.close();
     await client.closed;
+  });
+});
+
+describe('the same auth and routing for REST requests', () => {
+  it('authorizes by key, checks the model, and picks an upstream with its own auth header', async () => {
+    const config = testConfig(
+      {
+        upstreams: [
+          {
+            name: 'oa',
+            baseUrl: 'https://api.openai.com/v1',
+            kind: 'openai',
+            apiKeyEnv: 'OA',
+            models: ['gpt-*'],
+          },
+          {
+            name: 'az',
+            baseUrl: 'https://r.openai.azure.com/openai/v1',
+            kind: 'azure',
+            apiKeyEnv: 'AZ',
+            models: ['azure-*'],
+          },
+        ],
+        aliases: { fast: 'gpt-realtime-mini' },
+        auth: { keys: [{ id: 'team', hash: `sha256:${hashKey(KEY)}`, models: ['fast', 'azure-rt'] }] },
+      },
+      { OA: 'sk-oa', AZ: 'az-key' },
+    );
+    const access = createAccess(new Authenticator(config.auth.mode, config.auth.keys), new Router(config));
+    const server = createServer((req, res) => {
+      const who = access.authorize(req);
+      if (!who.ok) return sendRefusal(res, who.refusal);
+      const model = new URL(req.url ?? '/', 'http://x').searchParams.get('model');
+      const target = access.selectUpstream(model, who.principal);
+      if ('status' in target) return sendRefusal(res, target);
+      res.end(JSON.stringify(target));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const get = async (query: string, key?: string) => {
+      const res = await fetch(
+        `${base}/?${query}`,
+        key ? { headers: { authorization: `Bearer ${key}` } } : {},
+      );
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    try {
+      assert.equal((await get('model=fast')).status, 401);
+      assert.equal((await get('model=fast', 'wrong')).status, 401);
+      assert.equal((await get('model=gpt-realtime', KEY)).status, 403);
+      assert.deepEqual((await get('model=fast', KEY)).body, {
+        name: 'oa',
+        baseUrl: 'https://api.openai.com/v1',
+        kind: 'openai',
+        headers: { authorization: 'Bearer sk-oa' },
+        model: 'gpt-realtime-mini',
+      });
+      const azure = await get('model=azure-rt', KEY);
+      assert.deepEqual(azure.body.headers, { 'api-key': 'az-key' });
+      const anyUpstream = await get('', KEY);
+      assert.equal(anyUpstream.status, 200);
+      assert.equal(anyUpstream.body.model, null);
+    } finally {
+      server.close();
+    }
   });
 });

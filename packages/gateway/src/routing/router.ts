@@ -64,13 +64,22 @@ export class Router {
   /** Ranks the upstreams for a model, or refuses: 404 for a model nobody serves, 503 when none is available. */
   plan(model: string): RoutePlan | Refusal {
     const upstreamModel = this.rewrite(model);
+    const all = [...this.states.values()];
     // Only the most specific tier serves: an upstream named for the model is never passed over
     // for (or failed over to) a catch-all one.
     let tier = 0;
-    for (const s of this.states.values()) tier = Math.max(tier, specificity(s.config, model, upstreamModel));
-    const serving = [...this.states.values()].filter(
-      (s) => tier > 0 && specificity(s.config, model, upstreamModel) === tier,
-    );
+    for (const s of all) tier = Math.max(tier, specificity(s.config, model, upstreamModel));
+    const serving = all.filter((s) => tier > 0 && specificity(s.config, model, upstreamModel) === tier);
+    return this.rank(model, upstreamModel, serving);
+  }
+
+  /** Ranks every upstream, whatever it serves: for requests that name no model (call control). */
+  planAny(): RoutePlan | Refusal {
+    if (this.states.size === 0) return refusal(503, 'no_healthy_upstream', 'No upstream is configured.');
+    return this.rank('', '', [...this.states.values()]);
+  }
+
+  private rank(model: string, upstreamModel: string, serving: UpstreamState[]): RoutePlan | Refusal {
     if (serving.length === 0) {
       return refusal(
         404,

@@ -1,0 +1,81 @@
+/**
+ * The gateway's auth and routing as plain functions, for request paths other than the realtime
+ * upgrade (REST forwarding): the same keys, model permissions, rate limits and upstream choice.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Authenticator, Principal } from '../auth/authenticator.js';
+import type { UpstreamKind } from '../config/resolve.js';
+import { type Refusal, refusal } from '../refusal.js';
+import type { Router } from '../routing/router.js';
+import { upstreamHeaders } from '../upstream/connect.js';
+
+/** Where a forwarded request goes, with the upstream's auth header already set. */
+export interface UpstreamTarget {
+  readonly name: string;
+  /** The REST base URL, such as `https://api.openai.com/v1`. */
+  readonly baseUrl: string;
+  readonly kind: UpstreamKind;
+  /** The auth header for the upstream (its own key, or the client's in passthrough mode). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The model name to send upstream, after alias rewriting (null when none was given). */
+  readonly model: string | null;
+}
+
+/** Auth and routing for one kind of request. */
+export interface Access {
+  /** Identifies the caller and takes a new-session token from its rate limit. */
+  authorize(
+    req: IncomingMessage,
+  ): { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly refusal: Refusal };
+  /**
+   * The upstream for a model (null: any upstream, as for call control requests that carry no
+   * model), honouring the key's model permissions and the circuits.
+   */
+  selectUpstream(model: string | null, principal: Principal): UpstreamTarget | Refusal;
+  /** Reports how a forwarded request went, so circuits open and close as for WebSockets. */
+  report(upstreamName: string, ok: boolean): void;
+}
+
+/**
+ * Builds the access functions over the gateway's authenticator and router.
+ *
+ * @example
+ * const access = createAccess(auth, router);
+ * const who = access.authorize(req);
+ * if (!who.ok) return sendRefusal(res, who.refusal);
+ * const target = access.selectUpstream('gpt-realtime', who.principal);
+ */
+export function createAccess(auth: Authenticator, router: Router): Access {
+  return {
+    authorize(req) {
+      const result = auth.authenticate(req.headers);
+      if (!result.ok) return result;
+      const limited = auth.takeSessionToken(result.principal);
+      if (limited !== null) return { ok: false, refusal: limited };
+      return result;
+    },
+    selectUpstream(model, principal) {
+      if (model !== null) {
+        const forbidden = auth.authorizeModel(principal, model);
+        if (forbidden !== null) return forbidden;
+      }
+      const plan = model === null ? router.planAny() : router.plan(model);
+      if ('status' in plan) return plan;
+      const upstream = plan.candidates[0];
+      if (upstream === undefined) {
+        return refusal(503, 'no_healthy_upstream', 'No upstream is available.');
+      }
+      return {
+        name: upstream.name,
+        baseUrl: upstream.baseUrl,
+        kind: upstream.kind,
+        headers: upstreamHeaders(upstream, principal.upstreamKey),
+        model: model === null ? null : plan.upstreamModel,
+      };
+    },
+    report(upstreamName, ok) {
+      if (ok) router.reportSuccess(upstreamName);
+      else router.reportFailure(upstreamName);
+    },
+  };
+}
