@@ -9,6 +9,7 @@ import { parseCli, USAGE } from './cli/args.js';
 import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig } from './config/load.js';
 import { redactConfig } from './config/redact.js';
+import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway } from './gateway.js';
 
 /** Runs the command line; resolves with the exit code (the server itself keeps the process alive). */
@@ -36,11 +37,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     return 1;
   }
-  const config = withDefaultUpstreams(loaded.config, env, null);
   if (command.printConfig) {
-    process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+    const shown = withDefaultUpstreams(loaded.config, env, null);
+    process.stdout.write(`${JSON.stringify(redactConfig(shown), null, 2)}\n`);
     return 0;
   }
+  // With nothing configured, the reference engine serves every model (and OpenAI gpt-* models
+  // when OPENAI_API_KEY is set).
+  let engine: EmbeddedEngine | null = null;
+  if (loaded.config.upstreams.length === 0) engine = await startEmbeddedEngine();
+  const config = withDefaultUpstreams(loaded.config, env, engine?.baseUrl ?? null);
   if (config.upstreams.length === 0) {
     process.stderr.write('realtime-gateway: no upstream configured; set OPENAI_API_KEY or use --config.\n');
     return 1;
@@ -49,13 +55,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const gateway = createGateway({ config, log });
   const address = await gateway.listen();
   log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');
+  if (engine !== null) {
+    process.stdout.write(`embedded reference engine on 127.0.0.1:${engine.port} serves every model\n`);
+  }
   process.stdout.write(
     `realtime-gateway listening on ${address.url}\n` +
       `  connect: ${address.realtimeUrl}?model=gpt-realtime\n`,
   );
   const stop = (signal: string): void => {
     log.info({ signal, drainMs: config.shutdown.drainMs }, 'shutting down');
-    void gateway.close({ drainMs: config.shutdown.drainMs }).then(() => process.exit(0));
+    void gateway
+      .close({ drainMs: config.shutdown.drainMs })
+      .then(() => engine?.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
