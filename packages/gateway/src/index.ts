@@ -41,6 +41,7 @@ export {
   type UpstreamKind,
 } from './config/resolve.js';
 export { type GatewayConfigInput, GatewayConfigSchema } from './config/schema.js';
+export { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 export {
   type CloseOptions,
   createGateway,
