@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseServerEvent } from '@realtime-gateway/protocol';
 import { WebSocket } from 'ws';
+import type { SessionObserver } from '../src/session/observer.js';
 import { connect, delay, eventually, type Rig, startRig } from './support/harness.js';
 
 const MODEL = 'gpt-realtime';
@@ -234,6 +235,59 @@ describe('backpressure', () => {
       client.socket.close();
     } finally {
       rig.upstream.behaviour.pauseReading = false;
+    }
+  });
+});
+
+describe('observer hooks', () => {
+  it('reports session start and end, every frame with its type, token usage and relay errors', async () => {
+    const seen = {
+      started: [] as string[],
+      ended: [] as string[],
+      frames: [] as string[],
+      usage: [] as number[],
+      errors: [] as string[],
+    };
+    const observer: SessionObserver = {
+      sessionStarted: (info) => seen.started.push(info.model),
+      sessionEnded: (info, cause, durationMs) => {
+        assert.ok(durationMs >= 0);
+        seen.ended.push(`${info.upstreamName}:${cause}`);
+      },
+      frame: (_info, direction, type, bytes) => {
+        assert.ok(bytes > 0);
+        seen.frames.push(`${direction === 'client_to_upstream' ? '>' : '<'}${type}`);
+      },
+      usage: (_info, usage) => seen.usage.push(usage.total_tokens ?? -1),
+      relayError: (_info, reason) => seen.errors.push(reason),
+    };
+    const rig = await startRig({}, { observer });
+    try {
+      const client = await connect(`${rig.url}?model=${MODEL}`);
+      await rig.upstream.nextConnection();
+      client.send('not json');
+      client.send({ type: 'response.create' });
+      await client.waitFor('response.done');
+      client.socket.close();
+      await client.closed;
+      await eventually(() => seen.ended.length === 1, 2000, 'session end');
+      assert.deepEqual(seen.started, [MODEL]);
+      assert.deepEqual(seen.ended, ['test:client_closed']);
+      assert.deepEqual(seen.frames, [
+        '<session.created',
+        '>null',
+        '>response.create',
+        '<response.created',
+        '<response.output_text.delta',
+        '<response.output_text.delta',
+        '<response.output_text.delta',
+        '<response.output_text.done',
+        '<response.done',
+      ]);
+      assert.deepEqual(seen.usage, [30]);
+      assert.deepEqual(seen.errors, ['invalid_client_frame']);
+    } finally {
+      await rig.close();
     }
   });
 });

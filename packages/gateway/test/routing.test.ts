@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
+import { loadConfig } from '../src/config/load.js';
 import { DEFAULT_ROUTING, DEFAULT_UPSTREAM, type UpstreamConfig } from '../src/config/resolve.js';
 import { createGateway } from '../src/gateway.js';
 import type { Refusal } from '../src/refusal.js';
@@ -14,7 +22,7 @@ import {
 import { type RoutePlan, Router } from '../src/routing/router.js';
 import { upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
 import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
-import { connect, delay, eventually, testConfig } from './support/harness.js';
+import { connect, delay, eventually, expectRefused, testConfig } from './support/harness.js';
 import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
 
 function upstream(name: string, baseUrl: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
@@ -369,6 +377,84 @@ describe('routing through the gateway', () => {
       await gateway.close();
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('upstream over TLS', () => {
+  it('trusts an upstream certificate only through the configured extra CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rg-tls-'));
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const server = createHttpsServer({
+      key: readFileSync(join(dir, 'key.pem')),
+      cert: readFileSync(join(dir, 'cert.pem')),
+    });
+    const wss = new WebSocketServer({ server });
+    const seen: string[] = [];
+    wss.on('connection', (ws, req) => {
+      seen.push(req.url ?? '');
+      ws.send(
+        JSON.stringify({
+          type: 'session.created',
+          event_id: 'event_tls',
+          session: { type: 'realtime', id: 'sess_tls', object: 'realtime.session' },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const start = async (caFile?: string) => {
+      const result = loadConfig({
+        overrides: [
+          { path: ['server', 'port'], value: 0, source: 'test' },
+          {
+            path: ['upstreams'],
+            value: [{ name: 'tls', baseUrl, ...(caFile ? { caFile } : {}) }],
+            source: 'test',
+          },
+        ],
+      });
+      assert.ok(result.ok, JSON.stringify(result));
+      const gateway = createGateway({ config: result.config });
+      return { gateway, url: (await gateway.listen()).realtimeUrl };
+    };
+    const untrusted = await start();
+    const trusted = await start(join(dir, 'cert.pem'));
+    try {
+      const refused = await expectRefused(`${untrusted.url}?model=m`);
+      assert.equal(refused.status, 503);
+      assert.equal(seen.length, 0);
+      const client = await connect(`${trusted.url}?model=m`);
+      assert.equal((await client.next()).event_id, 'event_tls');
+      assert.deepEqual(seen, ['/v1/realtime?model=m']);
+      client.socket.close();
+      await client.closed;
+    } finally {
+      await untrusted.gateway.close();
+      await trusted.gateway.close();
+      for (const ws of wss.clients) ws.terminate();
+      server.close();
     }
   });
 });
