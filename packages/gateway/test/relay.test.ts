@@ -166,6 +166,19 @@ describe('keepalive', () => {
     client.socket.close();
   });
 
+  it('treats an upstream that stops answering pings as lost: error event, then 1011', async () => {
+    rig.upstream.behaviour.answerPings = false;
+    try {
+      const client = await connect(`${rig.url}?model=${MODEL}`);
+      await rig.upstream.nextConnection();
+      const error = await client.waitFor('error');
+      assert.equal((error.error as Record<string, unknown>).code, 'upstream_lost');
+      assert.equal((await client.closed).code, 1011);
+    } finally {
+      rig.upstream.behaviour.answerPings = true;
+    }
+  });
+
   it('drops a client that stops answering pings and closes the upstream leg', async () => {
     const socket = new WebSocket(`${rig.url}?model=${MODEL}`, { autoPong: false });
     await new Promise((resolve) => socket.once('open', resolve));

@@ -63,6 +63,8 @@ export interface TestUpstreamBehaviour {
   dieAfterResponseEvents?: number | undefined;
   /** Start every connection with reading paused, as a peer that cannot keep up. */
   pauseReading?: boolean;
+  /** Answer WebSocket pings (default true); false plays a peer that hung without closing. */
+  answerPings?: boolean;
   /** Answers plain HTTP requests; the default echoes them (see {@link defaultHttpAnswer}). */
   http?: (request: RecordedRequest) => HttpAnswer;
 }
@@ -99,8 +101,9 @@ export class UpstreamConnection {
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
-    socket.on('ping', () => {
+    socket.on('ping', (data) => {
       this.pings++;
+      if (upstream.behaviour.answerPings !== false) socket.pong(data);
     });
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
   }
@@ -388,6 +391,8 @@ export async function startTestUpstream(behaviour: TestUpstreamBehaviour = {}): 
   const sockets = new Set<Socket>();
   const wss = new WebSocketServer({
     noServer: true,
+    // Pongs are sent by UpstreamConnection, so that a test can make the upstream stop answering.
+    autoPong: false,
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
   });
 
