@@ -8,4 +8,5 @@ export * from './model/response.js';
 export * from './model/session.js';
 export * from './model/tools.js';
 export * from './parse.js';
+export * from './peek.js';
 export * from './schema/schema.js';

@@ -15,6 +15,7 @@ import {
   newEventId,
   parseClientEvent,
   parseServerEvent,
+  peekEvent,
   type ServerEvent,
   toErrorEvent,
 } from '@realtime-gateway/protocol';
@@ -31,7 +32,6 @@ import type {
   SessionInfo,
 } from './extension.js';
 import { type Direction, NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './observer.js';
-import { peekEvent } from './peek-local.js';
 import type { SessionSnapshot, SessionStats } from './registry.js';
 import { type EndCause, isRelaying, type SessionEvent, type SessionState, transition } from './state.js';
 

@@ -1,0 +1,275 @@
+/**
+ * Reading an event's `type` and `event_id` from a raw frame without parsing it.
+ *
+ * Audio frames (`input_audio_buffer.append`, `response.output_audio.delta`) carry hundreds of
+ * kilobytes of base64 in one string, and a proxy only needs to know what kind of event it is
+ * relaying. The scan walks the top-level object's keys and jumps over every string value with a
+ * single native `indexOf` for its closing quote, so the payload is never decoded, copied or
+ * allocated. On a Node `Buffer` that `indexOf` is a memchr; on a plain `Uint8Array` (browsers)
+ * it is the engine's typed-array search, slower but still allocation-free.
+ *
+ * The answer equals what `JSON.parse` would give for any valid JSON: keys and values in any
+ * order, whitespace anywhere, escaped characters, duplicate keys (the last one wins, as in
+ * `JSON.parse`). When the scan cannot be sure — a key written with escapes, which might spell
+ * `type` — it falls back to a full parse. Invalid JSON is never thrown on; the scan answers
+ * null where its structure is broken, and otherwise leaves the judgement to a validating parse.
+ */
+
+/** The type and id of an event, as peeked from its frame. */
+export interface PeekedEvent {
+  readonly type: string;
+  /** The `event_id`, or null when the event has none (or a non-string one). */
+  readonly eventId: string | null;
+}
+
+/** A frame as it comes off a socket. */
+export type RawFrame = string | Uint8Array | ArrayBuffer;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+// The frame being scanned. Peeking is synchronous and never re-entered, so the scan reads one
+// frame at a time through module state instead of allocating a reader object per frame, which
+// cost more than the scan itself on small frames.
+let text = '';
+const EMPTY = new Uint8Array(0);
+let bytes: Uint8Array = EMPTY;
+let isText = true;
+let length = 0;
+
+/** The character (text) or byte at `index`; NaN past the end. Every decision is on ASCII. */
+function charAt(index: number): number {
+  if (isText) return text.charCodeAt(index);
+  return index < length ? bytes[index]! : Number.NaN;
+}
+
+/** Index of the next `"` at or after `from`, or -1. */
+function nextQuote(from: number): number {
+  return isText ? text.indexOf('"', from) : bytes.indexOf(QUOTE, from);
+}
+
+const decoder = new TextDecoder();
+
+/** The characters in [start, end) as a string. */
+function slice(start: number, end: number): string {
+  if (isText) return text.slice(start, end);
+  // Short ASCII slices (types and ids) are built directly; TextDecoder costs more to call.
+  if (end - start <= 64) {
+    let out = '';
+    for (let k = start; k < end; k++) {
+      const byte = bytes[k]!;
+      if (byte >= 0x80) return decoder.decode(bytes.subarray(start, end));
+      out += String.fromCharCode(byte);
+    }
+    return out;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+function skipSpace(i: number): number {
+  while (isSpace(charAt(i))) i++;
+  return i;
+}
+
+/**
+ * Index of the quote closing the string whose contents start at `start`, or -1. A quote is
+ * closing when an even number of backslashes precede it (`\\"` ends a string, `\"` does not).
+ */
+function closingQuote(start: number): number {
+  let at = nextQuote(start);
+  while (at !== -1) {
+    let slashes = 0;
+    while (at - slashes - 1 >= start && charAt(at - slashes - 1) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return at;
+    at = nextQuote(at + 1);
+  }
+  return -1;
+}
+
+/**
+ * Whether [start, end) holds a backslash. Text is sliced and searched natively (an unbounded
+ * `indexOf` from `start` could run through a whole payload); bytes are looked at directly.
+ */
+function hasBackslash(start: number, end: number): boolean {
+  if (isText) return text.slice(start, end).indexOf('\\') !== -1;
+  for (let k = start; k < end; k++) if (bytes[k] === BACKSLASH) return true;
+  return false;
+}
+
+/** Whether the characters from `start` spell `word`. */
+function spells(start: number, word: string): boolean {
+  if (isText) return text.startsWith(word, start);
+  for (let k = 0; k < word.length; k++) if (charAt(start + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Index just past the value starting at `i` (after whitespace), or -1 if it is unterminated. */
+function skipValue(i: number): number {
+  const first = charAt(i);
+  if (first === QUOTE) {
+    const end = closingQuote(i + 1);
+    return end === -1 ? -1 : end + 1;
+  }
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    let depth = 0;
+    for (;;) {
+      const c = charAt(i);
+      if (c === QUOTE) {
+        const end = closingQuote(i + 1);
+        if (end === -1) return -1;
+        i = end + 1;
+        continue;
+      }
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        depth--;
+        if (depth === 0) return i + 1;
+      } else if (Number.isNaN(c)) return -1;
+      i++;
+    }
+  }
+  // A number, true, false or null: it runs to the next delimiter.
+  const start = i;
+  for (;;) {
+    const c = charAt(i);
+    if (Number.isNaN(c) || c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isSpace(c)) break;
+    i++;
+  }
+  return i === start ? -1 : i;
+}
+
+/** What a top-level key holds, as far as peeking cares. */
+const NOT_STRING = 1;
+type PeekedValue = string | typeof NOT_STRING | undefined;
+
+/** A string value at [start, end) (quotes excluded), unescaped when it contains escapes. */
+function stringAt(start: number, end: number): string | null {
+  const raw = slice(start, end);
+  if (!hasBackslash(start, end)) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return null;
+  }
+}
+
+const FALLBACK = Symbol('fallback');
+
+function scan(): PeekedEvent | null | typeof FALLBACK {
+  let i = skipSpace(0);
+  if (charAt(i) !== OPEN_BRACE) return null;
+  i = skipSpace(i + 1);
+  let type: PeekedValue;
+  let eventId: PeekedValue;
+  if (charAt(i) === CLOSE_BRACE) i++;
+  else {
+    for (;;) {
+      if (charAt(i) !== QUOTE) return null;
+      const keyEnd = closingQuote(i + 1);
+      if (keyEnd === -1) return null;
+      const keyStart = i + 1;
+      const keyLength = keyEnd - keyStart;
+      // Only keys of the right length can be `type` or `event_id`; an escaped one cannot be
+      // compared without decoding, so the full parse decides.
+      let key: 'type' | 'event_id' | null = null;
+      if (keyLength === 4 && spells(keyStart, 'type')) key = 'type';
+      else if (keyLength === 8 && spells(keyStart, 'event_id')) key = 'event_id';
+      if (key === null && hasBackslash(keyStart, keyEnd)) return FALLBACK;
+      i = skipSpace(keyEnd + 1);
+      if (charAt(i) !== COLON) return null;
+      i = skipSpace(i + 1);
+      const valueStart = i;
+      i = skipValue(i);
+      if (i === -1) return null;
+      if (key !== null) {
+        let value: PeekedValue = NOT_STRING;
+        if (charAt(valueStart) === QUOTE) {
+          const decoded = stringAt(valueStart + 1, i - 1);
+          if (decoded === null) return null;
+          value = decoded;
+        }
+        if (key === 'type') type = value;
+        else eventId = value;
+      }
+      i = skipSpace(i);
+      const next = charAt(i);
+      if (next === COMMA) {
+        i = skipSpace(i + 1);
+        continue;
+      }
+      if (next !== CLOSE_BRACE) return null;
+      i++;
+      break;
+    }
+  }
+  if (skipSpace(i) !== length) return null;
+  if (typeof type !== 'string') return null;
+  return { type, eventId: typeof eventId === 'string' ? eventId : null };
+}
+
+function fromParsed(text: string): PeekedEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const record = value as { type?: unknown; event_id?: unknown };
+  if (typeof record.type !== 'string') return null;
+  return { type: record.type, eventId: typeof record.event_id === 'string' ? record.event_id : null };
+}
+
+/**
+ * The `type` and `event_id` of the event in a frame, or null when the frame is not a JSON
+ * object with a string `type`. Never throws.
+ *
+ * @example
+ * ws.on('message', (data) => {
+ *   const peeked = peekEvent(data);
+ *   if (peeked?.type === 'response.done') handleDone(parseServerEvent(data));
+ *   else relay(data);
+ * });
+ */
+export function peekEvent(frame: RawFrame): PeekedEvent | null {
+  if (typeof frame === 'string') {
+    isText = true;
+    text = frame;
+    length = frame.length;
+  } else {
+    isText = false;
+    bytes = frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame;
+    length = bytes.length;
+  }
+  let result: PeekedEvent | null | typeof FALLBACK;
+  try {
+    result = scan();
+  } finally {
+    // Drop the references so a peeked frame is not kept alive until the next one.
+    text = '';
+    bytes = EMPTY;
+  }
+  if (result !== FALLBACK) return result;
+  return fromParsed(typeof frame === 'string' ? frame : decoder.decode(frame));
+}
+
+/**
+ * The `type` of the event in a frame, or null; see {@link peekEvent}.
+ *
+ * @example
+ * if (peekEventType(frame) === 'input_audio_buffer.append') audioFrames++;
+ */
+export function peekEventType(frame: RawFrame): string | null {
+  const peeked = peekEvent(frame);
+  return peeked === null ? null : peeked.type;
+}
