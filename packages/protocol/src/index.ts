@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './events/client-events.js';
 export * from './events/server-events.js';
 export * from './ids.js';
+export * from './log-safe.js';
 export * from './model/audio.js';
 export * from './model/items.js';
 export * from './model/response.js';
