@@ -10,6 +10,7 @@ import {
   type ClientEvent,
   type ProtocolError,
   parseClientEvent,
+  peekEvent,
   protocolError,
   type UnknownEvent,
 } from '@realtime-gateway/protocol';
@@ -27,14 +28,10 @@ const FAST_OK: FrameCheck = Object.freeze({ ok: true, event: null });
  * Checks one client frame against the frame-size limit and the protocol.
  *
  * @example
- * const check = checkClientFrame(data, 16 * 1024 * 1024, eventId);
+ * const check = checkClientFrame(data, 16 * 1024 * 1024);
  * if (!check.ok) client.send(JSON.stringify(toErrorEvent(check.error)));
  */
-export function checkClientFrame(
-  data: Uint8Array,
-  maxFrameBytes: number,
-  eventId: string | null,
-): FrameCheck {
+export function checkClientFrame(data: Uint8Array, maxFrameBytes: number): FrameCheck {
   if (data.length > maxFrameBytes) {
     const issue = {
       code: 'invalid_event' as const,
@@ -42,7 +39,7 @@ export function checkClientFrame(
       expected: `a frame of at most ${maxFrameBytes} bytes`,
       found: `a frame of ${data.length} bytes`,
     };
-    return { ok: false, error: protocolError(issue, eventId) };
+    return { ok: false, error: protocolError(issue, peekEvent(data)?.eventId ?? null) };
   }
   if (isPlainAppend(data)) return FAST_OK;
   const result = parseClientEvent(data);

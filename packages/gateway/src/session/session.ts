@@ -15,7 +15,7 @@ import {
   newEventId,
   parseClientEvent,
   parseServerEvent,
-  peekEvent,
+  peekEventType,
   type ServerEvent,
   toErrorEvent,
 } from '@realtime-gateway/protocol';
@@ -291,16 +291,11 @@ export class Session {
     const stats = this.stats;
     stats.clientFrames++;
     stats.clientBytes += data.length;
-    const peeked = peekEvent(data);
-    const type = peeked === null ? null : peeked.type;
+    const type = peekEventType(data);
     this.observer.frame(this.info, 'client_to_upstream', type, data.length);
     let parsed: ClientEvent | null = null;
     if (this.checking !== 'off') {
-      const check = checkClientFrame(
-        data,
-        this.limits.maxFrameBytes,
-        peeked === null ? null : peeked.eventId,
-      );
+      const check = checkClientFrame(data, this.limits.maxFrameBytes);
       if (!check.ok) {
         this.observer.relayError(this.info, 'invalid_client_frame');
         this.log.warn(
@@ -329,8 +324,7 @@ export class Session {
     const stats = this.stats;
     stats.upstreamFrames++;
     stats.upstreamBytes += data.length;
-    const peeked = peekEvent(data);
-    const type = peeked === null ? null : peeked.type;
+    const type = peekEventType(data);
     this.observer.frame(this.info, 'upstream_to_client', type, data.length);
     let parsed: ServerEvent | null = null;
     if (type === 'response.done') {
