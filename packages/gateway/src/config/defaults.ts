@@ -7,6 +7,7 @@ export function openAiUpstream(apiKey: string): UpstreamConfig {
     name: 'openai',
     baseUrl: 'https://api.openai.com/v1',
     kind: 'openai',
+    mcpTools: 'native',
     apiKey,
     apiKeyEnv: 'OPENAI_API_KEY',
     // OpenAI's realtime and transcription models; anything else goes to the catch-all upstream.

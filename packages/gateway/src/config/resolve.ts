@@ -4,6 +4,7 @@
  * the environment. Nothing here touches the network; file reads are injected.
  */
 import { checkValue, formatPath, protocolError } from '@realtime-gateway/protocol';
+import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
 
 export type UpstreamKind = 'openai' | 'azure' | 'generic';
@@ -25,6 +26,8 @@ export interface UpstreamConfig {
   /** PEM text of extra certificate authorities. */
   readonly ca: string | null;
   readonly caFile: string | null;
+  /** Whether client-declared MCP tools are forwarded or run by the gateway. */
+  readonly mcpTools: 'native' | 'emulate';
 }
 
 /** A gateway key as the gateway keeps it: only its hash. */
@@ -69,6 +72,7 @@ export interface GatewayConfig {
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly metrics: { readonly enabled: boolean };
   readonly shutdown: { readonly drainMs: number };
+  readonly mcp: McpConfig;
 }
 
 /** Default limits; the README's configuration reference lists the same values. */
@@ -88,6 +92,8 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
 
 export const DEFAULT_UPSTREAM = Object.freeze({
   kind: 'generic' as UpstreamKind,
+  // A generic upstream (a self-hosted engine) cannot run MCP tools, so the gateway does.
+  mcpTools: 'emulate' as 'native' | 'emulate',
   models: ['*'],
   weight: 1,
   maxSessions: 10_000,
@@ -160,10 +166,11 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
         errors.push({ field: at('caFile'), message: `Cannot read ${u.caFile}: ${(error as Error).message}` });
       }
     }
+    const kind = u.kind ?? DEFAULT_UPSTREAM.kind;
     return {
       name: u.name,
       baseUrl: u.baseUrl.replace(/\/+$/, ''),
-      kind: u.kind ?? DEFAULT_UPSTREAM.kind,
+      kind,
       apiKey,
       apiKeyEnv: u.apiKeyEnv ?? null,
       models: u.models ?? DEFAULT_UPSTREAM.models,
@@ -172,6 +179,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       connectTimeoutMs: u.connectTimeoutMs ?? DEFAULT_UPSTREAM.connectTimeoutMs,
       ca,
       caFile: u.caFile ?? null,
+      mcpTools: u.mcpTools ?? (kind === 'generic' ? 'emulate' : 'native'),
     };
   });
 
@@ -227,6 +235,8 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     }
   }
 
+  const mcp = resolveMcpConfig(raw.mcp ?? undefined, environment.env, errors);
+
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -242,6 +252,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       log: { level: raw.log?.level ?? 'info' },
       metrics: { enabled: raw.metrics?.enabled ?? true },
       shutdown: { drainMs: raw.shutdown?.drainMs ?? 10_000 },
+      mcp,
     },
   };
 }

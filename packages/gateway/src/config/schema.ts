@@ -16,6 +16,7 @@ import {
   record,
   string,
 } from '@realtime-gateway/protocol';
+import { McpConfigSchema } from '../mcp/config.js';
 
 const positive = () => integer({ min: 1 });
 
@@ -39,6 +40,11 @@ export const UpstreamConfigSchema = object({
   connectTimeoutMs: optional(positive()),
   /** A PEM file with extra certificate authorities to trust for this upstream. */
   caFile: optional(string()),
+  /**
+   * Client-declared `type: "mcp"` tools: `native` forwards them (the upstream runs them, as
+   * OpenAI does), `emulate` runs them in the gateway. Default: native for openai and azure.
+   */
+  mcpTools: optional(enumOf(['native', 'emulate'])),
 });
 
 /** A gateway API key: stored as a SHA-256 hash, never in clear. */
@@ -105,6 +111,8 @@ export const GatewayConfigSchema = object({
   limits: optional(LimitsConfigSchema),
   log: optional(object({ level: optional(enumOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'])) })),
   metrics: optional(object({ enabled: optional(boolean()) })),
+  /** MCP servers the gateway runs tools from, and how client-declared MCP tools are handled. */
+  mcp: optional(McpConfigSchema),
   /** How long live sessions may continue after SIGTERM before they are closed with 1001. */
   shutdown: optional(object({ drainMs: optional(integer({ min: 0 })) })),
 });
