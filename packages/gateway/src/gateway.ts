@@ -10,6 +10,8 @@ import type { GatewayConfig } from './config/resolve.js';
 import { writeRefusal } from './http/respond.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
+import { createMcpExtension, type McpObserver } from './mcp/extension.js';
+import { McpPool } from './mcp/pool.js';
 import { type Refusal, refusal } from './refusal.js';
 import { Router } from './routing/router.js';
 import type { SessionExtensionFactory } from './session/extension.js';
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   readonly onUpstreamAttempt?: AttemptListener;
   /** Told about every refused session. */
   readonly onRefused?: (refusal: Refusal) => void;
+  /** Told about every MCP tool call the gateway runs. */
+  readonly mcpObserver?: McpObserver;
 }
 
 /** Where a listening gateway can be reached. */
@@ -74,6 +78,28 @@ function tickInterval(config: GatewayConfig): number {
 }
 
 /**
+ * The MCP extension, when the configuration needs it: operator MCP servers, or an upstream that
+ * emulates client-declared MCP tools (even with nothing allowed, so such tools get a clear
+ * error instead of reaching an upstream that cannot run them).
+ */
+function mcpExtension(
+  config: GatewayConfig,
+  options: GatewayOptions,
+): { extension: SessionExtensionFactory; pool: McpPool } | null {
+  const emulating = config.upstreams.some((upstream) => upstream.mcpTools === 'emulate');
+  if (config.mcp.servers.length === 0 && !emulating) return null;
+  const pool = new McpPool(options.log ?? NO_LOG);
+  const extension = createMcpExtension({
+    config: config.mcp,
+    upstreams: config.upstreams,
+    pool,
+    ...(options.mcpObserver ? { observer: options.mcpObserver } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { extension, pool };
+}
+
+/**
  * Creates a gateway. Nothing listens until {@link Gateway.listen}.
  *
  * @example
@@ -98,6 +124,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clientTracking: false,
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
   });
+  const mcp = mcpExtension(config, options);
   const ctx: UpgradeContext = {
     config,
     wss,
@@ -105,7 +132,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     quota: new SessionQuota(config.limits.maxSessions),
     router,
     registry,
-    extensions: options.extensions ?? [],
+    extensions: [...(options.extensions ?? []), ...(mcp === null ? [] : [mcp.extension])],
     observer: options.observer ?? NO_OBSERVER,
     log: options.log ?? NO_LOG,
     accepting: () => accepting,
@@ -153,6 +180,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry.stop();
     server.closeAllConnections();
     await serverClosed;
+    await mcp?.pool.close();
   };
 
   return {

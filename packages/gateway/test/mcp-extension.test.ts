@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newItemId, newResponseId } from '@realtime-gateway/protocol';
 import type { GatewayConfigInput } from '../src/config/schema.js';
-import { createMcpExtension } from '../src/mcp/extension.js';
-import { McpPool } from '../src/mcp/pool.js';
-import { connect, delay, type Rig, startRig, type TestClient, testConfig } from './support/harness.js';
+import { connect, delay, type Rig, startRig, type TestClient } from './support/harness.js';
 import { startMcpHttpServer, stdioServerSpec, type TestMcpHttpServer } from './support/mcp-http-server.js';
 import type { UpstreamConnection } from './support/test-upstream.js';
 
@@ -120,7 +118,6 @@ async function collectUntil(client: TestClient, type: string): Promise<Event[]> 
 
 describe('MCP tools run by the gateway', () => {
   let http: TestMcpHttpServer;
-  let pool: McpPool;
   let rig: Rig;
   let hiddenRig: Rig;
 
@@ -135,19 +132,10 @@ describe('MCP tools run by the gateway', () => {
 
   before(async () => {
     http = await startMcpHttpServer('web');
-    pool = new McpPool();
     const start = async (callEvents: 'mcp' | 'hidden') => {
-      const input = { mcp: mcpConfig(callEvents) };
-      // The rig's upstream is generic, so client-declared MCP tools are emulated.
-      const config = testConfig({
-        ...input,
-        upstreams: [{ name: 'test', baseUrl: 'http://127.0.0.1:9/v1' }],
-      });
-      return startRig(
-        input,
-        { extensions: [createMcpExtension({ config: config.mcp, upstreams: config.upstreams, pool })] },
-        { mode: 'silent' },
-      );
+      // The rig's upstream is generic, so client-declared MCP tools are emulated; the gateway
+      // creates its MCP extension from the configuration.
+      return startRig({ mcp: mcpConfig(callEvents) }, {}, { mode: 'silent' });
     };
     rig = await start('mcp');
     hiddenRig = await start('hidden');
@@ -155,7 +143,6 @@ describe('MCP tools run by the gateway', () => {
   after(async () => {
     await rig.close();
     await hiddenRig.close();
-    await pool.close();
     await http.close();
   });
 

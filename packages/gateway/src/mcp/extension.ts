@@ -241,6 +241,9 @@ class McpSession implements SessionExtension {
     const declared = session.tools as Tool[];
     this.tools.setClientTools(declared);
     if (this.emulate) this.reconcileDeclaredServers(declared, event.event_id ?? null, ctx);
+    // Nothing to add or take away: the client's frame goes on as it came.
+    if (!this.tools.hasGatewayTools() && !(this.emulate && declared.some((tool) => tool.type === 'mcp')))
+      return FORWARD;
     return {
       action: 'replace',
       event: { ...event, session: { ...session, tools: this.tools.upstreamTools(this.emulate) } },
