@@ -1,0 +1,36 @@
+/**
+ * A brain decides what the assistant says: given the conversation, the instructions and the
+ * tools, it streams text and at most one batch of function calls. The engine turns that into
+ * the protocol's events, audio included; brains know nothing of the wire.
+ */
+import type { ConversationItem, FunctionTool } from '@realtime-gateway/protocol';
+
+export interface BrainInput {
+  readonly instructions: string;
+  /** The context of the response: the conversation, or a response's own `input`. */
+  readonly items: readonly ConversationItem[];
+  readonly tools: readonly FunctionTool[];
+  /** Aborted when the response is cancelled. */
+  readonly signal: AbortSignal;
+}
+
+export type BrainOutput =
+  | { readonly type: 'text'; readonly delta: string }
+  | { readonly type: 'function_call'; readonly name: string; readonly arguments: string };
+
+export interface Brain {
+  readonly name: string;
+  respond(input: BrainInput): AsyncIterable<BrainOutput>;
+}
+
+/** The text of an item as a brain reads it: message text, audio transcripts, function outputs. */
+export function itemText(item: ConversationItem): string {
+  if (item.type === 'message') {
+    return item.content
+      .map((part) => ('text' in part && part.text) || ('transcript' in part && part.transcript) || '')
+      .join(' ')
+      .trim();
+  }
+  if (item.type === 'function_call_output') return item.output;
+  return '';
+}

@@ -1,0 +1,401 @@
+/**
+ * One response, streamed the way OpenAI's service streams it: `response.created`; per output
+ * item `response.output_item.added` and `conversation.item.added`; for a message its content
+ * part, text or audio-and-transcript deltas and their done events; for a function call its
+ * argument deltas; the item's done events; then `response.done` with usage. Deltas go out on
+ * later turns of the event loop, so a cancel or an interruption can land mid-response.
+ */
+import {
+  type AudioFormat,
+  type ConversationItem,
+  type FunctionTool,
+  type MaxOutputTokens,
+  type Modality,
+  newCallId,
+  newItemId,
+  newResponseId,
+  type Response,
+  type ResponseUsage,
+  type ServerEvent,
+} from '@realtime-gateway/protocol';
+import { encodeBase64 } from '../audio/codec.js';
+import { speechDurationMs, synthesize } from '../audio/synth.js';
+import type { Brain, BrainOutput } from '../brain/brain.js';
+
+/** Where a response writes and what it reads; the session provides it. */
+export interface ResponseSink {
+  emit(event: DistributiveOmit<ServerEvent, 'event_id'>): void;
+  /** Adds an item to the conversation (in-conversation responses only); returns the previous item id. */
+  addToConversation(item: ConversationItem, audioMs: number | null): string | null;
+  /** Replaces a stored item with its final form and the milliseconds of audio it carries. */
+  updateInConversation(item: ConversationItem, audioMs: number | null): void;
+  /** Waits a turn of the event loop (or the configured pacing) between deltas. */
+  pace(): Promise<void>;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface ResponsePlan {
+  readonly brain: Brain;
+  readonly instructions: string;
+  readonly context: readonly ConversationItem[];
+  readonly tools: readonly FunctionTool[];
+  readonly modalities: readonly Modality[];
+  readonly audioFormat: AudioFormat;
+  readonly voice: string;
+  readonly maxOutputTokens: MaxOutputTokens;
+  /** False for out-of-band responses (`conversation: "none"`). */
+  readonly inConversation: boolean;
+  readonly metadata: Record<string, string> | null;
+  /** Tokens of input, for usage. */
+  readonly inputTextTokens: number;
+  readonly inputAudioTokens: number;
+}
+
+/** How a response ended. */
+export type ResponseEnd = {
+  readonly status: Response['status'];
+  readonly reason?: 'turn_detected' | 'client_cancelled' | 'max_output_tokens';
+};
+
+/** Roughly four characters a token, as OpenAI's tokenizers average on English. */
+export function textTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** Audio tokens for a duration: one per 50 ms, as the realtime models count output audio. */
+export function audioTokens(ms: number): number {
+  return Math.ceil(ms / 50);
+}
+
+/** Audio is streamed in chunks of this many milliseconds. */
+const AUDIO_CHUNK_MS = 100;
+
+/**
+ * A running response. `cancel(reason)` stops it at the next delta; `done` resolves with how it
+ * ended once `response.done` has been emitted.
+ *
+ * @example
+ * const run = new ResponseRun(plan, sink);
+ * void run.start();
+ * run.cancel('client_cancelled');
+ */
+export class ResponseRun {
+  readonly id = newResponseId();
+  private readonly controller = new AbortController();
+  private cancelReason: 'turn_detected' | 'client_cancelled' | null = null;
+  private readonly output: ConversationItem[] = [];
+  private outputTextTokens = 0;
+  private outputAudioTokens = 0;
+  readonly done: Promise<ResponseEnd>;
+  private resolveDone!: (end: ResponseEnd) => void;
+
+  constructor(
+    private readonly plan: ResponsePlan,
+    private readonly sink: ResponseSink,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get inConversation(): boolean {
+    return this.plan.inConversation;
+  }
+
+  /** Stops the response at the next delta. */
+  cancel(reason: 'turn_detected' | 'client_cancelled'): void {
+    if (this.cancelReason !== null) return;
+    this.cancelReason = reason;
+    this.controller.abort();
+  }
+
+  private responseObject(status: Response['status'], end?: ResponseEnd): Response {
+    const usage: ResponseUsage | undefined =
+      status === 'in_progress'
+        ? undefined
+        : {
+            total_tokens:
+              this.plan.inputTextTokens +
+              this.plan.inputAudioTokens +
+              this.outputTextTokens +
+              this.outputAudioTokens,
+            input_tokens: this.plan.inputTextTokens + this.plan.inputAudioTokens,
+            output_tokens: this.outputTextTokens + this.outputAudioTokens,
+            input_token_details: {
+              cached_tokens: 0,
+              text_tokens: this.plan.inputTextTokens,
+              audio_tokens: this.plan.inputAudioTokens,
+              image_tokens: 0,
+              cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
+            },
+            output_token_details: {
+              text_tokens: this.outputTextTokens,
+              audio_tokens: this.outputAudioTokens,
+            },
+          };
+    return {
+      object: 'realtime.response',
+      id: this.id,
+      status,
+      ...(end?.reason
+        ? { status_details: { type: status as 'cancelled' | 'incomplete', reason: end.reason } }
+        : {}),
+      output: [...this.output],
+      ...(this.plan.inConversation ? { conversation_id: 'conv_default' } : {}),
+      output_modalities: [...this.plan.modalities],
+      max_output_tokens: this.plan.maxOutputTokens,
+      audio: { output: { format: this.plan.audioFormat, voice: this.plan.voice } },
+      metadata: this.plan.metadata,
+      ...(usage ? { usage } : {}),
+    };
+  }
+
+  /** Streams the response; resolves when `response.done` has been emitted. */
+  async start(): Promise<void> {
+    this.sink.emit({ type: 'response.created', response: this.responseObject('in_progress') });
+    let end: ResponseEnd = { status: 'completed' };
+    try {
+      end = await this.stream();
+    } catch {
+      end =
+        this.cancelReason !== null
+          ? { status: 'cancelled', reason: this.cancelReason }
+          : { status: 'failed' };
+    }
+    this.sink.emit({ type: 'response.done', response: this.responseObject(end.status, end) });
+    this.resolveDone(end);
+  }
+
+  private budgetLeft(): boolean {
+    const max = this.plan.maxOutputTokens;
+    return max === 'inf' || this.outputTextTokens + this.outputAudioTokens < max;
+  }
+
+  private async stream(): Promise<ResponseEnd> {
+    const outputs = this.plan.brain.respond({
+      instructions: this.plan.instructions,
+      items: this.plan.context,
+      tools: this.plan.tools,
+      signal: this.controller.signal,
+    });
+    let message: MessageWriter | null = null;
+    for await (const output of outputs) {
+      if (this.cancelReason !== null) break;
+      if (output.type === 'text') {
+        message ??= await this.openMessage();
+        const ended = await message.write(output.delta);
+        if (ended !== null) return ended;
+      } else {
+        if (message !== null) {
+          await message.close();
+          message = null;
+        }
+        await this.functionCall(output);
+      }
+    }
+    if (message !== null && this.cancelReason === null) await message.close();
+    if (this.cancelReason !== null) {
+      if (message !== null) await message.close('incomplete');
+      return { status: 'cancelled', reason: this.cancelReason };
+    }
+    return { status: 'completed' };
+  }
+
+  private async openMessage(): Promise<MessageWriter> {
+    const writer = new MessageWriter(this, this.output.length);
+    await writer.open();
+    return writer;
+  }
+
+  /** @internal used by the writers */
+  addItem(item: ConversationItem, outputIndex: number, audioMs: number | null): void {
+    this.output[outputIndex] = item;
+    this.sink.emit({
+      type: 'response.output_item.added',
+      response_id: this.id,
+      output_index: outputIndex,
+      item,
+    });
+    if (this.plan.inConversation) {
+      const previous = this.sink.addToConversation(item, audioMs);
+      this.sink.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
+    }
+  }
+
+  /** @internal */
+  finishItem(item: ConversationItem, outputIndex: number, audioMs: number | null = null): void {
+    this.output[outputIndex] = item;
+    this.sink.emit({
+      type: 'response.output_item.done',
+      response_id: this.id,
+      output_index: outputIndex,
+      item,
+    });
+    if (this.plan.inConversation) {
+      this.sink.updateInConversation(item, audioMs);
+      this.sink.emit({ type: 'conversation.item.done', previous_item_id: null, item });
+    }
+  }
+
+  private async functionCall(output: Extract<BrainOutput, { type: 'function_call' }>): Promise<void> {
+    const outputIndex = this.output.length;
+    const itemId = newItemId();
+    const callId = newCallId();
+    const started: ConversationItem = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      status: 'in_progress',
+      call_id: callId,
+      name: output.name,
+      arguments: '',
+    };
+    this.addItem(started, outputIndex, null);
+    const position = { response_id: this.id, item_id: itemId, output_index: outputIndex, call_id: callId };
+    // Arguments stream in pieces, as a model produces them.
+    for (let k = 0; k < output.arguments.length; k += 16) {
+      await this.sink.pace();
+      this.sink.emit({
+        type: 'response.function_call_arguments.delta',
+        ...position,
+        delta: output.arguments.slice(k, k + 16),
+      });
+    }
+    this.sink.emit({
+      type: 'response.function_call_arguments.done',
+      ...position,
+      name: output.name,
+      arguments: output.arguments,
+    });
+    this.outputTextTokens += textTokens(output.arguments);
+    this.finishItem({ ...started, status: 'completed', arguments: output.arguments }, outputIndex);
+  }
+
+  /** @internal */
+  get planned(): ResponsePlan {
+    return this.plan;
+  }
+
+  /** @internal */
+  get cancelled(): boolean {
+    return this.cancelReason !== null;
+  }
+
+  /** @internal */
+  countText(text: string): boolean {
+    this.outputTextTokens += textTokens(text);
+    return this.budgetLeft();
+  }
+
+  /** @internal */
+  countAudio(ms: number): void {
+    this.outputAudioTokens += audioTokens(ms);
+  }
+
+  /** @internal */
+  emit(event: DistributiveOmit<ServerEvent, 'event_id'>): void {
+    this.sink.emit(event);
+  }
+
+  /** @internal */
+  pace(): Promise<void> {
+    return this.sink.pace();
+  }
+}
+
+/** Streams one assistant message: a content part of text, or of audio with its transcript. */
+class MessageWriter {
+  private readonly itemId = newItemId();
+  private text = '';
+  private sentMs = 0;
+  private readonly audio: boolean;
+
+  constructor(
+    private readonly run: ResponseRun,
+    private readonly outputIndex: number,
+  ) {
+    this.audio = run.planned.modalities.includes('audio');
+  }
+
+  private get position() {
+    return {
+      response_id: this.run.id,
+      item_id: this.itemId,
+      output_index: this.outputIndex,
+      content_index: 0,
+    };
+  }
+
+  private item(status: 'in_progress' | 'completed' | 'incomplete'): ConversationItem {
+    const content =
+      status === 'in_progress'
+        ? []
+        : [
+            this.audio
+              ? { type: 'output_audio' as const, transcript: this.text }
+              : { type: 'output_text' as const, text: this.text },
+          ];
+    return { id: this.itemId, object: 'realtime.item', type: 'message', role: 'assistant', status, content };
+  }
+
+  async open(): Promise<void> {
+    this.run.addItem(this.item('in_progress'), this.outputIndex, this.audio ? 0 : null);
+    this.run.emit({
+      type: 'response.content_part.added',
+      ...this.position,
+      part: this.audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
+    });
+  }
+
+  /** Streams a text delta (and its audio); returns how the response ended if it must stop. */
+  async write(delta: string): Promise<ResponseEnd | null> {
+    await this.run.pace();
+    if (this.run.cancelled) return null;
+    this.text += delta;
+    if (this.audio) {
+      this.run.emit({ type: 'response.output_audio_transcript.delta', ...this.position, delta });
+      await this.speak(delta);
+    } else this.run.emit({ type: 'response.output_text.delta', ...this.position, delta });
+    if (!this.run.countText(delta)) {
+      await this.close('incomplete');
+      return { status: 'incomplete', reason: 'max_output_tokens' };
+    }
+    return null;
+  }
+
+  /** Sends the audio for a piece of text in chunks, pacing between them. */
+  private async speak(text: string): Promise<void> {
+    const format = this.run.planned.audioFormat;
+    const bytes = synthesize(text, format);
+    const totalMs = speechDurationMs(text);
+    const chunks = Math.max(1, Math.ceil(totalMs / AUDIO_CHUNK_MS));
+    const chunkBytes = Math.ceil(bytes.length / chunks);
+    for (let k = 0; k < bytes.length; k += chunkBytes) {
+      if (this.run.cancelled) return;
+      const chunk = bytes.subarray(k, k + chunkBytes);
+      this.run.emit({ type: 'response.output_audio.delta', ...this.position, delta: encodeBase64(chunk) });
+      const ms = (totalMs * chunk.length) / bytes.length;
+      this.run.countAudio(ms);
+      this.sentMs += ms;
+      if (k + chunkBytes < bytes.length) await this.run.pace();
+    }
+  }
+
+  async close(status: 'completed' | 'incomplete' = 'completed'): Promise<void> {
+    if (this.audio) {
+      this.run.emit({ type: 'response.output_audio.done', ...this.position });
+      this.run.emit({
+        type: 'response.output_audio_transcript.done',
+        ...this.position,
+        transcript: this.text,
+      });
+    } else this.run.emit({ type: 'response.output_text.done', ...this.position, text: this.text });
+    this.run.emit({
+      type: 'response.content_part.done',
+      ...this.position,
+      part: this.audio ? { type: 'audio', transcript: this.text } : { type: 'text', text: this.text },
+    });
+    this.run.finishItem(this.item(status), this.outputIndex, this.audio ? Math.round(this.sentMs) : null);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The engine's network edge: an HTTP server that upgrades `GET /v1/realtime` to a WebSocket
+ * session, as OpenAI's endpoint does (`?model=`, `?intent=transcription`), and answers
+ * `GET /healthz`.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServerEvent } from '@realtime-gateway/protocol';
+import { WebSocketServer } from 'ws';
+import type { Brain } from './brain/brain.js';
+import { type ChatBrainOptions, chatBrain } from './brain/chat.js';
+import { echoBrain } from './brain/echo.js';
+import { EngineSession } from './session/session.js';
+
+export interface EngineOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string;
+  /** Port; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** `echo` (default), a Chat Completions endpoint, or any {@link Brain}. */
+  readonly brain?: 'echo' | ({ readonly type: 'chat' } & ChatBrainOptions) | Brain;
+  /** Milliseconds between streamed deltas (default 0: every turn of the event loop). */
+  readonly deltaDelayMs?: number;
+  /** When set, clients must present this key (bearer or `openai-insecure-api-key.` subprotocol). */
+  readonly apiKey?: string;
+  /** Told about every event the engine sends, for conformance checks and debugging. */
+  readonly onEvent?: (event: ServerEvent) => void;
+}
+
+export interface RunningEngine {
+  /** `ws://host:port/v1/realtime` */
+  readonly url: string;
+  readonly port: number;
+  /** Closes every session (1001) and stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+function resolveBrain(brain: EngineOptions['brain']): Brain {
+  if (brain === undefined || brain === 'echo') return echoBrain;
+  if ('respond' in brain) return brain;
+  return chatBrain(brain);
+}
+
+function presentedKey(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const key = protocols.find((p) => p.startsWith('openai-insecure-api-key.'));
+  return key === undefined ? null : key.slice('openai-insecure-api-key.'.length);
+}
+
+/**
+ * Starts the engine.
+ *
+ * @example
+ * const engine = await startEngine({ port: 0 });
+ * const ws = new WebSocket(`${engine.url}?model=gpt-realtime`);
+ * // … later
+ * await engine.close();
+ */
+export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  const brain = resolveBrain(options.brain);
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
+  });
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    else
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":{"message":"Not found","type":"invalid_request_error"}}');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://engine');
+    if (url.pathname !== '/v1/realtime') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (options.apiKey !== undefined && presentedKey(req) !== options.apiKey) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new EngineSession({
+        model: url.searchParams.get('model') ?? 'gpt-realtime',
+        intent: url.searchParams.get('intent') === 'transcription' ? 'transcription' : 'conversation',
+        brain,
+        deltaDelayMs: options.deltaDelayMs ?? 0,
+        send: (frame, event) => {
+          options.onEvent?.(event);
+          if (ws.readyState === ws.OPEN) ws.send(frame);
+        },
+      });
+      ws.on('message', (data: Buffer, isBinary) => session.receive(isBinary ? data : data.toString('utf8')));
+      ws.on('close', () => session.close());
+      ws.on('error', () => session.close());
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  let closing: Promise<void> | null = null;
+  return {
+    url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}/v1/realtime`,
+    port,
+    close() {
+      closing ??= (async () => {
+        for (const client of wss.clients) client.close(1001, 'engine shutting down');
+        await new Promise<void>((resolve) => setTimeout(resolve, 50).unref());
+        for (const client of wss.clients) client.terminate();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}
