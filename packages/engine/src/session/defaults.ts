@@ -32,7 +32,6 @@ export function defaultRealtimeSession(model: string, nowSeconds: number): Realt
     audio: {
       input: {
         format: { type: 'audio/pcm', rate: 24000 },
-        transcription: null,
         noise_reduction: null,
         turn_detection: {
           type: 'server_vad',
@@ -59,7 +58,7 @@ export function defaultTranscriptionSession(nowSeconds: number): TranscriptionSe
     audio: {
       input: {
         format: { type: 'audio/pcm', rate: 24000 },
-        transcription: { model: 'gpt-4o-transcribe', language: null, prompt: '' },
+        transcription: { model: 'gpt-4o-transcribe', prompt: '' },
         noise_reduction: null,
         turn_detection: {
           type: 'server_vad',

@@ -367,7 +367,7 @@ export class EngineSession {
       type: 'message',
       role: 'user',
       status: 'completed',
-      content: [{ type: 'input_audio', transcript: null as unknown as string }],
+      content: [{ type: 'input_audio' }],
     };
     const previous = this.conversation.lastId();
     const inserted = this.conversation.insert(item, null);
