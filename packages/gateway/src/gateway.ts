@@ -139,12 +139,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.onUpstreamAttempt ? { onAttempt: options.onUpstreamAttempt } : {}),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   };
-  const server = createHttpServer(options.handlers ?? [], (req, socket, head) => {
-    handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
-      ctx.log.error({ err: (error as Error).message }, 'upgrade failed');
-      writeRefusal(socket, refusal(500, 'internal_error', 'The gateway failed to set up the session.'));
-    });
-  });
+  const server = createHttpServer(
+    options.handlers ?? [],
+    (req, socket, head) => {
+      handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
+        ctx.log.error({ err: (error as Error).message }, 'upgrade failed');
+        writeRefusal(socket, refusal(500, 'internal_error', 'The gateway failed to set up the session.'));
+      });
+    },
+    config.server.tls,
+  );
   let address: GatewayAddress | null = null;
   let closing: Promise<void> | null = null;
 
@@ -201,11 +205,12 @@ export function createGateway(options: GatewayOptions): Gateway {
           server.off('error', reject);
           const info = server.address() as AddressInfo;
           const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+          const secure = config.server.tls !== null;
           address = {
             host: info.address,
             port: info.port,
-            url: `http://${shownHost}:${info.port}`,
-            realtimeUrl: `ws://${shownHost}:${info.port}/v1/realtime`,
+            url: `${secure ? 'https' : 'http'}://${shownHost}:${info.port}`,
+            realtimeUrl: `${secure ? 'wss' : 'ws'}://${shownHost}:${info.port}/v1/realtime`,
           };
           resolve(address);
         });

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { loadConfig } from '../src/config/load.js';
@@ -24,6 +21,7 @@ import { upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
 import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
 import { connect, delay, eventually, expectRefused, testConfig } from './support/harness.js';
 import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
+import { selfSignedCertificate } from './support/tls.js';
 
 function upstream(name: string, baseUrl: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
   return {
@@ -383,32 +381,10 @@ describe('routing through the gateway', () => {
 
 describe('upstream over TLS', () => {
   it('trusts an upstream certificate only through the configured extra CA', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rg-tls-'));
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(made.status, 0, made.stderr);
+    const { certFile, keyFile } = selfSignedCertificate();
     const server = createHttpsServer({
-      key: readFileSync(join(dir, 'key.pem')),
-      cert: readFileSync(join(dir, 'cert.pem')),
+      key: readFileSync(keyFile),
+      cert: readFileSync(certFile),
     });
     const wss = new WebSocketServer({ server });
     const seen: string[] = [];
@@ -440,7 +416,7 @@ describe('upstream over TLS', () => {
       return { gateway, url: (await gateway.listen()).realtimeUrl };
     };
     const untrusted = await start();
-    const trusted = await start(join(dir, 'cert.pem'));
+    const trusted = await start(certFile);
     try {
       const refused = await expectRefused(`${untrusted.url}?model=m`);
       assert.equal(refused.status, 503);

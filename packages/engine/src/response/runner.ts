@@ -294,6 +294,11 @@ export class ResponseRun {
   }
 
   /** @internal */
+  progress(item: ConversationItem, audioMs: number): void {
+    if (this.plan.inConversation) this.sink.updateInConversation(item, audioMs);
+  }
+
+  /** @internal */
   emit(event: DistributiveOmit<ServerEvent, 'event_id'>): void {
     this.sink.emit(event);
   }
@@ -378,6 +383,8 @@ class MessageWriter {
       const ms = (totalMs * chunk.length) / bytes.length;
       this.run.countAudio(ms);
       this.sentMs += ms;
+      // The conversation knows how much audio the client has, so it can truncate mid-response.
+      this.run.progress(this.item('in_progress'), Math.round(this.sentMs));
       if (k + chunkBytes < bytes.length) await this.run.pace();
     }
   }

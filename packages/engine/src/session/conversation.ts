@@ -89,9 +89,10 @@ export class Conversation {
         param: 'item_id',
       };
     }
+    // An item still being spoken has no content part yet, but has audio the client may cut.
     const part = item.content[contentIndex];
     const audioMs = stored.audioMs.get(contentIndex);
-    if (part === undefined || audioMs === undefined) {
+    if (audioMs === undefined) {
       return {
         code: 'invalid_value',
         message: `Content index ${contentIndex} of item '${id}' has no audio to truncate.`,
@@ -106,9 +107,11 @@ export class Conversation {
       };
     }
     stored.audioMs.set(contentIndex, audioEndMs);
-    const content = [...item.content];
-    content[contentIndex] = { ...part, transcript: '' } as (typeof content)[number];
-    stored.item = { ...item, content } as ConversationItem;
+    if (part !== undefined) {
+      const content = [...item.content];
+      content[contentIndex] = { ...part, transcript: '' } as (typeof content)[number];
+      stored.item = { ...item, content } as ConversationItem;
+    }
     return null;
   }
 }

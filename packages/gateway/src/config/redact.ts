@@ -1,3 +1,4 @@
+import type { McpTransportSpec } from '../mcp/connection.js';
 import type { GatewayConfig } from './resolve.js';
 
 /**
@@ -21,5 +22,28 @@ export function redactConfig(config: GatewayConfig): unknown {
       keys: config.auth.keys.map((key) => ({ ...key, sha256: `${key.sha256.slice(0, 8)}…` })),
     },
     admin: { keyHash: config.admin.keyHash === null ? null : `${config.admin.keyHash.slice(0, 8)}…` },
+    server: {
+      ...config.server,
+      tls:
+        config.server.tls === null
+          ? null
+          : { certFile: config.server.tls.certFile, keyFile: config.server.tls.keyFile, key: '[redacted]' },
+    },
+    mcp: {
+      ...config.mcp,
+      // Header values and child environments carry the MCP servers' credentials.
+      servers: config.mcp.servers.map((server) => ({
+        ...server,
+        spec: { ...server.spec, transport: redactTransport(server.spec.transport) },
+      })),
+    },
   };
+}
+
+function redactTransport(transport: McpTransportSpec): unknown {
+  const hide = (values: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.keys(values).map((name) => [name, '[redacted]']));
+  return transport.kind === 'stdio'
+    ? { ...transport, env: hide(transport.env) }
+    : { ...transport, headers: hide(transport.headers) };
 }

@@ -57,7 +57,17 @@ export interface Limits {
 
 /** The effective configuration. */
 export interface GatewayConfig {
-  readonly server: { readonly host: string; readonly port: number };
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    /** PEM certificate and key when serving TLS. */
+    readonly tls: {
+      readonly cert: string;
+      readonly key: string;
+      readonly certFile: string;
+      readonly keyFile: string;
+    } | null;
+  };
   readonly upstreams: readonly UpstreamConfig[];
   readonly aliases: Readonly<Record<string, string>>;
   readonly auth: { readonly mode: AuthMode; readonly keys: readonly KeyConfig[] };
@@ -235,13 +245,30 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     }
   }
 
+  let tls: GatewayConfig['server']['tls'] = null;
+  if (raw.server?.tls) {
+    const { certFile, keyFile } = raw.server.tls;
+    const read = (file: string, field: string): string => {
+      try {
+        return environment.readFile(file);
+      } catch (error) {
+        errors.push({
+          field: `server.tls.${field}`,
+          message: `Cannot read ${file}: ${(error as Error).message}`,
+        });
+        return '';
+      }
+    };
+    tls = { cert: read(certFile, 'certFile'), key: read(keyFile, 'keyFile'), certFile, keyFile };
+  }
+
   const mcp = resolveMcpConfig(raw.mcp ?? undefined, environment.env, errors);
 
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     config: {
-      server: { host: raw.server?.host ?? '127.0.0.1', port: raw.server?.port ?? 8080 },
+      server: { host: raw.server?.host ?? '127.0.0.1', port: raw.server?.port ?? 8080, tls },
       upstreams,
       aliases,
       auth: { mode, keys },

@@ -83,7 +83,14 @@ export const LimitsConfigSchema = object({
 });
 
 export const GatewayConfigSchema = object({
-  server: optional(object({ host: optional(string()), port: optional(integer({ min: 0, max: 65535 })) })),
+  server: optional(
+    object({
+      host: optional(string()),
+      port: optional(integer({ min: 0, max: 65535 })),
+      /** Serve HTTPS and WSS with this certificate and key (PEM files). */
+      tls: optional(object({ certFile: string(), keyFile: string() })),
+    }),
+  ),
   upstreams: optional(array(UpstreamConfigSchema)),
   /** Client-facing model names rewritten to the name sent upstream. */
   aliases: optional(record(string())),

@@ -4,6 +4,7 @@
  * takes a request answering it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { refusal } from '../refusal.js';
 import { sendRefusal, writeRefusal } from './respond.js';
@@ -22,10 +23,16 @@ export const REALTIME_PATH = '/v1/realtime';
  * const server = createHttpServer([health, rest], (req, socket, head) => upgrade(req, socket, head));
  * server.listen(8080, '127.0.0.1');
  */
-export function createHttpServer(handlers: readonly RequestHandler[], realtime: UpgradeHandler): Server {
-  const server = createServer((req, res) => {
+export function createHttpServer(
+  handlers: readonly RequestHandler[],
+  realtime: UpgradeHandler,
+  tls: { readonly cert: string; readonly key: string } | null = null,
+): Server {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void route(handlers, req, res);
-  });
+  };
+  const server: Server =
+    tls === null ? createServer(listener) : createHttpsServer({ cert: tls.cert, key: tls.key }, listener);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?')[0];

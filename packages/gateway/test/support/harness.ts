@@ -2,6 +2,7 @@
  * Helpers for gateway integration tests: a gateway in front of test upstreams on loopback, and
  * WebSocket clients whose frames and close can be awaited.
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { type GatewayConfig, resolveConfig } from '../../src/config/resolve.js';
@@ -13,7 +14,7 @@ import { startTestUpstream, type TestUpstream, type TestUpstreamBehaviour } from
 export function testConfig(input: GatewayConfigInput, env: Record<string, string> = {}): GatewayConfig {
   const result = resolveConfig(
     { server: { host: '127.0.0.1', port: 0 }, ...input },
-    { env, readFile: () => '' },
+    { env, readFile: (path) => readFileSync(path, 'utf8') },
   );
   if (!result.ok) throw new Error(result.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   return result.config;

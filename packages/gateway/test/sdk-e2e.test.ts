@@ -1,0 +1,269 @@
+/**
+ * End to end with clients nobody on this project wrote: the official `openai` SDK's realtime
+ * WebSocket client and `@openai/agents-realtime`'s RealtimeSession, through the gateway to the
+ * reference engine. The SDK only speaks `wss:`, so that gateway serves TLS with a throwaway
+ * certificate the client is told to trust.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool } from '@openai/agents-realtime';
+import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
+import OpenAI from 'openai';
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import { z } from 'zod';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { delay, testConfig } from './support/harness.js';
+import { selfSignedCertificate, type TestCertificate } from './support/tls.js';
+
+type Event = { type: string } & Record<string, unknown>;
+
+/** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */
+function pcm(ms: number, tone: boolean): Buffer {
+  const samples = (24_000 * ms) / 1000;
+  const out = Buffer.alloc(samples * 2);
+  if (tone)
+    for (let k = 0; k < samples; k++)
+      out.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * k) / 24_000) * 8000), k * 2);
+  return out;
+}
+
+let engine: RunningEngine;
+let tlsGateway: Gateway;
+let plainGateway: Gateway;
+let certificate: TestCertificate;
+
+before(async () => {
+  certificate = selfSignedCertificate();
+  // A little pacing so that interruption and cancel land while a response is still streaming.
+  engine = await startEngine({ deltaDelayMs: 15 });
+  const upstreams = [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1` }];
+  tlsGateway = createGateway({
+    config: testConfig(
+      { upstreams, server: { tls: { certFile: certificate.certFile, keyFile: certificate.keyFile } } },
+      {},
+    ),
+  });
+  plainGateway = createGateway({ config: testConfig({ upstreams }) });
+  await tlsGateway.listen();
+  await plainGateway.listen();
+});
+
+after(async () => {
+  await tlsGateway.close();
+  await plainGateway.close();
+  await engine.close();
+});
+
+describe('the openai SDK realtime client through the gateway', () => {
+  /** Opens an SDK session and records every event it receives. */
+  async function openSdk(): Promise<{
+    rt: OpenAIRealtimeWS;
+    events: Event[];
+    next: (type: string) => Promise<Event>;
+  }> {
+    const client = new OpenAI({ apiKey: 'sk-client-key', baseURL: `${tlsGateway.address!.url}/v1` });
+    const rt = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: certificate.cert } }, client);
+    const events: Event[] = [];
+    let cursor = 0;
+    rt.on('event', (event) => events.push(event as unknown as Event));
+    rt.on('error', (error) => events.push({ type: 'sdk_error', message: String(error.message) }));
+    const next = async (type: string): Promise<Event> => {
+      for (let waited = 0; waited < 5000; waited += 10) {
+        while (cursor < events.length) {
+          const event = events[cursor++]!;
+          if (event.type === type) return event;
+        }
+        await delay(10);
+      }
+      throw new Error(`no ${type}; got ${JSON.stringify(events.slice(0, 3))}`);
+    };
+    await next('session.created');
+    return { rt, events, next };
+  }
+
+  test('a text turn', async () => {
+    const { rt, next } = await openSdk();
+    rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
+    await next('session.updated');
+    rt.send({
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'hello through the gateway' }],
+      },
+    });
+    rt.send({ type: 'response.create' });
+    const text = await next('response.output_text.done');
+    assert.equal(text.text, 'You said: hello through the gateway');
+    const done = (await next('response.done')).response as { status: string };
+    assert.equal(done.status, 'completed');
+    rt.close();
+  });
+
+  test('an audio turn: speech detected by the server, answered with audio and a transcript', async () => {
+    const { rt, next, events } = await openSdk();
+    const audio = Buffer.concat([pcm(400, false), pcm(800, true), pcm(600, false)]);
+    for (let k = 0; k < audio.length; k += 960) {
+      rt.send({ type: 'input_audio_buffer.append', audio: audio.subarray(k, k + 960).toString('base64') });
+    }
+    await next('input_audio_buffer.speech_started');
+    await next('input_audio_buffer.speech_stopped');
+    await next('input_audio_buffer.committed');
+    const transcript = await next('response.output_audio_transcript.done');
+    assert.equal(transcript.transcript, 'I heard you.');
+    await next('response.done');
+    assert.ok(events.filter((e) => e.type === 'response.output_audio.delta').length > 1);
+    rt.close();
+  });
+
+  test('a tool call and its result', async () => {
+    const { rt, next } = await openSdk();
+    rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        output_modalities: ['text'],
+        tools: [
+          {
+            type: 'function',
+            name: 'get_weather',
+            description: 'Weather by city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          },
+        ],
+      },
+    });
+    await next('session.updated');
+    rt.send({
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'call get_weather {"city":"Lisbon"}' }],
+      },
+    });
+    rt.send({ type: 'response.create' });
+    const args = await next('response.function_call_arguments.done');
+    assert.equal(args.arguments, '{"city":"Lisbon"}');
+    await next('response.done');
+    rt.send({
+      type: 'conversation.item.create',
+      item: { type: 'function_call_output', call_id: args.call_id as string, output: '{"sky":"clear"}' },
+    });
+    rt.send({ type: 'response.create' });
+    assert.equal(
+      (await next('response.output_text.done')).text,
+      'The get_weather tool returned: {"sky":"clear"}',
+    );
+    rt.close();
+  });
+
+  test('interruption: the client truncates what it played, its speech cancels the response', async () => {
+    const { rt, next } = await openSdk();
+    rt.send({
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'tell me everything about the history of the sea' }],
+      },
+    });
+    rt.send({ type: 'response.create' });
+    const first = await next('response.output_audio.delta');
+    await next('response.output_audio.delta');
+    rt.send({
+      type: 'conversation.item.truncate',
+      item_id: first.item_id as string,
+      content_index: 0,
+      audio_end_ms: 150,
+    });
+    const truncated = await next('conversation.item.truncated');
+    assert.deepEqual([truncated.item_id, truncated.audio_end_ms], [first.item_id, 150]);
+    const speech = pcm(300, true);
+    for (let k = 0; k < speech.length; k += 960)
+      rt.send({ type: 'input_audio_buffer.append', audio: speech.subarray(k, k + 960).toString('base64') });
+    await next('input_audio_buffer.speech_started');
+    const done = (await next('response.done')).response as {
+      status: string;
+      status_details: { reason: string };
+    };
+    assert.deepEqual([done.status, done.status_details.reason], ['cancelled', 'turn_detected']);
+    rt.close();
+  });
+
+  test('response.cancel', async () => {
+    const { rt, next } = await openSdk();
+    rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
+    rt.send({
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'one two three four five six seven eight nine ten' }],
+      },
+    });
+    rt.send({ type: 'response.create' });
+    await next('response.output_text.delta');
+    rt.send({ type: 'response.cancel' });
+    const done = (await next('response.done')).response as {
+      status: string;
+      status_details: { reason: string };
+    };
+    assert.deepEqual([done.status, done.status_details.reason], ['cancelled', 'client_cancelled']);
+    rt.close();
+  });
+});
+
+describe('@openai/agents-realtime through the gateway', () => {
+  test('a RealtimeSession over the WebSocket transport runs a function tool and hears the answer', async () => {
+    const calls: string[] = [];
+    const getWeather = tool({
+      name: 'get_weather',
+      description: 'The weather in a city',
+      parameters: z.object({ city: z.string() }),
+      execute: async ({ city }) => {
+        calls.push(city);
+        return `sunny in ${city}`;
+      },
+    });
+    const agent = new RealtimeAgent({
+      name: 'Assistant',
+      instructions: 'Help with the weather.',
+      tools: [getWeather],
+    });
+    const session = new RealtimeSession(agent, {
+      transport: new OpenAIRealtimeWebSocket({ useInsecureApiKey: true }),
+      model: 'gpt-realtime',
+      config: { outputModalities: ['text'] },
+    });
+    const toolEnded = new Promise<string>((resolve) =>
+      session.on('agent_tool_end', (_ctx, _agent, _tool, result) => resolve(String(result))),
+    );
+    await session.connect({
+      apiKey: 'sk-client-key',
+      url: `${plainGateway.address!.realtimeUrl}?model=gpt-realtime`,
+    });
+    try {
+      session.sendMessage('call get_weather {"city":"Oslo"}');
+      assert.equal(await toolEnded, 'sunny in Oslo');
+      assert.deepEqual(calls, ['Oslo']);
+      const answer = async (): Promise<string | null> => {
+        for (const item of session.history) {
+          if (item.type !== 'message' || item.role !== 'assistant') continue;
+          for (const part of item.content)
+            if ('text' in part && part.text?.includes('tool returned')) return part.text;
+        }
+        return null;
+      };
+      let text: string | null = null;
+      for (let k = 0; k < 200 && text === null; k++) {
+        text = await answer();
+        if (text === null) await delay(20);
+      }
+      assert.equal(text, 'The get_weather tool returned: sunny in Oslo');
+    } finally {
+      session.close();
+    }
+  });
+});
