@@ -8,14 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool } from '@openai/agents-realtime';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
-import OpenAI from 'openai';
-import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { z } from 'zod';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { delay, testConfig } from './support/harness.js';
+import { openSdkSession } from './support/sdk-client.js';
 import { selfSignedCertificate, type TestCertificate } from './support/tls.js';
-
-type Event = { type: string } & Record<string, unknown>;
 
 /** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */
 function pcm(ms: number, tone: boolean): Buffer {
@@ -55,31 +52,7 @@ after(async () => {
 });
 
 describe('the openai SDK realtime client through the gateway', () => {
-  /** Opens an SDK session and records every event it receives. */
-  async function openSdk(): Promise<{
-    rt: OpenAIRealtimeWS;
-    events: Event[];
-    next: (type: string) => Promise<Event>;
-  }> {
-    const client = new OpenAI({ apiKey: 'sk-client-key', baseURL: `${tlsGateway.address!.url}/v1` });
-    const rt = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: certificate.cert } }, client);
-    const events: Event[] = [];
-    let cursor = 0;
-    rt.on('event', (event) => events.push(event as unknown as Event));
-    rt.on('error', (error) => events.push({ type: 'sdk_error', message: String(error.message) }));
-    const next = async (type: string): Promise<Event> => {
-      for (let waited = 0; waited < 5000; waited += 10) {
-        while (cursor < events.length) {
-          const event = events[cursor++]!;
-          if (event.type === type) return event;
-        }
-        await delay(10);
-      }
-      throw new Error(`no ${type}; got ${JSON.stringify(events.slice(0, 3))}`);
-    };
-    await next('session.created');
-    return { rt, events, next };
-  }
+  const openSdk = () => openSdkSession(`${tlsGateway.address!.url}/v1`, certificate.cert);
 
   test('a text turn', async () => {
     const { rt, next } = await openSdk();

@@ -51,7 +51,7 @@ import {
   outputItemDone,
 } from './call-events.js';
 import { type McpConfig, urlAllowed } from './config.js';
-import type { McpFailure, McpTransportSpec } from './connection.js';
+import { backoffMs, type McpFailure, type McpTransportSpec } from './connection.js';
 import type { McpPool } from './pool.js';
 import { SessionTools, type ToolSource } from './session-tools.js';
 import { declaredHeaders, listedTool } from './tool-policy.js';
@@ -185,19 +185,30 @@ class McpSession implements SessionExtension {
         this.syncUpstreamTools();
       });
       ctx.signal.addEventListener('abort', off, { once: true });
-      void source.connection.listTools().then((listed) => {
-        if (this.closed) return;
-        if (!listed.ok) {
-          this.log.warn(
-            { sessionId: this.info.sessionId, mcpServer: source.label, error: listed.error.message },
-            'MCP tools unavailable',
-          );
-          return;
-        }
+      this.listOperatorTools(source, 1);
+    }
+  }
+
+  /**
+   * Lists an operator server's tools for this session; while the server is unavailable (not
+   * started yet, or reconnecting after a crash) it tries again with the connection's backoff.
+   */
+  private listOperatorTools(source: ToolSource, attempt: number): void {
+    void source.connection.listTools().then((listed) => {
+      if (this.closed) return;
+      if (listed.ok) {
         this.tools.setSourceTools(source.label, listed.tools);
         this.syncUpstreamTools();
-      });
-    }
+        return;
+      }
+      this.log.warn(
+        { sessionId: this.info.sessionId, mcpServer: source.label, error: listed.error.message, attempt },
+        'MCP tools unavailable',
+      );
+      const retry = setTimeout(() => this.listOperatorTools(source, attempt + 1), backoffMs(attempt));
+      retry.unref();
+      this.ctx?.signal.addEventListener('abort', () => clearTimeout(retry), { once: true });
+    });
   }
 
   onClose(): void {

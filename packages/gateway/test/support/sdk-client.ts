@@ -1,0 +1,49 @@
+/**
+ * The official `openai` SDK's realtime WebSocket client pointed at a gateway, with its events
+ * recorded and awaitable in order.
+ */
+import OpenAI from 'openai';
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import { delay } from './harness.js';
+
+export type SdkEvent = { type: string } & Record<string, unknown>;
+
+export interface SdkSession {
+  readonly rt: OpenAIRealtimeWS;
+  readonly events: SdkEvent[];
+  /** The next event of `type` after the last one taken. */
+  next(type: string, timeoutMs?: number): Promise<SdkEvent>;
+}
+
+/**
+ * Opens a session through a gateway serving TLS at `baseUrl` (`https://…`), trusting `ca`.
+ *
+ * @example
+ * const { rt, next } = await openSdkSession(`${gateway.address.url}/v1`, cert);
+ * rt.send({ type: 'response.create' });
+ * await next('response.done');
+ */
+export async function openSdkSession(
+  baseUrl: string,
+  ca: string,
+  model = 'gpt-realtime',
+): Promise<SdkSession> {
+  const client = new OpenAI({ apiKey: 'sk-client-key', baseURL: baseUrl });
+  const rt = new OpenAIRealtimeWS({ model, options: { ca } }, client);
+  const events: SdkEvent[] = [];
+  let cursor = 0;
+  rt.on('event', (event) => events.push(event as unknown as SdkEvent));
+  rt.on('error', (error) => events.push({ type: 'sdk_error', message: String(error.message) }));
+  const next = async (type: string, timeoutMs = 5000): Promise<SdkEvent> => {
+    for (let waited = 0; waited < timeoutMs; waited += 10) {
+      while (cursor < events.length) {
+        const event = events[cursor++]!;
+        if (event.type === type) return event;
+      }
+      await delay(10);
+    }
+    throw new Error(`no ${type}; got ${events.map((e) => e.type).join(', ')}`);
+  };
+  await next('session.created');
+  return { rt, events, next };
+}
