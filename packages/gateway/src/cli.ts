@@ -3,7 +3,6 @@
  * `realtime-gateway`: loads the configuration, starts the gateway, and stops it gracefully on
  * SIGTERM or SIGINT.
  */
-import { pino } from 'pino';
 import { hashKey } from './auth/credentials.js';
 import { parseCli, USAGE } from './cli/args.js';
 import { withDefaultUpstreams } from './config/defaults.js';
@@ -11,6 +10,7 @@ import { loadConfig } from './config/load.js';
 import { redactConfig } from './config/redact.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway } from './gateway.js';
+import { createLogger } from './observability/logger.js';
 
 /** Runs the command line; resolves with the exit code (the server itself keeps the process alive). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write('realtime-gateway: no upstream configured; set OPENAI_API_KEY or use --config.\n');
     return 1;
   }
-  const log = pino({ level: config.log.level, base: { service: 'realtime-gateway' } });
+  const log = createLogger(config.log.level);
   const gateway = createGateway({ config, log });
   const address = await gateway.listen();
   log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');

@@ -4,14 +4,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
 import type { GatewayConfig } from './config/resolve.js';
+import { healthHandler } from './http/health.js';
 import { writeRefusal } from './http/respond.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpExtension, type McpObserver } from './mcp/extension.js';
 import { McpPool } from './mcp/pool.js';
+import { GatewayMetrics } from './observability/metrics.js';
 import { type Refusal, refusal } from './refusal.js';
 import { Router } from './routing/router.js';
 import type { SessionExtensionFactory } from './session/extension.js';
@@ -35,6 +38,11 @@ export interface GatewayOptions {
   readonly onRefused?: (refusal: Refusal) => void;
   /** Told about every MCP tool call the gateway runs. */
   readonly mcpObserver?: McpObserver;
+  /**
+   * The Prometheus metrics (served at `/metrics`): by default created when `metrics.enabled`;
+   * pass an instance to choose its registry, or false for none.
+   */
+  readonly metrics?: GatewayMetrics | false;
 }
 
 /** Where a listening gateway can be reached. */
@@ -64,6 +72,8 @@ export interface Gateway {
   readonly address: GatewayAddress | null;
   /** Whether new sessions are accepted (false once closing). */
   readonly accepting: boolean;
+  /** The metrics, or null when disabled. */
+  readonly metrics: GatewayMetrics | null;
   /** Starts listening; port 0 picks a free port. Defaults from `config.server`. */
   listen(port?: number, host?: string): Promise<GatewayAddress>;
   /** Stops accepting, drains and closes every session, and stops listening. Idempotent. */
@@ -124,7 +134,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     clientTracking: false,
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
   });
-  const mcp = mcpExtension(config, options);
+  const metrics =
+    options.metrics === false || !config.metrics.enabled ? null : (options.metrics ?? new GatewayMetrics());
+  const mcp = mcpExtension(config, {
+    ...options,
+    ...(metrics && !options.mcpObserver ? { mcpObserver: metrics.mcp } : {}),
+  });
+  const onAttempt = options.onUpstreamAttempt ?? metrics?.upstreamAttempt;
+  const onRefused = options.onRefused ?? metrics?.refused;
   const ctx: UpgradeContext = {
     config,
     wss,
@@ -133,14 +150,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     router,
     registry,
     extensions: [...(options.extensions ?? []), ...(mcp === null ? [] : [mcp.extension])],
-    observer: options.observer ?? NO_OBSERVER,
+    observer: options.observer ?? metrics ?? NO_OBSERVER,
     log: options.log ?? NO_LOG,
     accepting: () => accepting,
-    ...(options.onUpstreamAttempt ? { onAttempt: options.onUpstreamAttempt } : {}),
-    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+    ...(onAttempt ? { onAttempt } : {}),
+    ...(onRefused ? { onRefused } : {}),
   };
+  const handlers: RequestHandler[] = [
+    healthHandler({ accepting: () => accepting, upstreams: () => router.status() }),
+    ...(metrics === null ? [] : [metrics.handler]),
+    adminHandler(registry, config.admin.keyHash),
+    ...(options.handlers ?? []),
+  ];
   const server = createHttpServer(
-    options.handlers ?? [],
+    handlers,
     (req, socket, head) => {
       handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
         ctx.log.error({ err: (error as Error).message }, 'upgrade failed');
@@ -198,6 +221,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     get accepting() {
       return accepting;
     },
+    metrics,
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,0 +1,196 @@
+/**
+ * The gateway's Prometheus metrics. The relay calls `frame()` for every frame, so label children
+ * are bound once per (direction, type) and reused: the hot path is a map lookup and two
+ * increments. Event types are bounded to the protocol's known types (anything else counts as
+ * `other`), so a client cannot blow up the label set.
+ */
+import type { ServerResponse } from 'node:http';
+import { CLIENT_EVENT_TYPES, type ResponseUsage, SERVER_EVENT_TYPES } from '@realtime-gateway/protocol';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { UpstreamConfig } from '../config/resolve.js';
+import type { RequestHandler } from '../http/server.js';
+import type { McpObserver } from '../mcp/extension.js';
+import { McpMetrics } from '../mcp/metrics.js';
+import type { Refusal } from '../refusal.js';
+import type { SessionInfo } from '../session/extension.js';
+import type { Direction, SessionObserver } from '../session/observer.js';
+import type { EndCause } from '../session/state.js';
+import type { ConnectResult } from '../upstream/connect.js';
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set([...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]);
+
+/** The label for an event type: the type itself when the protocol knows it. */
+export function typeLabel(type: string | null): string {
+  if (type === null) return 'none';
+  return KNOWN_TYPES.has(type) ? type : 'other';
+}
+
+interface FrameChildren {
+  readonly frames: { inc(): void };
+  readonly bytes: { inc(value: number): void };
+}
+
+export interface MetricsOptions {
+  /** Registry to use (default: a new one). Workers of a cluster each have their own. */
+  readonly registry?: Registry;
+  /** Also collect Node process metrics (CPU, memory, event loop lag). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * @example
+ * const metrics = new GatewayMetrics();
+ * const gateway = createGateway({ config, observer: metrics, onUpstreamAttempt: metrics.upstreamAttempt,
+ *   onRefused: metrics.refused, mcpObserver: metrics.mcp, handlers: [metrics.handler] });
+ */
+export class GatewayMetrics implements SessionObserver {
+  readonly registry: Registry;
+  readonly mcp: McpObserver;
+  private readonly active: Gauge<'model' | 'upstream'>;
+  private readonly sessions: Counter<'outcome'>;
+  private readonly sessionSeconds: Histogram<'outcome'>;
+  private readonly frames: Counter<'direction' | 'type'>;
+  private readonly bytes: Counter<'direction' | 'type'>;
+  private readonly connectSeconds: Histogram<'upstream'>;
+  private readonly connectFailures: Counter<'upstream' | 'kind'>;
+  private readonly relayErrors: Counter<'reason'>;
+  private readonly refusals: Counter<'status' | 'code'>;
+  private readonly tokens: Counter<'model' | 'kind'>;
+  private readonly children = new Map<string, FrameChildren>();
+
+  constructor(options: MetricsOptions = {}) {
+    const registry = options.registry ?? new Registry();
+    this.registry = registry;
+    const registers = [registry];
+    if (options.processMetrics !== false)
+      collectDefaultMetrics({ register: registry, prefix: 'realtime_gateway_' });
+    this.active = new Gauge({
+      name: 'realtime_gateway_active_sessions',
+      help: 'Sessions being relayed, by model and upstream.',
+      labelNames: ['model', 'upstream'],
+      registers,
+    });
+    this.sessions = new Counter({
+      name: 'realtime_gateway_sessions_total',
+      help: 'Sessions ended, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.sessionSeconds = new Histogram({
+      name: 'realtime_gateway_session_duration_seconds',
+      help: 'How long sessions lasted, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    this.frames = new Counter({
+      name: 'realtime_gateway_frames_total',
+      help: 'Frames relayed, by direction and event type.',
+      labelNames: ['direction', 'type'],
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'realtime_gateway_bytes_total',
+      help: 'Bytes relayed, by direction and event type.',
+      labelNames: ['direction', 'type'],
+      registers,
+    });
+    this.connectSeconds = new Histogram({
+      name: 'realtime_gateway_upstream_connect_seconds',
+      help: 'Time to open an upstream connection, by upstream.',
+      labelNames: ['upstream'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.connectFailures = new Counter({
+      name: 'realtime_gateway_upstream_connect_failures_total',
+      help: 'Failed upstream connection attempts, by upstream and kind (timeout, error, status).',
+      labelNames: ['upstream', 'kind'],
+      registers,
+    });
+    this.relayErrors = new Counter({
+      name: 'realtime_gateway_relay_errors_total',
+      help: 'Problems while relaying, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'realtime_gateway_refusals_total',
+      help: 'Sessions refused before they started, by HTTP status and code.',
+      labelNames: ['status', 'code'],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'realtime_gateway_tokens_total',
+      help: 'Tokens reported by response.done usage, by model and kind.',
+      labelNames: ['model', 'kind'],
+      registers,
+    });
+    this.mcp = new McpMetrics(registry);
+  }
+
+  sessionStarted(info: SessionInfo): void {
+    this.active.inc({ model: info.model, upstream: info.upstreamName });
+  }
+
+  sessionEnded(info: SessionInfo, cause: EndCause, durationMs: number): void {
+    this.active.dec({ model: info.model, upstream: info.upstreamName });
+    this.sessions.inc({ outcome: cause });
+    this.sessionSeconds.observe({ outcome: cause }, durationMs / 1000);
+  }
+
+  frame(_info: SessionInfo, direction: Direction, type: string | null, bytes: number): void {
+    const key = `${direction}\u0000${type}`;
+    let children = this.children.get(key);
+    if (children === undefined) {
+      const labels = { direction, type: typeLabel(type) };
+      children = { frames: this.frames.labels(labels), bytes: this.bytes.labels(labels) };
+      this.children.set(key, children);
+    }
+    children.frames.inc();
+    children.bytes.inc(bytes);
+  }
+
+  relayError(_info: SessionInfo, reason: string): void {
+    this.relayErrors.inc({ reason });
+  }
+
+  usage(info: SessionInfo, usage: ResponseUsage): void {
+    const input = usage.input_token_details;
+    const output = usage.output_token_details;
+    const add = (kind: string, value: number | null | undefined) => {
+      if (typeof value === 'number' && value > 0) this.tokens.inc({ model: info.model, kind }, value);
+    };
+    add('input_text', input?.text_tokens);
+    add('input_audio', input?.audio_tokens);
+    add('input_image', input?.image_tokens);
+    add('cached', input?.cached_tokens);
+    add('output_text', output?.text_tokens);
+    add('output_audio', output?.audio_tokens);
+  }
+
+  /** For `onUpstreamAttempt`. */
+  readonly upstreamAttempt = (upstream: UpstreamConfig, result: ConnectResult): void => {
+    if (result.ok) this.connectSeconds.observe({ upstream: upstream.name }, result.latencyMs / 1000);
+    else this.connectFailures.inc({ upstream: upstream.name, kind: result.failure.kind });
+  };
+
+  /** For `onRefused`. */
+  readonly refused = (refusal: Refusal): void => {
+    this.refusals.inc({ status: String(refusal.status), code: refusal.code });
+  };
+
+  /** `GET /metrics` in the Prometheus text format. */
+  readonly handler: RequestHandler = async (req, res) => {
+    if ((req.url ?? '').split('?')[0] !== '/metrics' || req.method !== 'GET') return false;
+    await writeMetrics(res, this.registry);
+    return true;
+  };
+}
+
+/** Writes a registry's metrics as an HTTP response. */
+export async function writeMetrics(res: ServerResponse, registry: Registry): Promise<void> {
+  const body = await registry.metrics();
+  res.writeHead(200, { 'content-type': registry.contentType });
+  res.end(body);
+}
