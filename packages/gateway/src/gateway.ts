@@ -8,6 +8,7 @@ import { adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
 import type { GatewayConfig } from './config/resolve.js';
+import { createAccess } from './http/access.js';
 import { healthHandler } from './http/health.js';
 import { writeRefusal } from './http/respond.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
@@ -16,6 +17,7 @@ import { createMcpExtension, type McpObserver } from './mcp/extension.js';
 import { McpPool } from './mcp/pool.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { type Refusal, refusal } from './refusal.js';
+import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
 import type { SessionExtensionFactory } from './session/extension.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
@@ -160,6 +162,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     healthHandler({ accepting: () => accepting, upstreams: () => router.status() }),
     ...(metrics === null ? [] : [metrics.handler]),
     adminHandler(registry, config.admin.keyHash),
+    restHandler({
+      access: createAccess(ctx.auth, router),
+      maxBodyBytes: config.limits.maxRestBodyBytes,
+      timeoutMs: config.limits.restTimeoutMs,
+    }),
     ...(options.handlers ?? []),
   ];
   const server = createHttpServer(

@@ -28,7 +28,61 @@ describe('config resolution', () => {
     assert.deepEqual(result.config.limits, DEFAULT_LIMITS);
     assert.equal(result.config.inputChecking, 'enforce');
     assert.equal(result.config.auth.mode, 'none');
-    assert.deepEqual(result.config.server, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(result.config.server, { host: '127.0.0.1', port: 8080, tls: null });
+    assert.deepEqual(result.config.mcp.servers, []);
+    assert.equal(result.config.mcp.callEvents, 'mcp');
+  });
+
+  it('reads TLS files and MCP header secrets, naming what is missing', () => {
+    const files: Record<string, string> = { '/c.pem': 'CERT', '/k.pem': 'KEY' };
+    const environment = {
+      env: { MCP_TOKEN: 'Bearer t' },
+      readFile: (path: string) => {
+        const text = files[path];
+        if (text === undefined) throw new Error('no such file');
+        return text;
+      },
+    };
+    const ok = resolveConfig(
+      {
+        server: { tls: { certFile: '/c.pem', keyFile: '/k.pem' } },
+        mcp: {
+          servers: [
+            {
+              name: 'crm',
+              transport: 'http',
+              url: 'https://mcp.example/mcp',
+              headersFromEnv: { Authorization: 'MCP_TOKEN' },
+            },
+          ],
+        },
+      },
+      environment,
+    );
+    assert.ok(ok.ok);
+    assert.equal(ok.config.server.tls?.key, 'KEY');
+    const transport = ok.config.mcp.servers[0]!.spec.transport;
+    assert.deepEqual(transport.kind === 'http' ? transport.headers : null, { Authorization: 'Bearer t' });
+    const bad = resolveConfig(
+      {
+        server: { tls: { certFile: '/missing.pem', keyFile: '/k.pem' } },
+        mcp: {
+          servers: [
+            { name: 'bad name', transport: 'stdio' },
+            { name: 'x', transport: 'sse', headersFromEnv: { A: 'UNSET' } },
+          ],
+        },
+      },
+      environment,
+    );
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.errors.map((e) => e.field).sort(), [
+      'mcp.servers[0].command',
+      'mcp.servers[0].name',
+      'mcp.servers[1].headersFromEnv.A',
+      'mcp.servers[1].url',
+      'server.tls.certFile',
+    ]);
   });
 
   it('names the bad field, however deep', () => {

@@ -53,6 +53,8 @@ export interface Limits {
   readonly highWaterBytes: number;
   readonly maxBufferedBytes: number;
   readonly keepaliveMs: number;
+  readonly maxRestBodyBytes: number;
+  readonly restTimeoutMs: number;
 }
 
 /** The effective configuration. */
@@ -98,6 +100,8 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   highWaterBytes: 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
   keepaliveMs: 30_000,
+  maxRestBodyBytes: 1024 * 1024,
+  restTimeoutMs: 30_000,
 });
 
 export const DEFAULT_UPSTREAM = Object.freeze({

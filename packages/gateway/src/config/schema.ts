@@ -80,6 +80,10 @@ export const LimitsConfigSchema = object({
   maxBufferedBytes: optional(positive()),
   /** Interval of WebSocket pings on both legs; a peer that misses two is dropped. */
   keepaliveMs: optional(positive()),
+  /** Largest REST request body forwarded (SDP offers, session configs), in bytes. */
+  maxRestBodyBytes: optional(positive()),
+  /** Longest an upstream may take to answer a forwarded REST request. */
+  restTimeoutMs: optional(positive()),
 });
 
 export const GatewayConfigSchema = object({

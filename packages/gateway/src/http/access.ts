@@ -32,6 +32,8 @@ export interface Access {
    * model), honouring the key's model permissions and the circuits.
    */
   selectUpstream(model: string | null, principal: Principal): UpstreamTarget | Refusal;
+  /** A named upstream, for requests that must reach the one holding their call; null if unknown. */
+  selectUpstreamByName(name: string, principal: Principal): UpstreamTarget | null;
   /** Reports how a forwarded request went, so circuits open and close as for WebSockets. */
   report(upstreamName: string, ok: boolean): void;
 }
@@ -71,6 +73,17 @@ export function createAccess(auth: Authenticator, router: Router): Access {
         kind: upstream.kind,
         headers: upstreamHeaders(upstream, principal.upstreamKey),
         model: model === null ? null : plan.upstreamModel,
+      };
+    },
+    selectUpstreamByName(name, principal) {
+      const upstream = router.upstream(name);
+      if (upstream === undefined) return null;
+      return {
+        name: upstream.name,
+        baseUrl: upstream.baseUrl,
+        kind: upstream.kind,
+        headers: upstreamHeaders(upstream, principal.upstreamKey),
+        model: null,
       };
     },
     report(upstreamName, ok) {

@@ -1,0 +1,196 @@
+/**
+ * REST forwarding of OpenAI's realtime endpoints, with the WebSocket path's auth, routing and
+ * limits:
+ *
+ *   POST /v1/realtime/client_secrets | sessions | transcription_sessions   (JSON)
+ *   POST /v1/realtime/calls                    (multipart `sdp` + `session`, or application/sdp)
+ *   POST /v1/realtime/calls/{id}/accept | hangup | refer | reject
+ *
+ * Bodies pass byte for byte; the upstream's status, content type and body come back. The
+ * client's key never goes upstream (the upstream's own key, or in passthrough mode the client's
+ * upstream key, does). A call's `Location` is rewritten to the gateway, and the call is
+ * remembered so that its control requests reach the upstream that holds it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Access, UpstreamTarget } from '../http/access.js';
+import { sendRefusal } from '../http/respond.js';
+import type { RequestHandler } from '../http/server.js';
+import { type Refusal, refusal } from '../refusal.js';
+import { findModel, readBody, rewriteModel } from './body.js';
+
+const CREATE_PATHS = new Set([
+  '/v1/realtime/client_secrets',
+  '/v1/realtime/sessions',
+  '/v1/realtime/transcription_sessions',
+  '/v1/realtime/calls',
+]);
+const CALL_CONTROL = /^\/v1\/realtime\/calls\/([^/]+)\/(accept|hangup|refer|reject)$/;
+
+/** Request headers passed upstream; everything else (cookies, the client's credentials) stays. */
+const FORWARDED_HEADERS = [
+  'content-type',
+  'accept',
+  'openai-beta',
+  'openai-organization',
+  'openai-project',
+  'idempotency-key',
+];
+
+export interface RestOptions {
+  readonly access: Access;
+  /** Largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Longest an upstream may take to answer. */
+  readonly timeoutMs: number;
+  /** Calls remembered for routing their control requests. */
+  readonly maxRememberedCalls?: number;
+}
+
+/** Remembers which upstream holds a call, oldest forgotten first. */
+class CallRoutes {
+  private readonly routes = new Map<string, string>();
+  constructor(private readonly capacity: number) {}
+  remember(callId: string, upstream: string): void {
+    this.routes.delete(callId);
+    this.routes.set(callId, upstream);
+    if (this.routes.size > this.capacity) this.routes.delete(this.routes.keys().next().value as string);
+  }
+  upstream(callId: string): string | null {
+    return this.routes.get(callId) ?? null;
+  }
+}
+
+/** The gateway's own origin as the client reached it. */
+function gatewayOrigin(req: IncomingMessage): string {
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+}
+
+/**
+ * An upstream `Location` (absolute or relative) as a URL on the gateway: same path under
+ * `/v1`, the gateway's origin.
+ */
+export function rewriteLocation(location: string, upstreamBaseUrl: string, origin: string): string {
+  const base = new URL(upstreamBaseUrl.endsWith('/') ? upstreamBaseUrl : `${upstreamBaseUrl}/`);
+  const url = new URL(location, base);
+  const basePath = base.pathname.replace(/\/$/, '');
+  const rest = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) : url.pathname;
+  return `${origin}/v1${rest.startsWith('/') ? rest : `/${rest}`}${url.search}`;
+}
+
+/**
+ * @example
+ * const rest = restHandler({ access, maxBodyBytes: 1 << 20, timeoutMs: 30_000 });
+ * createGateway({ config, handlers: [rest] });
+ */
+export function restHandler(options: RestOptions): RequestHandler {
+  const calls = new CallRoutes(options.maxRememberedCalls ?? 10_000);
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const control = CALL_CONTROL.exec(url.pathname);
+    if (!CREATE_PATHS.has(url.pathname) && control === null) return false;
+    if (req.method !== 'POST') {
+      sendRefusal(res, refusal(405, 'method_not_allowed', `${url.pathname} takes POST.`));
+      return true;
+    }
+    const who = options.access.authorize(req);
+    if (!who.ok) {
+      sendRefusal(res, who.refusal);
+      return true;
+    }
+    const body = await readBody(req, options.maxBodyBytes);
+    if (body === null) {
+      sendRefusal(
+        res,
+        refusal(413, 'request_too_large', `The request body is larger than ${options.maxBodyBytes} bytes.`),
+      );
+      return true;
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    const model = control === null ? findModel(body, contentType, url.searchParams) : null;
+    const target = selectTarget(options.access, model, who.principal, control?.[1] ?? null, calls);
+    if ('status' in target) {
+      sendRefusal(res, target);
+      return true;
+    }
+    const forwarded =
+      model !== null && target.model !== null && target.model !== model
+        ? rewriteModel(body, model, target.model)
+        : body;
+    if (model !== null && target.model !== null && target.model !== model)
+      url.searchParams.set('model', target.model);
+    await forward(req, res, url, forwarded, target, options, calls, control === null);
+    return true;
+  };
+}
+
+function selectTarget(
+  access: Access,
+  model: string | null,
+  principal: Parameters<Access['selectUpstream']>[1],
+  callId: string | null,
+  calls: CallRoutes,
+): UpstreamTarget | Refusal {
+  const remembered = callId === null ? null : calls.upstream(callId);
+  const target = access.selectUpstream(model, principal);
+  if (remembered === null || 'status' in target || target.name === remembered) return target;
+  // The call lives on another upstream than the least busy one: ask for that one by name.
+  const held = access.selectUpstreamByName(remembered, principal);
+  return held ?? target;
+}
+
+async function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer,
+  target: UpstreamTarget,
+  options: RestOptions,
+  calls: CallRoutes,
+  creates: boolean,
+): Promise<void> {
+  const headers: Record<string, string> = { ...target.headers };
+  for (const name of FORWARDED_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const upstreamUrl = `${target.baseUrl}${url.pathname.slice('/v1'.length)}${url.search}`;
+  let response: Response;
+  try {
+    response = await fetch(upstreamUrl, {
+      method: 'POST',
+      headers,
+      body: body.length > 0 ? body : null,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    options.access.report(target.name, false);
+    const timedOut = (error as Error).name === 'TimeoutError';
+    sendRefusal(
+      res,
+      timedOut
+        ? refusal(
+            504,
+            'upstream_timeout',
+            `Upstream '${target.name}' did not answer in ${options.timeoutMs} ms.`,
+          )
+        : refusal(502, 'upstream_unreachable', `Upstream '${target.name}' could not be reached.`),
+    );
+    return;
+  }
+  options.access.report(target.name, response.status < 500);
+  const answer = Buffer.from(await response.arrayBuffer());
+  const out: Record<string, string> = {};
+  const type = response.headers.get('content-type');
+  if (type !== null) out['content-type'] = type;
+  const location = response.headers.get('location');
+  if (location !== null) {
+    out.location = rewriteLocation(location, target.baseUrl, gatewayOrigin(req));
+    const callId = /\/calls\/([^/?]+)/.exec(out.location)?.[1];
+    if (creates && callId !== undefined) calls.remember(callId, target.name);
+  }
+  out['content-length'] = String(answer.length);
+  res.writeHead(response.status, out);
+  res.end(answer);
+}
