@@ -3,14 +3,17 @@
  * `realtime-gateway`: loads the configuration, starts the gateway, and stops it gracefully on
  * SIGTERM or SIGINT.
  */
+import cluster from 'node:cluster';
 import { hashKey } from './auth/credentials.js';
 import { parseCli, USAGE } from './cli/args.js';
+import { clusterMetricsHandler, isClusterWorker, runPrimary } from './cluster/cluster.js';
 import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig } from './config/load.js';
 import { redactConfig } from './config/redact.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
 
 /** Runs the command line; resolves with the exit code (the server itself keeps the process alive). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -27,6 +30,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return 2;
     case 'run':
       break;
+  }
+  if (command.workers > 1 && cluster.isPrimary && !command.printConfig) {
+    process.stdout.write(`realtime-gateway: starting ${command.workers} workers\n`);
+    return runPrimary(command.workers, (message) => process.stderr.write(`realtime-gateway: ${message}\n`));
   }
   const loaded = loadConfig({ file: command.configFile, env, overrides: command.overrides });
   if (!loaded.ok) {
@@ -52,7 +59,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 1;
   }
   const log = createLogger(config.log.level);
-  const gateway = createGateway({ config, log });
+  // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
+  const metrics = config.metrics.enabled ? new GatewayMetrics() : false;
+  const handlers = metrics && isClusterWorker() ? [clusterMetricsHandler(metrics.registry)] : [];
+  const gateway = createGateway({ config, log, metrics, handlers });
   const address = await gateway.listen();
   log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');
   if (engine !== null) {

@@ -32,7 +32,7 @@ export interface GatewayOptions {
   readonly extensions?: readonly SessionExtensionFactory[];
   readonly observer?: SessionObserver;
   readonly log?: SessionLog;
-  /** Extra HTTP routes, tried in order before the 404. */
+  /** Extra HTTP routes, tried in order before the built-in ones (health, metrics, admin, REST). */
   readonly handlers?: readonly RequestHandler[];
   /** Told about every upstream connection attempt (connect latency, failures). */
   readonly onUpstreamAttempt?: AttemptListener;
@@ -158,7 +158,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(onAttempt ? { onAttempt } : {}),
     ...(onRefused ? { onRefused } : {}),
   };
+  // The caller's handlers come first, so an embedder can replace a built-in route.
   const handlers: RequestHandler[] = [
+    ...(options.handlers ?? []),
     healthHandler({ accepting: () => accepting, upstreams: () => router.status() }),
     ...(metrics === null ? [] : [metrics.handler]),
     adminHandler(registry, config.admin.keyHash),
@@ -167,7 +169,6 @@ export function createGateway(options: GatewayOptions): Gateway {
       maxBodyBytes: config.limits.maxRestBodyBytes,
       timeoutMs: config.limits.restTimeoutMs,
     }),
-    ...(options.handlers ?? []),
   ];
   const server = createHttpServer(
     handlers,
