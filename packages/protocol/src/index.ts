@@ -1,3 +1,5 @@
+export * as client from './build/client.js';
+export * as server from './build/server.js';
 export * from './errors.js';
 export * from './events/client-events.js';
 export * from './events/server-events.js';
