@@ -32,7 +32,6 @@ export function defaultRealtimeSession(model: string, nowSeconds: number): Realt
     audio: {
       input: {
         format: { type: 'audio/pcm', rate: 24000 },
-        noise_reduction: null,
         turn_detection: {
           type: 'server_vad',
           threshold: 0.5,
@@ -59,7 +58,6 @@ export function defaultTranscriptionSession(nowSeconds: number): TranscriptionSe
       input: {
         format: { type: 'audio/pcm', rate: 24000 },
         transcription: { model: 'gpt-4o-transcribe', prompt: '' },
-        noise_reduction: null,
         turn_detection: {
           type: 'server_vad',
           threshold: 0.5,

@@ -1,9 +1,11 @@
 /**
  * Test helpers: an engine on loopback that checks every event it sends against the protocol
- * package's strict parser, and a WebSocket client whose events can be awaited in order.
+ * package's strict parser and the shared spec schema, and a WebSocket client whose events can
+ * be awaited in order.
  */
 import { parseServerEvent, type ServerEvent } from '@realtime-gateway/protocol';
 import { WebSocket } from 'ws';
+import { validateEventAgainstSpec } from '../../../protocol/test/support/spec.js';
 import { type EngineOptions, type RunningEngine, startEngine } from '../../src/index.js';
 
 export type Event = Record<string, unknown> & { type: string };
@@ -24,6 +26,7 @@ export async function startCheckedEngine(options: EngineOptions = {}): Promise<C
       checked++;
       const result = parseServerEvent(event, { strict: true });
       if (!result.ok) nonConforming.push(`${event.type}: ${result.error.message}`);
+      for (const problem of validateEventAgainstSpec('server', event)) nonConforming.push(`${event.type} (spec): ${problem}`);
     },
   });
   return Object.assign(engine, { nonConforming, checked: () => checked });
