@@ -51,6 +51,7 @@ async function gateway(): Promise<number> {
 
 const port = kind === 'gateway' ? await gateway() : await bare();
 process.send?.({ port });
+process.once('SIGINT', () => process.exit(0));
 process.on('message', (message: { cmd: string }) => {
   if (message.cmd !== 'memory') return;
   for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();

@@ -11,6 +11,7 @@
  *
  *   npm run bench -w @realtime-gateway/gateway
  *   BENCH_LEVELS=100,400 BENCH_SECONDS=5 BENCH_IDLE=1000 npm run bench -w @realtime-gateway/gateway
+ *   BENCH_PROFILE=/tmp/prof BENCH_LEVELS=800 npm run bench -w @realtime-gateway/gateway
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -57,7 +58,14 @@ async function startRelay(kind: 'bare' | 'gateway', upstreamPort: number): Promi
     fileURLToPath(new URL('./relay-server.ts', import.meta.url)),
     [kind, String(upstreamPort)],
     {
-      execArgv: ['--expose-gc', '--conditions=source', '--import', 'tsx'],
+      execArgv: [
+        '--expose-gc',
+        '--conditions=source',
+        '--import',
+        'tsx',
+        // BENCH_PROFILE=dir writes a CPU profile of each relay process there.
+        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      ],
     },
   );
   const port = await new Promise<number>((resolve) =>
@@ -160,7 +168,9 @@ async function main(): Promise<void> {
     const relay = await startRelay(kind, upstream.port);
     for (const level of LEVELS) results[kind].push(await runLevel(relay.port, level));
     memory[kind] = await idleMemory(relay);
-    relay.child!.kill();
+    // SIGINT lets a profiled relay write its profile before it exits.
+    relay.child!.kill('SIGINT');
+    await new Promise((resolve) => relay.child!.once('exit', resolve));
   }
   upstream.close();
 

@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool } from '@openai/agents-realtime';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { z } from 'zod';
+import { openSdkSession } from '../examples/sdk-session.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { delay, testConfig } from './support/harness.js';
-import { openSdkSession } from './support/sdk-client.js';
 import { selfSignedCertificate, type TestCertificate } from './support/tls.js';
 
 /** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */

@@ -1,7 +1,7 @@
 /**
- * The gateway's Prometheus metrics. The relay calls `frame()` for every frame, so label children
- * are bound once per (direction, type) and reused: the hot path is a map lookup and two
- * increments. Event types are bounded to the protocol's known types (anything else counts as
+ * The gateway's Prometheus metrics. The relay calls `frame()` for every frame, so frames and
+ * bytes are tallied in plain numbers per (direction, type) and handed to prom-client when
+ * `/metrics` is scraped: the hot path is a map lookup and two additions. Event types are bounded to the protocol's known types (anything else counts as
  * `other`), so a client cannot blow up the label set.
  */
 import type { ServerResponse } from 'node:http';
@@ -25,9 +25,11 @@ export function typeLabel(type: string | null): string {
   return KNOWN_TYPES.has(type) ? type : 'other';
 }
 
-interface FrameChildren {
-  readonly frames: { inc(): void };
-  readonly bytes: { inc(value: number): void };
+/** Frames and bytes counted since the last scrape, for one (direction, type). */
+interface FrameTally {
+  readonly labels: { readonly direction: Direction; readonly type: string };
+  frames: number;
+  bytes: number;
 }
 
 export interface MetricsOptions {
@@ -56,7 +58,11 @@ export class GatewayMetrics implements SessionObserver {
   private readonly relayErrors: Counter<'reason'>;
   private readonly refusals: Counter<'status' | 'code'>;
   private readonly tokens: Counter<'model' | 'kind'>;
-  private readonly children = new Map<string, FrameChildren>();
+  /** Per direction, the tallies by type label (bounded, unlike the types clients may send). */
+  private readonly tallies: Record<Direction, Map<string, FrameTally>> = {
+    client_to_upstream: new Map(),
+    upstream_to_client: new Map(),
+  };
 
   constructor(options: MetricsOptions = {}) {
     const registry = options.registry ?? new Registry();
@@ -83,11 +89,15 @@ export class GatewayMetrics implements SessionObserver {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     });
+    const metrics = this;
     this.frames = new Counter({
       name: 'realtime_gateway_frames_total',
       help: 'Frames relayed, by direction and event type.',
       labelNames: ['direction', 'type'],
       registers,
+      collect() {
+        metrics.flushTallies();
+      },
     });
     this.bytes = new Counter({
       name: 'realtime_gateway_bytes_total',
@@ -140,15 +150,29 @@ export class GatewayMetrics implements SessionObserver {
   }
 
   frame(_info: SessionInfo, direction: Direction, type: string | null, bytes: number): void {
-    const key = `${direction}\u0000${type}`;
-    let children = this.children.get(key);
-    if (children === undefined) {
-      const labels = { direction, type: typeLabel(type) };
-      children = { frames: this.frames.labels(labels), bytes: this.bytes.labels(labels) };
-      this.children.set(key, children);
+    const byType = this.tallies[direction];
+    const label = typeLabel(type);
+    let tally = byType.get(label);
+    if (tally === undefined) {
+      tally = { labels: { direction, type: label }, frames: 0, bytes: 0 };
+      byType.set(label, tally);
     }
-    children.frames.inc();
-    children.bytes.inc(bytes);
+    tally.frames++;
+    tally.bytes += bytes;
+  }
+
+  /** Moves the tallies into the counters; runs when the registry is scraped. */
+  private flushTallies(): void {
+    for (const tally of [
+      ...this.tallies.client_to_upstream.values(),
+      ...this.tallies.upstream_to_client.values(),
+    ]) {
+      if (tally.frames === 0) continue;
+      this.frames.inc(tally.labels, tally.frames);
+      this.bytes.inc(tally.labels, tally.bytes);
+      tally.frames = 0;
+      tally.bytes = 0;
+    }
   }
 
   relayError(_info: SessionInfo, reason: string): void {

@@ -4,7 +4,8 @@
  */
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
-import { delay } from './harness.js';
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type SdkEvent = { type: string } & Record<string, unknown>;
 
@@ -25,11 +26,12 @@ export interface SdkSession {
  */
 export async function openSdkSession(
   baseUrl: string,
-  ca: string,
+  ca: string | undefined,
   model = 'gpt-realtime',
+  apiKey = 'sk-client-key',
 ): Promise<SdkSession> {
-  const client = new OpenAI({ apiKey: 'sk-client-key', baseURL: baseUrl });
-  const rt = new OpenAIRealtimeWS({ model, options: { ca } }, client);
+  const client = new OpenAI({ apiKey, baseURL: baseUrl });
+  const rt = new OpenAIRealtimeWS({ model, ...(ca === undefined ? {} : { options: { ca } }) }, client);
   const events: SdkEvent[] = [];
   let cursor = 0;
   rt.on('event', (event) => events.push(event as unknown as SdkEvent));
