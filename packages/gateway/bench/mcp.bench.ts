@@ -15,15 +15,11 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { resolveConfig } from '../src/config/resolve.js';
 import { createGateway } from '../src/gateway.js';
 import { McpConnection } from '../src/mcp/connection.js';
+import { percentile } from './stats.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
 const STDIO_SERVER = fileURLToPath(new URL('../test/support/mcp-stdio-server.ts', import.meta.url));
 const server = { command: process.execPath, args: ['--import', 'tsx', STDIO_SERVER, 'bench'] };
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
 
 /** One scripted response in which the model calls `crm__echo`. */
 function functionCallResponse(n: number): string[] {

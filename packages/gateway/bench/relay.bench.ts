@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { percentile } from './stats.js';
 
 const LEVELS = (process.env.BENCH_LEVELS ?? '100,400,800').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -104,10 +105,6 @@ interface LevelResult {
   readonly p99: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
-}
-
 /** Streams audio on `count` sessions for SECONDS; returns delivered frames/s and round trips. */
 async function runLevel(port: number, count: number): Promise<LevelResult> {
   const sockets = await openSessions(port, count);
@@ -142,7 +139,6 @@ async function runLevel(port: number, count: number): Promise<LevelResult> {
   clearInterval(timer);
   for (const ws of sockets) ws.terminate();
   await new Promise((resolve) => setTimeout(resolve, 500));
-  rtts.sort((a, b) => a - b);
   return { framesPerSecond: delivered / elapsed, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
 }
 

@@ -9,15 +9,13 @@
  *   npm run demo
  *   npm run demo -- --url https://gateway.internal:8443/v1 --ca ca.pem --key rg-...
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startEngine } from '@realtime-gateway/engine';
 import { resolveConfig } from '../src/config/resolve.js';
 import { createGateway } from '../src/gateway.js';
 import { openSdkSession } from './sdk-session.js';
+import { selfSignedCertificate } from './tls-certificate.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,32 +55,14 @@ function readWav(path: string): Buffer {
 
 /** Starts the engine and a TLS gateway in this process; returns the SDK base URL and CA. */
 async function startOffline(): Promise<{ baseUrl: string; ca: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'rg-demo-'));
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  if (made.status !== 0) throw new Error('openssl is needed to make a certificate for the offline demo');
+  const certificate = selfSignedCertificate();
   const engine = await startEngine({ deltaDelayMs: 5 });
   const config = resolveConfig(
     {
       server: {
         host: '127.0.0.1',
         port: 0,
-        tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') },
+        tls: { certFile: certificate.certFile, keyFile: certificate.keyFile },
       },
       upstreams: [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1` }],
       log: { level: 'silent' },
@@ -94,7 +74,7 @@ async function startOffline(): Promise<{ baseUrl: string; ca: string; stop(): Pr
   const address = await gateway.listen();
   return {
     baseUrl: `${address.url}/v1`,
-    ca: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    ca: certificate.cert,
     async stop() {
       await gateway.close();
       await engine.close();

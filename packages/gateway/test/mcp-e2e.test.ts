@@ -8,10 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { newItemId } from '@realtime-gateway/protocol';
 import { openSdkSession, type SdkSession } from '../examples/sdk-session.js';
+import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { delay, testConfig } from './support/harness.js';
 import { startMcpHttpServer, stdioServerSpec, type TestMcpHttpServer } from './support/mcp-http-server.js';
-import { selfSignedCertificate, type TestCertificate } from './support/tls.js';
 
 let engine: RunningEngine;
 let gateway: Gateway;

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
+import { selfSignedCertificate } from '../examples/tls-certificate.js';
 import { loadConfig } from '../src/config/load.js';
 import { DEFAULT_ROUTING, DEFAULT_UPSTREAM, type UpstreamConfig } from '../src/config/resolve.js';
 import { createGateway } from '../src/gateway.js';
@@ -21,7 +22,6 @@ import { upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
 import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
 import { connect, delay, eventually, expectRefused, testConfig } from './support/harness.js';
 import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
-import { selfSignedCertificate } from './support/tls.js';
 
 function upstream(name: string, baseUrl: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
   return {

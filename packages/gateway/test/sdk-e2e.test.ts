@@ -10,9 +10,9 @@ import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool } from '@
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { z } from 'zod';
 import { openSdkSession } from '../examples/sdk-session.js';
+import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { delay, testConfig } from './support/harness.js';
-import { selfSignedCertificate, type TestCertificate } from './support/tls.js';
 
 /** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */
 function pcm(ms: number, tone: boolean): Buffer {

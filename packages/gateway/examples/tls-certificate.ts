@@ -1,6 +1,6 @@
 /**
  * A throwaway self-signed certificate for 127.0.0.1 and localhost, made with the openssl
- * command line, for tests of TLS on either side of the gateway.
+ * command line, for the offline demo and for tests of TLS on either side of the gateway.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
