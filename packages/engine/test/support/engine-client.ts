@@ -26,7 +26,8 @@ export async function startCheckedEngine(options: EngineOptions = {}): Promise<C
       checked++;
       const result = parseServerEvent(event, { strict: true });
       if (!result.ok) nonConforming.push(`${event.type}: ${result.error.message}`);
-      for (const problem of validateEventAgainstSpec('server', event)) nonConforming.push(`${event.type} (spec): ${problem}`);
+      for (const problem of validateEventAgainstSpec('server', event))
+        nonConforming.push(`${event.type} (spec): ${problem}`);
     },
   });
   return Object.assign(engine, { nonConforming, checked: () => checked });
