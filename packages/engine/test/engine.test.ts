@@ -407,6 +407,27 @@ describe('input audio', () => {
     client.close();
   });
 
+  test('idle_timeout_ms: silence after a response triggers the timeout event and a new response', async () => {
+    const { client } = await open();
+    client.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        output_modalities: ['text'],
+        audio: { input: { turn_detection: { type: 'server_vad', idle_timeout_ms: 5000 } } },
+      },
+    });
+    client.send(userText('are you there'));
+    client.send({ type: 'response.create' });
+    await client.waitFor('response.done');
+    const started = Date.now();
+    const timeout = await client.waitFor('input_audio_buffer.timeout_triggered', 8000);
+    assert.ok(Date.now() - started >= 4500, 'not before the idle time');
+    assert.match(timeout.item_id as string, /^item_/);
+    await client.waitFor('response.created');
+    client.close();
+  });
+
   test('G.711 μ-law input is detected the same way', async () => {
     const { client } = await open();
     client.send({

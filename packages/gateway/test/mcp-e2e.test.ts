@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { newItemId } from '@realtime-gateway/protocol';
+import { type CheckedEngine, startCheckedEngine } from '../../engine/test/support/engine-client.js';
 import { openSdkSession, type SdkSession } from '../examples/sdk-session.js';
 import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { delay, testConfig } from './support/harness.js';
 import { startMcpHttpServer, stdioServerSpec, type TestMcpHttpServer } from './support/mcp-http-server.js';
 
-let engine: RunningEngine;
+let engine: CheckedEngine;
 let gateway: Gateway;
 let http: TestMcpHttpServer;
 let certificate: TestCertificate;
@@ -21,7 +21,7 @@ let certificate: TestCertificate;
 before(async () => {
   certificate = selfSignedCertificate();
   http = await startMcpHttpServer('web');
-  engine = await startEngine({ deltaDelayMs: 2 });
+  engine = await startCheckedEngine({ deltaDelayMs: 2 });
   const crm = stdioServerSpec('crm');
   if (crm.kind !== 'stdio') throw new Error('expected stdio');
   gateway = createGateway({
@@ -43,6 +43,9 @@ before(async () => {
 after(async () => {
   await gateway.close();
   await engine.close();
+  // Conformance: every event the engine sent passes the strict parser and the shared spec schema.
+  assert.ok(engine.checked() > 50);
+  assert.deepEqual(engine.nonConforming, []);
   await http.close();
 });
 

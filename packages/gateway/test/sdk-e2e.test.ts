@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool } from '@openai/agents-realtime';
-import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { z } from 'zod';
+import { type CheckedEngine, startCheckedEngine } from '../../engine/test/support/engine-client.js';
 import { openSdkSession } from '../examples/sdk-session.js';
 import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
@@ -24,7 +24,7 @@ function pcm(ms: number, tone: boolean): Buffer {
   return out;
 }
 
-let engine: RunningEngine;
+let engine: CheckedEngine;
 let tlsGateway: Gateway;
 let plainGateway: Gateway;
 let certificate: TestCertificate;
@@ -32,7 +32,7 @@ let certificate: TestCertificate;
 before(async () => {
   certificate = selfSignedCertificate();
   // A little pacing so that interruption and cancel land while a response is still streaming.
-  engine = await startEngine({ deltaDelayMs: 15 });
+  engine = await startCheckedEngine({ deltaDelayMs: 15 });
   const upstreams = [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1` }];
   tlsGateway = createGateway({
     config: testConfig(
@@ -49,6 +49,9 @@ after(async () => {
   await tlsGateway.close();
   await plainGateway.close();
   await engine.close();
+  // Conformance: every event the engine sent passes the strict parser and the shared spec schema.
+  assert.ok(engine.checked() > 50);
+  assert.deepEqual(engine.nonConforming, []);
 });
 
 describe('the openai SDK realtime client through the gateway', () => {

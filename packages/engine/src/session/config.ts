@@ -29,7 +29,12 @@ function mergeAudio(current: Json | undefined, update: Json | undefined): Json |
   const out: Json = { ...(current ?? {}) };
   for (const side of ['input', 'output'] as const) {
     const next = update[side] as Json | undefined;
-    if (next !== undefined) out[side] = { ...((current?.[side] as Json | undefined) ?? {}), ...next };
+    if (next === undefined) continue;
+    const merged: Json = { ...((current?.[side] as Json | undefined) ?? {}), ...next };
+    // `null` turns noise reduction or transcription off; the session then leaves the field
+    // out, as the spec has no null for it.
+    for (const key of ['noise_reduction', 'transcription']) if (merged[key] === null) delete merged[key];
+    out[side] = merged;
   }
   return out;
 }
