@@ -13,7 +13,7 @@
  *   BENCH_LEVELS=100,400 BENCH_SECONDS=5 BENCH_IDLE=1000 npm run bench -w @realtime-gateway/gateway
  *   BENCH_PROFILE=/tmp/prof BENCH_LEVELS=800 npm run bench -w @realtime-gateway/gateway
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -54,21 +54,27 @@ interface Relay {
   readonly child: ChildProcess | null;
 }
 
+/**
+ * On Linux with two or more CPUs the relay is pinned to CPU 1 and this process (clients and
+ * upstream) to CPU 0, so that they do not take turns on one core and blur each other's
+ * latencies. `BENCH_PIN=0` turns that off.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+
 async function startRelay(kind: 'bare' | 'gateway', upstreamPort: number): Promise<Relay> {
-  const child = fork(
-    fileURLToPath(new URL('./relay-server.ts', import.meta.url)),
-    [kind, String(upstreamPort)],
-    {
-      execArgv: [
-        '--expose-gc',
-        '--conditions=source',
-        '--import',
-        'tsx',
-        // BENCH_PROFILE=dir writes a CPU profile of each relay process there.
-        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
-      ],
-    },
-  );
+  const script = fileURLToPath(new URL('./relay-server.ts', import.meta.url));
+  const execArgv = [
+    '--expose-gc',
+    '--conditions=source',
+    '--import',
+    'tsx',
+    // BENCH_PROFILE=dir writes a CPU profile of each relay process there.
+    ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+  ];
+  const command = PIN ? ['taskset', '-c', '1', process.execPath] : [process.execPath];
+  const child = spawn(command[0]!, [...command.slice(1), ...execArgv, script, kind, String(upstreamPort)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve) =>
     child.once('message', (m: { port: number }) => resolve(m.port)),
   );
@@ -138,7 +144,8 @@ async function runLevel(port: number, count: number): Promise<LevelResult> {
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(timer);
   for (const ws of sockets) ws.terminate();
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Let the relay finish tearing these sessions down before the next level starts.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   return { framesPerSecond: delivered / elapsed, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
 }
 
@@ -155,14 +162,23 @@ async function idleMemory(relay: Relay): Promise<{ rss: number; heap: number }> 
 }
 
 async function main(): Promise<void> {
+  if (PIN) spawnSync('taskset', ['-cp', '0', String(process.pid)]);
   const upstream = await startUpstream();
   const direct: LevelResult[] = [];
   const results: Record<'bare' | 'gateway', LevelResult[]> = { bare: [], gateway: [] };
   const memory: Record<string, { rss: number; heap: number }> = {};
   for (const level of LEVELS) direct.push(await runLevel(upstream.port, Math.min(level, 100)));
+  const relays = {
+    bare: await startRelay('bare', upstream.port),
+    gateway: await startRelay('gateway', upstream.port),
+  };
+  // Levels alternate between the relays, so that neither always runs first (or warmer).
+  for (const level of LEVELS) {
+    for (const kind of ['bare', 'gateway'] as const)
+      results[kind].push(await runLevel(relays[kind].port, level));
+  }
   for (const kind of ['bare', 'gateway'] as const) {
-    const relay = await startRelay(kind, upstream.port);
-    for (const level of LEVELS) results[kind].push(await runLevel(relay.port, level));
+    const relay = relays[kind];
     memory[kind] = await idleMemory(relay);
     // SIGINT lets a profiled relay write its profile before it exits.
     relay.child!.kill('SIGINT');
@@ -174,6 +190,7 @@ async function main(): Promise<void> {
   console.log(
     `relay benchmark — node ${process.version}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
   );
+  console.log(PIN ? 'relay pinned to CPU 1, clients and upstream to CPU 0' : 'processes not pinned');
   console.log(
     `${SECONDS} s per level, 20 ms frames (${AUDIO.length} bytes of base64) both ways; direct round trip p50 ${direct[0]!.p50.toFixed(2)} ms\n`,
   );
