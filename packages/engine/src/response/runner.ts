@@ -11,12 +11,12 @@ import {
   type FunctionTool,
   type MaxOutputTokens,
   type Modality,
-  newCallId,
   newItemId,
   newResponseId,
   type Response,
   type ResponseUsage,
   type ServerEvent,
+  server,
 } from '@realtime-gateway/protocol';
 import { encodeBase64 } from '../audio/codec.js';
 import { speechDurationMs, synthesize } from '../audio/synth.js';
@@ -24,7 +24,7 @@ import type { Brain, BrainOutput } from '../brain/brain.js';
 
 /** Where a response writes and what it reads; the session provides it. */
 export interface ResponseSink {
-  emit(event: DistributiveOmit<ServerEvent, 'event_id'>): void;
+  send(event: ServerEvent): void;
   /** Adds an item to the conversation (in-conversation responses only); returns the previous item id. */
   addToConversation(item: ConversationItem, audioMs: number | null): string | null;
   /** Replaces a stored item with its final form and the milliseconds of audio it carries. */
@@ -32,8 +32,6 @@ export interface ResponseSink {
   /** Waits a turn of the event loop (or the configured pacing) between deltas. */
   pace(): Promise<void>;
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface ResponsePlan {
   readonly brain: Brain;
@@ -82,6 +80,8 @@ const AUDIO_CHUNK_MS = 100;
  */
 export class ResponseRun {
   readonly id = newResponseId();
+  /** The streaming context of the response, from `start()` on. */
+  private stream_!: server.ResponseContext;
   private readonly controller = new AbortController();
   private cancelReason: 'turn_detected' | 'client_cancelled' | null = null;
   private readonly output: ConversationItem[] = [];
@@ -153,7 +153,8 @@ export class ResponseRun {
 
   /** Streams the response; resolves when `response.done` has been emitted. */
   async start(): Promise<void> {
-    this.sink.emit({ type: 'response.created', response: this.responseObject('in_progress') });
+    this.stream_ = server.response(this.responseObject('in_progress'));
+    this.sink.send(this.stream_.created());
     let end: ResponseEnd = { status: 'completed' };
     try {
       end = await this.stream();
@@ -163,7 +164,7 @@ export class ResponseRun {
           ? { status: 'cancelled', reason: this.cancelReason }
           : { status: 'failed' };
     }
-    this.sink.emit({ type: 'response.done', response: this.responseObject(end.status, end) });
+    this.sink.send(this.stream_.done(this.responseObject(end.status, end)));
     this.resolveDone(end);
   }
 
@@ -209,67 +210,38 @@ export class ResponseRun {
   }
 
   /** @internal used by the writers */
-  addItem(item: ConversationItem, outputIndex: number, audioMs: number | null): void {
+  addItem(item: ConversationItem, outputIndex: number, audioMs: number | null): server.ItemContext {
     this.output[outputIndex] = item;
-    this.sink.emit({
-      type: 'response.output_item.added',
-      response_id: this.id,
-      output_index: outputIndex,
-      item,
-    });
+    const context = this.stream_.item(item, outputIndex);
+    this.sink.send(context.added());
     if (this.plan.inConversation) {
       const previous = this.sink.addToConversation(item, audioMs);
-      this.sink.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
+      this.sink.send(server.conversationItemAdded({ previous_item_id: previous, item }));
     }
+    return context;
   }
 
   /** @internal */
-  finishItem(item: ConversationItem, outputIndex: number, audioMs: number | null = null): void {
-    this.output[outputIndex] = item;
-    this.sink.emit({
-      type: 'response.output_item.done',
-      response_id: this.id,
-      output_index: outputIndex,
-      item,
-    });
+  finishItem(context: server.ItemContext, item: ConversationItem, audioMs: number | null = null): void {
+    this.output[context.outputIndex] = item;
+    this.sink.send(context.done(item));
     if (this.plan.inConversation) {
       this.sink.updateInConversation(item, audioMs);
-      this.sink.emit({ type: 'conversation.item.done', previous_item_id: null, item });
+      this.sink.send(server.conversationItemDone({ previous_item_id: null, item }));
     }
   }
 
   private async functionCall(output: Extract<BrainOutput, { type: 'function_call' }>): Promise<void> {
-    const outputIndex = this.output.length;
-    const itemId = newItemId();
-    const callId = newCallId();
-    const started: ConversationItem = {
-      id: itemId,
-      object: 'realtime.item',
-      type: 'function_call',
-      status: 'in_progress',
-      call_id: callId,
-      name: output.name,
-      arguments: '',
-    };
-    this.addItem(started, outputIndex, null);
-    const position = { response_id: this.id, item_id: itemId, output_index: outputIndex, call_id: callId };
+    const started = server.functionCallItem(output.name, '', { status: 'in_progress' });
+    const context = this.addItem(started, this.output.length, null);
     // Arguments stream in pieces, as a model produces them.
     for (let k = 0; k < output.arguments.length; k += 16) {
       await this.sink.pace();
-      this.sink.emit({
-        type: 'response.function_call_arguments.delta',
-        ...position,
-        delta: output.arguments.slice(k, k + 16),
-      });
+      this.sink.send(context.functionCallArgumentsDelta(output.arguments.slice(k, k + 16)));
     }
-    this.sink.emit({
-      type: 'response.function_call_arguments.done',
-      ...position,
-      name: output.name,
-      arguments: output.arguments,
-    });
+    this.sink.send(context.functionCallArgumentsDone(output.arguments));
     this.outputTextTokens += textTokens(output.arguments);
-    this.finishItem({ ...started, status: 'completed', arguments: output.arguments }, outputIndex);
+    this.finishItem(context, { ...started, status: 'completed', arguments: output.arguments });
   }
 
   /** @internal */
@@ -299,8 +271,8 @@ export class ResponseRun {
   }
 
   /** @internal */
-  emit(event: DistributiveOmit<ServerEvent, 'event_id'>): void {
-    this.sink.emit(event);
+  send(event: ServerEvent): void {
+    this.sink.send(event);
   }
 
   /** @internal */
@@ -315,21 +287,14 @@ class MessageWriter {
   private text = '';
   private sentMs = 0;
   private readonly audio: boolean;
+  private item_!: server.ItemContext;
+  private part!: server.PartContext;
 
   constructor(
     private readonly run: ResponseRun,
     private readonly outputIndex: number,
   ) {
     this.audio = run.planned.modalities.includes('audio');
-  }
-
-  private get position() {
-    return {
-      response_id: this.run.id,
-      item_id: this.itemId,
-      output_index: this.outputIndex,
-      content_index: 0,
-    };
   }
 
   private item(status: 'in_progress' | 'completed' | 'incomplete'): ConversationItem {
@@ -341,16 +306,16 @@ class MessageWriter {
               ? { type: 'output_audio' as const, transcript: this.text }
               : { type: 'output_text' as const, text: this.text },
           ];
-    return { id: this.itemId, object: 'realtime.item', type: 'message', role: 'assistant', status, content };
+    return server.messageItem('assistant', content, { id: this.itemId, status });
   }
 
   async open(): Promise<void> {
-    this.run.addItem(this.item('in_progress'), this.outputIndex, this.audio ? 0 : null);
-    this.run.emit({
-      type: 'response.content_part.added',
-      ...this.position,
-      part: this.audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
-    });
+    this.item_ = this.run.addItem(this.item('in_progress'), this.outputIndex, this.audio ? 0 : null);
+    this.part = this.item_.contentPart(
+      this.audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
+      0,
+    );
+    this.run.send(this.part.added());
   }
 
   /** Streams a text delta (and its audio); returns how the response ended if it must stop. */
@@ -359,9 +324,9 @@ class MessageWriter {
     if (this.run.cancelled) return null;
     this.text += delta;
     if (this.audio) {
-      this.run.emit({ type: 'response.output_audio_transcript.delta', ...this.position, delta });
+      this.run.send(this.part.outputAudioTranscriptDelta(delta));
       await this.speak(delta);
-    } else this.run.emit({ type: 'response.output_text.delta', ...this.position, delta });
+    } else this.run.send(this.part.outputTextDelta(delta));
     if (!this.run.countText(delta)) {
       await this.close('incomplete');
       return { status: 'incomplete', reason: 'max_output_tokens' };
@@ -379,7 +344,7 @@ class MessageWriter {
     for (let k = 0; k < bytes.length; k += chunkBytes) {
       if (this.run.cancelled) return;
       const chunk = bytes.subarray(k, k + chunkBytes);
-      this.run.emit({ type: 'response.output_audio.delta', ...this.position, delta: encodeBase64(chunk) });
+      this.run.send(this.part.outputAudioDelta(encodeBase64(chunk)));
       const ms = (totalMs * chunk.length) / bytes.length;
       this.run.countAudio(ms);
       this.sentMs += ms;
@@ -391,18 +356,14 @@ class MessageWriter {
 
   async close(status: 'completed' | 'incomplete' = 'completed'): Promise<void> {
     if (this.audio) {
-      this.run.emit({ type: 'response.output_audio.done', ...this.position });
-      this.run.emit({
-        type: 'response.output_audio_transcript.done',
-        ...this.position,
-        transcript: this.text,
-      });
-    } else this.run.emit({ type: 'response.output_text.done', ...this.position, text: this.text });
-    this.run.emit({
-      type: 'response.content_part.done',
-      ...this.position,
-      part: this.audio ? { type: 'audio', transcript: this.text } : { type: 'text', text: this.text },
-    });
-    this.run.finishItem(this.item(status), this.outputIndex, this.audio ? Math.round(this.sentMs) : null);
+      this.run.send(this.part.outputAudioDone());
+      this.run.send(this.part.outputAudioTranscriptDone(this.text));
+    } else this.run.send(this.part.outputTextDone(this.text));
+    this.run.send(
+      this.part.done(
+        this.audio ? { type: 'audio', transcript: this.text } : { type: 'text', text: this.text },
+      ),
+    );
+    this.run.finishItem(this.item_, this.item(status), this.audio ? Math.round(this.sentMs) : null);
   }
 }

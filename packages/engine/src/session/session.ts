@@ -97,7 +97,7 @@ export class EngineSession {
     if (this.closed) return;
     const parsed = parseClientEvent(data);
     if (!parsed.ok) {
-      this.sendError(toErrorEvent(parsed.error));
+      this.sendEvent(toErrorEvent(parsed.error));
       return;
     }
     if (!parsed.known) {
@@ -130,7 +130,8 @@ export class EngineSession {
     this.options.send(JSON.stringify(full), full);
   }
 
-  private sendError(event: ServerEvent): void {
+  /** Sends an event built elsewhere (the protocol's builders), id included. */
+  private sendEvent(event: ServerEvent): void {
     if (!this.closed) this.options.send(JSON.stringify(event), event);
   }
 
@@ -580,7 +581,7 @@ export class EngineSession {
 
   private sinkFor(): ResponseSink {
     return {
-      emit: (event) => this.emit(event),
+      send: (event) => this.sendEvent(event),
       addToConversation: (item, audioMs) => {
         const previous = this.conversation.lastId();
         this.conversation.insert(item, null);
