@@ -8,10 +8,12 @@
  * const gateway = createGateway({ config: loaded.config });
  * await gateway.listen();
  */
+export { type AdminRegistry, adminHandler } from './admin/admin.js';
 export { Authenticator, type AuthResult, type Principal } from './auth/authenticator.js';
 export { type Credential, extractCredential, hashKey, KEY_SUBPROTOCOL_PREFIX } from './auth/credentials.js';
 export { SessionQuota } from './auth/quota.js';
 export { TokenBucket } from './auth/rate-limit.js';
+export { clusterMetricsHandler, isClusterWorker, runPrimary } from './cluster/cluster.js';
 export { engineUpstream, openAiUpstream, withDefaultUpstreams } from './config/defaults.js';
 export {
   applyOverrides,
@@ -50,10 +52,38 @@ export {
   type GatewayOptions,
 } from './gateway.js';
 export { type Access, createAccess, type UpstreamTarget } from './http/access.js';
+export { healthHandler, type ReadinessSource } from './http/health.js';
 export { sendRefusal, writeRefusal } from './http/respond.js';
 export { createHttpServer, REALTIME_PATH, type RequestHandler, type UpgradeHandler } from './http/server.js';
 export { parseRealtimeQuery, type RealtimeRequest } from './http/upgrade.js';
+export {
+  DEFAULT_MCP,
+  type McpConfig,
+  McpConfigSchema,
+  type McpServerConfig,
+  urlAllowed,
+} from './mcp/config.js';
+export {
+  McpConnection,
+  type McpFailure,
+  type McpServerSpec,
+  type McpTool,
+  type McpTransportSpec,
+  type ToolCallOutcome,
+} from './mcp/connection.js';
+export {
+  type CallOutcome,
+  createMcpExtension,
+  type McpExtensionOptions,
+  type McpObserver,
+} from './mcp/extension.js';
+export { McpMetrics } from './mcp/metrics.js';
+export { type Lease, McpPool } from './mcp/pool.js';
+export { functionNameFor, ToolNames, type ToolRef } from './mcp/tool-names.js';
+export { createLogger, type LogLevel, REDACTED_PATHS } from './observability/logger.js';
+export { GatewayMetrics, type MetricsOptions, typeLabel } from './observability/metrics.js';
 export { type Refusal, refusal, refusalBody } from './refusal.js';
+export { type RestOptions, restHandler, rewriteLocation } from './rest/forward.js';
 export { admit, type CircuitState, isAvailable, onFailure, onSuccess } from './routing/circuit.js';
 export { type RoutePlan, Router, specificity, type UpstreamStatus } from './routing/router.js';
 export { type CheckingMode, checkClientFrame, type FrameCheck, isPlainAppend } from './session/checking.js';
