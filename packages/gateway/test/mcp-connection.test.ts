@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NO_MCP } from '../src/mcp/config.js';
 import {
   backoffMs,
   McpConnection,
@@ -8,8 +9,10 @@ import {
   type McpTool,
   type McpTransportSpec,
 } from '../src/mcp/connection.js';
+import { createMcpExtension } from '../src/mcp/extension.js';
 import { McpPool } from '../src/mcp/pool.js';
 import { functionNameFor, MAX_FUNCTION_NAME, ToolNames } from '../src/mcp/tool-names.js';
+import { testConfig } from './support/harness.js';
 import { startMcpHttpServer, stdioServerSpec, type TestMcpHttpServer } from './support/mcp-http-server.js';
 
 function spec(transport: McpTransportSpec, overrides: Partial<McpServerSpec> = {}): McpServerSpec {
@@ -245,6 +248,47 @@ describe('the pool', () => {
     assert.ok((await crm.callTool('echo', { text: 'x' })).ok);
     await pool.close();
     assert.equal(crm.state, 'closed');
+    await pool.close();
+  });
+});
+
+describe('which sessions get an operator server', () => {
+  test('by model pattern and by gateway key', async () => {
+    const pool = new McpPool();
+    const upstream = {
+      ...testConfig({ upstreams: [{ name: 'openai', baseUrl: 'https://api.openai.com/v1', kind: 'openai' }] })
+        .upstreams[0]!,
+    };
+    const factory = createMcpExtension({
+      config: {
+        ...NO_MCP,
+        servers: [
+          { spec: spec(stdioServerSpec('crm'), { label: 'crm' }), models: ['gpt-*'], keys: ['team-a'] },
+        ],
+      },
+      upstreams: [upstream],
+      pool,
+    });
+    const info = {
+      sessionId: 's',
+      model: 'gpt-realtime',
+      upstreamModel: 'gpt-realtime',
+      upstreamName: 'openai',
+      intent: 'conversation' as const,
+    };
+    assert.notEqual(factory({ ...info, keyId: 'team-a' }), null);
+    assert.equal(factory({ ...info, keyId: 'team-b' }), null, 'another key');
+    assert.equal(factory({ ...info, keyId: null }), null, 'no key');
+    assert.equal(
+      factory({ ...info, keyId: 'team-a', model: 'other', upstreamModel: 'other' }),
+      null,
+      'another model',
+    );
+    assert.equal(
+      factory({ ...info, keyId: 'team-a', intent: 'transcription' }),
+      null,
+      'transcription sessions have no tools',
+    );
     await pool.close();
   });
 });
