@@ -1,12 +1,17 @@
 /**
- * Validation against the GA spec's own JSON Schemas (`shared/spec/openai-realtime.schema.json`,
- * extracted from OpenAI's OpenAPI document), with Ajv. Used by tests to hold builders and the
+ * Validation against the GA spec's own JSON Schemas (extracted from OpenAI's OpenAPI document),
+ * with Ajv. Used by tests to hold builders and the
  * engine to the spec rather than to this package's reading of it.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 
-const SPEC_URL = new URL('../../../../../shared/spec/openai-realtime.schema.json', import.meta.url);
+/**
+ * A copy of `shared/spec/openai-realtime.schema.json` (MIT, extracted from openai/openai-openapi;
+ * its `$comment` names the commit), kept in the repository so that the tests run the same on any
+ * machine. Refresh it from the shared spec when that changes.
+ */
+const SPEC_URL = new URL('../spec/openai-realtime.schema.json', import.meta.url);
 
 interface SchemaNode {
   readonly $ref?: string;
