@@ -196,4 +196,36 @@ describe('forwarding', () => {
       await upstream.close();
     }
   });
+
+  test('failover: a 5xx or an unreachable upstream moves on to the next, as for WebSockets', async () => {
+    const failing = await startTestUpstream({
+      http: () => ({ status: 503, body: '{"error":{"message":"busy"}}' }),
+    });
+    const healthy = await startTestUpstream();
+    const config = testConfig({
+      upstreams: [
+        { name: 'dead', baseUrl: 'http://127.0.0.1:1/v1', weight: 100 },
+        { name: 'failing', baseUrl: `${failing.httpUrl}/v1`, weight: 10 },
+        { name: 'healthy', baseUrl: `${healthy.httpUrl}/v1`, weight: 1 },
+      ],
+      routing: { maxAttempts: 3 },
+    });
+    const gateway = createGateway({ config });
+    await gateway.listen();
+    try {
+      const answer = await fetch(`${gateway.address!.url}/v1/realtime/client_secrets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"session":{"model":"gpt-realtime"}}',
+      });
+      assert.equal(answer.status, 200);
+      await answer.text();
+      assert.equal(healthy.requests.at(-1)!.body.toString(), '{"session":{"model":"gpt-realtime"}}');
+      assert.equal(failing.requests.length, 1, 'the failing upstream was tried');
+    } finally {
+      await gateway.close();
+      await failing.close();
+      await healthy.close();
+    }
+  });
 });

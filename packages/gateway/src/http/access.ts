@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
-import type { UpstreamKind } from '../config/resolve.js';
+import type { UpstreamConfig, UpstreamKind } from '../config/resolve.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { Router } from '../routing/router.js';
 import { upstreamHeaders } from '../upstream/connect.js';
@@ -32,6 +32,8 @@ export interface Access {
    * model), honouring the key's model permissions and the circuits.
    */
   selectUpstream(model: string | null, principal: Principal): UpstreamTarget | Refusal;
+  /** The upstreams to try for a model, best first, at most `routing.maxAttempts` of them. */
+  planUpstreams(model: string | null, principal: Principal): readonly UpstreamTarget[] | Refusal;
   /** A named upstream, for requests that must reach the one holding their call; null if unknown. */
   selectUpstreamByName(name: string, principal: Principal): UpstreamTarget | null;
   /** Reports how a forwarded request went, so circuits open and close as for WebSockets. */
@@ -47,7 +49,30 @@ export interface Access {
  * if (!who.ok) return sendRefusal(res, who.refusal);
  * const target = access.selectUpstream('gpt-realtime', who.principal);
  */
+/** The target for one upstream: its URL and kind, and the auth header it takes. */
+function targetFor(upstream: UpstreamConfig, principal: Principal, model: string | null): UpstreamTarget {
+  return {
+    name: upstream.name,
+    baseUrl: upstream.baseUrl,
+    kind: upstream.kind,
+    headers: upstreamHeaders(upstream, principal.upstreamKey),
+    model,
+  };
+}
+
 export function createAccess(auth: Authenticator, router: Router): Access {
+  const planUpstreams: Access['planUpstreams'] = (model, principal) => {
+    if (model !== null) {
+      const forbidden = auth.authorizeModel(principal, model);
+      if (forbidden !== null) return forbidden;
+    }
+    const plan = model === null ? router.planAny() : router.plan(model);
+    if ('status' in plan) return plan;
+    if (plan.candidates.length === 0) return refusal(503, 'no_healthy_upstream', 'No upstream is available.');
+    return plan.candidates.map((upstream) =>
+      targetFor(upstream, principal, model === null ? null : plan.upstreamModel),
+    );
+  };
   return {
     authorize(req) {
       const result = auth.authenticate(req.headers);
@@ -56,35 +81,14 @@ export function createAccess(auth: Authenticator, router: Router): Access {
       if (limited !== null) return { ok: false, refusal: limited };
       return result;
     },
+    planUpstreams,
     selectUpstream(model, principal) {
-      if (model !== null) {
-        const forbidden = auth.authorizeModel(principal, model);
-        if (forbidden !== null) return forbidden;
-      }
-      const plan = model === null ? router.planAny() : router.plan(model);
-      if ('status' in plan) return plan;
-      const upstream = plan.candidates[0];
-      if (upstream === undefined) {
-        return refusal(503, 'no_healthy_upstream', 'No upstream is available.');
-      }
-      return {
-        name: upstream.name,
-        baseUrl: upstream.baseUrl,
-        kind: upstream.kind,
-        headers: upstreamHeaders(upstream, principal.upstreamKey),
-        model: model === null ? null : plan.upstreamModel,
-      };
+      const targets = planUpstreams(model, principal);
+      return 'status' in targets ? targets : targets[0]!;
     },
     selectUpstreamByName(name, principal) {
       const upstream = router.upstream(name);
-      if (upstream === undefined) return null;
-      return {
-        name: upstream.name,
-        baseUrl: upstream.baseUrl,
-        kind: upstream.kind,
-        headers: upstreamHeaders(upstream, principal.upstreamKey),
-        model: null,
-      };
+      return upstream === undefined ? null : targetFor(upstream, principal, null);
     },
     report(upstreamName, ok) {
       if (ok) router.reportSuccess(upstreamName);

@@ -108,78 +108,104 @@ export function restHandler(options: RestOptions): RequestHandler {
     }
     const contentType = req.headers['content-type'] ?? '';
     const model = control === null ? findModel(body, contentType, url.searchParams) : null;
-    const target = selectTarget(options.access, model, who.principal, control?.[1] ?? null, calls);
-    if ('status' in target) {
-      sendRefusal(res, target);
+    const targets = planTargets(options.access, model, who.principal, control?.[1] ?? null, calls);
+    if ('status' in targets) {
+      sendRefusal(res, targets);
       return true;
     }
-    const forwarded =
-      model !== null && target.model !== null && target.model !== model
-        ? rewriteModel(body, model, target.model)
-        : body;
-    if (model !== null && target.model !== null && target.model !== model)
-      url.searchParams.set('model', target.model);
-    await forward(req, res, url, forwarded, target, options, calls, control === null);
+    // Every candidate serves the same upstream model (aliases are resolved before the plan).
+    const upstreamModel = targets[0]!.model;
+    const rewritten = model !== null && upstreamModel !== null && upstreamModel !== model;
+    if (rewritten) url.searchParams.set('model', upstreamModel);
+    const forwarded = rewritten ? rewriteModel(body, model, upstreamModel) : body;
+    await forward(req, res, url, forwarded, targets, options, calls, control === null);
     return true;
   };
 }
 
-function selectTarget(
+/**
+ * The upstreams to try, best first. A call's control requests go to the upstream that holds
+ * the call, and only to it: no other upstream knows the call.
+ */
+function planTargets(
   access: Access,
   model: string | null,
-  principal: Parameters<Access['selectUpstream']>[1],
+  principal: Parameters<Access['planUpstreams']>[1],
   callId: string | null,
   calls: CallRoutes,
-): UpstreamTarget | Refusal {
+): readonly UpstreamTarget[] | Refusal {
   const remembered = callId === null ? null : calls.upstream(callId);
-  const target = access.selectUpstream(model, principal);
-  if (remembered === null || 'status' in target || target.name === remembered) return target;
-  // The call lives on another upstream than the least busy one: ask for that one by name.
-  const held = access.selectUpstreamByName(remembered, principal);
-  return held ?? target;
+  const held = remembered === null ? null : access.selectUpstreamByName(remembered, principal);
+  return held === null ? access.planUpstreams(model, principal) : [held];
 }
 
-async function forward(
+/** One attempt at an upstream: its answer, or why there was none. */
+type Attempt =
+  | { readonly ok: true; readonly response: Response }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+async function attempt(
   req: IncomingMessage,
-  res: ServerResponse,
   url: URL,
   body: Buffer,
   target: UpstreamTarget,
-  options: RestOptions,
-  calls: CallRoutes,
-  creates: boolean,
-): Promise<void> {
+  timeoutMs: number,
+): Promise<Attempt> {
   const headers: Record<string, string> = { ...target.headers };
   for (const name of FORWARDED_HEADERS) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
-  const upstreamUrl = `${target.baseUrl}${url.pathname.slice('/v1'.length)}${url.search}`;
-  let response: Response;
   try {
-    response = await fetch(upstreamUrl, {
+    const response = await fetch(`${target.baseUrl}${url.pathname.slice('/v1'.length)}${url.search}`, {
       method: 'POST',
       headers,
       body: body.length > 0 ? body : null,
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
+    return { ok: true, response };
   } catch (error) {
-    options.access.report(target.name, false);
     const timedOut = (error as Error).name === 'TimeoutError';
-    sendRefusal(
-      res,
-      timedOut
-        ? refusal(
-            504,
-            'upstream_timeout',
-            `Upstream '${target.name}' did not answer in ${options.timeoutMs} ms.`,
-          )
+    return {
+      ok: false,
+      refusal: timedOut
+        ? refusal(504, 'upstream_timeout', `Upstream '${target.name}' did not answer in ${timeoutMs} ms.`)
         : refusal(502, 'upstream_unreachable', `Upstream '${target.name}' could not be reached.`),
-    );
+    };
+  }
+}
+
+/**
+ * Tries the targets in order, as the WebSocket path does: a connect error, a timeout or a 5xx
+ * moves on to the next (and counts against the upstream's circuit); the first other answer, or
+ * the last failure, goes back to the client.
+ */
+async function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer,
+  targets: readonly UpstreamTarget[],
+  options: RestOptions,
+  calls: CallRoutes,
+  creates: boolean,
+): Promise<void> {
+  let last: Attempt | null = null;
+  let target = targets[0]!;
+  for (const candidate of targets) {
+    target = candidate;
+    last = await attempt(req, url, body, target, options.timeoutMs);
+    const ok = last.ok && last.response.status < 500;
+    options.access.report(target.name, ok);
+    if (ok) break;
+    if (last.ok && candidate !== targets.at(-1)) await last.response.arrayBuffer();
+  }
+  if (last === null || !last.ok) {
+    sendRefusal(res, last?.refusal ?? refusal(503, 'no_healthy_upstream', 'No upstream is available.'));
     return;
   }
-  options.access.report(target.name, response.status < 500);
+  const response = last.response;
   const answer = Buffer.from(await response.arrayBuffer());
   const out: Record<string, string> = {};
   const type = response.headers.get('content-type');
