@@ -6,7 +6,12 @@
 import cluster from 'node:cluster';
 import { hashKey } from './auth/credentials.js';
 import { parseCli, USAGE } from './cli/args.js';
-import { clusterMetricsHandler, isClusterWorker, runPrimary } from './cluster/cluster.js';
+import {
+  clusterAdminRegistry,
+  clusterMetricsHandler,
+  isClusterWorker,
+  runPrimary,
+} from './cluster/cluster.js';
 import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig } from './config/load.js';
 import { redactConfig } from './config/redact.js';
@@ -61,8 +66,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const log = createLogger(config.log.level);
   // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
   const metrics = config.metrics.enabled ? new GatewayMetrics() : false;
-  const handlers = metrics && isClusterWorker() ? [clusterMetricsHandler(metrics.registry)] : [];
-  const gateway = createGateway({ config, log, metrics, handlers });
+  const worker = isClusterWorker();
+  const handlers = metrics && worker ? [clusterMetricsHandler(metrics.registry)] : [];
+  const gateway = createGateway({
+    config,
+    log,
+    metrics,
+    handlers,
+    ...(worker ? { adminRegistry: clusterAdminRegistry } : {}),
+  });
   const address = await gateway.listen();
   log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');
   if (engine !== null) {

@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { adminHandler } from './admin/admin.js';
+import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
 import type { GatewayConfig } from './config/resolve.js';
@@ -45,6 +45,8 @@ export interface GatewayOptions {
    * pass an instance to choose its registry, or false for none.
    */
   readonly metrics?: GatewayMetrics | false;
+  /** What the admin API lists and terminates; by default this gateway's own sessions. */
+  readonly adminRegistry?: (local: SessionRegistry) => AdminRegistry;
 }
 
 /** Where a listening gateway can be reached. */
@@ -163,7 +165,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.handlers ?? []),
     healthHandler({ accepting: () => accepting, upstreams: () => router.status() }),
     ...(metrics === null ? [] : [metrics.handler]),
-    adminHandler(registry, config.admin.keyHash),
+    adminHandler(options.adminRegistry?.(registry) ?? registry, config.admin.keyHash),
     restHandler({
       access: createAccess(ctx.auth, router),
       maxBodyBytes: config.limits.maxRestBodyBytes,

@@ -13,7 +13,12 @@ export { Authenticator, type AuthResult, type Principal } from './auth/authentic
 export { type Credential, extractCredential, hashKey, KEY_SUBPROTOCOL_PREFIX } from './auth/credentials.js';
 export { SessionQuota } from './auth/quota.js';
 export { TokenBucket } from './auth/rate-limit.js';
-export { clusterMetricsHandler, isClusterWorker, runPrimary } from './cluster/cluster.js';
+export {
+  clusterAdminRegistry,
+  clusterMetricsHandler,
+  isClusterWorker,
+  runPrimary,
+} from './cluster/cluster.js';
 export { engineUpstream, openAiUpstream, withDefaultUpstreams } from './config/defaults.js';
 export {
   applyOverrides,

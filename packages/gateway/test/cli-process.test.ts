@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { hashKey } from '../src/auth/credentials.js';
 import { connect, delay, type TestClient } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
@@ -88,6 +89,7 @@ describe('the realtime-gateway process', () => {
       {
         server: { port },
         upstreams: [{ name: 'test', baseUrl: `${upstream.httpUrl}/v1`, apiKeyEnv: 'TEST_UPSTREAM_KEY' }],
+        admin: { keyHash: `sha256:${hashKey('rg-admin')}` },
         log: { level: 'warn' },
         shutdown: { drainMs: 0 },
       },
@@ -109,6 +111,32 @@ describe('the realtime-gateway process', () => {
         assert.equal(total, 6, 'every worker reports its sessions, whichever worker answers');
       }
       assert.equal(total, 6);
+      // The admin API, whichever worker answers, lists and terminates every worker's sessions.
+      const admin = { authorization: 'Bearer rg-admin' };
+      for (let k = 0; k < 3; k++) {
+        const list = (await (
+          await fetch(`http://127.0.0.1:${port}/admin/sessions`, { headers: admin })
+        ).json()) as {
+          data: { id: string }[];
+        };
+        assert.equal(list.data.length, 6);
+      }
+      const list = (await (
+        await fetch(`http://127.0.0.1:${port}/admin/sessions`, { headers: admin })
+      ).json()) as {
+        data: { id: string }[];
+      };
+      for (const session of list.data.slice(0, 2)) {
+        const ended = await fetch(`http://127.0.0.1:${port}/admin/sessions/${session.id}?reason=rebalance`, {
+          method: 'DELETE',
+          headers: admin,
+        });
+        assert.equal(ended.status, 200);
+      }
+      const closed = await Promise.all(
+        clients.map((c) => Promise.race([c.closed, delay(1000).then(() => null)])),
+      );
+      assert.equal(closed.filter((c) => c?.code === 1008 && c.reason === 'rebalance').length, 2);
       assert.match(running.output(), /starting 2 workers/);
     } finally {
       for (const client of clients) client.socket.close();

@@ -16,11 +16,11 @@ import type { RequestHandler } from '../http/server.js';
 import { refusal } from '../refusal.js';
 import type { SessionSnapshot } from '../session/registry.js';
 
-/** What the admin API needs of the session registry. */
+/** What the admin API needs of the session registry (local, or a whole cluster's). */
 export interface AdminRegistry {
-  list(): SessionSnapshot[];
-  get(id: string): SessionSnapshot | null;
-  terminate(id: string, reason: string): boolean;
+  list(): SessionSnapshot[] | Promise<SessionSnapshot[]>;
+  get(id: string): SessionSnapshot | null | Promise<SessionSnapshot | null>;
+  terminate(id: string, reason: string): boolean | Promise<boolean>;
 }
 
 const PREFIX = '/admin/sessions';
@@ -46,7 +46,7 @@ function isAdmin(req: IncomingMessage, keyHash: string): boolean {
  * createGateway({ config, handlers: [admin] });
  */
 export function adminHandler(registry: AdminRegistry, keyHash: string | null): RequestHandler {
-  return (req, res) => {
+  return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`)) return false;
     if (keyHash === null) return false;
@@ -68,18 +68,18 @@ export function adminHandler(registry: AdminRegistry, keyHash: string | null): R
     if (id === null) {
       if (req.method !== 'GET')
         sendRefusal(res, refusal(405, 'method_not_allowed', 'Use GET to list sessions.'));
-      else json(200, { object: 'list', data: registry.list() });
+      else json(200, { object: 'list', data: await registry.list() });
       return true;
     }
     if (req.method === 'GET') {
-      const session = registry.get(id);
+      const session = await registry.get(id);
       if (session === null) sendRefusal(res, refusal(404, 'session_not_found', `No live session '${id}'.`));
       else json(200, session);
       return true;
     }
     if (req.method === 'DELETE') {
       const reason = url.searchParams.get('reason') ?? 'terminated by an operator';
-      if (!registry.terminate(id, reason))
+      if (!(await registry.terminate(id, reason)))
         sendRefusal(res, refusal(404, 'session_not_found', `No live session '${id}'.`));
       else json(200, { id, terminated: true, reason });
       return true;

@@ -4,16 +4,25 @@
  * a `/metrics` request, whichever worker takes it, is answered with every worker's metrics
  * summed by prom-client's AggregatorRegistry in the primary.
  *
+ * The admin API likewise covers the whole cluster: a worker asks the primary, which asks every
+ * worker about its own sessions and combines the answers.
+ *
  * Lifecycle: the primary forks the workers, restarts one that dies unexpectedly, forwards
  * SIGTERM/SIGINT to all of them, and exits once they have drained and exited.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { AdminRegistry } from '../admin/admin.js';
 import type { RequestHandler } from '../http/server.js';
+import type { SessionSnapshot } from '../session/registry.js';
 
 const METRICS_REQUEST = 'realtime-gateway:metrics-request';
+const ADMIN_REQUEST = 'realtime-gateway:admin-request';
+const ADMIN_LOCAL = 'realtime-gateway:admin-local';
+const ADMIN_LOCAL_RESULT = 'realtime-gateway:admin-local-result';
+const ADMIN_RESPONSE = 'realtime-gateway:admin-response';
 const METRICS_RESPONSE = 'realtime-gateway:metrics-response';
-/** How long a worker waits for the primary's aggregated metrics. */
+/** How long a worker waits for the primary's aggregated metrics, and the primary for workers' admin answers. */
 const METRICS_TIMEOUT_MS = 5000;
 
 interface MetricsRequest {
@@ -42,8 +51,10 @@ export function isClusterWorker(): boolean {
 export function runPrimary(workers: number, log: (message: string) => void = () => {}): Promise<number> {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
+  const admin = new AdminFanOut();
   const fork = (): Worker => {
     const worker = cluster.fork();
+    worker.on('message', (message: AdminMessage) => admin.onWorkerMessage(worker, message));
     worker.on('message', (message: MetricsRequest) => {
       if (message?.type !== METRICS_REQUEST) return;
       void aggregator.clusterMetrics().then(
@@ -80,6 +91,119 @@ export function runPrimary(workers: number, log: (message: string) => void = () 
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** An admin operation, as carried between the processes. */
+type AdminOperation =
+  | { readonly op: 'list' }
+  | { readonly op: 'get'; readonly sessionId: string }
+  | { readonly op: 'terminate'; readonly sessionId: string; readonly reason: string };
+
+type AdminMessage =
+  | ({ readonly type: typeof ADMIN_REQUEST; readonly id: number } & AdminOperation)
+  | { readonly type: typeof ADMIN_LOCAL_RESULT; readonly id: number; readonly result: unknown };
+
+/** In the primary: asks every worker about an admin request and combines the answers. */
+class AdminFanOut {
+  private next = 0;
+  private readonly pending = new Map<
+    number,
+    { results: unknown[]; expected: number; done: (results: unknown[]) => void }
+  >();
+
+  onWorkerMessage(from: Worker, message: AdminMessage): void {
+    if (message?.type === ADMIN_LOCAL_RESULT) {
+      const entry = this.pending.get(message.id);
+      if (entry === undefined) return;
+      entry.results.push(message.result);
+      if (entry.results.length === entry.expected) {
+        this.pending.delete(message.id);
+        entry.done(entry.results);
+      }
+      return;
+    }
+    if (message?.type !== ADMIN_REQUEST) return;
+    const { type: _type, id: requestId, ...operation } = message;
+    const workers = Object.values(cluster.workers ?? {}).filter(
+      (w): w is Worker => w?.isConnected() === true,
+    );
+    const id = this.next++;
+    const reply = (results: unknown[]): void => {
+      from.send({ type: ADMIN_RESPONSE, id: requestId, result: combine(operation, results) });
+    };
+    if (workers.length === 0) {
+      reply([]);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const entry = this.pending.get(id);
+      if (entry === undefined) return;
+      this.pending.delete(id);
+      entry.done(entry.results);
+    }, METRICS_TIMEOUT_MS);
+    this.pending.set(id, {
+      results: [],
+      expected: workers.length,
+      done: (results) => {
+        clearTimeout(timer);
+        reply(results);
+      },
+    });
+    for (const worker of workers) worker.send({ type: ADMIN_LOCAL, id, ...operation });
+  }
+}
+
+/** The cluster's answer from the workers' answers. */
+function combine(operation: AdminOperation, results: unknown[]): unknown {
+  switch (operation.op) {
+    case 'list':
+      return (results as SessionSnapshot[][]).flat();
+    case 'get':
+      return (results as (SessionSnapshot | null)[]).find((r) => r !== null) ?? null;
+    case 'terminate':
+      return (results as boolean[]).some(Boolean);
+  }
+}
+
+/**
+ * In a worker: the admin registry of the whole cluster. It answers the primary's questions
+ * about `local`, and asks the primary when the admin API is called.
+ *
+ * @example
+ * adminHandler(clusterAdminRegistry(gateway.registry), config.admin.keyHash);
+ */
+export function clusterAdminRegistry(local: AdminRegistry): AdminRegistry {
+  let next = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  process.on(
+    'message',
+    (message: { type?: string; id: number; result?: unknown } & Partial<AdminOperation>) => {
+      if (message?.type === ADMIN_RESPONSE) {
+        pending.get(message.id)?.(message.result);
+        pending.delete(message.id);
+      } else if (message?.type === ADMIN_LOCAL) {
+        const operation = message as unknown as AdminOperation;
+        void Promise.resolve(
+          operation.op === 'list'
+            ? local.list()
+            : operation.op === 'get'
+              ? local.get(operation.sessionId)
+              : local.terminate(operation.sessionId, operation.reason),
+        ).then((result) => process.send?.({ type: ADMIN_LOCAL_RESULT, id: message.id, result }));
+      }
+    },
+  );
+  const ask = <T>(operation: AdminOperation): Promise<T> =>
+    new Promise((resolve) => {
+      const id = next++;
+      pending.set(id, (result) => resolve(result as T));
+      process.send?.({ type: ADMIN_REQUEST, id, ...operation });
+    });
+  return {
+    list: () => ask<SessionSnapshot[]>({ op: 'list' }),
+    get: (sessionId) => ask<SessionSnapshot | null>({ op: 'get', sessionId }),
+    terminate: (sessionId, reason) => ask<boolean>({ op: 'terminate', sessionId, reason }),
+  };
 }
 
 /**
