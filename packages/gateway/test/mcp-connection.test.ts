@@ -11,6 +11,7 @@ import {
 } from '../src/mcp/connection.js';
 import { createMcpExtension } from '../src/mcp/extension.js';
 import { McpPool } from '../src/mcp/pool.js';
+import { RecentSet } from '../src/mcp/recent-set.js';
 import { functionNameFor, MAX_FUNCTION_NAME, ToolNames } from '../src/mcp/tool-names.js';
 import { testConfig } from './support/harness.js';
 import { startMcpHttpServer, stdioServerSpec, type TestMcpHttpServer } from './support/mcp-http-server.js';
@@ -290,5 +291,26 @@ describe('which sessions get an operator server', () => {
       'transcription sessions have no tools',
     );
     await pool.close();
+  });
+});
+
+describe('RecentSet', () => {
+  test('keeps the most recent entries up to its capacity', () => {
+    const set = new RecentSet<number>(3);
+    for (const n of [1, 2, 3, 4]) set.add(n);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => set.has(n)),
+      [false, true, true, true],
+    );
+    set.add(2);
+    set.add(5);
+    assert.deepEqual(
+      [2, 3, 4, 5].map((n) => set.has(n)),
+      [true, false, true, true],
+      'a re-added entry counts as recent',
+    );
+    assert.equal(set.size, 3);
+    assert.ok(set.delete(5));
+    assert.equal(set.size, 2);
   });
 });

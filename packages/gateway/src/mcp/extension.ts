@@ -53,6 +53,7 @@ import {
 import { type McpConfig, urlAllowed } from './config.js';
 import { backoffMs, type McpFailure, type McpTransportSpec } from './connection.js';
 import type { McpPool } from './pool.js';
+import { RecentSet } from './recent-set.js';
 import { SessionTools, type ToolSource } from './session-tools.js';
 import { declaredHeaders, listedTool } from './tool-policy.js';
 
@@ -71,6 +72,9 @@ export type CallOutcome =
   | 'rejected';
 
 const NO_MCP_OBSERVER: McpObserver = { toolCall: () => {} };
+
+/** How many injected event and call ids a session remembers; answers come within a few events. */
+const TRACKED_IDS = 1024;
 
 export interface McpExtensionOptions {
   readonly config: McpConfig;
@@ -148,12 +152,13 @@ class McpSession implements SessionExtension {
   private ctx: ExtensionContext | null = null;
   private upstreamReady = false;
   private ownUpdatesPending = 0;
-  private readonly ownEventIds = new Set<string>();
+  /** Ids of events the extension sent upstream, so their errors are not the client's. */
+  private readonly ownEventIds = new RecentSet<string>(TRACKED_IDS);
   private readonly calls = new Map<string, Call>();
   private readonly responses = new Map<string, ResponseWork>();
   private readonly approvals = new Map<string, Call>();
   /** Call ids whose outputs the gateway injected: their echoes are not the client's business. */
-  private readonly injectedCallIds = new Set<string>();
+  private readonly injectedCallIds = new RecentSet<string>(TRACKED_IDS);
   /** A `response.create` the client sent while the gateway's follow-up was pending. */
   private heldCreate: ClientEvent | null = null;
   private closed = false;
