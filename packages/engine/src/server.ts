@@ -21,6 +21,8 @@ export interface EngineOptions {
   readonly brain?: 'echo' | ({ readonly type: 'chat' } & ChatBrainOptions) | Brain;
   /** Milliseconds between streamed deltas (default 0: every turn of the event loop). */
   readonly deltaDelayMs?: number;
+  /** Largest input audio buffer per session, in bytes (default 32 MiB, about 11 minutes of 24 kHz PCM16). */
+  readonly maxInputAudioBytes?: number;
   /** When set, clients must present this key (bearer or `openai-insecure-api-key.` subprotocol). */
   readonly apiKey?: string;
   /** Told about every event the engine sends, for conformance checks and debugging. */
@@ -88,6 +90,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         intent: url.searchParams.get('intent') === 'transcription' ? 'transcription' : 'conversation',
         brain,
         deltaDelayMs: options.deltaDelayMs ?? 0,
+        maxInputAudioBytes: options.maxInputAudioBytes ?? 32 * 1024 * 1024,
         send: (frame, event) => {
           options.onEvent?.(event);
           if (ws.readyState === ws.OPEN) ws.send(frame);

@@ -378,6 +378,28 @@ describe('input audio', () => {
     client.close();
   });
 
+  test('the input buffer is bounded: an append beyond the limit is an error and the buffer is kept', async () => {
+    const small = await startCheckedEngine({ maxInputAudioBytes: 9600 });
+    try {
+      const { client } = await open(small);
+      client.send({
+        type: 'session.update',
+        session: { type: 'realtime', audio: { input: { turn_detection: null } } },
+      });
+      await client.waitFor('session.updated');
+      client.send({ type: 'input_audio_buffer.append', audio: pcm(150, false) });
+      client.send({ type: 'input_audio_buffer.append', event_id: 'over', audio: pcm(100, false) });
+      const error = (await client.waitFor('error')).error as Event;
+      assert.deepEqual([error.code, error.event_id], ['input_audio_buffer_full', 'over']);
+      client.send({ type: 'input_audio_buffer.commit' });
+      await client.waitFor('input_audio_buffer.committed');
+      client.close();
+      assert.deepEqual(small.nonConforming, []);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('server VAD: speech started and stopped, the turn committed and answered', async () => {
     const { client } = await open();
     stream(client, pcm(600, false) + pcm(600, true) + pcm(600, false));

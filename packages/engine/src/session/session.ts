@@ -41,6 +41,8 @@ export interface EngineSessionOptions {
   readonly brain: Brain;
   /** Milliseconds between streamed deltas; 0 streams on every turn of the event loop. */
   readonly deltaDelayMs: number;
+  /** Largest input audio buffer, in bytes; appends beyond it are refused with an error. */
+  readonly maxInputAudioBytes: number;
   /** Sends a serialized event to the client. */
   readonly send: (frame: string, event: ServerEvent) => void;
 }
@@ -302,6 +304,17 @@ export class EngineSession {
         {
           code: 'invalid_value',
           message: 'PCM16 audio must hold whole 16-bit samples (an even number of bytes).',
+          param: 'audio',
+        },
+        eventId,
+      );
+      return;
+    }
+    if (this.inputBytes + bytes.length > this.options.maxInputAudioBytes) {
+      this.error(
+        {
+          code: 'input_audio_buffer_full',
+          message: `The input audio buffer holds at most ${this.options.maxInputAudioBytes} bytes; commit or clear it.`,
           param: 'audio',
         },
         eventId,
