@@ -529,6 +529,20 @@ describe('MCP tools run by the gateway', () => {
       });
     }
 
+    test("a client server cannot take an operator server's label", async () => {
+      const { client, conn } = await open();
+      declare(client, { type: 'mcp', server_label: 'crm', server_url: http.url, require_approval: 'never' });
+      const error = (await client.waitFor('error')).error as Event;
+      assert.equal(error.code, 'mcp_server_label_conflict');
+      playCalls(conn, [{ name: 'crm__echo', args: '{"text":"still the operator\'s"}' }]);
+      await upstreamEventually(conn, () => received(conn, 'response.create').length === 1, 'the follow-up');
+      assert.equal(
+        (received(conn, 'conversation.item.create')[0]!.item as Event).output,
+        "crm echo: still the operator's",
+      );
+      client.socket.close();
+    });
+
     test('an approval for no pending request is an error', async () => {
       const { client } = await open();
       client.send({

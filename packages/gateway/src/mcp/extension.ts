@@ -283,7 +283,7 @@ class McpSession implements SessionExtension {
       }
     }
     for (const [label, { declaration, index }] of wanted) {
-      if (this.tools.source(label) !== null) continue;
+      if (this.tools.source(label)?.origin === 'client') continue;
       const refusal = this.refuseDeclaration(declaration);
       if (refusal !== null) {
         ctx.sendClient({
@@ -304,6 +304,13 @@ class McpSession implements SessionExtension {
   }
 
   private refuseDeclaration(declaration: McpToolDeclaration): { code: string; message: string } | null {
+    // A client server may not take an operator server's place (or its tools' names).
+    if (this.tools.source(declaration.server_label)?.origin === 'operator') {
+      return {
+        code: 'mcp_server_label_conflict',
+        message: `The server_label '${declaration.server_label}' is taken by a server of the gateway; choose another.`,
+      };
+    }
     if (declaration.server_url === undefined || declaration.server_url === null) {
       return {
         code: 'mcp_server_unsupported',
