@@ -543,6 +543,24 @@ describe('MCP tools run by the gateway', () => {
       client.socket.close();
     });
 
+    test('a tool_choice naming an MCP tool becomes the function the upstream knows', async () => {
+      const { client, conn } = await open();
+      client.send({
+        type: 'session.update',
+        session: { type: 'realtime', tool_choice: { type: 'mcp', server_label: 'web', name: 'echo' } },
+      });
+      client.send({
+        type: 'session.update',
+        session: { type: 'realtime', tool_choice: { type: 'mcp', server_label: 'web' } },
+      });
+      await upstreamEventually(conn, () => received(conn, 'session.update').length === 3, 'both updates');
+      const choices = received(conn, 'session.update')
+        .slice(1)
+        .map((e) => (e.session as { tool_choice: unknown }).tool_choice);
+      assert.deepEqual(choices, [{ type: 'function', name: 'web__echo' }, 'required']);
+      client.socket.close();
+    });
+
     test('an approval for no pending request is an error', async () => {
       const { client } = await open();
       client.send({

@@ -55,6 +55,7 @@ import { backoffMs, type McpFailure, type McpTransportSpec } from './connection.
 import type { McpPool } from './pool.js';
 import { RecentSet } from './recent-set.js';
 import { SessionTools, type ToolSource } from './session-tools.js';
+import { functionNameFor } from './tool-names.js';
 import { declaredHeaders, listedTool } from './tool-policy.js';
 
 /** What the extension reports for metrics. */
@@ -253,17 +254,31 @@ class McpSession implements SessionExtension {
     ctx: ExtensionContext,
   ): ExtensionVerdict<ClientEvent> {
     const session = event.session;
-    if (session.type !== 'realtime' || session.tools === undefined || session.tools === null) return FORWARD;
-    const declared = session.tools as Tool[];
-    this.tools.setClientTools(declared);
-    if (this.emulate) this.reconcileDeclaredServers(declared, event.event_id ?? null, ctx);
+    if (session.type !== 'realtime') return FORWARD;
+    const hasTools = session.tools !== undefined && session.tools !== null;
+    const choice = session.tool_choice;
+    // An upstream that cannot run MCP tools cannot be told to choose one either: the choice
+    // becomes the gateway's function for that tool (or any tool, for a whole server).
+    const mcpChoice = this.emulate && typeof choice === 'object' && choice !== null && choice.type === 'mcp';
+    if (!hasTools && !mcpChoice) return FORWARD;
+    const declared = (session.tools ?? this.tools.clientDeclared) as Tool[];
+    if (hasTools) {
+      this.tools.setClientTools(declared);
+      if (this.emulate) this.reconcileDeclaredServers(declared, event.event_id ?? null, ctx);
+    }
+    const rewritten = { ...session };
+    if (mcpChoice) {
+      const { server_label, name } = choice as { server_label: string; name?: string | null };
+      rewritten.tool_choice = name
+        ? { type: 'function', name: functionNameFor({ server: server_label, tool: name }) }
+        : 'required';
+    }
     // Nothing to add or take away: the client's frame goes on as it came.
-    if (!this.tools.hasGatewayTools() && !(this.emulate && declared.some((tool) => tool.type === 'mcp')))
-      return FORWARD;
-    return {
-      action: 'replace',
-      event: { ...event, session: { ...session, tools: this.tools.upstreamTools(this.emulate) } },
-    };
+    const toolsChange =
+      this.tools.hasGatewayTools() || (this.emulate && declared.some((tool) => tool.type === 'mcp'));
+    if (!toolsChange && !mcpChoice) return FORWARD;
+    if (hasTools) rewritten.tools = this.tools.upstreamTools(this.emulate);
+    return { action: 'replace', event: { ...event, session: rewritten } };
   }
 
   /** Opens client-declared MCP servers that are new, and drops those no longer declared. */
