@@ -254,6 +254,26 @@ describe('MCP tools run by the gateway', () => {
     client.socket.close();
   });
 
+  test("a response.create with its own tools keeps the gateway's", async () => {
+    const { client, conn } = await open();
+    client.send({
+      type: 'response.create',
+      event_id: 'event_own_tools',
+      response: { tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object' } }] },
+    });
+    await upstreamEventually(
+      conn,
+      () => received(conn, 'response.create').length === 1,
+      'the response.create',
+    );
+    const create = received(conn, 'response.create')[0]!;
+    assert.equal(create.event_id, 'event_own_tools');
+    const names = (create.response as { tools: { name: string }[] }).tools.map((t) => t.name);
+    assert.equal(names[0], 'lookup');
+    assert.ok(names.includes('crm__echo'), names.join());
+    client.socket.close();
+  });
+
   test('hidden mode: the client sees none of the call, the model still gets the output', async () => {
     const { client, conn } = await open(hiddenRig);
     playCalls(conn, [{ name: 'crm__add', args: '{"a":2,"b":40}' }]);

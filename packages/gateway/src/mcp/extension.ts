@@ -54,7 +54,7 @@ import { type McpConfig, urlAllowed } from './config.js';
 import { backoffMs, type McpFailure, type McpTransportSpec } from './connection.js';
 import type { McpPool } from './pool.js';
 import { RecentSet } from './recent-set.js';
-import { SessionTools, type ToolSource } from './session-tools.js';
+import { SessionTools, type ToolSource, withoutMcp } from './session-tools.js';
 import { functionNameFor } from './tool-names.js';
 import { declaredHeaders, listedTool } from './tool-policy.js';
 
@@ -236,12 +236,14 @@ class McpSession implements SessionExtension {
           return DROP;
         }
         return FORWARD;
-      case 'response.create':
+      case 'response.create': {
+        const withTools = this.responseWithGatewayTools(event);
         if (this.followUpPending()) {
-          this.heldCreate = event;
+          this.heldCreate = withTools ?? event;
           return DROP;
         }
-        return FORWARD;
+        return withTools === null ? FORWARD : { action: 'replace', event: withTools };
+      }
       case 'response.cancel':
         return this.onClientCancel();
       default:
@@ -394,6 +396,20 @@ class McpSession implements SessionExtension {
       ctx.sendClient(conversationItem('conversation.item.done', done));
       this.syncUpstreamTools();
     });
+  }
+
+  /**
+   * A `response.create` that lists its own tools replaces the session's for that response; the
+   * gateway's are added to them (and declared MCP tools emulated), as for the session. Null when
+   * the response names no tools.
+   */
+  private responseWithGatewayTools(
+    event: Extract<ClientEvent, { type: 'response.create' }>,
+  ): ClientEvent | null {
+    const own = event.response?.tools;
+    if (own === undefined || own === null) return null;
+    const tools = [...withoutMcp(own as Tool[], this.emulate), ...this.tools.gatewayTools()];
+    return { ...event, response: { ...event.response, tools } };
   }
 
   /** Sends the upstream the full tool list: the client's own plus the gateway's. */

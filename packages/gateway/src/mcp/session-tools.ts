@@ -84,15 +84,19 @@ export class SessionTools {
     for (const tool of source.tools) this.names.add({ server: label, tool: tool.name });
   }
 
-  /** The tools the upstream gets: the client's own (MCP declarations excepted) and the gateway's. */
-  upstreamTools(emulateDeclaredMcp: boolean): Tool[] {
-    const own = emulateDeclaredMcp ? this.declared.filter((tool) => tool.type !== 'mcp') : [...this.declared];
-    const gateway: Tool[] = [];
+  /** The gateway's tools as function tools. */
+  gatewayTools(): Tool[] {
+    const tools: Tool[] = [];
     for (const source of this.sources.values()) {
       for (const tool of source.tools)
-        gateway.push(functionTool(this.names.add({ server: source.label, tool: tool.name }), tool));
+        tools.push(functionTool(this.names.add({ server: source.label, tool: tool.name }), tool));
     }
-    return [...own, ...gateway];
+    return tools;
+  }
+
+  /** The tools the upstream gets: the client's own (MCP declarations excepted) and the gateway's. */
+  upstreamTools(emulateDeclaredMcp: boolean): Tool[] {
+    return [...withoutMcp(this.declared, emulateDeclaredMcp), ...this.gatewayTools()];
   }
 
   /** Whether any server has tools listed. */
@@ -121,4 +125,9 @@ export class SessionTools {
   clear(): void {
     for (const label of [...this.sources.keys()]) this.removeSource(label);
   }
+}
+
+/** A client's tools without its MCP declarations, when the gateway runs those itself. */
+export function withoutMcp(tools: readonly Tool[], emulating: boolean): Tool[] {
+  return emulating ? tools.filter((tool) => tool.type !== 'mcp') : [...tools];
 }
