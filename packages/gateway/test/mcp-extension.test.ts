@@ -581,6 +581,27 @@ describe('MCP tools run by the gateway', () => {
       client.socket.close();
     });
 
+    test('an MCP tool declared on a single response is left out, with an error saying so', async () => {
+      const { client, conn } = await open();
+      client.send({
+        type: 'response.create',
+        event_id: 'event_rt',
+        response: { tools: [{ type: 'mcp', server_label: 'web', server_url: http.url }] },
+      });
+      const error = (await client.waitFor('error')).error as Event;
+      assert.deepEqual(
+        [error.code, error.param, error.event_id],
+        ['mcp_tool_not_supported_here', 'response.tools[0]', 'event_rt'],
+      );
+      await upstreamEventually(
+        conn,
+        () => received(conn, 'response.create').length === 1,
+        'the response.create',
+      );
+      assert.ok(!JSON.stringify(received(conn, 'response.create')[0]).includes('"type":"mcp"'));
+      client.socket.close();
+    });
+
     test('an approval for no pending request is an error', async () => {
       const { client } = await open();
       client.send({

@@ -237,7 +237,7 @@ class McpSession implements SessionExtension {
         }
         return FORWARD;
       case 'response.create': {
-        const withTools = this.responseWithGatewayTools(event);
+        const withTools = this.responseWithGatewayTools(event, ctx);
         if (this.followUpPending()) {
           this.heldCreate = withTools ?? event;
           return DROP;
@@ -405,9 +405,28 @@ class McpSession implements SessionExtension {
    */
   private responseWithGatewayTools(
     event: Extract<ClientEvent, { type: 'response.create' }>,
+    ctx: ExtensionContext,
   ): ClientEvent | null {
     const own = event.response?.tools;
     if (own === undefined || own === null) return null;
+    if (this.emulate) {
+      // The gateway opens declared MCP servers with the session; one named for a single
+      // response is left out, and the client is told so rather than left to wonder.
+      own.forEach((tool, index) => {
+        if (tool.type !== 'mcp') return;
+        ctx.sendClient({
+          type: 'error',
+          event_id: newEventId(),
+          error: {
+            type: 'invalid_request_error',
+            code: 'mcp_tool_not_supported_here',
+            message: `MCP tool '${tool.server_label}' is left out of this response: on this upstream, declare MCP tools with session.update.`,
+            param: `response.tools[${index}]`,
+            event_id: event.event_id ?? null,
+          },
+        });
+      });
+    }
     const tools = [...withoutMcp(own as Tool[], this.emulate), ...this.tools.gatewayTools()];
     return { ...event, response: { ...event.response, tools } };
   }
