@@ -48,7 +48,8 @@ async function startCli(config: object, args: string[] = [], listening = 1): Pro
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  for (let k = 0; k < 300; k++) {
+  // Up to 30 s: a slow machine compiles the sources on the fly in every worker.
+  for (let k = 0; k < 600; k++) {
     if ((output.match(/listening on/g) ?? []).length >= listening)
       return { child, exited, output: () => output };
     if (child.exitCode !== null) break;
