@@ -336,6 +336,26 @@ describe('MCP tools run by the gateway', () => {
     client.socket.close();
   });
 
+  test('metrics count calls by server, tool and outcome, with their latency', async () => {
+    const { client, conn } = await open(hiddenRig);
+    playCalls(conn, [
+      { name: 'crm__echo', args: '{"text":"m"}' },
+      { name: 'crm__fail', args: '{}' },
+    ]);
+    await upstreamEventually(conn, () => received(conn, 'response.create').length === 1, 'the follow-up');
+    const text = await (await fetch(`${hiddenRig.gateway.address!.url}/metrics`)).text();
+    assert.match(
+      text,
+      /realtime_gateway_mcp_tool_calls_total\{server="crm",tool="echo",outcome="success"\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /realtime_gateway_mcp_tool_calls_total\{server="crm",tool="fail",outcome="tool_error"\} [1-9]/,
+    );
+    assert.match(text, /realtime_gateway_mcp_tool_call_seconds_count\{server="crm",tool="echo"\} [1-9]/);
+    client.socket.close();
+  });
+
   test('a tool error is reported as tool_execution_error', async () => {
     const { client, conn } = await open();
     playCalls(conn, [{ name: 'crm__fail', args: '{}' }]);
@@ -371,9 +391,15 @@ describe('MCP tools run by the gateway', () => {
       event_id: 'event_client_create',
       response: { instructions: 'Be brief.' },
     });
+    client.send({ type: 'response.create', event_id: 'event_second_create' });
     await upstreamEventually(conn, () => received(conn, 'response.create').length === 1, 'the follow-up');
     const create = received(conn, 'response.create')[0]!;
     assert.equal(create.event_id, 'event_client_create');
+    const refused = (await client.waitFor('error')).error as Event;
+    assert.deepEqual(
+      [refused.code, refused.event_id],
+      ['conversation_already_has_active_response', 'event_second_create'],
+    );
     const lastTwo = conn.events.slice(-2).map((e) => e.type);
     assert.deepEqual(lastTwo, ['conversation.item.create', 'response.create']);
     client.socket.close();

@@ -62,6 +62,8 @@ export interface McpFailure {
   readonly message: string;
   /** JSON-RPC error code (protocol errors) or HTTP status (HTTP errors). */
   readonly code?: number;
+  /** The request ran out of time (a protocol error, reported apart in metrics). */
+  readonly timedOut?: true;
 }
 
 /** What a tool call came to: its output as text, or a typed failure. */

@@ -142,7 +142,7 @@ function outcomeOf(error: McpFailure | null, cancelled: boolean): CallOutcome {
   if (error === null) return 'success';
   if (error.type === 'tool_execution_error') return 'tool_error';
   if (error.type === 'http_error') return 'http_error';
-  return /timed out/.test(error.message) ? 'timeout' : 'protocol_error';
+  return error.timedOut ? 'timeout' : 'protocol_error';
 }
 
 /** One session's MCP extension. */
@@ -239,6 +239,22 @@ class McpSession implements SessionExtension {
       case 'response.create': {
         const withTools = this.responseWithGatewayTools(event, ctx);
         if (this.followUpPending()) {
+          // One response follows the gateway's calls, as one response at a time is all a
+          // conversation has: a second request is refused as a server would refuse it.
+          if (this.heldCreate !== null) {
+            ctx.sendClient({
+              type: 'error',
+              event_id: newEventId(),
+              error: {
+                type: 'invalid_request_error',
+                code: 'conversation_already_has_active_response',
+                message: 'A response is already waiting for tool results; it will answer.',
+                param: null,
+                event_id: event.event_id ?? null,
+              },
+            });
+            return DROP;
+          }
           this.heldCreate = withTools ?? event;
           return DROP;
         }
