@@ -233,6 +233,35 @@ describe('printing the effective config', () => {
     assert.match(printed, /redacted, from K/);
     assert.match(printed, /"id":"team"/);
   });
+
+  it('redacts the TLS key and MCP credentials', () => {
+    const result = resolveConfig(
+      {
+        server: { tls: { certFile: '/c.pem', keyFile: '/k.pem' } },
+        mcp: {
+          servers: [
+            {
+              name: 'web',
+              transport: 'http',
+              url: 'https://mcp.example/mcp',
+              headersFromEnv: { Authorization: 'MCP_AUTH' },
+            },
+            { name: 'local', transport: 'stdio', command: 'mcp-server', env: { DB_PASSWORD: 'pw-secret' } },
+          ],
+        },
+      },
+      {
+        env: { MCP_AUTH: 'Bearer mcp-secret' },
+        readFile: (path) => (path === '/k.pem' ? 'PRIVATE-KEY-PEM' : 'CERT'),
+      },
+    );
+    assert.ok(result.ok);
+    const printed = JSON.stringify(redactConfig(result.config));
+    for (const secret of ['PRIVATE-KEY-PEM', 'mcp-secret', 'pw-secret'])
+      assert.ok(!printed.includes(secret), secret);
+    assert.match(printed, /"keyFile":"\/k.pem"/);
+    assert.match(printed, /"Authorization":"\[redacted\]"/);
+  });
 });
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
