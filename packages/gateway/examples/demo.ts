@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const offline = values.url === undefined ? await startOffline() : null;
   const baseUrl = offline?.baseUrl ?? values.url!;
   const ca = offline?.ca ?? (values.ca ? readFileSync(values.ca, 'utf8') : undefined);
-  const { rt, next } = await openSdkSession(
+  const { rt, next, say, appendAudio } = await openSdkSession(
     baseUrl,
     ca,
     'gpt-realtime',
@@ -115,13 +115,9 @@ async function main(): Promise<void> {
   await next('session.updated');
 
   // 1. A text turn.
-  const say = 'Hello, gateway!';
-  console.log(`user:      ${say}`);
-  rt.send({
-    type: 'conversation.item.create',
-    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: say }] },
-  });
-  rt.send({ type: 'response.create' });
+  const hello = 'Hello, gateway!';
+  console.log(`user:      ${hello}`);
+  say(hello);
   console.log(`assistant: ${(await next('response.output_text.done')).text}`);
   await next('response.done');
 
@@ -131,8 +127,7 @@ async function main(): Promise<void> {
   rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['audio'] } });
   await next('session.updated');
   console.log(`user:      [${(pcm.length / 48).toFixed(0)} ms of audio from ${wav.split('/').at(-1)}]`);
-  for (let k = 0; k < pcm.length; k += 960)
-    rt.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(k, k + 960).toString('base64') });
+  appendAudio(pcm);
   const heard = await next('response.output_audio_transcript.done');
   console.log(`assistant: ${heard.transcript} [spoken]`);
   await next('response.done');
@@ -142,11 +137,7 @@ async function main(): Promise<void> {
   await next('session.updated');
   const ask = 'call get_weather {"city":"Paris"}';
   console.log(`user:      ${ask}`);
-  rt.send({
-    type: 'conversation.item.create',
-    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: ask }] },
-  });
-  rt.send({ type: 'response.create' });
+  say(ask);
   const call = await next('response.function_call_arguments.done');
   console.log(`tool call: ${call.name}(${call.arguments})`);
   await next('response.done');

@@ -14,6 +14,10 @@ export interface SdkSession {
   readonly events: SdkEvent[];
   /** The next event of `type` after the last one taken. */
   next(type: string, timeoutMs?: number): Promise<SdkEvent>;
+  /** Adds a user text message and asks for a response. */
+  say(text: string): void;
+  /** Streams 24 kHz PCM16 audio in 20 ms appends, as a microphone would. */
+  appendAudio(pcm: Buffer): void;
 }
 
 /**
@@ -47,5 +51,17 @@ export async function openSdkSession(
     throw new Error(`no ${type}; got ${events.map((e) => e.type).join(', ')}`);
   };
   await next('session.created');
-  return { rt, events, next };
+  const say = (text: string): void => {
+    rt.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    });
+    rt.send({ type: 'response.create' });
+  };
+  const appendAudio = (pcm: Buffer): void => {
+    for (let k = 0; k < pcm.length; k += 960) {
+      rt.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(k, k + 960).toString('base64') });
+    }
+  };
+  return { rt, events, next, say, appendAudio };
 }

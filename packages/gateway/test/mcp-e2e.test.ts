@@ -57,19 +57,11 @@ async function open(): Promise<SdkSession> {
   // The gateway gives the engine the tools once the MCP server has listed them (a stdio server
   // takes a moment to start, or to come back after a crash): ask until the tool is there.
   for (let attempt = 0; attempt < 40; attempt++) {
-    say(session, 'call crm__echo {"text":"ready"}');
+    session.say('call crm__echo {"text":"ready"}');
     if (!(await answer(session)).startsWith('There is no tool')) return session;
     await delay(250);
   }
   throw new Error('the gateway never offered the MCP tools');
-}
-
-function say(session: SdkSession, text: string): void {
-  session.rt.send({
-    type: 'conversation.item.create',
-    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
-  });
-  session.rt.send({ type: 'response.create' });
 }
 
 /** The text of the model's answer after the gateway's follow-up. */
@@ -80,7 +72,7 @@ async function answer(session: SdkSession, timeoutMs = 5000): Promise<string> {
 describe('operator MCP tools through the gateway to the engine', () => {
   test('the tool result reaches the model and its answer reaches the client', async () => {
     const session = await open();
-    say(session, 'call crm__echo {"text":"hello mcp"}');
+    session.say('call crm__echo {"text":"hello mcp"}');
     const added = await session.next('response.output_item.added');
     assert.deepEqual(
       [(added.item as { type: string }).type, (added.item as { name: string }).name],
@@ -95,7 +87,7 @@ describe('operator MCP tools through the gateway to the engine', () => {
   test('two parallel calls: both outputs, in call order, one answer', async () => {
     const session = await open();
     const from = session.events.length;
-    say(session, 'call crm__sleep {"ms":300} call crm__add {"a":1,"b":2}');
+    session.say('call crm__sleep {"ms":300} call crm__add {"a":1,"b":2}');
     assert.equal(
       await answer(session),
       'The crm__sleep tool returned: slept 300 ms The crm__add tool returned: {"sum":3}',
@@ -109,17 +101,17 @@ describe('operator MCP tools through the gateway to the engine', () => {
 
   test('a timeout gives the model an error output; the session goes on', async () => {
     const session = await open();
-    say(session, 'call crm__sleep {"ms":3000}');
+    session.say('call crm__sleep {"ms":3000}');
     await session.next('response.mcp_call.failed', 4000);
     assert.match(await answer(session), /"type":"protocol_error".*timed out after 1000 ms/);
-    say(session, 'still there?');
+    session.say('still there?');
     assert.equal(await answer(session), 'You said: still there?');
     session.rt.close();
   });
 
   test('a crashed server gives the model an error output', async () => {
     const session = await open();
-    say(session, 'call crm__crash {}');
+    session.say('call crm__crash {}');
     const text = await answer(session);
     assert.ok(text.startsWith('The crm__crash tool returned:'), text);
     session.rt.close();
@@ -128,7 +120,7 @@ describe('operator MCP tools through the gateway to the engine', () => {
   test('response.cancel cancels the pending call; no answer follows', async () => {
     const session = await open();
     const from = session.events.length;
-    say(session, 'call crm__sleep {"ms":800}');
+    session.say('call crm__sleep {"ms":800}');
     await session.next('response.mcp_call.in_progress');
     session.rt.send({ type: 'response.cancel' });
     const done = (await session.next('response.done')).response as { status: string };
@@ -140,14 +132,14 @@ describe('operator MCP tools through the gateway to the engine', () => {
 
   test('a client session.update during a call keeps the gateway tools; the answer still comes', async () => {
     const session = await open();
-    say(session, 'call crm__sleep {"ms":300}');
+    session.say('call crm__sleep {"ms":300}');
     await session.next('response.mcp_call.in_progress');
     session.rt.send({
       type: 'session.update',
       session: { type: 'realtime', tools: [], instructions: 'Short answers.' },
     });
     assert.equal(await answer(session), 'The crm__sleep tool returned: slept 300 ms');
-    say(session, 'call crm__echo {"text":"after update"}');
+    session.say('call crm__echo {"text":"after update"}');
     assert.equal(await answer(session), 'The crm__echo tool returned: crm echo: after update');
     session.rt.close();
   });
@@ -182,7 +174,7 @@ describe('client-declared MCP tools, emulated for the engine', () => {
       await declare(session, 'always');
       await session.next('mcp_list_tools.completed');
       await delay(100);
-      say(session, 'call web__echo {"text":"please"}');
+      session.say('call web__echo {"text":"please"}');
       let request = await session.next('conversation.item.added');
       while ((request.item as { type: string }).type !== 'mcp_approval_request')
         request = await session.next('conversation.item.added');

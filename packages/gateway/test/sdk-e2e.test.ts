@@ -58,18 +58,10 @@ describe('the openai SDK realtime client through the gateway', () => {
   const openSdk = () => openSdkSession(`${tlsGateway.address!.url}/v1`, certificate.cert);
 
   test('a text turn', async () => {
-    const { rt, next } = await openSdk();
+    const { rt, next, say } = await openSdk();
     rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
     await next('session.updated');
-    rt.send({
-      type: 'conversation.item.create',
-      item: {
-        type: 'message',
-        role: 'user',
-        content: [{ type: 'input_text', text: 'hello through the gateway' }],
-      },
-    });
-    rt.send({ type: 'response.create' });
+    say('hello through the gateway');
     const text = await next('response.output_text.done');
     assert.equal(text.text, 'You said: hello through the gateway');
     const done = (await next('response.done')).response as { status: string };
@@ -78,11 +70,9 @@ describe('the openai SDK realtime client through the gateway', () => {
   });
 
   test('an audio turn: speech detected by the server, answered with audio and a transcript', async () => {
-    const { rt, next, events } = await openSdk();
+    const { rt, next, events, appendAudio } = await openSdk();
     const audio = Buffer.concat([pcm(400, false), pcm(800, true), pcm(600, false)]);
-    for (let k = 0; k < audio.length; k += 960) {
-      rt.send({ type: 'input_audio_buffer.append', audio: audio.subarray(k, k + 960).toString('base64') });
-    }
+    appendAudio(audio);
     await next('input_audio_buffer.speech_started');
     await next('input_audio_buffer.speech_stopped');
     await next('input_audio_buffer.committed');
@@ -94,7 +84,7 @@ describe('the openai SDK realtime client through the gateway', () => {
   });
 
   test('a tool call and its result', async () => {
-    const { rt, next } = await openSdk();
+    const { rt, next, say } = await openSdk();
     rt.send({
       type: 'session.update',
       session: {
@@ -111,15 +101,7 @@ describe('the openai SDK realtime client through the gateway', () => {
       },
     });
     await next('session.updated');
-    rt.send({
-      type: 'conversation.item.create',
-      item: {
-        type: 'message',
-        role: 'user',
-        content: [{ type: 'input_text', text: 'call get_weather {"city":"Lisbon"}' }],
-      },
-    });
-    rt.send({ type: 'response.create' });
+    say('call get_weather {"city":"Lisbon"}');
     const args = await next('response.function_call_arguments.done');
     assert.equal(args.arguments, '{"city":"Lisbon"}');
     await next('response.done');
@@ -136,16 +118,8 @@ describe('the openai SDK realtime client through the gateway', () => {
   });
 
   test('interruption: the client truncates what it played, its speech cancels the response', async () => {
-    const { rt, next } = await openSdk();
-    rt.send({
-      type: 'conversation.item.create',
-      item: {
-        type: 'message',
-        role: 'user',
-        content: [{ type: 'input_text', text: 'tell me everything about the history of the sea' }],
-      },
-    });
-    rt.send({ type: 'response.create' });
+    const { rt, next, say, appendAudio } = await openSdk();
+    say('tell me everything about the history of the sea');
     const first = await next('response.output_audio.delta');
     await next('response.output_audio.delta');
     rt.send({
@@ -156,9 +130,7 @@ describe('the openai SDK realtime client through the gateway', () => {
     });
     const truncated = await next('conversation.item.truncated');
     assert.deepEqual([truncated.item_id, truncated.audio_end_ms], [first.item_id, 150]);
-    const speech = pcm(300, true);
-    for (let k = 0; k < speech.length; k += 960)
-      rt.send({ type: 'input_audio_buffer.append', audio: speech.subarray(k, k + 960).toString('base64') });
+    appendAudio(pcm(300, true));
     await next('input_audio_buffer.speech_started');
     const done = (await next('response.done')).response as {
       status: string;
@@ -169,17 +141,9 @@ describe('the openai SDK realtime client through the gateway', () => {
   });
 
   test('response.cancel', async () => {
-    const { rt, next } = await openSdk();
+    const { rt, next, say } = await openSdk();
     rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
-    rt.send({
-      type: 'conversation.item.create',
-      item: {
-        type: 'message',
-        role: 'user',
-        content: [{ type: 'input_text', text: 'one two three four five six seven eight nine ten' }],
-      },
-    });
-    rt.send({ type: 'response.create' });
+    say('one two three four five six seven eight nine ten');
     await next('response.output_text.delta');
     rt.send({ type: 'response.cancel' });
     const done = (await next('response.done')).response as {
