@@ -628,6 +628,36 @@ describe('MCP tools run by the gateway', () => {
       client.socket.close();
     });
 
+    test('an approval request the client leaves unanswered expires, and the model hears so', async () => {
+      const quick = await startRig(
+        { mcp: { ...mcpConfig('hidden'), approvalTimeoutMs: 300 } },
+        {},
+        { mode: 'silent' },
+      );
+      try {
+        const { client, conn } = await open(quick);
+        declare(client, {
+          type: 'mcp',
+          server_label: 'web',
+          server_url: http.url,
+          require_approval: 'always',
+        });
+        await client.waitFor('mcp_list_tools.completed');
+        await upstreamEventually(
+          conn,
+          () => received(conn, 'session.update').some((e) => JSON.stringify(e).includes('web__echo')),
+          'the web tools',
+        );
+        playCalls(conn, [{ name: 'web__echo', args: '{"text":"unanswered"}' }]);
+        await upstreamEventually(conn, () => received(conn, 'response.create').length === 1, 'the follow-up');
+        const output = (received(conn, 'conversation.item.create')[0]!.item as Event).output as string;
+        assert.match(output, /approval request expired/);
+        client.socket.close();
+      } finally {
+        await quick.close();
+      }
+    });
+
     test('an approval for no pending request is an error', async () => {
       const { client } = await open();
       client.send({

@@ -53,6 +53,8 @@ export const McpConfigSchema = object({
    * matches any run of characters). Empty: client-declared MCP tools are refused.
    */
   allowedServerUrls: optional(array(string())),
+  /** How long a call waits for the client's approval before it is rejected. */
+  approvalTimeoutMs: optional(positive()),
   /** Call and connect timeouts for client-declared servers. */
   clientCallTimeoutMs: optional(positive()),
   clientConnectTimeoutMs: optional(positive()),
@@ -73,12 +75,14 @@ export interface McpConfig {
   readonly allowedServerUrls: readonly string[];
   readonly clientCallTimeoutMs: number;
   readonly clientConnectTimeoutMs: number;
+  readonly approvalTimeoutMs: number;
 }
 
 export const DEFAULT_MCP = Object.freeze({
   callTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   callEvents: 'mcp' as const,
+  approvalTimeoutMs: 5 * 60_000,
 });
 
 export const NO_MCP: McpConfig = Object.freeze({
@@ -87,6 +91,7 @@ export const NO_MCP: McpConfig = Object.freeze({
   allowedServerUrls: [],
   clientCallTimeoutMs: DEFAULT_MCP.callTimeoutMs,
   clientConnectTimeoutMs: DEFAULT_MCP.connectTimeoutMs,
+  approvalTimeoutMs: DEFAULT_MCP.approvalTimeoutMs,
 });
 
 interface FieldError {
@@ -165,6 +170,7 @@ export function resolveMcpConfig(
     allowedServerUrls: input.allowedServerUrls ?? [],
     clientCallTimeoutMs: input.clientCallTimeoutMs ?? DEFAULT_MCP.callTimeoutMs,
     clientConnectTimeoutMs: input.clientConnectTimeoutMs ?? DEFAULT_MCP.connectTimeoutMs,
+    approvalTimeoutMs: input.approvalTimeoutMs ?? DEFAULT_MCP.approvalTimeoutMs,
   };
 }
 

@@ -99,6 +99,8 @@ interface Call {
   state: CallState;
   started: boolean;
   approvalRequestId: string | null;
+  /** Rejects the call if the client does not answer its approval request in time. */
+  approvalExpiry: NodeJS.Timeout | null;
   output: string | null;
   error: McpFailure | null;
   readonly controller: AbortController;
@@ -219,7 +221,10 @@ class McpSession implements SessionExtension {
 
   onClose(): void {
     this.closed = true;
-    for (const call of this.calls.values()) call.controller.abort();
+    for (const call of this.calls.values()) {
+      call.controller.abort();
+      if (call.approvalExpiry !== null) clearTimeout(call.approvalExpiry);
+    }
     this.tools.clear();
   }
 
@@ -567,6 +572,7 @@ class McpSession implements SessionExtension {
       state: 'streaming',
       started: false,
       approvalRequestId: null,
+      approvalExpiry: null,
       output: null,
       error: null,
       controller: new AbortController(),
@@ -658,6 +664,11 @@ class McpSession implements SessionExtension {
       this.approvals.set(call.approvalRequestId, call);
       ctx.sendClient(conversationItem('conversation.item.added', request));
       ctx.sendClient(conversationItem('conversation.item.done', request));
+      call.approvalExpiry = setTimeout(() => {
+        const failure = { type: 'tool_execution_error' as const, message: 'The approval request expired.' };
+        this.settle(call, failure, null, ctx, 0, false, true);
+      }, this.options.config.approvalTimeoutMs);
+      call.approvalExpiry.unref();
       return;
     }
     void this.run(call, ctx);
@@ -700,6 +711,7 @@ class McpSession implements SessionExtension {
   ): void {
     if (call.state === 'settled') return;
     call.state = 'settled';
+    if (call.approvalExpiry !== null) clearTimeout(call.approvalExpiry);
     call.error = error;
     call.output = output;
     const outcome: CallOutcome = rejected ? 'rejected' : outcomeOf(error, cancelled);
@@ -828,6 +840,7 @@ class McpSession implements SessionExtension {
       });
       return;
     }
+    if (call.approvalExpiry !== null) clearTimeout(call.approvalExpiry);
     const shown: ConversationItem = { ...item, id: item.id ?? newItemId() };
     ctx.sendClient(conversationItem('conversation.item.added', shown));
     ctx.sendClient(conversationItem('conversation.item.done', shown));
