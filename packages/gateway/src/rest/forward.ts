@@ -12,6 +12,9 @@
  * remembered so that its control requests reach the upstream that holds it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Access, UpstreamTarget } from '../http/access.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
@@ -206,7 +209,8 @@ async function forward(
     return;
   }
   const response = last.response;
-  const answer = Buffer.from(await response.arrayBuffer());
+  // fetch decodes a compressed answer, so its content-length may no longer hold: the answer
+  // goes out chunked.
   const out: Record<string, string> = {};
   const type = response.headers.get('content-type');
   if (type !== null) out['content-type'] = type;
@@ -216,7 +220,8 @@ async function forward(
     const callId = /\/calls\/([^/?]+)/.exec(out.location)?.[1];
     if (creates && callId !== undefined) calls.remember(callId, target.name);
   }
-  out['content-length'] = String(answer.length);
   res.writeHead(response.status, out);
-  res.end(answer);
+  // The answer streams through: the gateway holds no more of it than the socket does.
+  if (response.body === null) res.end();
+  else await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), res);
 }
