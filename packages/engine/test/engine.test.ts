@@ -414,6 +414,26 @@ describe('input audio', () => {
     client.close();
   });
 
+  test('semantic_vad is accepted and turns are detected', async () => {
+    const { client } = await open();
+    client.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'high' } } },
+      },
+    });
+    const updated = (await client.waitFor('session.updated')).session as {
+      audio: { input: { turn_detection: Event } };
+    };
+    assert.equal(updated.audio.input.turn_detection.type, 'semantic_vad');
+    stream(client, pcm(300, false) + pcm(600, true) + pcm(800, false));
+    await client.waitFor('input_audio_buffer.speech_started');
+    await client.waitFor('input_audio_buffer.speech_stopped');
+    await client.waitFor('response.created');
+    client.close();
+  });
+
   test('speech during a response interrupts it (turn_detected)', async () => {
     const { client } = await open(slow);
     client.send(userText('tell me a long story about the sea'));
