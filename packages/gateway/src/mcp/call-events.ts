@@ -150,3 +150,17 @@ export function functionOutput(outcome: {
   if (outcome.error !== null) return JSON.stringify({ error: mcpCallError(outcome.error) });
   return outcome.output ?? '';
 }
+
+/** An `invalid_request_error` for the client, naming the field and the event that caused it. */
+export function requestError(
+  code: string,
+  message: string,
+  param: string | null,
+  eventId: string | null,
+): ServerEventMap['error'] {
+  return {
+    type: 'error',
+    event_id: newEventId(),
+    error: { type: 'invalid_request_error', code, message, param, event_id: eventId },
+  };
+}

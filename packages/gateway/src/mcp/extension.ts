@@ -18,7 +18,6 @@ import {
   type ConversationItem,
   type FunctionCallItem,
   type McpApprovalResponseItem,
-  type McpTool as McpToolDeclaration,
   newEventId,
   newItemId,
   type ResponseDoneEvent,
@@ -49,14 +48,15 @@ import {
   mcpCallItem,
   outputItemAdded,
   outputItemDone,
+  requestError,
 } from './call-events.js';
-import { type McpConfig, urlAllowed } from './config.js';
-import { backoffMs, type McpFailure, type McpTransportSpec } from './connection.js';
+import type { McpConfig } from './config.js';
+import { backoffMs, type McpFailure } from './connection.js';
+import { DeclaredServers } from './declared-servers.js';
 import type { McpPool } from './pool.js';
 import { RecentSet } from './recent-set.js';
 import { SessionTools, type ToolSource, withoutMcp } from './session-tools.js';
 import { functionNameFor } from './tool-names.js';
-import { declaredHeaders, listedTool } from './tool-policy.js';
 
 /** What the extension reports for metrics. */
 export interface McpObserver {
@@ -152,6 +152,7 @@ class McpSession implements SessionExtension {
   readonly clientEventTypes = CLIENT_TYPES;
   readonly serverEventTypes = SERVER_TYPES;
   private readonly tools = new SessionTools();
+  private readonly declaredServers: DeclaredServers;
   private ctx: ExtensionContext | null = null;
   private upstreamReady = false;
   private ownUpdatesPending = 0;
@@ -171,7 +172,15 @@ class McpSession implements SessionExtension {
     private readonly options: McpExtensionOptions,
     private readonly operatorSources: readonly ToolSource[],
     private readonly emulate: boolean,
-  ) {}
+  ) {
+    this.declaredServers = new DeclaredServers(this.tools, {
+      config: options.config,
+      pool: options.pool,
+      log: this.log,
+      sessionId: info.sessionId,
+      onListed: () => this.syncUpstreamTools(),
+    });
+  }
 
   private get visible(): boolean {
     return this.options.config.callEvents === 'mcp';
@@ -221,6 +230,7 @@ class McpSession implements SessionExtension {
 
   onClose(): void {
     this.closed = true;
+    this.declaredServers.close();
     for (const call of this.calls.values()) {
       call.controller.abort();
       if (call.approvalExpiry !== null) clearTimeout(call.approvalExpiry);
@@ -247,17 +257,14 @@ class McpSession implements SessionExtension {
           // One response follows the gateway's calls, as one response at a time is all a
           // conversation has: a second request is refused as a server would refuse it.
           if (this.heldCreate !== null) {
-            ctx.sendClient({
-              type: 'error',
-              event_id: newEventId(),
-              error: {
-                type: 'invalid_request_error',
-                code: 'conversation_already_has_active_response',
-                message: 'A response is already waiting for tool results; it will answer.',
-                param: null,
-                event_id: event.event_id ?? null,
-              },
-            });
+            ctx.sendClient(
+              requestError(
+                'conversation_already_has_active_response',
+                'A response is already waiting for tool results; it will answer.',
+                null,
+                event.event_id ?? null,
+              ),
+            );
             return DROP;
           }
           this.heldCreate = withTools ?? event;
@@ -287,7 +294,7 @@ class McpSession implements SessionExtension {
     const declared = (session.tools ?? this.tools.clientDeclared) as Tool[];
     if (hasTools) {
       this.tools.setClientTools(declared);
-      if (this.emulate) this.reconcileDeclaredServers(declared, event.event_id ?? null, ctx);
+      if (this.emulate) this.declaredServers.reconcile(declared, event.event_id ?? null, ctx);
     }
     const rewritten = { ...session };
     if (mcpChoice) {
@@ -302,121 +309,6 @@ class McpSession implements SessionExtension {
     if (!toolsChange && !mcpChoice) return FORWARD;
     if (hasTools) rewritten.tools = this.tools.upstreamTools(this.emulate);
     return { action: 'replace', event: { ...event, session: rewritten } };
-  }
-
-  /** Opens client-declared MCP servers that are new, and drops those no longer declared. */
-  private reconcileDeclaredServers(
-    declared: readonly Tool[],
-    eventId: string | null,
-    ctx: ExtensionContext,
-  ): void {
-    const wanted = new Map<string, { declaration: McpToolDeclaration; index: number }>();
-    declared.forEach((tool, index) => {
-      if (tool.type === 'mcp') wanted.set(tool.server_label, { declaration: tool, index });
-    });
-    for (const source of this.tools.clientSources()) {
-      const next = wanted.get(source.label);
-      if (next === undefined || JSON.stringify(next.declaration) !== JSON.stringify(source.declaration)) {
-        this.tools.removeSource(source.label);
-      }
-    }
-    for (const [label, { declaration, index }] of wanted) {
-      if (this.tools.source(label)?.origin === 'client') continue;
-      const refusal = this.refuseDeclaration(declaration);
-      if (refusal !== null) {
-        ctx.sendClient({
-          type: 'error',
-          event_id: newEventId(),
-          error: {
-            type: 'invalid_request_error',
-            code: refusal.code,
-            message: refusal.message,
-            param: `session.tools[${index}].server_url`,
-            event_id: eventId,
-          },
-        });
-        continue;
-      }
-      this.openDeclaredServer(declaration, ctx);
-    }
-  }
-
-  private refuseDeclaration(declaration: McpToolDeclaration): { code: string; message: string } | null {
-    // A client server may not take an operator server's place (or its tools' names).
-    if (this.tools.source(declaration.server_label)?.origin === 'operator') {
-      return {
-        code: 'mcp_server_label_conflict',
-        message: `The server_label '${declaration.server_label}' is taken by a server of the gateway; choose another.`,
-      };
-    }
-    if (declaration.server_url === undefined || declaration.server_url === null) {
-      return {
-        code: 'mcp_server_unsupported',
-        message: `MCP tool '${declaration.server_label}' has no server_url; connectors and tunnels are only available on OpenAI.`,
-      };
-    }
-    if (!urlAllowed(declaration.server_url, this.options.config.allowedServerUrls)) {
-      return {
-        code: 'mcp_server_not_allowed',
-        message: `The gateway does not allow connecting to the MCP server at '${declaration.server_url}'.`,
-      };
-    }
-    return null;
-  }
-
-  private openDeclaredServer(declaration: McpToolDeclaration, ctx: ExtensionContext): void {
-    const url = declaration.server_url as string;
-    const transport: McpTransportSpec = {
-      kind: new URL(url).pathname.endsWith('/sse') ? 'sse' : 'http',
-      url,
-      headers: declaredHeaders(declaration),
-    };
-    const lease = this.options.pool.acquire({
-      label: declaration.server_label,
-      transport,
-      allowedTools: null,
-      callTimeoutMs: this.options.config.clientCallTimeoutMs,
-      connectTimeoutMs: this.options.config.clientConnectTimeoutMs,
-    });
-    const source: ToolSource = {
-      label: declaration.server_label,
-      origin: 'client',
-      connection: lease.connection,
-      declaration,
-      tools: [],
-      release: lease.release,
-    };
-    this.tools.addSource(source);
-    const item: ConversationItem = {
-      type: 'mcp_list_tools',
-      id: newItemId(),
-      server_label: declaration.server_label,
-      tools: [],
-    };
-    const itemId = item.id as string;
-    ctx.sendClient(conversationItem('conversation.item.added', item));
-    ctx.sendClient({ type: 'mcp_list_tools.in_progress', event_id: newEventId(), item_id: itemId });
-    void lease.connection.listTools().then((listed) => {
-      if (this.closed || this.tools.source(declaration.server_label) !== source) return;
-      if (!listed.ok) {
-        this.log.warn(
-          {
-            sessionId: this.info.sessionId,
-            mcpServer: declaration.server_label,
-            error: listed.error.message,
-          },
-          'client MCP server unavailable',
-        );
-        ctx.sendClient({ type: 'mcp_list_tools.failed', event_id: newEventId(), item_id: itemId });
-        ctx.sendClient(conversationItem('conversation.item.done', item));
-        return;
-      }
-      this.tools.setSourceTools(declaration.server_label, listed.tools);
-      const done: ConversationItem = { ...item, tools: source.tools.map(listedTool) };
-      ctx.sendClient({ type: 'mcp_list_tools.completed', event_id: newEventId(), item_id: itemId });
-      ctx.sendClient(conversationItem('conversation.item.done', done));
-      this.syncUpstreamTools();
-    });
   }
 
   /**
@@ -435,17 +327,14 @@ class McpSession implements SessionExtension {
       // response is left out, and the client is told so rather than left to wonder.
       own.forEach((tool, index) => {
         if (tool.type !== 'mcp') return;
-        ctx.sendClient({
-          type: 'error',
-          event_id: newEventId(),
-          error: {
-            type: 'invalid_request_error',
-            code: 'mcp_tool_not_supported_here',
-            message: `MCP tool '${tool.server_label}' is left out of this response: on this upstream, declare MCP tools with session.update.`,
-            param: `response.tools[${index}]`,
-            event_id: event.event_id ?? null,
-          },
-        });
+        ctx.sendClient(
+          requestError(
+            'mcp_tool_not_supported_here',
+            `MCP tool '${tool.server_label}' is left out of this response: on this upstream, declare MCP tools with session.update.`,
+            `response.tools[${index}]`,
+            event.event_id ?? null,
+          ),
+        );
       });
     }
     const tools = [...withoutMcp(own as Tool[], this.emulate), ...this.tools.gatewayTools()];
@@ -827,17 +716,14 @@ class McpSession implements SessionExtension {
   ): void {
     const call = this.approvals.get(item.approval_request_id);
     if (call === undefined || call.state !== 'awaiting_approval') {
-      ctx.sendClient({
-        type: 'error',
-        event_id: newEventId(),
-        error: {
-          type: 'invalid_request_error',
-          code: 'invalid_value',
-          message: `No MCP approval request '${item.approval_request_id}' is pending.`,
-          param: 'item.approval_request_id',
-          event_id: eventId,
-        },
-      });
+      ctx.sendClient(
+        requestError(
+          'invalid_value',
+          `No MCP approval request '${item.approval_request_id}' is pending.`,
+          'item.approval_request_id',
+          eventId,
+        ),
+      );
       return;
     }
     if (call.approvalExpiry !== null) clearTimeout(call.approvalExpiry);
