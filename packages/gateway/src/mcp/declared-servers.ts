@@ -4,8 +4,13 @@
  * `mcp_list_tools` item as OpenAI's hosted tools do, and offers the listed tools upstream.
  * Declarations that change or disappear close their servers; those refused get an `error`.
  */
-import type { McpTool as McpToolDeclaration, Tool } from '@realtime-gateway/protocol';
-import { type ConversationItem, newEventId, newItemId } from '@realtime-gateway/protocol';
+import {
+  type ConversationItem,
+  type McpTool as McpToolDeclaration,
+  newEventId,
+  newItemId,
+  type Tool,
+} from '@realtime-gateway/protocol';
 import type { ExtensionContext } from '../session/extension.js';
 import type { SessionLog } from '../session/observer.js';
 import { conversationItem, requestError } from './call-events.js';
