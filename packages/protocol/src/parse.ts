@@ -14,6 +14,12 @@ export interface ParseOptions {
    * whatever real peers send.
    */
   readonly strict?: boolean;
+  /**
+   * Reject explicit nulls where the spec has none, and nothing else that strict checks would:
+   * how a server answers `"audio": null` (an `invalid_type` error) while still accepting fields
+   * it does not know. Implied by `strict`.
+   */
+  readonly rejectNulls?: boolean;
 }
 
 /** An event whose type this version of the protocol does not know; kept as it came. */
@@ -98,7 +104,7 @@ function parseWith<E>(
     ]);
     return { ok: false, error: protocolError(issue, eventId) };
   }
-  const issue = checkValue(schema, value, strict);
+  const issue = checkValue(schema, value, strict, options.rejectNulls === true);
   if (issue !== undefined) return { ok: false, error: protocolError(issue, eventId) };
   return { ok: true, known: true, event: value as E };
 }

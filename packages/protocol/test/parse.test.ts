@@ -289,3 +289,40 @@ describe('each class of bad input yields a precise error', () => {
     assert.ok(reparsed.ok && reparsed.known);
   });
 });
+
+describe('rejectNulls: a server refuses nulls the spec does not allow, and nothing else strict would', () => {
+  const update = (session: object) => JSON.stringify({ type: 'session.update', session });
+
+  test('a null where the spec has none is an invalid_type naming the field', () => {
+    const error = failure(parseClientEvent(update({ type: 'realtime', audio: null }), { rejectNulls: true }));
+    assert.equal(error.code, 'invalid_type');
+    assert.equal(error.param, 'session.audio');
+    assert.equal(
+      error.message,
+      "Invalid type for 'session.audio': expected an object, but got null instead.",
+    );
+    const nested = failure(
+      parseClientEvent(update({ type: 'realtime', audio: { output: { voice: null } } }), {
+        rejectNulls: true,
+      }),
+    );
+    assert.equal(nested.param, 'session.audio.output.voice');
+  });
+
+  test('nulls the API allows still mean "off", and unknown fields are still kept', () => {
+    const allowed = update({
+      type: 'realtime',
+      tracing: null,
+      prompt: null,
+      x_future_field: 1,
+      audio: { input: { transcription: null, noise_reduction: null, turn_detection: null } },
+    });
+    const result = parseClientEvent(allowed, { rejectNulls: true });
+    assert.ok(result.ok, !result.ok ? result.error.message : '');
+    assert.equal(serializeEvent(result.event as never), allowed);
+  });
+
+  test('without it, a proxy keeps explicit nulls as real peers send them', () => {
+    assert.ok(parseClientEvent(update({ type: 'realtime', audio: null })).ok);
+  });
+});

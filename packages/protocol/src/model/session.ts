@@ -122,7 +122,8 @@ const noiseReduction = optional(nullable(NoiseReductionSchema));
 
 const audioInputConfig = object({
   format: optional(AudioFormatSchema),
-  transcription: optional(AudioTranscriptionSchema),
+  // OpenAI's API reference: "can be set to null to turn off once on"; the spec's schema has no null.
+  transcription: optional(nullable(AudioTranscriptionSchema)),
   noise_reduction: noiseReduction,
   turn_detection: optional(TurnDetectionSchema),
 });

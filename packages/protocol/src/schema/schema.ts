@@ -52,6 +52,11 @@ export interface Issue {
 export interface CheckContext {
   /** Strict checks reject unknown fields, explicit nulls the spec does not allow and legacy names. */
   readonly strict: boolean;
+  /**
+   * Reject explicit nulls the spec does not allow, as a server does, while keeping the rest
+   * lenient. Always true when `strict` is.
+   */
+  readonly rejectNulls: boolean;
   /** The path to the value being checked; pushed and popped as the check descends. */
   readonly path: (string | number)[];
   issue: Issue | undefined;
@@ -109,8 +114,13 @@ export interface Schema<T> {
 export type Infer<S> = S extends Schema<infer T> ? T : S extends OptionalField<infer T> ? T : never;
 
 /** Starts a check of `value` against `schema`; returns the issue, or undefined when it passes. */
-export function checkValue(schema: Schema<unknown>, value: unknown, strict: boolean): Issue | undefined {
-  const ctx: CheckContext = { strict, path: [], issue: undefined };
+export function checkValue(
+  schema: Schema<unknown>,
+  value: unknown,
+  strict: boolean,
+  rejectNulls = strict,
+): Issue | undefined {
+  const ctx: CheckContext = { strict, rejectNulls: strict || rejectNulls, path: [], issue: undefined };
   return schema.check(value, ctx) ? undefined : ctx.issue;
 }
 
@@ -405,8 +415,8 @@ export interface OptionalField<T> {
 
 /**
  * An object field that may be absent. Real servers also send `null` for fields they leave
- * unset (for example `"usage": null` on `response.created`), so unless the check is strict an
- * explicit `null` is accepted too; the inferred type says so with `| null`.
+ * unset (for example `"usage": null` on `response.created`), so unless the check is strict (or
+ * rejects nulls) an explicit `null` is accepted too; the inferred type says so with `| null`.
  */
 export function optional<T>(schema: Schema<T>): OptionalField<T> {
   return { optional: schema };
@@ -468,7 +478,7 @@ export function object<const S extends Shape>(shape: S): ObjectSchema<S> {
             return fail(ctx, 'missing_required_parameter', schemas[i]!.expected, 'nothing', key);
           continue;
         }
-        if (field === null && !required[i] && !ctx.strict) continue;
+        if (field === null && !required[i] && !ctx.rejectNulls) continue;
         path.push(key);
         if (!schemas[i]!.check(field, ctx)) return false;
         path.pop();
