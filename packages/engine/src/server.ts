@@ -27,6 +27,17 @@ export interface EngineOptions {
   readonly apiKey?: string;
   /** Told about every event the engine sends, for conformance checks and debugging. */
   readonly onEvent?: (event: ServerEvent) => void;
+  /**
+   * Told about a fault inside the engine (a defect, not bad input): the event that hit it was
+   * answered with a `server_error` and every session, that one included, goes on. By default
+   * one line on standard error.
+   */
+  readonly onFault?: (error: unknown, sessionId: string) => void;
+}
+
+function reportFault(error: unknown, sessionId: string): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`realtime-engine: fault in session ${sessionId}: ${detail}\n`);
 }
 
 export interface RunningEngine {
@@ -62,6 +73,7 @@ function presentedKey(req: IncomingMessage): string | null {
  */
 export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   const brain = resolveBrain(options.brain);
+  const onFault = options.onFault ?? reportFault;
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -85,17 +97,26 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new EngineSession({
-        model: url.searchParams.get('model') ?? 'gpt-realtime',
-        intent: url.searchParams.get('intent') === 'transcription' ? 'transcription' : 'conversation',
-        brain,
-        deltaDelayMs: options.deltaDelayMs ?? 0,
-        maxInputAudioBytes: options.maxInputAudioBytes ?? 32 * 1024 * 1024,
-        send: (frame, event) => {
-          options.onEvent?.(event);
-          if (ws.readyState === ws.OPEN) ws.send(frame);
-        },
-      });
+      let session: EngineSession;
+      try {
+        session = new EngineSession({
+          model: url.searchParams.get('model') ?? 'gpt-realtime',
+          intent: url.searchParams.get('intent') === 'transcription' ? 'transcription' : 'conversation',
+          brain,
+          deltaDelayMs: options.deltaDelayMs ?? 0,
+          maxInputAudioBytes: options.maxInputAudioBytes ?? 32 * 1024 * 1024,
+          send: (frame, event) => {
+            options.onEvent?.(event);
+            if (ws.readyState === ws.OPEN) ws.send(frame);
+          },
+          onFault: (error) => onFault(error, session.id),
+        });
+      } catch (error) {
+        // Only the greeting runs outside the session's own guard.
+        onFault(error, 'new session');
+        ws.close(1011, 'internal error');
+        return;
+      }
       ws.on('message', (data: Buffer, isBinary) => session.receive(isBinary ? data : data.toString('utf8')));
       ws.on('close', () => session.close());
       ws.on('error', () => session.close());

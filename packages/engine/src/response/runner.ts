@@ -164,8 +164,12 @@ export class ResponseRun {
           ? { status: 'cancelled', reason: this.cancelReason }
           : { status: 'failed' };
     }
-    this.sink.send(this.stream_.done(this.responseObject(end.status, end)));
-    this.resolveDone(end);
+    try {
+      this.sink.send(this.stream_.done(this.responseObject(end.status, end)));
+    } finally {
+      // The session waits on `done` to free its active slot, whatever happened to the send.
+      this.resolveDone(end);
+    }
   }
 
   private budgetLeft(): boolean {

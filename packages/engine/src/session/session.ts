@@ -45,6 +45,11 @@ export interface EngineSessionOptions {
   readonly maxInputAudioBytes: number;
   /** Sends a serialized event to the client. */
   readonly send: (frame: string, event: ServerEvent) => void;
+  /**
+   * Told about a failure inside the engine while it handled an event or a timer (a defect, not
+   * bad input): the event got a `server_error` and the session goes on.
+   */
+  readonly onFault?: (error: unknown) => void;
 }
 
 interface ErrorFields {
@@ -94,10 +99,15 @@ export class EngineSession {
     this.emit({ type: 'session.created', session: this.session });
   }
 
-  /** Handles one client frame. */
+  /**
+   * Handles one client frame. Never throws: a fault of the engine's own ends that event with a
+   * `server_error` and leaves the session running.
+   */
   receive(data: string | Uint8Array): void {
     if (this.closed) return;
-    const parsed = parseClientEvent(data);
+    // A server refuses a null where the spec has none, as OpenAI does ("expected an object, but
+    // got null instead"); nulls the spec allows mean "off" or "unset" below.
+    const parsed = parseClientEvent(data, { rejectNulls: true });
     if (!parsed.ok) {
       this.sendEvent(toErrorEvent(parsed.error));
       return;
@@ -113,7 +123,13 @@ export class EngineSession {
       );
       return;
     }
-    this.handle(parsed.event);
+    const event = parsed.event;
+    this.guard(event.event_id ?? null, () => this.handle(event));
+  }
+
+  /** The session's id (`sess_…`), as `session.created` reported it. */
+  get id(): string {
+    return this.session.id as string;
   }
 
   /** Stops everything the session has running. */
@@ -135,6 +151,34 @@ export class EngineSession {
   /** Sends an event built elsewhere (the protocol's builders), id included. */
   private sendEvent(event: ServerEvent): void {
     if (!this.closed) this.options.send(JSON.stringify(event), event);
+  }
+
+  /** Runs engine work so that a fault in it costs one event, never the session or the process. */
+  private guard(eventId: string | null, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.fault(error, eventId);
+    }
+  }
+
+  private fault(error: unknown, eventId: string | null): void {
+    this.options.onFault?.(error);
+    try {
+      this.emit({
+        type: 'error',
+        error: {
+          type: 'server_error',
+          code: 'server_error',
+          message: 'The server had an error while processing your request.',
+          param: null,
+          event_id: eventId,
+        },
+      });
+    } catch (again) {
+      // The send itself is what failed: nothing more can be told to this client.
+      this.options.onFault?.(again);
+    }
   }
 
   private error(fields: ErrorFields, eventId: string | null): void {
@@ -440,20 +484,22 @@ export class EngineSession {
     this.clearIdleTimer();
     const idle = this.turnDetection()?.idleTimeoutMs ?? null;
     if (idle === null || this.closed) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.active !== null || this.vad?.inSpeech) return;
-      const ms = Math.round(this.bufferedMs());
-      this.emit({
-        type: 'input_audio_buffer.timeout_triggered',
-        audio_start_ms: 0,
-        audio_end_ms: ms,
-        item_id: newItemId(),
-      });
-      this.clearInput();
-      this.createResponse({}, null);
-    }, idle);
+    this.idleTimer = setTimeout(() => this.guard(null, () => this.onIdle()), idle);
     this.idleTimer.unref();
+  }
+
+  private onIdle(): void {
+    this.idleTimer = null;
+    if (this.active !== null || this.vad?.inSpeech) return;
+    const ms = Math.round(this.bufferedMs());
+    this.emit({
+      type: 'input_audio_buffer.timeout_triggered',
+      audio_start_ms: 0,
+      audio_end_ms: ms,
+      item_id: newItemId(),
+    });
+    this.clearInput();
+    this.createResponse({}, null);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -553,19 +599,21 @@ export class EngineSession {
     if (inConversation) this.active = run;
     else this.outOfBand.add(run);
     this.clearIdleTimer();
-    void run.start();
-    void run.done.then(() => {
-      if (this.active === run) this.active = null;
-      this.outOfBand.delete(run);
-      this.emit({
-        type: 'rate_limits.updated',
-        rate_limits: [
-          { name: 'requests', limit: 10_000, remaining: 9_999, reset_seconds: 0.006 },
-          { name: 'tokens', limit: 1_000_000, remaining: 999_000, reset_seconds: 0.06 },
-        ],
-      });
-      if (inConversation) this.armIdleTimer();
-    });
+    run.start().catch((error: unknown) => this.fault(error, eventId));
+    void run.done.then(() =>
+      this.guard(null, () => {
+        if (this.active === run) this.active = null;
+        this.outOfBand.delete(run);
+        this.emit({
+          type: 'rate_limits.updated',
+          rate_limits: [
+            { name: 'requests', limit: 10_000, remaining: 9_999, reset_seconds: 0.006 },
+            { name: 'tokens', limit: 1_000_000, remaining: 999_000, reset_seconds: 0.06 },
+          ],
+        });
+        if (inConversation) this.armIdleTimer();
+      }),
+    );
   }
 
   /** The items a response reads: its own `input` (with item references resolved), or the conversation. */
