@@ -56,16 +56,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   // With nothing configured, the reference engine serves every model (and OpenAI gpt-* models
   // when OPENAI_API_KEY is set).
+  const log = createLogger(loaded.config.log.level);
+  // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
+  const metrics = loaded.config.metrics.enabled ? new GatewayMetrics() : false;
   let engine: EmbeddedEngine | null = null;
-  if (loaded.config.upstreams.length === 0) engine = await startEmbeddedEngine();
+  if (loaded.config.upstreams.length === 0) {
+    // The engine shares the process: its faults are answered inside it, and logged and counted here.
+    engine = await startEmbeddedEngine((error, sessionId) => {
+      log.error({ engineSessionId: sessionId, err: error }, 'embedded engine fault');
+      if (metrics) metrics.engineFault();
+    });
+  }
   const config = withDefaultUpstreams(loaded.config, env, engine?.baseUrl ?? null);
   if (config.upstreams.length === 0) {
     process.stderr.write('realtime-gateway: no upstream configured; set OPENAI_API_KEY or use --config.\n');
     return 1;
   }
-  const log = createLogger(config.log.level);
-  // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
-  const metrics = config.metrics.enabled ? new GatewayMetrics() : false;
   const worker = isClusterWorker();
   const handlers = metrics && worker ? [clusterMetricsHandler(metrics.registry)] : [];
   const gateway = createGateway({

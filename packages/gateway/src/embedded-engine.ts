@@ -13,7 +13,10 @@ export interface EmbeddedEngine {
   close(): Promise<void>;
 }
 
-type StartEngine = (options: { host: string; port: number }) => Promise<{
+/** Told about a fault inside the engine; the engine has answered it and goes on. */
+export type EngineFaultListener = (error: unknown, sessionId: string) => void;
+
+type StartEngine = (options: { host: string; port: number; onFault?: EngineFaultListener }) => Promise<{
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
@@ -24,10 +27,10 @@ type StartEngine = (options: { host: string; port: number }) => Promise<{
  * no `startEngine`.
  *
  * @example
- * const engine = await startEmbeddedEngine();
+ * const engine = await startEmbeddedEngine((error, sessionId) => log.error({ sessionId }, 'engine fault'));
  * const config = withDefaultUpstreams(loaded, process.env, engine?.baseUrl ?? null);
  */
-export async function startEmbeddedEngine(): Promise<EmbeddedEngine | null> {
+export async function startEmbeddedEngine(onFault?: EngineFaultListener): Promise<EmbeddedEngine | null> {
   let engineModule: Record<string, unknown>;
   try {
     engineModule = (await import('@realtime-gateway/engine')) as Record<string, unknown>;
@@ -36,7 +39,11 @@ export async function startEmbeddedEngine(): Promise<EmbeddedEngine | null> {
   }
   const start = engineModule.startEngine;
   if (typeof start !== 'function') return null;
-  const engine = await (start as StartEngine)({ host: '127.0.0.1', port: 0 });
+  const engine = await (start as StartEngine)({
+    host: '127.0.0.1',
+    port: 0,
+    ...(onFault ? { onFault } : {}),
+  });
   return {
     baseUrl: `http://127.0.0.1:${engine.port}/v1`,
     port: engine.port,

@@ -121,7 +121,7 @@ describe('session extensions', () => {
     }
   });
 
-  it('a throwing extension does not break the session', async () => {
+  it('a throwing extension fails only the event it threw on; the session goes on', async () => {
     const rig = await startRig(
       {},
       {
@@ -129,8 +129,9 @@ describe('session extensions', () => {
           () => ({
             clientEventTypes: new Set(['response.create']),
             serverEventTypes: new Set(),
-            onClientEvent() {
-              throw new Error('extension bug');
+            onClientEvent(event) {
+              if (event.event_id === 'event_bug') throw new Error('extension bug');
+              return FORWARD;
             },
           }),
         ],
@@ -139,6 +140,10 @@ describe('session extensions', () => {
     try {
       const client = await connect(`${rig.url}?model=gpt-realtime`);
       await rig.upstream.nextConnection();
+      client.send({ type: 'response.create', event_id: 'event_bug' });
+      const failed = (await client.waitFor('error')).error as Record<string, unknown>;
+      assert.equal(failed.event_id, 'event_bug');
+      assert.equal(failed.type, 'server_error');
       client.send({ type: 'response.create' });
       await client.waitFor('response.done');
       client.socket.close();

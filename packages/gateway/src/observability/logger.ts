@@ -2,10 +2,12 @@
  * The gateway's structured logs: pino, one JSON object per line, with the session id on every
  * session's lines. Secrets are redacted by path wherever a caller might put them, and events
  * are logged through the protocol package's log-safe rendering, so no audio, image bytes,
- * client secrets or MCP credentials reach a log.
+ * client secrets or MCP credentials reach a log. Every field is bounded in size
+ * (`log-bounds.ts`), so no client can make a line long.
  */
 import { redactForLog } from '@realtime-gateway/protocol';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { clampForLog } from './log-bounds.js';
 
 /** Paths pino replaces with `[redacted]` before writing. */
 export const REDACTED_PATHS = [
@@ -36,7 +38,15 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     level,
     base: { service: 'realtime-gateway' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { event: (event: unknown) => redactForLog(event) },
+    // `event` is bounded by its serializer, after redaction has measured its media.
+    formatters: {
+      log: (fields: Record<string, unknown>) => {
+        const { event, ...rest } = fields;
+        const bounded = clampForLog(rest);
+        return event === undefined ? bounded : { ...bounded, event };
+      },
+    },
+    serializers: { event: (event: unknown) => clampForLog(redactForLog(event)) },
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }

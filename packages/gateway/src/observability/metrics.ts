@@ -179,6 +179,11 @@ export class GatewayMetrics implements SessionObserver {
     this.relayErrors.inc({ reason });
   }
 
+  /** A fault inside the embedded reference engine (counted as relay error `engine_fault`). */
+  engineFault(): void {
+    this.relayErrors.inc({ reason: 'engine_fault' });
+  }
+
   usage(info: SessionInfo, usage: ResponseUsage): void {
     const input = usage.input_token_details;
     const output = usage.output_token_details;

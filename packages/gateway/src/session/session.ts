@@ -15,6 +15,7 @@ import {
   newEventId,
   parseClientEvent,
   parseServerEvent,
+  peekEvent,
   peekEventType,
   type ServerEvent,
   toErrorEvent,
@@ -48,8 +49,16 @@ export interface SessionOptions {
   readonly now?: () => number;
 }
 
+/** Malformed client frames logged per session; the rest are counted in the session's last line. */
+const LOGGED_MALFORMED_FRAMES = 10;
+
 const TEXT = Object.freeze({ binary: false });
 const BINARY = Object.freeze({ binary: true });
+
+/** An error for a log line: its message, never a whole object a client might have shaped. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function errorEvent(type: string, code: string, message: string): ErrorEvent {
   return {
@@ -100,6 +109,7 @@ export class Session {
   private clientAlive = true;
   private upstreamAlive = true;
   private warned = false;
+  private malformedFrames = 0;
 
   constructor(options: SessionOptions) {
     this.info = options.info;
@@ -286,7 +296,41 @@ export class Session {
   // ------------------------------------------------------------------------------------------
   // Hot path
 
+  // A fault while relaying one frame (an extension, an observer, the gateway's own code) costs
+  // that frame an `error` event; the session, every other session and the process go on.
   private readonly onClientMessage = (data: Buffer, isBinary: boolean): void => {
+    try {
+      this.relayClientFrame(data, isBinary);
+    } catch (error) {
+      this.frameFailed('client_to_upstream', data, error);
+    }
+  };
+
+  private readonly onUpstreamMessage = (data: Buffer, isBinary: boolean): void => {
+    try {
+      this.relayUpstreamFrame(data, isBinary);
+    } catch (error) {
+      this.frameFailed('upstream_to_client', data, error);
+    }
+  };
+
+  private frameFailed(direction: Direction, data: Buffer, error: unknown): void {
+    const peeked = peekEvent(data);
+    try {
+      this.observer.relayError(this.info, 'internal_error');
+    } catch {
+      // The observer may be what failed; the log line below still records the fault.
+    }
+    this.log.error(
+      { sessionId: this.id, direction, type: peeked?.type ?? null, err: describeError(error) },
+      'relaying a frame failed',
+    );
+    const failure = errorEvent('server_error', 'internal_error', 'The gateway failed to handle this event.');
+    if (direction === 'client_to_upstream') failure.error.event_id = peeked?.eventId ?? null;
+    this.sendToClient(JSON.stringify(failure), false);
+  }
+
+  private relayClientFrame(data: Buffer, isBinary: boolean): void {
     if (!isRelaying(this.stateValue)) return;
     const stats = this.stats;
     stats.clientFrames++;
@@ -298,10 +342,19 @@ export class Session {
       const check = checkClientFrame(data, this.limits.maxFrameBytes);
       if (!check.ok) {
         this.observer.relayError(this.info, 'invalid_client_frame');
-        this.log.warn(
-          { sessionId: this.id, type, code: check.error.code, param: check.error.param },
-          'malformed client frame',
-        );
+        // A client sending nothing but bad frames gets a few lines, then a count at the end.
+        if (++this.malformedFrames <= LOGGED_MALFORMED_FRAMES) {
+          this.log.warn(
+            {
+              sessionId: this.id,
+              type,
+              code: check.error.code,
+              param: check.error.param,
+              ...(this.malformedFrames === LOGGED_MALFORMED_FRAMES ? { furtherLinesSuppressed: true } : {}),
+            },
+            'malformed client frame',
+          );
+        }
         if (this.checking === 'enforce') {
           this.sendToClient(JSON.stringify(toErrorEvent(check.error)), false);
           return;
@@ -317,9 +370,9 @@ export class Session {
       }
     }
     this.sendToUpstream(data, isBinary);
-  };
+  }
 
-  private readonly onUpstreamMessage = (data: Buffer, isBinary: boolean): void => {
+  private relayUpstreamFrame(data: Buffer, isBinary: boolean): void {
     if (!isRelaying(this.stateValue)) return;
     const stats = this.stats;
     stats.upstreamFrames++;
@@ -344,7 +397,7 @@ export class Session {
       }
     }
     this.sendToClient(data, isBinary);
-  };
+  }
 
   private sendToUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
@@ -497,7 +550,16 @@ export class Session {
     for (const { extension, ctx } of this.extensions) this.callExtension(() => extension.onClose?.(ctx));
     const durationMs = this.now() - this.startedAt;
     this.observer.sessionEnded(this.info, cause, durationMs);
-    this.log.info({ sessionId: this.id, cause, durationMs, ...this.stats }, 'session ended');
+    this.log.info(
+      {
+        sessionId: this.id,
+        cause,
+        durationMs,
+        ...this.stats,
+        ...(this.malformedFrames > 0 ? { malformedFrames: this.malformedFrames } : {}),
+      },
+      'session ended',
+    );
     this.onEnd?.(this, cause);
   }
 
@@ -543,10 +605,7 @@ export class Session {
     let replaced = false;
     for (const { extension, ctx } of this.extensions) {
       if (!extension.clientEventTypes.has(type) || extension.onClientEvent === undefined) continue;
-      const current: ClientEvent = event;
-      const verdict: ExtensionVerdict<ClientEvent> | undefined = this.callExtension(() =>
-        extension.onClientEvent!(current, ctx),
-      );
+      const verdict: ExtensionVerdict<ClientEvent> | undefined = extension.onClientEvent(event, ctx);
       if (verdict === undefined || verdict.action === 'forward') continue;
       if (verdict.action === 'drop') return null;
       event = verdict.event;
@@ -569,10 +628,7 @@ export class Session {
     let replaced = false;
     for (const { extension, ctx } of this.extensions) {
       if (!extension.serverEventTypes.has(type) || extension.onServerEvent === undefined) continue;
-      const current: ServerEvent = event;
-      const verdict: ExtensionVerdict<ServerEvent> | undefined = this.callExtension(() =>
-        extension.onServerEvent!(current, ctx),
-      );
+      const verdict: ExtensionVerdict<ServerEvent> | undefined = extension.onServerEvent(event, ctx);
       if (verdict === undefined || verdict.action === 'forward') continue;
       if (verdict.action === 'drop') return null;
       event = verdict.event;
@@ -581,14 +637,16 @@ export class Session {
     return replaced ? JSON.stringify(event) : undefined;
   }
 
-  /** Runs extension code; a throwing extension is logged and treated as "forward". */
-  private callExtension<T>(run: () => T): T | undefined {
+  /**
+   * Runs an extension's open or close hook: a throwing hook is logged and counted, and the
+   * session goes on. (A throwing event handler fails its frame; see {@link frameFailed}.)
+   */
+  private callExtension(run: () => void): void {
     try {
-      return run();
+      run();
     } catch (error) {
       this.observer.relayError(this.info, 'extension_error');
-      this.log.error({ sessionId: this.id, err: (error as Error).message }, 'session extension failed');
-      return undefined;
+      this.log.error({ sessionId: this.id, err: describeError(error) }, 'session extension failed');
     }
   }
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { type GatewayConfig, resolveConfig } from '../../src/config/resolve.js';
-import type { GatewayConfigInput } from '../../src/config/schema.js';
+import type { GatewayConfigInput, UpstreamConfigInput } from '../../src/config/schema.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { startTestUpstream, type TestUpstream, type TestUpstreamBehaviour } from './test-upstream.js';
 
@@ -40,11 +40,20 @@ export async function startRig(
   input: GatewayConfigInput = {},
   options: Omit<GatewayOptions, 'config'> = {},
   behaviour: TestUpstreamBehaviour = {},
+  /** More settings of the test upstream's entry (for example `mcpTools`). */
+  upstreamSettings: Partial<UpstreamConfigInput> = {},
 ): Promise<Rig> {
   const upstream = await startTestUpstream(behaviour);
   const config = testConfig(
     {
-      upstreams: [{ name: 'test', baseUrl: `${upstream.httpUrl}/v1`, apiKeyEnv: 'TEST_UPSTREAM_KEY' }],
+      upstreams: [
+        {
+          name: 'test',
+          baseUrl: `${upstream.httpUrl}/v1`,
+          apiKeyEnv: 'TEST_UPSTREAM_KEY',
+          ...upstreamSettings,
+        },
+      ],
       ...input,
     },
     { TEST_UPSTREAM_KEY: 'sk-upstream-secret' },
