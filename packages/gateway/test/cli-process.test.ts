@@ -60,6 +60,31 @@ async function startCli(config: object, args: string[] = [], listening = 1): Pro
 }
 
 describe('the realtime-gateway process', () => {
+  test('with its embedded engine, survives a frame that once took it down; other sessions go on', async () => {
+    const port = await freePort();
+    // No upstreams: the embedded engine serves every model not sent to OpenAI (none is gpt-*).
+    const running = await startCli({ server: { port }, log: { level: 'warn' } });
+    const url = `ws://127.0.0.1:${port}/v1/realtime?model=engine-model`;
+    try {
+      const hostile = await connect(url);
+      const bystander = await connect(url);
+      await hostile.waitFor('session.created');
+      await bystander.waitFor('session.created');
+      hostile.send({ type: 'session.update', session: { type: 'realtime', audio: null } });
+      const error = (await hostile.waitFor('error')).error as Record<string, unknown>;
+      assert.equal(error.code, 'invalid_type');
+      for (const client of [hostile, bystander]) {
+        client.send({ type: 'session.update', session: { type: 'realtime', instructions: 'Still here.' } });
+        await client.waitFor('session.updated');
+      }
+      assert.equal(running.child.exitCode, null);
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+    } finally {
+      running.child.kill('SIGKILL');
+    }
+  });
+
   test('SIGTERM: stops accepting, drains, sends an error event and close 1001 to live sessions, exits 0', async () => {
     const upstream = await startTestUpstream();
     const port = await freePort();
