@@ -14,6 +14,7 @@ import {
 } from './cluster/cluster.js';
 import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig } from './config/load.js';
+import { configuredModelNames } from './config/model-names.js';
 import { redactConfig } from './config/redact.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway } from './gateway.js';
@@ -58,7 +59,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   // when OPENAI_API_KEY is set).
   const log = createLogger(loaded.config.log.level);
   // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
-  const metrics = loaded.config.metrics.enabled ? new GatewayMetrics() : false;
+  const metrics = loaded.config.metrics.enabled
+    ? new GatewayMetrics({ models: configuredModelNames(loaded.config) })
+    : false;
   let engine: EmbeddedEngine | null = null;
   if (loaded.config.upstreams.length === 0) {
     // The engine shares the process: its faults are answered inside it, and logged and counted here.

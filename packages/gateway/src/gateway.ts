@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
+import { configuredModelNames } from './config/model-names.js';
 import type { GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
 import { healthHandler } from './http/health.js';
@@ -139,7 +140,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
   });
   const metrics =
-    options.metrics === false || !config.metrics.enabled ? null : (options.metrics ?? new GatewayMetrics());
+    options.metrics === false || !config.metrics.enabled
+      ? null
+      : (options.metrics ?? new GatewayMetrics({ models: configuredModelNames(config) }));
   const mcp = mcpExtension(config, {
     ...options,
     ...(metrics && !options.mcpObserver ? { mcpObserver: metrics.mcp } : {}),

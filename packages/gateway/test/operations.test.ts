@@ -64,7 +64,12 @@ describe('health', () => {
 
 describe('metrics', () => {
   test('sessions, frames and bytes by type, connect latency, usage tokens, outcomes and refusals', async () => {
-    const rig = await startRig({ auth: { keys: [{ id: 'team', hash: `sha256:${hashKey('rg-key')}` }] } });
+    const rig = await startRig(
+      { auth: { keys: [{ id: 'team', hash: `sha256:${hashKey('rg-key')}` }] } },
+      {},
+      {},
+      { models: ['gpt-realtime', 'gpt-realtime-*'] },
+    );
     try {
       const url = `${rig.gateway.address!.url}/metrics`;
       const client = await connect(`${rig.url}?model=gpt-realtime`, {
@@ -98,7 +103,11 @@ describe('metrics', () => {
         }) ?? 0) > 100,
       );
       assert.equal(
-        sample(during, 'realtime_gateway_tokens_total', { model: 'gpt-realtime', kind: 'output_audio' }),
+        sample(during, 'realtime_gateway_tokens_total', {
+          model: 'gpt-realtime',
+          kind: 'output_audio',
+          key: 'team',
+        }),
         15,
       );
       assert.equal(
@@ -124,10 +133,33 @@ describe('metrics', () => {
         if (settled) break;
         await delay(20);
       }
-      assert.equal(sample(after, 'realtime_gateway_sessions_total', { outcome: 'client_closed' }), 1);
+      assert.equal(
+        sample(after, 'realtime_gateway_sessions_total', { outcome: 'client_closed', key: 'team' }),
+        1,
+      );
       assert.equal(sample(after, 'realtime_gateway_refusals_total', { status: '401' }), 1);
       const text = (await get(url)).body;
       assert.match(text, /# TYPE realtime_gateway_process_cpu_seconds_total counter/);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('model labels are bounded to the configured names: made-up models are "other"', async () => {
+    // The upstream serves every model (`*`), as `npm start` does; only the alias is configured.
+    const rig = await startRig({ aliases: { fast: 'gpt-realtime-mini' } });
+    try {
+      const url = `${rig.gateway.address!.url}/metrics`;
+      const made = ['a'.repeat(300), 'model-1', 'model-2'];
+      const clients = await Promise.all(
+        [...made, 'fast'].map((model) => connect(`${rig.url}?model=${encodeURIComponent(model)}`)),
+      );
+      await Promise.all(clients.map((client) => client.waitFor('session.created')));
+      const text = (await get(url)).body;
+      assert.equal(sample(text, 'realtime_gateway_active_sessions', { model: 'other' }), 3);
+      assert.equal(sample(text, 'realtime_gateway_active_sessions', { model: 'fast' }), 1);
+      for (const model of made) assert.equal(text.includes(`model="${model}"`), false);
+      for (const client of clients) client.socket.close();
     } finally {
       await rig.close();
     }

@@ -1,8 +1,10 @@
 /**
  * The gateway's Prometheus metrics. The relay calls `frame()` for every frame, so frames and
  * bytes are tallied in plain numbers per (direction, type) and handed to prom-client when
- * `/metrics` is scraped: the hot path is a map lookup and two additions. Event types are bounded to the protocol's known types (anything else counts as
- * `other`), so a client cannot blow up the label set.
+ * `/metrics` is scraped: the hot path is a map lookup and two additions. Every label a client
+ * influences is bounded: event types to the protocol's known types, model names to the
+ * configured ones, keys to the configured keys (anything else counts as `other` or `none`), so
+ * a client cannot blow up the label set.
  */
 import type { ServerResponse } from 'node:http';
 import { CLIENT_EVENT_TYPES, type ResponseUsage, SERVER_EVENT_TYPES } from '@realtime-gateway/protocol';
@@ -25,6 +27,11 @@ export function typeLabel(type: string | null): string {
   return KNOWN_TYPES.has(type) ? type : 'other';
 }
 
+/** The label for a key: its configured id, or `none` for anonymous and pass-through clients. */
+function keyLabel(info: SessionInfo): string {
+  return info.keyId ?? 'none';
+}
+
 /** Frames and bytes counted since the last scrape, for one (direction, type). */
 interface FrameTally {
   readonly labels: { readonly direction: Direction; readonly type: string };
@@ -35,13 +42,18 @@ interface FrameTally {
 export interface MetricsOptions {
   /** Registry to use (default: a new one). Workers of a cluster each have their own. */
   readonly registry?: Registry;
+  /**
+   * Model names that may be labels (see `configuredModelNames`); any other name a client asks
+   * for is `other`, so clients cannot create series.
+   */
+  readonly models?: Iterable<string>;
   /** Also collect Node process metrics (CPU, memory, event loop lag). Default true. */
   readonly processMetrics?: boolean;
 }
 
 /**
  * @example
- * const metrics = new GatewayMetrics();
+ * const metrics = new GatewayMetrics({ models: configuredModelNames(config) });
  * const gateway = createGateway({ config, observer: metrics, onUpstreamAttempt: metrics.upstreamAttempt,
  *   onRefused: metrics.refused, mcpObserver: metrics.mcp, handlers: [metrics.handler] });
  */
@@ -49,7 +61,7 @@ export class GatewayMetrics implements SessionObserver {
   readonly registry: Registry;
   readonly mcp: McpObserver;
   private readonly active: Gauge<'model' | 'upstream'>;
-  private readonly sessions: Counter<'outcome'>;
+  private readonly sessions: Counter<'outcome' | 'key'>;
   private readonly sessionSeconds: Histogram<'outcome'>;
   private readonly frames: Counter<'direction' | 'type'>;
   private readonly bytes: Counter<'direction' | 'type'>;
@@ -57,7 +69,8 @@ export class GatewayMetrics implements SessionObserver {
   private readonly connectFailures: Counter<'upstream' | 'kind'>;
   private readonly relayErrors: Counter<'reason'>;
   private readonly refusals: Counter<'status' | 'code'>;
-  private readonly tokens: Counter<'model' | 'kind'>;
+  private readonly tokens: Counter<'model' | 'kind' | 'key'>;
+  private readonly models: ReadonlySet<string>;
   /** Per direction, the tallies by type label (bounded, unlike the types clients may send). */
   private readonly tallies: Record<Direction, Map<string, FrameTally>> = {
     client_to_upstream: new Map(),
@@ -65,6 +78,7 @@ export class GatewayMetrics implements SessionObserver {
   };
 
   constructor(options: MetricsOptions = {}) {
+    this.models = new Set(options.models ?? []);
     const registry = options.registry ?? new Registry();
     this.registry = registry;
     const registers = [registry];
@@ -78,8 +92,8 @@ export class GatewayMetrics implements SessionObserver {
     });
     this.sessions = new Counter({
       name: 'realtime_gateway_sessions_total',
-      help: 'Sessions ended, by outcome.',
-      labelNames: ['outcome'],
+      help: 'Sessions ended, by outcome and key.',
+      labelNames: ['outcome', 'key'],
       registers,
     });
     this.sessionSeconds = new Histogram({
@@ -132,20 +146,25 @@ export class GatewayMetrics implements SessionObserver {
     });
     this.tokens = new Counter({
       name: 'realtime_gateway_tokens_total',
-      help: 'Tokens reported by response.done usage, by model and kind.',
-      labelNames: ['model', 'kind'],
+      help: 'Tokens reported by response.done usage, by model, kind and key.',
+      labelNames: ['model', 'kind', 'key'],
       registers,
     });
     this.mcp = new McpMetrics(registry);
   }
 
+  /** The label for the model a client asked for: a configured name, or `other`. */
+  modelLabel(model: string): string {
+    return this.models.has(model) ? model : 'other';
+  }
+
   sessionStarted(info: SessionInfo): void {
-    this.active.inc({ model: info.model, upstream: info.upstreamName });
+    this.active.inc({ model: this.modelLabel(info.model), upstream: info.upstreamName });
   }
 
   sessionEnded(info: SessionInfo, cause: EndCause, durationMs: number): void {
-    this.active.dec({ model: info.model, upstream: info.upstreamName });
-    this.sessions.inc({ outcome: cause });
+    this.active.dec({ model: this.modelLabel(info.model), upstream: info.upstreamName });
+    this.sessions.inc({ outcome: cause, key: keyLabel(info) });
     this.sessionSeconds.observe({ outcome: cause }, durationMs / 1000);
   }
 
@@ -187,8 +206,10 @@ export class GatewayMetrics implements SessionObserver {
   usage(info: SessionInfo, usage: ResponseUsage): void {
     const input = usage.input_token_details;
     const output = usage.output_token_details;
+    const model = this.modelLabel(info.model);
+    const key = keyLabel(info);
     const add = (kind: string, value: number | null | undefined) => {
-      if (typeof value === 'number' && value > 0) this.tokens.inc({ model: info.model, kind }, value);
+      if (typeof value === 'number' && value > 0) this.tokens.inc({ model, kind, key }, value);
     };
     add('input_text', input?.text_tokens);
     add('input_audio', input?.audio_tokens);
