@@ -12,7 +12,9 @@ import {
   record,
   string,
 } from '@realtime-gateway/protocol';
+import { destinationRefusal } from './address-policy.js';
 import type { McpServerSpec, McpTransportSpec } from './connection.js';
+import { parseUrlPattern, type UrlPattern } from './url-policy.js';
 
 const positive = () => integer({ min: 1 });
 
@@ -49,8 +51,9 @@ export const McpConfigSchema = object({
    */
   callEvents: optional(enumOf(['mcp', 'hidden'])),
   /**
-   * URLs client-declared `type: "mcp"` tools may reach on upstreams that emulate them (`*`
-   * matches any run of characters). Empty: client-declared MCP tools are refused.
+   * URL patterns client-declared `type: "mcp"` tools may reach on upstreams that emulate them
+   * (`https://*.example.com/mcp/*`; see `url-policy.ts` for what each part means). Empty:
+   * client-declared MCP tools are refused.
    */
   allowedServerUrls: optional(array(string())),
   /** How long a call waits for the client's approval before it is rejected. */
@@ -72,7 +75,8 @@ export interface McpServerConfig {
 export interface McpConfig {
   readonly servers: readonly McpServerConfig[];
   readonly callEvents: 'mcp' | 'hidden';
-  readonly allowedServerUrls: readonly string[];
+  /** The patterns of `allowedServerUrls`, parsed and checked when the configuration is loaded. */
+  readonly allowedServerUrls: readonly UrlPattern[];
   readonly clientCallTimeoutMs: number;
   readonly clientConnectTimeoutMs: number;
   readonly approvalTimeoutMs: number;
@@ -167,11 +171,20 @@ export function resolveMcpConfig(
   return {
     servers,
     callEvents: input.callEvents ?? DEFAULT_MCP.callEvents,
-    allowedServerUrls: input.allowedServerUrls ?? [],
+    allowedServerUrls: allowedPatterns(input.allowedServerUrls ?? [], errors),
     clientCallTimeoutMs: input.clientCallTimeoutMs ?? DEFAULT_MCP.callTimeoutMs,
     clientConnectTimeoutMs: input.clientConnectTimeoutMs ?? DEFAULT_MCP.connectTimeoutMs,
     approvalTimeoutMs: input.approvalTimeoutMs ?? DEFAULT_MCP.approvalTimeoutMs,
   };
+}
+
+function allowedPatterns(sources: readonly string[], errors: FieldError[]): UrlPattern[] {
+  return sources.flatMap((source, i) => {
+    const parsed = parseUrlPattern(source);
+    if (parsed.ok) return [parsed.pattern];
+    errors.push({ field: `mcp.allowedServerUrls[${i}]`, message: parsed.message });
+    return [];
+  });
 }
 
 function pick(
@@ -187,30 +200,15 @@ function pick(
 }
 
 /**
- * Whether a URL may be reached: an http(s) URL whose normalized form matches one of the
- * allowlist's patterns (`*` matches any run of characters). Normalizing first means tricks
- * such as credentials in the URL or mixed-case hosts are judged by what would be dialled;
- * patterns should end the host with `/` (`https://mcp.example.com/*`).
+ * Whether a client-declared server's URL may be reached, judged before any connection: it
+ * matches one of the patterns (see `url-policy.ts`), and an IP address in it passes the
+ * address policy. Host names are judged again, by their addresses, when they are resolved.
  *
  * @example
- * urlAllowed('https://mcp.example.com/sse', ['https://mcp.example.com/*']); // true
+ * urlAllowed('https://mcp.example.com/sse', ['https://*.example.com/*']); // true
+ * urlAllowed('https://127.0.0.1/.example.com/', ['https://*.example.com/*']); // false
  */
 export function urlAllowed(url: string, patterns: readonly string[]): boolean {
-  let normalized: string;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false;
-    if (parsed.username !== '' || parsed.password !== '') return false;
-    normalized = parsed.href;
-  } catch {
-    return false;
-  }
-  return patterns.some((pattern) => {
-    const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-    return regex.test(normalized);
-  });
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Patterns that do not parse allow nothing; configurations report them when loaded.
+  return destinationRefusal(url, allowedPatterns(patterns, [])) === null;
 }

@@ -13,8 +13,9 @@ import {
 } from '@realtime-gateway/protocol';
 import type { ExtensionContext } from '../session/extension.js';
 import type { SessionLog } from '../session/observer.js';
+import { destinationRefusal } from './address-policy.js';
 import { conversationItem, requestError } from './call-events.js';
-import { type McpConfig, urlAllowed } from './config.js';
+import type { McpConfig } from './config.js';
 import type { McpTransportSpec } from './connection.js';
 import type { McpPool } from './pool.js';
 import type { SessionTools, ToolSource } from './session-tools.js';
@@ -86,7 +87,7 @@ export class DeclaredServers {
         message: `MCP tool '${declaration.server_label}' has no server_url; connectors and tunnels are only available on OpenAI.`,
       };
     }
-    if (!urlAllowed(declaration.server_url, this.options.config.allowedServerUrls)) {
+    if (destinationRefusal(declaration.server_url, this.options.config.allowedServerUrls) !== null) {
       return {
         code: 'mcp_server_not_allowed',
         message: `The gateway does not allow connecting to the MCP server at '${declaration.server_url}'.`,
