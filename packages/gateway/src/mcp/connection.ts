@@ -14,9 +14,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { NO_LOG, type SessionLog } from '../session/observer.js';
+import { createGuardedFetch, type GuardedFetch } from './guarded-fetch.js';
+import type { UrlPattern } from './url-policy.js';
 
 /** How to reach an MCP server, with secrets already resolved. */
 export type McpTransportSpec =
@@ -44,6 +46,12 @@ export interface McpServerSpec {
   readonly callTimeoutMs: number;
   /** Longest connecting and listing tools may take. */
   readonly connectTimeoutMs: number;
+  /**
+   * Client-declared servers only: the allowlist every HTTP request, redirect and resolved
+   * address of the http/sse transports is checked against (with the address policy), so that
+   * what is dialled is what was allowed. Operator servers have none: their URLs are trusted.
+   */
+  readonly allowlist?: readonly UrlPattern[];
 }
 
 /** A tool as the server describes it. */
@@ -118,7 +126,8 @@ export function failureFrom(error: unknown, timeoutMs?: number): McpFailure {
   return { type: 'protocol_error', message };
 }
 
-function transportFor(spec: McpTransportSpec): Transport {
+/** Without a `fetch`, the SDK uses the global one. */
+function transportFor(spec: McpTransportSpec, fetch: FetchLike | undefined): Transport {
   switch (spec.kind) {
     case 'stdio':
       return new StdioClientTransport({
@@ -131,9 +140,13 @@ function transportFor(spec: McpTransportSpec): Transport {
     case 'http':
       return new StreamableHTTPClientTransport(new URL(spec.url), {
         requestInit: { headers: { ...spec.headers } },
+        ...(fetch === undefined ? {} : { fetch }),
       });
     case 'sse':
-      return new SSEClientTransport(new URL(spec.url), { requestInit: { headers: { ...spec.headers } } });
+      return new SSEClientTransport(new URL(spec.url), {
+        requestInit: { headers: { ...spec.headers } },
+        ...(fetch === undefined ? {} : { fetch }),
+      });
   }
 }
 
@@ -157,6 +170,8 @@ export class McpConnection {
   private retryAt = 0;
   private lastFailure: McpFailure | null = null;
   private readonly toolListeners = new Set<(tools: readonly McpTool[]) => void>();
+  /** Made on first connect for a spec with an allowlist; its sockets live as long as this. */
+  private guarded: GuardedFetch | null = null;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -222,6 +237,7 @@ export class McpConnection {
     const client = this.client;
     this.client = null;
     await client?.close().catch(() => {});
+    await this.guarded?.close().catch(() => {});
   }
 
   private async ensureClient(): Promise<{ ok: true; client: Client } | { ok: false; error: McpFailure }> {
@@ -280,7 +296,9 @@ export class McpConnection {
         );
       });
       await Promise.race([
-        client.connect(transportFor(this.spec.transport), { timeout: this.spec.connectTimeoutMs }),
+        client.connect(transportFor(this.spec.transport, this.fetch()), {
+          timeout: this.spec.connectTimeoutMs,
+        }),
         timeout,
       ]);
     } catch (error) {
@@ -300,6 +318,12 @@ export class McpConnection {
     this.stateValue = 'ready';
     this.failures = 0;
     return client;
+  }
+
+  private fetch(): FetchLike | undefined {
+    if (this.spec.allowlist === undefined) return undefined;
+    this.guarded ??= createGuardedFetch(this.spec.allowlist);
+    return this.guarded.fetch;
   }
 
   /** Read through a method: `close()` may run while `connect()` awaits. */

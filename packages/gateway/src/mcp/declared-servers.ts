@@ -109,6 +109,7 @@ export class DeclaredServers {
       allowedTools: null,
       callTimeoutMs: this.options.config.clientCallTimeoutMs,
       connectTimeoutMs: this.options.config.clientConnectTimeoutMs,
+      allowlist: this.options.config.allowedServerUrls,
     });
     const source: ToolSource = {
       label: declaration.server_label,
