@@ -17,6 +17,7 @@ import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpExtension, type McpObserver } from './mcp/extension.js';
 import { McpPool } from './mcp/pool.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
 import { type Refusal, refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
@@ -128,7 +129,8 @@ function mcpExtension(
 export function createGateway(options: GatewayOptions): Gateway {
   const config = options.config;
   const registry = new SessionRegistry({ tickMs: tickInterval(config) });
-  const router = new Router(config);
+  const log = options.log ?? NO_LOG;
+  const router = new Router(config, Date.now, logCircuitChanges(log));
   let accepting = true;
   const wss = new WebSocketServer({
     noServer: true,
@@ -147,7 +149,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...options,
     ...(metrics && !options.mcpObserver ? { mcpObserver: metrics.mcp } : {}),
   });
-  const onAttempt = options.onUpstreamAttempt ?? metrics?.upstreamAttempt;
+  const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
   const ctx: UpgradeContext = {
     config,
@@ -158,9 +160,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry,
     extensions: [...(options.extensions ?? []), ...(mcp === null ? [] : [mcp.extension])],
     observer: options.observer ?? metrics ?? NO_OBSERVER,
-    log: options.log ?? NO_LOG,
+    log,
     accepting: () => accepting,
-    ...(onAttempt ? { onAttempt } : {}),
+    onAttempt,
     ...(onRefused ? { onRefused } : {}),
   };
   // The caller's handlers come first, so an embedder can replace a built-in route.

@@ -38,12 +38,21 @@ export interface UpstreamStatus {
  * if ('status' in plan) return refuse(plan);
  * for (const upstream of plan.candidates) { if (!router.tryAcquire(upstream.name)) continue; ... }
  */
+/** Told when an upstream's circuit moves from one state to another. */
+export type CircuitChangeListener = (
+  upstream: string,
+  from: CircuitState['kind'],
+  to: CircuitState['kind'],
+) => void;
+
 export class Router {
   private readonly states = new Map<string, UpstreamState>();
 
   constructor(
     private readonly config: Pick<GatewayConfig, 'upstreams' | 'aliases' | 'routing'>,
     private readonly now: () => number = Date.now,
+    /** Told when an upstream's circuit changes state (`closed`, `open`, `half-open`). */
+    private readonly onCircuitChange?: CircuitChangeListener,
   ) {
     for (const upstream of config.upstreams) {
       this.states.set(upstream.name, { config: upstream, active: 0, circuit: CLOSED });
@@ -114,7 +123,7 @@ export class Router {
     const state = this.states.get(name);
     if (state === undefined || state.active >= state.config.maxSessions) return false;
     const decision = admit(state.circuit, this.now());
-    state.circuit = decision.state;
+    this.setCircuit(state, decision.state);
     if (!decision.allowed) return false;
     state.active++;
     return true;
@@ -128,12 +137,19 @@ export class Router {
 
   reportSuccess(name: string): void {
     const state = this.states.get(name);
-    if (state !== undefined) state.circuit = onSuccess(state.circuit);
+    if (state !== undefined) this.setCircuit(state, onSuccess(state.circuit));
   }
 
   reportFailure(name: string): void {
     const state = this.states.get(name);
-    if (state !== undefined) state.circuit = onFailure(state.circuit, this.now(), this.config.routing);
+    if (state !== undefined)
+      this.setCircuit(state, onFailure(state.circuit, this.now(), this.config.routing));
+  }
+
+  private setCircuit(state: UpstreamState, next: CircuitState): void {
+    const from = state.circuit.kind;
+    state.circuit = next;
+    if (next.kind !== from) this.onCircuitChange?.(state.config.name, from, next.kind);
   }
 
   /** Every upstream's load and circuit state. */

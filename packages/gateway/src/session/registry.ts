@@ -20,6 +20,8 @@ export interface SessionSnapshot extends SessionStats {
   /** ISO 8601. */
   readonly startedAt: string;
   readonly state: SessionState;
+  /** The upstream's own id for the session (from its `session.created`), once known. */
+  readonly upstreamSessionId: string | null;
 }
 
 /** What the registry needs from a session. */

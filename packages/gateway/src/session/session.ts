@@ -110,6 +110,7 @@ export class Session {
   private upstreamAlive = true;
   private warned = false;
   private malformedFrames = 0;
+  private upstreamSessionId: string | null = null;
 
   constructor(options: SessionOptions) {
     this.info = options.info;
@@ -152,6 +153,7 @@ export class Session {
       intent: this.info.intent,
       startedAt: new Date(this.startedAt).toISOString(),
       state: this.stateValue,
+      upstreamSessionId: this.upstreamSessionId,
       ...this.stats,
     };
   }
@@ -314,6 +316,13 @@ export class Session {
     }
   };
 
+  /** The upstream's own id for this session, logged so an operator can find it in the provider's logs. */
+  private learnUpstreamSessionId(id: unknown): void {
+    if (typeof id !== 'string') return;
+    this.upstreamSessionId = id;
+    this.log.info({ sessionId: this.id, upstreamSessionId: id }, 'upstream session');
+  }
+
   private frameFailed(direction: Direction, data: Buffer, error: unknown): void {
     const peeked = peekEvent(data);
     try {
@@ -380,12 +389,14 @@ export class Session {
     const type = peekEventType(data);
     this.observer.frame(this.info, 'upstream_to_client', type, data.length);
     let parsed: ServerEvent | null = null;
-    if (type === 'response.done') {
+    if (type === 'response.done' || (type === 'session.created' && this.upstreamSessionId === null)) {
       const result = parseServerEvent(data);
       if (result.ok && result.known) {
         parsed = result.event;
-        const usage = result.event.type === 'response.done' ? result.event.response.usage : null;
-        if (usage != null) this.observer.usage(this.info, usage);
+        if (parsed.type === 'response.done') {
+          const usage = parsed.response.usage;
+          if (usage != null) this.observer.usage(this.info, usage);
+        } else if (parsed.type === 'session.created') this.learnUpstreamSessionId(parsed.session.id);
       }
     }
     if (type !== null && this.serverTypes.has(type)) {
@@ -553,6 +564,7 @@ export class Session {
     this.log.info(
       {
         sessionId: this.id,
+        upstreamSessionId: this.upstreamSessionId,
         cause,
         durationMs,
         ...this.stats,

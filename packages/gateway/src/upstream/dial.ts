@@ -20,8 +20,11 @@ export interface Dialled {
   readonly latencyMs: number;
 }
 
-/** Told about each connection attempt, for metrics and logs. */
-export type AttemptListener = (upstream: UpstreamConfig, result: ConnectResult) => void;
+/**
+ * Told about each connection attempt, for metrics and logs; `attempt` counts from 1 within one
+ * client's dial, so a success with `attempt > 1` is a failover.
+ */
+export type AttemptListener = (upstream: UpstreamConfig, result: ConnectResult, attempt: number) => void;
 
 /** Options for {@link dialWithFailover}. */
 export interface DialOptions {
@@ -58,13 +61,14 @@ export async function dialWithFailover(
     callId: options.callId,
   };
   let last: ConnectFailure | null = null;
+  let attempt = 0;
   for (const upstream of plan.candidates) {
     if (!router.tryAcquire(upstream.name)) continue;
     const result = await connect(upstream, target, {
       passthroughKey: options.passthroughKey,
       ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
     });
-    options.onAttempt?.(upstream, result);
+    options.onAttempt?.(upstream, result, ++attempt);
     if (result.ok) {
       router.reportSuccess(upstream.name);
       return {
