@@ -63,6 +63,27 @@ function presentedKey(req: IncomingMessage): string | null {
 }
 
 /**
+ * Whether the client offers subprotocols but not `realtime`, the only one the engine answers:
+ * ws would then complete the handshake with none, and the client's WebSocket would fail with no
+ * explanation (a browser offering only `openai-insecure-api-key.<key>` does this).
+ */
+function lacksRealtime(req: IncomingMessage): boolean {
+  const header = req.headers['sec-websocket-protocol'];
+  return header !== undefined && !header.split(',').some((p) => p.trim() === 'realtime');
+}
+
+const MISSING_REALTIME = JSON.stringify({
+  error: {
+    message:
+      "None of the offered subprotocols is 'realtime'. Offer 'realtime' alongside the key subprotocol: " +
+      "new WebSocket(url, ['realtime', 'openai-insecure-api-key.<key>']).",
+    type: 'invalid_request_error',
+    param: null,
+    code: 'missing_realtime_subprotocol',
+  },
+});
+
+/**
  * Starts the engine.
  *
  * @example
@@ -90,6 +111,13 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     const url = new URL(req.url ?? '/', 'http://engine');
     if (url.pathname !== '/v1/realtime') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (lacksRealtime(req)) {
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n' +
+          `content-length: ${Buffer.byteLength(MISSING_REALTIME)}\r\nconnection: close\r\n\r\n${MISSING_REALTIME}`,
+      );
       return;
     }
     if (options.apiKey !== undefined && presentedKey(req) !== options.apiKey) {
