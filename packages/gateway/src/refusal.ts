@@ -10,6 +10,8 @@ export interface Refusal {
   readonly code: string;
   readonly message: string;
   readonly param: string | null;
+  /** Extra response headers the refusal needs, such as `Sec-WebSocket-Version` or `Allow`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Builds a refusal. */
@@ -17,10 +19,11 @@ export function refusal(
   status: number,
   code: string,
   message: string,
-  options: { type?: string; param?: string | null } = {},
+  options: { type?: string; param?: string | null; headers?: Readonly<Record<string, string>> } = {},
 ): Refusal {
   const type = options.type ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
-  return { status, type, code, message, param: options.param ?? null };
+  const r: Refusal = { status, type, code, message, param: options.param ?? null };
+  return options.headers === undefined ? r : { ...r, headers: options.headers };
 }
 
 /**
