@@ -60,13 +60,16 @@ export function runPrimary(workers: number, log: (message: string) => void = () 
       void aggregator.clusterMetrics().then(
         (body) =>
           worker.send({ type: METRICS_RESPONSE, id: message.id, contentType: aggregator.contentType, body }),
-        (error: Error) =>
+        (error: Error) => {
+          // The scraper learns that aggregation failed; the reason goes to the log, not to it.
+          log(`cluster metrics could not be aggregated: ${error.message}`);
           worker.send({
             type: METRICS_RESPONSE,
             id: message.id,
             contentType: 'text/plain',
-            body: `# ${error.message}\n`,
-          }),
+            body: '# the cluster metrics could not be aggregated\n',
+          });
+        },
       );
     });
     return worker;
