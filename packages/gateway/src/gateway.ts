@@ -10,6 +10,7 @@ import { SessionQuota } from './auth/quota.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
+import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { healthHandler } from './http/health.js';
 import { writeRefusal } from './http/respond.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
@@ -80,6 +81,8 @@ export interface Gateway {
   readonly accepting: boolean;
   /** The metrics, or null when disabled. */
   readonly metrics: GatewayMetrics | null;
+  /** Client sockets open now, in total and per address (capped by `limits.maxConnections*`). */
+  readonly connections: ConnectionCounts;
   /** Starts listening; port 0 picks a free port. Defaults from `config.server`. */
   listen(port?: number, host?: string): Promise<GatewayAddress>;
   /** Stops accepting, drains and closes every session, and stops listening. Idempotent. */
@@ -177,6 +180,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       timeoutMs: config.limits.restTimeoutMs,
     }),
   ];
+  const admission = new ConnectionAdmission(config.limits);
   const server = createHttpServer(
     handlers,
     (req, socket, head) => {
@@ -186,6 +190,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     },
     config.server.tls,
+    {
+      headersTimeoutMs: config.limits.headersTimeoutMs,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      admission,
+      log: ctx.log,
+      ...(onRefused ? { onRefused } : {}),
+    },
   );
   let address: GatewayAddress | null = null;
   let closing: Promise<void> | null = null;
@@ -237,6 +248,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return accepting;
     },
     metrics,
+    connections: admission,
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

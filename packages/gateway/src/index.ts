@@ -57,9 +57,16 @@ export {
   type GatewayOptions,
 } from './gateway.js';
 export { type Access, createAccess, type UpstreamTarget } from './http/access.js';
+export { type AdmissionLimits, ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 export { healthHandler, type ReadinessSource } from './http/health.js';
 export { sendRefusal, writeRefusal } from './http/respond.js';
-export { createHttpServer, REALTIME_PATH, type RequestHandler, type UpgradeHandler } from './http/server.js';
+export {
+  createHttpServer,
+  type HttpServerOptions,
+  REALTIME_PATH,
+  type RequestHandler,
+  type UpgradeHandler,
+} from './http/server.js';
 export { parseRealtimeQuery, type RealtimeRequest } from './http/upgrade.js';
 export {
   DEFAULT_MCP,

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { extractCredential, hashKey } from '../auth/credentials.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
+import { decodePath, isRefusal, parseTarget } from '../http/target.js';
 import { refusal } from '../refusal.js';
 import type { SessionSnapshot } from '../session/registry.js';
 
@@ -47,8 +48,10 @@ function isAdmin(req: IncomingMessage, keyHash: string): boolean {
  */
 export function adminHandler(registry: AdminRegistry, keyHash: string | null): RequestHandler {
   return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`)) return false;
+    const target = parseTarget(req.url);
+    if (isRefusal(target)) return false;
+    const { path, query } = target;
+    if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return false;
     if (keyHash === null) return false;
     if (!isAdmin(req, keyHash)) {
       const hasKey = bearer(req) !== null;
@@ -60,7 +63,11 @@ export function adminHandler(registry: AdminRegistry, keyHash: string | null): R
       );
       return true;
     }
-    const id = url.pathname === PREFIX ? null : decodeURIComponent(url.pathname.slice(PREFIX.length + 1));
+    const id = path === PREFIX ? null : decodePath(path.slice(PREFIX.length + 1));
+    if (id === null && path !== PREFIX) {
+      sendRefusal(res, refusal(400, 'invalid_path', 'The session id contains a malformed percent-escape.'));
+      return true;
+    }
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -78,7 +85,7 @@ export function adminHandler(registry: AdminRegistry, keyHash: string | null): R
       return true;
     }
     if (req.method === 'DELETE') {
-      const reason = url.searchParams.get('reason') ?? 'terminated by an operator';
+      const reason = query.get('reason') ?? 'terminated by an operator';
       if (!(await registry.terminate(id, reason)))
         sendRefusal(res, refusal(404, 'session_not_found', `No live session '${id}'.`));
       else json(200, { id, terminated: true, reason });

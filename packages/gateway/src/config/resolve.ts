@@ -55,6 +55,11 @@ export interface Limits {
   readonly keepaliveMs: number;
   readonly maxRestBodyBytes: number;
   readonly restTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly upgradeTimeoutMs: number;
 }
 
 /** The effective configuration. */
@@ -102,6 +107,15 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   keepaliveMs: 30_000,
   maxRestBodyBytes: 1024 * 1024,
   restTimeoutMs: 30_000,
+  // Above maxSessions: plain HTTP requests and pending upgrades need sockets too.
+  maxConnections: 20_000,
+  // Behind a proxy or load balancer every client shares its address; raise this there.
+  maxConnectionsPerAddress: 1000,
+  // Node's defaults (60 s for headers, 5 min for a request) let slow clients hold sockets long.
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Room for failover: several upstream attempts of up to connectTimeoutMs each.
+  upgradeTimeoutMs: 60_000,
 });
 
 export const DEFAULT_UPSTREAM = Object.freeze({
@@ -197,7 +211,17 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     };
   });
 
-  const limits: Limits = { ...DEFAULT_LIMITS, ...withoutNulls(raw.limits ?? {}) };
+  const givenLimits = withoutNulls(raw.limits ?? {});
+  const limits: Limits = {
+    ...DEFAULT_LIMITS,
+    // A smaller total lowers the per-address default with it; an explicit value is checked below.
+    maxConnectionsPerAddress: Math.min(
+      DEFAULT_LIMITS.maxConnectionsPerAddress,
+      givenLimits.maxConnections ?? DEFAULT_LIMITS.maxConnections,
+    ),
+    ...givenLimits,
+  };
+  errors.push(...edgeLimitErrors(limits, upstreams));
   if (limits.highWaterBytes > limits.maxBufferedBytes) {
     errors.push({
       field: 'limits.highWaterBytes',
@@ -286,6 +310,35 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       mcp,
     },
   };
+}
+
+/** The rules between the edge limits, and between them and the upstreams' connect timeouts. */
+function edgeLimitErrors(limits: Limits, upstreams: readonly UpstreamConfig[]): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (limits.maxConnectionsPerAddress > limits.maxConnections) {
+    errors.push({
+      field: 'limits.maxConnectionsPerAddress',
+      message: `Must not exceed limits.maxConnections (${limits.maxConnections}).`,
+    });
+  }
+  // Node refuses a headers timeout longer than the request timeout.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    errors.push({
+      field: 'limits.headersTimeoutMs',
+      message: `Must not exceed limits.requestTimeoutMs (${limits.requestTimeoutMs}).`,
+    });
+  }
+  const slowest = upstreams.reduce<UpstreamConfig | null>(
+    (max, u) => (max === null || u.connectTimeoutMs > max.connectTimeoutMs ? u : max),
+    null,
+  );
+  if (slowest !== null && limits.upgradeTimeoutMs <= slowest.connectTimeoutMs) {
+    errors.push({
+      field: 'limits.upgradeTimeoutMs',
+      message: `Must exceed the longest upstream connectTimeoutMs (${slowest.connectTimeoutMs}, upstream '${slowest.name}'), or no connection to it could complete.`,
+    });
+  }
+  return errors;
 }
 
 function isHttpUrl(value: string): boolean {

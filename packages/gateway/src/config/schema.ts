@@ -84,6 +84,16 @@ export const LimitsConfigSchema = object({
   maxRestBodyBytes: optional(positive()),
   /** Longest an upstream may take to answer a forwarded REST request. */
   restTimeoutMs: optional(positive()),
+  /** Client sockets open at once (HTTP, pending upgrades and sessions alike). */
+  maxConnections: optional(positive()),
+  /** Client sockets open at once from one client address. */
+  maxConnectionsPerAddress: optional(positive()),
+  /** Time a client has to send its request headers, from connecting or from its previous request. */
+  headersTimeoutMs: optional(positive()),
+  /** Time a client has to send its whole request, body included. */
+  requestTimeoutMs: optional(positive()),
+  /** Time an upgrade may stay pending, from its headers to the open WebSocket (upstream dial included). */
+  upgradeTimeoutMs: optional(positive()),
 });
 
 export const GatewayConfigSchema = object({

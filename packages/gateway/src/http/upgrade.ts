@@ -17,7 +17,10 @@ import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry } from '../session/registry.js';
 import { Session } from '../session/session.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
+import { checkHandshake } from './handshake.js';
 import { writeRefusal } from './respond.js';
+import { isRefusal, parseTarget } from './target.js';
+import { guardUpgrade } from './upgrade-guard.js';
 
 /** What the upgrade handler works with. */
 export interface UpgradeContext {
@@ -80,17 +83,29 @@ export async function handleRealtimeUpgrade(
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
+  // The first answer wins: a refusal after the guard's timeout (or the reverse) is not sent twice.
+  let answered = false;
   const refuse = (r: Refusal): void => {
+    if (answered) return;
+    answered = true;
+    settle();
     ctx.onRefused?.(r);
     ctx.log.info({ status: r.status, code: r.code }, 'session refused');
     writeRefusal(socket, r);
   };
+  const settle = guardUpgrade(socket, ctx.config.limits.upgradeTimeoutMs, () =>
+    refuse(
+      refusal(504, 'upgrade_timeout', 'The session could not be set up in time.', { type: 'server_error' }),
+    ),
+  );
   if (!ctx.accepting()) return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
-  if (req.headers.upgrade?.toLowerCase() !== 'websocket' || req.headers['sec-websocket-key'] === undefined) {
-    return refuse(refusal(400, 'invalid_upgrade', 'Expected a WebSocket upgrade request.'));
-  }
-  const url = new URL(req.url ?? '/', 'http://gateway');
-  const request = parseRealtimeQuery(url.searchParams);
+  // Before any upstream work, rate-limit token or quota slot: ws must not be left to refuse a
+  // handshake that already cost an upstream session.
+  const handshake = checkHandshake(req);
+  if (handshake !== null) return refuse(handshake);
+  const target = parseTarget(req.url);
+  if (isRefusal(target)) return refuse(target);
+  const request = parseRealtimeQuery(target.query);
   if ('status' in request) return refuse(request);
 
   const authResult = ctx.auth.authenticate(req.headers);
@@ -139,7 +154,7 @@ export async function handleRealtimeUpgrade(
     releaseAll();
     return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
   }
-  if (clientGone || socket.destroyed) {
+  if (clientGone || socket.destroyed || answered) {
     dialled.socket.terminate();
     releaseAll();
     return;
@@ -167,7 +182,7 @@ export async function handleRealtimeUpgrade(
   });
   ctx.registry.add(session);
   let upgraded = false;
-  // ws answers a malformed handshake itself, without calling back; the session must not linger.
+  // The handshake was checked, but the client may still go away before ws completes it.
   socket.once('close', () => {
     if (upgraded) return;
     session.refuse();
@@ -177,6 +192,8 @@ export async function handleRealtimeUpgrade(
   });
   ctx.wss.handleUpgrade(req, socket, head, (client) => {
     upgraded = true;
+    answered = true;
+    settle();
     session.start(client, dialled.socket, dialled.early, dialled.stopHolding);
   });
 }

@@ -140,7 +140,7 @@ export class GatewayMetrics implements SessionObserver {
     });
     this.refusals = new Counter({
       name: 'realtime_gateway_refusals_total',
-      help: 'Sessions refused before they started, by HTTP status and code.',
+      help: 'Sessions and connections refused before they started, by HTTP status and code.',
       labelNames: ['status', 'code'],
       registers,
     });

@@ -18,6 +18,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Access, UpstreamTarget } from '../http/access.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
+import { isRefusal, parseTarget } from '../http/target.js';
 import { type Refusal, refusal } from '../refusal.js';
 import { findModel, readBody, rewriteModel } from './body.js';
 
@@ -27,7 +28,11 @@ const CREATE_PATHS = new Set([
   '/v1/realtime/transcription_sessions',
   '/v1/realtime/calls',
 ]);
-const CALL_CONTROL = /^\/v1\/realtime\/calls\/([^/]+)\/(accept|hangup|refer|reject)$/;
+/**
+ * A call id is kept to characters a URL parser leaves alone: an id such as `..` or `a\b` would be
+ * normalised into another upstream path when the request is forwarded.
+ */
+const CALL_CONTROL = /^\/v1\/realtime\/calls\/([A-Za-z0-9_-]+)\/(accept|hangup|refer|reject)$/;
 
 /** Request headers passed upstream; everything else (cookies, the client's credentials) stays. */
 const FORWARDED_HEADERS = [
@@ -71,10 +76,11 @@ function gatewayOrigin(req: IncomingMessage): string {
 
 /**
  * An upstream `Location` (absolute or relative) as a URL on the gateway: same path under
- * `/v1`, the gateway's origin.
+ * `/v1`, the gateway's origin. Null when the upstream sent a `Location` that is not a URL.
  */
-export function rewriteLocation(location: string, upstreamBaseUrl: string, origin: string): string {
+export function rewriteLocation(location: string, upstreamBaseUrl: string, origin: string): string | null {
   const base = new URL(upstreamBaseUrl.endsWith('/') ? upstreamBaseUrl : `${upstreamBaseUrl}/`);
+  if (!URL.canParse(location, base.href)) return null;
   const url = new URL(location, base);
   const basePath = base.pathname.replace(/\/$/, '');
   const rest = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) : url.pathname;
@@ -89,9 +95,12 @@ export function rewriteLocation(location: string, upstreamBaseUrl: string, origi
 export function restHandler(options: RestOptions): RequestHandler {
   const calls = new CallRoutes(options.maxRememberedCalls ?? 10_000);
   return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const control = CALL_CONTROL.exec(url.pathname);
-    if (!CREATE_PATHS.has(url.pathname) && control === null) return false;
+    const target = parseTarget(req.url);
+    if (isRefusal(target)) return false;
+    const control = CALL_CONTROL.exec(target.path);
+    if (!CREATE_PATHS.has(target.path) && control === null) return false;
+    // A known path parses as a URL path unchanged, so this cannot throw or move the request.
+    const url = new URL(`${target.path}${target.search}`, 'http://gateway');
     if (req.method !== 'POST') {
       sendRefusal(res, refusal(405, 'method_not_allowed', `${url.pathname} takes POST.`));
       return true;
@@ -216,7 +225,20 @@ async function forward(
   if (type !== null) out['content-type'] = type;
   const location = response.headers.get('location');
   if (location !== null) {
-    out.location = rewriteLocation(location, target.baseUrl, gatewayOrigin(req));
+    const rewritten = rewriteLocation(location, target.baseUrl, gatewayOrigin(req));
+    if (rewritten === null) {
+      await response.body?.cancel();
+      sendRefusal(
+        res,
+        refusal(
+          502,
+          'upstream_bad_response',
+          `Upstream '${target.name}' answered with an unreadable Location.`,
+        ),
+      );
+      return;
+    }
+    out.location = rewritten;
     const callId = /\/calls\/([^/?]+)/.exec(out.location)?.[1];
     if (creates && callId !== undefined) calls.remember(callId, target.name);
   }
