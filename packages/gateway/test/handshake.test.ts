@@ -13,17 +13,11 @@ import { WebSocketServer } from 'ws';
 import { hashKey } from '../src/auth/credentials.js';
 import { checkHandshake } from '../src/http/handshake.js';
 import { connect, expectRefused, type Rig, startRig } from './support/harness.js';
-import { RawSocket, rawRequest, upgradeRequest, VALID_KEY } from './support/raw-http.js';
+import { errorOf, RawSocket, rawRequest, upgradeRequest, VALID_KEY } from './support/raw-http.js';
 
 const KEY = 'rg-edge-key';
 const TARGET = '/v1/realtime?model=gpt-realtime';
 const BEARER = { authorization: `Bearer ${KEY}` };
-
-function errorOf(body: string): { message: string; type: string; param: string | null; code: string } {
-  const parsed = JSON.parse(body) as { error: { message: string; type: string; param: null; code: string } };
-  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message', 'param', 'type']);
-  return parsed.error;
-}
 
 describe('a malformed handshake is refused before any upstream work', () => {
   let rig: Rig;

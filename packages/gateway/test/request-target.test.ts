@@ -8,18 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
 import type { SessionLog } from '../src/session/observer.js';
 import { type Rig, startRig } from './support/harness.js';
-import { plainRequest, rawRequest, upgradeRequest } from './support/raw-http.js';
+import { errorOf, plainRequest, rawRequest, upgradeRequest } from './support/raw-http.js';
 
 const ADMIN_KEY = 'rg-admin-secret';
 const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
 /** What exception texts from URL parsing and decoding look like. */
 const EXCEPTION_TEXT = /URI malformed|Invalid URL|TypeError|URIError|ERR_|at .*\.ts:\d+/;
-
-function errorOf(body: string): { message: string; type: string; param: string | null; code: string } {
-  const parsed = JSON.parse(body) as { error: { message: string; type: string; param: null; code: string } };
-  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message', 'param', 'type']);
-  return parsed.error;
-}
 
 describe('hostile request targets', () => {
   let rig: Rig;

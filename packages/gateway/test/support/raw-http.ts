@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /**
  * Hand-written HTTP over raw `net` sockets, for requests a well-behaved client library would
  * never send (a malformed WebSocket key, half the headers, a bad percent-escape) and for sockets
@@ -127,4 +128,11 @@ function parseAnswer(raw: string): RawAnswer {
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   return { status, headers, body: split === -1 ? '' : raw.slice(split + 4), raw };
+}
+
+/** The OpenAI-shaped error of a refusal body, checked to have exactly its four fields. */
+export function errorOf(body: string): { message: string; type: string; param: string | null; code: string } {
+  const parsed = JSON.parse(body) as { error: { message: string; type: string; param: null; code: string } };
+  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message', 'param', 'type']);
+  return parsed.error;
 }
