@@ -12,27 +12,33 @@ import type { GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { healthHandler } from './http/health.js';
-import { writeRefusal } from './http/respond.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpExtension, type McpObserver } from './mcp/extension.js';
 import { McpPool } from './mcp/pool.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
-import { type Refusal, refusal } from './refusal.js';
+import type { Refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
-import type { SessionExtensionFactory } from './session/extension.js';
+import { fromExtension } from './session/extension.js';
+import { inputChecking } from './session/input-checking.js';
+import type { MiddlewareFactory } from './session/middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
 import { SessionRegistry } from './session/registry.js';
+import { usageMetering } from './session/usage-metering.js';
 import type { AttemptListener } from './upstream/dial.js';
+import { describeError } from './vocabulary/session.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
   /** The effective configuration (see `loadConfig` / `resolveConfig`). */
   readonly config: GatewayConfig;
-  /** Extensions that act inside every session they apply to. */
-  readonly extensions?: readonly SessionExtensionFactory[];
+  /**
+   * Middleware that acts inside every session it applies to, in order, before the gateway's
+   * own (MCP tools, usage metering, input checking).
+   */
+  readonly middleware?: readonly MiddlewareFactory[];
   readonly observer?: SessionObserver;
   readonly log?: SessionLog;
   /** Extra HTTP routes, tried in order before the built-in ones (health, metrics, admin, REST). */
@@ -104,7 +110,7 @@ function tickInterval(config: GatewayConfig): number {
 function mcpExtension(
   config: GatewayConfig,
   options: GatewayOptions,
-): { extension: SessionExtensionFactory; pool: McpPool } | null {
+): { middleware: MiddlewareFactory; pool: McpPool } | null {
   const emulating = config.upstreams.some((upstream) => upstream.mcpTools === 'emulate');
   if (config.mcp.servers.length === 0 && !emulating) return null;
   const pool = new McpPool(options.log ?? NO_LOG);
@@ -115,7 +121,7 @@ function mcpExtension(
     ...(options.mcpObserver ? { observer: options.mcpObserver } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  return { extension, pool };
+  return { middleware: fromExtension('mcp', extension), pool };
 }
 
 /**
@@ -154,6 +160,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
+  const observer = options.observer ?? metrics ?? NO_OBSERVER;
   const ctx: UpgradeContext = {
     config,
     wss,
@@ -161,8 +168,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     quota: new SessionQuota(config.limits.maxSessions),
     router,
     registry,
-    extensions: [...(options.extensions ?? []), ...(mcp === null ? [] : [mcp.extension])],
-    observer: options.observer ?? metrics ?? NO_OBSERVER,
+    middleware: [
+      ...(options.middleware ?? []),
+      ...(mcp === null ? [] : [mcp.middleware]),
+      usageMetering(observer),
+      inputChecking({
+        mode: config.inputChecking,
+        maxFrameBytes: config.limits.maxFrameBytes,
+        observer,
+        log,
+      }),
+    ],
+    observer,
     log,
     accepting: () => accepting,
     onAttempt,
@@ -184,9 +201,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const server = createHttpServer(
     handlers,
     (req, socket, head) => {
+      // handleRealtimeUpgrade answers its own faults; this is the last resort.
       handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
-        ctx.log.error({ err: (error as Error).message }, 'upgrade failed');
-        writeRefusal(socket, refusal(500, 'internal_error', 'The gateway failed to set up the session.'));
+        ctx.log.error({ err: describeError(error) }, 'upgrade failed');
+        socket.destroy();
       });
     },
     config.server.tls,

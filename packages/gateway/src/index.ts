@@ -68,6 +68,8 @@ export {
   type UpgradeHandler,
 } from './http/server.js';
 export { parseRealtimeQuery, type RealtimeRequest } from './http/upgrade.js';
+export type { Leg, LegListener } from './legs/leg.js';
+export { WebSocketLeg } from './legs/websocket-leg.js';
 export {
   DEFAULT_MCP,
   type McpConfig,
@@ -99,16 +101,25 @@ export { type RestOptions, restHandler, rewriteLocation } from './rest/forward.j
 export { admit, type CircuitState, isAvailable, onFailure, onSuccess } from './routing/circuit.js';
 export { type RoutePlan, Router, specificity, type UpstreamStatus } from './routing/router.js';
 export { type CheckingMode, checkClientFrame, type FrameCheck, isPlainAppend } from './session/checking.js';
-export { CloseCode, clampReason, relayableCloseCode } from './session/close-codes.js';
+export { CloseCode, relayableCloseCode } from './session/close-codes.js';
 export {
-  DROP,
   type ExtensionContext,
   type ExtensionVerdict,
-  FORWARD,
+  fromExtension,
   type SessionExtension,
   type SessionExtensionFactory,
-  type SessionInfo,
 } from './session/extension.js';
+export {
+  DROP,
+  FORWARD,
+  type Frame,
+  type Middleware,
+  type MiddlewareContext,
+  type MiddlewareFactory,
+  type Outcome,
+  type Verdict,
+  type Wants,
+} from './session/middleware.js';
 export {
   type Direction,
   NO_LOG,
@@ -132,3 +143,4 @@ export {
 } from './session/state.js';
 export { type ConnectResult, connectUpstream, upstreamHeaders, upstreamUrl } from './upstream/connect.js';
 export { type Dialled, dialWithFailover } from './upstream/dial.js';
+export type { SessionInfo } from './vocabulary/session.js';

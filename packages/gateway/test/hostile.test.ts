@@ -15,7 +15,7 @@ import { fuzzParameters, hostileClientFrame } from '../../protocol/test/support/
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { MAX_LOG_STRING } from '../src/observability/log-bounds.js';
 import { createLogger } from '../src/observability/logger.js';
-import type { SessionExtensionFactory } from '../src/session/extension.js';
+import { FORWARD, type MiddlewareFactory } from '../src/session/middleware.js';
 import { connect, eventually, type Rig, startRig, type TestClient, testConfig } from './support/harness.js';
 
 /** A logger whose lines the test can read. */
@@ -201,16 +201,16 @@ describe('gateway under hostile input, to the reference engine', () => {
 
 describe('a fault inside one session', () => {
   test('costs that event an error naming it; the session and another session go on', async () => {
-    const faulty: SessionExtensionFactory = () => ({
-      clientEventTypes: new Set(['response.create']),
-      serverEventTypes: new Set(),
-      onClientEvent(event) {
-        if (event.event_id === 'event_boom') throw new Error('middleware defect');
-        return { action: 'forward' };
+    const faulty: MiddlewareFactory = () => ({
+      name: 'faulty',
+      client: new Set(['response.create']),
+      onClient(frame) {
+        if (frame.eventId === 'event_boom') throw new Error('middleware defect');
+        return FORWARD;
       },
     });
     const captured = capturedLogger();
-    const rig = await startRig({}, { extensions: [faulty], log: captured.log }, { mode: 'echo' });
+    const rig = await startRig({}, { middleware: [faulty], log: captured.log }, { mode: 'echo' });
     try {
       const victim = await connect(`${rig.url}?model=gpt-realtime`);
       const other = await connect(`${rig.url}?model=gpt-realtime`);

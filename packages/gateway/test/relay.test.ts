@@ -289,6 +289,8 @@ describe('observer hooks', () => {
       assert.deepEqual(seen.frames, [
         '<session.created',
         '>null',
+        // The error input checking injected is counted like every frame that reaches the client.
+        '<error',
         '>response.create',
         '<response.created',
         '<response.output_text.delta',

@@ -232,7 +232,7 @@ describe('dialling with failover over loopback', () => {
         ['healthy', 'closed', 1],
       ],
     );
-    dialled.socket.terminate();
+    dialled.leg.destroy();
   });
 
   it('answers 504 when the last attempt timed out', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloseCode, clampReason, relayableCloseCode } from '../src/session/close-codes.js';
+import { clampReason } from '../src/legs/websocket-leg.js';
+import { CloseCode, relayableCloseCode } from '../src/session/close-codes.js';
 import {
   type EndCause,
   isRelaying,

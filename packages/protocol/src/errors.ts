@@ -71,6 +71,39 @@ export interface ToErrorEventOptions {
   readonly type?: string;
 }
 
+/** The `error` object of a wire `error` event. */
+export interface WireError {
+  /** `invalid_request_error` (the default), `server_error`, … */
+  readonly type?: string;
+  readonly code: string;
+  readonly message: string;
+  /** The offending field, when there is one. */
+  readonly param?: string | null;
+  /** The `event_id` of the client event the error is about, when there is one. */
+  readonly eventId?: string | null;
+}
+
+/**
+ * The one way to build a wire `error` event: every error the gateway and the engine send is
+ * made here, so all have the same shape.
+ *
+ * @example
+ * socket.send(JSON.stringify(errorEvent({ type: 'server_error', code: 'internal_error', message: 'Failed.' })));
+ */
+export function errorEvent(error: WireError, eventId: string = newEventId()): ErrorEvent {
+  return {
+    type: 'error',
+    event_id: eventId,
+    error: {
+      type: error.type ?? 'invalid_request_error',
+      code: error.code,
+      message: error.message,
+      param: error.param ?? null,
+      event_id: error.eventId ?? null,
+    },
+  };
+}
+
 /**
  * The spec-shaped `error` server event for a rejected frame.
  *
@@ -79,15 +112,5 @@ export interface ToErrorEventOptions {
  * if (!result.ok) socket.send(JSON.stringify(toErrorEvent(result.error)));
  */
 export function toErrorEvent(error: ProtocolError, options: ToErrorEventOptions = {}): ErrorEvent {
-  return {
-    type: 'error',
-    event_id: options.eventId ?? newEventId(),
-    error: {
-      type: options.type ?? 'invalid_request_error',
-      code: error.code,
-      message: error.message,
-      param: error.param,
-      event_id: error.eventId,
-    },
-  };
+  return errorEvent({ ...error, ...(options.type ? { type: options.type } : {}) }, options.eventId);
 }

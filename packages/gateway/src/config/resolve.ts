@@ -5,7 +5,10 @@
  */
 import { checkValue, formatPath, protocolError } from '@realtime-gateway/protocol';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
+import type { Limits } from '../vocabulary/limits.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
+
+export type { Limits };
 
 export type UpstreamKind = 'openai' | 'azure' | 'generic';
 export type InputChecking = 'off' | 'warn' | 'enforce';
@@ -40,26 +43,6 @@ export interface KeyConfig {
   readonly maxSessions: number;
   /** New sessions per minute, or null for no rate limit. */
   readonly sessionsPerMinute: number | null;
-}
-
-/** Every limit, with its effective value. */
-export interface Limits {
-  readonly maxFrameBytes: number;
-  readonly idleTimeoutMs: number;
-  readonly maxSessionMs: number;
-  readonly sessionWarningMs: number;
-  readonly maxSessions: number;
-  readonly maxSessionsPerKey: number;
-  readonly highWaterBytes: number;
-  readonly maxBufferedBytes: number;
-  readonly keepaliveMs: number;
-  readonly maxRestBodyBytes: number;
-  readonly restTimeoutMs: number;
-  readonly maxConnections: number;
-  readonly maxConnectionsPerAddress: number;
-  readonly headersTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly upgradeTimeoutMs: number;
 }
 
 /** The effective configuration. */
@@ -104,6 +87,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxSessionsPerKey: 100,
   highWaterBytes: 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
+  maxHeldFrames: 256,
   keepaliveMs: 30_000,
   maxRestBodyBytes: 1024 * 1024,
   restTimeoutMs: 30_000,

@@ -78,6 +78,7 @@ export const LimitsConfigSchema = object({
   highWaterBytes: optional(positive()),
   /** Bytes queued towards a peer at which the session is closed (code 1013). */
   maxBufferedBytes: optional(positive()),
+  maxHeldFrames: optional(positive()),
   /** Interval of WebSocket pings on both legs; a peer that misses two is dropped. */
   keepaliveMs: optional(positive()),
   /** Largest REST request body forwarded (SDP offers, session configs), in bytes. */

@@ -10,13 +10,15 @@ import type { WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SessionQuota } from '../auth/quota.js';
 import type { GatewayConfig } from '../config/resolve.js';
+import { WebSocketLeg } from '../legs/websocket-leg.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { Router } from '../routing/router.js';
-import type { SessionExtensionFactory, SessionInfo } from '../session/extension.js';
+import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry } from '../session/registry.js';
 import { Session } from '../session/session.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
+import { describeError, type SessionInfo } from '../vocabulary/session.js';
 import { checkHandshake } from './handshake.js';
 import { writeRefusal } from './respond.js';
 import { isRefusal, parseTarget } from './target.js';
@@ -30,7 +32,8 @@ export interface UpgradeContext {
   readonly quota: SessionQuota;
   readonly router: Router;
   readonly registry: SessionRegistry;
-  readonly extensions: readonly SessionExtensionFactory[];
+  /** In order; see {@link Session}. */
+  readonly middleware: readonly MiddlewareFactory[];
   readonly observer: SessionObserver;
   readonly log: SessionLog;
   /** False once shutdown has begun: new sessions are refused with 503. */
@@ -84,10 +87,10 @@ export async function handleRealtimeUpgrade(
   head: Buffer,
 ): Promise<void> {
   // The first answer wins: a refusal after the guard's timeout (or the reverse) is not sent twice.
-  let answered = false;
+  const answer = { given: false };
   const refuse = (r: Refusal): void => {
-    if (answered) return;
-    answered = true;
+    if (answer.given) return;
+    answer.given = true;
     settle();
     ctx.onRefused?.(r);
     ctx.log.info({ status: r.status, code: r.code }, 'session refused');
@@ -98,6 +101,31 @@ export async function handleRealtimeUpgrade(
       refusal(504, 'upgrade_timeout', 'The session could not be set up in time.', { type: 'server_error' }),
     ),
   );
+  try {
+    await admit(ctx, { req, socket, head }, answer, refuse, settle);
+  } catch (error) {
+    // A fault of the gateway's own. Before the upgrade the client gets an HTTP 500; after it,
+    // the socket speaks WebSocket, so it is dropped rather than written an HTTP answer into.
+    ctx.log.error({ err: describeError(error) }, 'session setup failed');
+    if (!answer.given) refuse(refusal(500, 'internal_error', 'The gateway failed to set up the session.'));
+    else socket.destroy();
+  }
+}
+
+/** The request being upgraded. */
+interface Upgrade {
+  readonly req: IncomingMessage;
+  readonly socket: Socket;
+  readonly head: Buffer;
+}
+
+async function admit(
+  ctx: UpgradeContext,
+  { req, socket, head }: Upgrade,
+  answer: { given: boolean },
+  refuse: (r: Refusal) => void,
+  settle: () => void,
+): Promise<void> {
   if (!ctx.accepting()) return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
   // Before any upstream work, rate-limit token or quota slot: ws must not be left to refuse a
   // handshake that already cost an upstream session.
@@ -145,17 +173,20 @@ export async function handleRealtimeUpgrade(
     slot.release();
     return refuse(dialled);
   }
+  let released = false;
   const releaseAll = (): void => {
+    if (released) return;
+    released = true;
     slot.release();
     ctx.router.release(dialled.upstream.name);
   };
   if (!ctx.accepting()) {
-    dialled.socket.terminate();
+    dialled.leg.destroy();
     releaseAll();
     return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
   }
-  if (clientGone || socket.destroyed || answered) {
-    dialled.socket.terminate();
+  if (clientGone || socket.destroyed || answer.given) {
+    dialled.leg.destroy();
     releaseAll();
     return;
   }
@@ -171,8 +202,7 @@ export async function handleRealtimeUpgrade(
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    checking: ctx.config.inputChecking,
-    extensions: ctx.extensions,
+    middleware: ctx.middleware,
     observer: ctx.observer,
     log: ctx.log,
     onEnd: () => {
@@ -186,14 +216,23 @@ export async function handleRealtimeUpgrade(
   socket.once('close', () => {
     if (upgraded) return;
     session.refuse();
-    dialled.socket.terminate();
+    dialled.leg.destroy();
     releaseAll();
     ctx.registry.remove(info.sessionId);
   });
   ctx.wss.handleUpgrade(req, socket, head, (client) => {
     upgraded = true;
-    answered = true;
+    answer.given = true;
     settle();
-    session.start(client, dialled.socket, dialled.early, dialled.stopHolding);
+    try {
+      session.start(new WebSocketLeg(client), dialled.leg);
+    } catch (error) {
+      // Nothing of the session can be trusted now: both sockets go, and the slots are freed.
+      ctx.log.error({ sessionId: info.sessionId, err: describeError(error) }, 'session start failed');
+      client.terminate();
+      dialled.leg.destroy();
+      releaseAll();
+      ctx.registry.remove(info.sessionId);
+    }
   });
 }

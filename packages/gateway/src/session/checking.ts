@@ -33,22 +33,30 @@ const FAST_OK: FrameCheck = Object.freeze({ ok: true, event: null });
  */
 export function checkClientFrame(data: Uint8Array, maxFrameBytes: number): FrameCheck {
   if (data.length > maxFrameBytes) {
-    const issue = {
-      code: 'invalid_event' as const,
-      path: [],
-      expected: `a frame of at most ${maxFrameBytes} bytes`,
-      found: `a frame of ${data.length} bytes`,
-    };
-    return { ok: false, error: protocolError(issue, peekEvent(data)?.eventId ?? null) };
+    return { ok: false, error: frameSizeError(data.length, maxFrameBytes, peekEvent(data)?.eventId ?? null) };
   }
   if (isPlainAppend(data)) return FAST_OK;
   const result = parseClientEvent(data);
   return result.ok ? { ok: true, event: result.event } : result;
 }
 
+/** The error for a frame over `limits.maxFrameBytes`. */
+export function frameSizeError(size: number, maxFrameBytes: number, eventId: string | null): ProtocolError {
+  const issue = {
+    code: 'invalid_event' as const,
+    path: [],
+    expected: `a frame of at most ${maxFrameBytes} bytes`,
+    found: `a frame of ${size} bytes`,
+  };
+  return protocolError(issue, eventId);
+}
+
+/** The type of every frame {@link isPlainAppend} accepts. */
+export const APPEND_TYPE = 'input_audio_buffer.append';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const APPEND = new TextEncoder().encode('input_audio_buffer.append');
+const APPEND = new TextEncoder().encode(APPEND_TYPE);
 const KEY_TYPE = 1;
 const KEY_EVENT_ID = 2;
 const KEY_AUDIO = 4;

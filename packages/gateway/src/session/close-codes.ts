@@ -29,11 +29,3 @@ export function relayableCloseCode(code: number, fallback: number): number {
   if (code === 1004) return fallback;
   return code;
 }
-
-/** A close reason is at most 123 bytes of UTF-8; longer ones are cut on a character boundary. */
-export function clampReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
-  let out = reason;
-  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
-  return out;
-}

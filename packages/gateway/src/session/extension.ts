@@ -1,30 +1,13 @@
 import type { ClientEvent, ServerEvent } from '@realtime-gateway/protocol';
+import type { SessionInfo } from '../vocabulary/session.js';
+import { DROP, FORWARD, type MiddlewareFactory, type Verdict } from './middleware.js';
 
-/**
- * What a session extension decides about one event it asked to see: pass it on unchanged,
- * drop it (the extension answers or replaces it itself), or forward a rewritten event instead.
- */
-export type ExtensionVerdict<E> =
-  | { readonly action: 'forward' }
-  | { readonly action: 'drop' }
-  | { readonly action: 'replace'; readonly event: E };
+export type { SessionInfo };
 
-/** Verdict constants, so an extension's hot path does not allocate. */
-export const FORWARD = Object.freeze({ action: 'forward' }) as { readonly action: 'forward' };
-export const DROP = Object.freeze({ action: 'drop' }) as { readonly action: 'drop' };
+/** What an extension decides about one event it asked to see. */
+export type ExtensionVerdict<E> = Verdict<E>;
 
-/** Who the session is, for extensions that choose behaviour by route, key or upstream. */
-export interface SessionInfo {
-  readonly sessionId: string;
-  /** The model the client asked for, before alias rewriting. */
-  readonly model: string;
-  /** The model name sent upstream, after alias rewriting. */
-  readonly upstreamModel: string;
-  readonly upstreamName: string;
-  /** The gateway key's id, or null when auth is off or in passthrough mode. */
-  readonly keyId: string | null;
-  readonly intent: 'conversation' | 'transcription';
-}
+export { DROP, FORWARD };
 
 /**
  * The session's side of the conversation with an extension. Events sent here are serialized
@@ -66,3 +49,39 @@ export interface SessionExtension {
 
 /** Creates the extension for one session, or null when it does not apply to this session. */
 export type SessionExtensionFactory = (info: SessionInfo) => SessionExtension | null;
+
+/**
+ * A synchronous extension as middleware: it sees the events it lists, parsed; frames that are
+ * not valid known events pass it by, as before.
+ *
+ * @example
+ * createGateway({ config, middleware: [fromExtension('moderation', moderation)] });
+ */
+export function fromExtension(name: string, factory: SessionExtensionFactory): MiddlewareFactory {
+  return (info) => {
+    const extension = factory(info);
+    if (extension === null) return null;
+    return {
+      name,
+      client: extension.clientEventTypes,
+      upstream: extension.serverEventTypes,
+      open: (ctx) => extension.onOpen?.(ctx),
+      onClient: (frame, ctx) => {
+        const event = frame.event;
+        return event === null || extension.onClientEvent === undefined
+          ? FORWARD
+          : (extension.onClientEvent(event, ctx) ?? FORWARD);
+      },
+      onUpstream: (frame, ctx) => {
+        const event = frame.event;
+        return event === null || extension.onServerEvent === undefined
+          ? FORWARD
+          : (extension.onServerEvent(event, ctx) ?? FORWARD);
+      },
+      close: (ctx) => {
+        extension.onClose?.(ctx);
+        return undefined;
+      },
+    };
+  };
+}

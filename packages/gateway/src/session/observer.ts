@@ -1,9 +1,8 @@
 import type { ResponseUsage } from '@realtime-gateway/protocol';
-import type { SessionInfo } from './extension.js';
+import type { Direction, SessionInfo } from '../vocabulary/session.js';
 import type { EndCause } from './state.js';
 
-/** Which way a frame travels. */
-export type Direction = 'client_to_upstream' | 'upstream_to_client';
+export { type Direction, NO_LOG, type SessionLog } from '../vocabulary/session.js';
 
 /**
  * What the relay reports as it runs, for metrics. `frame` is called once per relayed frame, so
@@ -19,14 +18,6 @@ export interface SessionObserver {
   usage(info: SessionInfo, usage: ResponseUsage): void;
 }
 
-/** The structured logger the relay writes to (a pino logger fits). */
-export interface SessionLog {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
 const noop = (): void => {};
 
 /** An observer that records nothing. */
@@ -37,6 +28,3 @@ export const NO_OBSERVER: SessionObserver = Object.freeze({
   relayError: noop,
   usage: noop,
 });
-
-/** A logger that writes nothing. */
-export const NO_LOG: SessionLog = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });

@@ -1,81 +1,81 @@
 /**
- * One relayed session: a client WebSocket and an upstream WebSocket, frames passed unchanged
- * and in order both ways. On the hot path a frame is peeked for its type and nothing more;
- * only frames an extension asked for, control events being checked, and `response.done` (for
- * token usage) are parsed.
+ * One session: a client leg and an upstream leg joined by a middleware pipeline in each
+ * direction. The relay is written once; {@link Side} is one direction of it.
  *
- * Backpressure: when the socket a frame goes to has more than `highWaterBytes` queued, the
- * gateway stops reading from the socket the frame came from, and resumes once the queue has
- * drained to half of that. Frames already read when reading stops (and events extensions
- * inject) still queue; if a queue passes `maxBufferedBytes` the session is closed with 1013.
+ * Backpressure: when a leg a frame goes to has more than `highWaterBytes` queued, the session
+ * stops reading from the legs frames to it come from, and resumes once the queue has drained to
+ * half of that. Frames already read (and events middleware inject) still queue; if a queue
+ * passes `maxBufferedBytes` the session is closed with 1013. A middleware that holds frames
+ * pauses its direction's source in the same way; past `maxHeldFrames` held frames the session
+ * is closed with 1013.
  */
 import {
   type ClientEvent,
-  type ErrorEvent,
-  newEventId,
+  errorEvent,
   parseClientEvent,
   parseServerEvent,
   peekEvent,
-  peekEventType,
   type ServerEvent,
-  toErrorEvent,
+  type WireError,
 } from '@realtime-gateway/protocol';
-import type { WebSocket } from 'ws';
-import type { Limits } from '../config/resolve.js';
-import type { EarlyFrame } from '../upstream/connect.js';
-import { type CheckingMode, checkClientFrame } from './checking.js';
-import { CloseCode, clampReason, relayableCloseCode } from './close-codes.js';
-import type {
-  ExtensionContext,
-  ExtensionVerdict,
-  SessionExtension,
-  SessionExtensionFactory,
-  SessionInfo,
-} from './extension.js';
-import { type Direction, NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './observer.js';
+import type { Leg, LegListener } from '../legs/leg.js';
+import type { RelayLimits } from '../vocabulary/limits.js';
+import { type Direction, describeError, type SessionInfo } from '../vocabulary/session.js';
+import { CloseCode, relayableCloseCode } from './close-codes.js';
+import type { Frame, Middleware, MiddlewareContext, MiddlewareFactory } from './middleware.js';
+import { FORWARD } from './middleware.js';
+import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './observer.js';
+import { type EventParser, Flow, type FlowSink, type PipelineEvent, type Stage } from './pipeline.js';
 import type { SessionSnapshot, SessionStats } from './registry.js';
 import { type EndCause, isRelaying, type SessionEvent, type SessionState, transition } from './state.js';
 
-/** Everything a session needs besides its sockets. */
+/** Everything a session needs besides its legs. */
 export interface SessionOptions {
   readonly info: SessionInfo;
-  readonly limits: Limits;
-  readonly checking: CheckingMode;
-  readonly extensions?: readonly SessionExtensionFactory[];
+  readonly limits: RelayLimits;
+  /** In order; each direction runs them in this order. */
+  readonly middleware?: readonly MiddlewareFactory[];
   readonly observer?: SessionObserver;
   readonly log?: SessionLog;
-  /** Called once, when both legs are closed; releases quotas and router slots. */
+  /** Called once, when the legs are closed; releases quotas and router slots. */
   readonly onEnd?: (session: Session, cause: EndCause) => void;
   readonly now?: () => number;
 }
 
-/** Malformed client frames logged per session; the rest are counted in the session's last line. */
-const LOGGED_MALFORMED_FRAMES = 10;
+/** Why reading from a leg is paused; reading resumes when no reason is left. */
+const PAUSED_FOR_BACKPRESSURE = 1;
+const PAUSED_FOR_MIDDLEWARE = 2;
 
-const TEXT = Object.freeze({ binary: false });
-const BINARY = Object.freeze({ binary: true });
-
-/** An error for a log line: its message, never a whole object a client might have shaped. */
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A leg as the session keeps it. */
+interface Attached {
+  readonly leg: Leg;
+  readonly role: 'client' | 'attachment' | 'upstream';
+  /** Bitmask of PAUSED_FOR_*. */
+  paused: number;
+  /** Answered the last liveness probe. */
+  alive: boolean;
 }
 
-function errorEvent(type: string, code: string, message: string): ErrorEvent {
-  return {
-    type: 'error',
-    event_id: newEventId(),
-    error: { type, code, message, param: null, event_id: null },
-  };
-}
+const parseClient: EventParser<ClientEvent> = (input) => {
+  const result = parseClientEvent(input);
+  if (!result.ok) return { event: null, problem: result.error };
+  return { event: result.known ? result.event : null, problem: null };
+};
+
+const parseServer: EventParser<ServerEvent> = (input) => {
+  const result = parseServerEvent(input);
+  if (!result.ok) return { event: null, problem: result.error };
+  return { event: result.known ? result.event : null, problem: null };
+};
 
 /**
- * A relayed session with an explicit lifecycle: constructed `connecting`, {@link start}ed once
- * both sockets are open, ended by either peer, a limit, an operator or shutdown.
+ * A session with an explicit lifecycle: constructed `connecting`, {@link start}ed with its legs,
+ * ended by either peer, a limit, an operator or shutdown.
  *
  * @example
- * const session = new Session({ info, limits, checking: 'enforce' });
+ * const session = new Session({ info, limits, middleware: [inputChecking(config)] });
  * registry.add(session);
- * session.start(clientSocket, dialled.socket, dialled.early, dialled.stopHolding);
+ * session.start(new WebSocketLeg(clientSocket), upstreamLeg);
  */
 export class Session {
   readonly id: string;
@@ -84,39 +84,32 @@ export class Session {
   readonly startedAt: number;
   private stateValue: SessionState = 'connecting';
   private endCause: EndCause | null = null;
-  private client: WebSocket | null = null;
-  private upstream: WebSocket | null = null;
-  private clientOpen = false;
-  private upstreamOpen = false;
-  /** Reading paused on the source because the destination's queue is over the high-water mark. */
-  private upstreamPaused = false;
-  private clientPaused = false;
-  private readonly limits: Limits;
-  private readonly checking: CheckingMode;
+  private client: Attached | null = null;
+  private upstream: Attached | null = null;
+  private readonly attachments = new Set<Attached>();
+  private readonly limits: RelayLimits;
   private readonly observer: SessionObserver;
   private readonly log: SessionLog;
   private readonly onEnd: SessionOptions['onEnd'];
   private readonly now: () => number;
-  private readonly extensions: { readonly extension: SessionExtension; readonly ctx: ExtensionContext }[] =
-    [];
-  private readonly clientTypes = new Set<string>();
-  private readonly serverTypes = new Set<string>();
-  private abort: AbortController | null = null;
+  private readonly middleware: { readonly middleware: Middleware; readonly ctx: MiddlewareContext }[] = [];
+  private readonly abort = new AbortController();
+  /** Client → upstream. */
+  private readonly upward: Flow<ClientEvent>;
+  /** Upstream → client. */
+  private readonly downward: Flow<ServerEvent>;
   // Liveness, checked by tick(): no per-frame clock reads.
   private lastActive: number;
   private lastFrameTotal = 0;
   private lastPing: number;
-  private clientAlive = true;
-  private upstreamAlive = true;
   private warned = false;
-  private malformedFrames = 0;
   private upstreamSessionId: string | null = null;
+  private closeFields: Record<string, unknown> = {};
 
   constructor(options: SessionOptions) {
     this.info = options.info;
     this.id = options.info.sessionId;
     this.limits = options.limits;
-    this.checking = options.checking;
     this.observer = options.observer ?? NO_OBSERVER;
     this.log = options.log ?? NO_LOG;
     this.onEnd = options.onEnd;
@@ -124,14 +117,41 @@ export class Session {
     this.startedAt = this.now();
     this.lastActive = this.startedAt;
     this.lastPing = this.startedAt;
-    for (const factory of options.extensions ?? []) {
-      const extension = factory(this.info);
-      if (extension === null) continue;
-      this.abort ??= new AbortController();
-      this.extensions.push({ extension, ctx: this.contextFor() });
-      for (const type of extension.clientEventTypes) this.clientTypes.add(type);
-      for (const type of extension.serverEventTypes) this.serverTypes.add(type);
+    const factories = [...(options.middleware ?? []), () => this.identity];
+    for (const factory of factories) {
+      const middleware = factory(this.info);
+      if (middleware !== null)
+        this.middleware.push({ middleware, ctx: this.contextFor(this.middleware.length) });
     }
+    const clientStages: Stage<ClientEvent>[] = [];
+    const upstreamStages: Stage<ServerEvent>[] = [];
+    this.middleware.forEach(({ middleware, ctx }, index) => {
+      const { name, onClient, onUpstream } = middleware;
+      if (onClient !== undefined && middleware.client !== undefined) {
+        const handle = onClient.bind(middleware);
+        const recognize = middleware.recognize?.bind(middleware);
+        clientStages.push({ index, name, wants: middleware.client, handle, ctx, recognize });
+      }
+      if (onUpstream !== undefined && middleware.upstream !== undefined) {
+        const handle = onUpstream.bind(middleware);
+        upstreamStages.push({ index, name, wants: middleware.upstream, handle, ctx });
+      }
+    });
+    const maxHeld = this.limits.maxHeldFrames;
+    this.upward = new Flow({
+      direction: 'client_to_upstream',
+      stages: clientStages,
+      parse: parseClient,
+      maxHeld,
+      sink: this.sinkFor('client_to_upstream'),
+    });
+    this.downward = new Flow({
+      direction: 'upstream_to_client',
+      stages: upstreamStages,
+      parse: parseServer,
+      maxHeld,
+      sink: this.sinkFor('upstream_to_client'),
+    });
   }
 
   get state(): SessionState {
@@ -159,44 +179,56 @@ export class Session {
   }
 
   /**
-   * Starts relaying. `early` holds frames the upstream sent before now; they are relayed first,
-   * then reading resumes.
+   * Starts relaying: middleware open (what they send the client comes first), then frames the
+   * upstream leg held since it opened are relayed, then both legs are read.
    */
-  start(
-    client: WebSocket,
-    upstream: WebSocket,
-    early: readonly EarlyFrame[] = [],
-    stopHolding?: () => void,
-  ): void {
+  start(client: Leg, upstream: Leg): void {
     if (!this.apply({ type: 'open' })) return;
-    this.client = client;
-    this.upstream = upstream;
-    this.clientOpen = client.readyState === client.OPEN;
-    this.upstreamOpen = upstream.readyState === upstream.OPEN;
-    client.on('message', this.onClientMessage);
-    client.on('close', this.onClientClose);
-    client.on('error', this.onClientError);
-    client.on('pong', this.onClientPong);
-    upstream.on('message', this.onUpstreamMessage);
-    upstream.on('close', this.onUpstreamClose);
-    upstream.on('error', this.onUpstreamError);
-    upstream.on('pong', this.onUpstreamPong);
-    stopHolding?.();
+    this.client = { leg: client, role: 'client', paused: 0, alive: true };
+    this.upstream = { leg: upstream, role: 'upstream', paused: 0, alive: true };
     this.observer.sessionStarted(this.info);
     this.log.info(
       { sessionId: this.id, model: this.info.model, upstream: this.info.upstreamName },
       'session started',
     );
-    if (!this.upstreamOpen) {
-      this.end('upstream_lost');
-      return;
+    client.attach(this.listenerFor(this.client));
+    if (upstream.isOpen) {
+      for (const { middleware, ctx } of this.middleware)
+        this.callHook(middleware, () => middleware.open?.(ctx));
     }
-    for (const { extension, ctx } of this.extensions) this.callExtension(() => extension.onOpen?.(ctx));
-    for (const frame of early) {
-      if (!isRelaying(this.stateValue)) return;
-      this.onUpstreamMessage(frame.data, frame.isBinary);
-    }
-    if (!this.upstreamPaused) upstream.resume();
+    upstream.attach(this.listenerFor(this.upstream));
+    if (!upstream.isOpen) this.end('upstream_lost');
+  }
+
+  /**
+   * Adds a further client-side leg (a sideband connection to a call): it receives what the
+   * upstream sends and its frames go upstream through the same pipeline. Its closing does not
+   * end the session; the session's end closes it.
+   */
+  attach(leg: Leg): boolean {
+    if (!isRelaying(this.stateValue)) return false;
+    const attached: Attached = { leg, role: 'attachment', paused: this.client?.paused ?? 0, alive: true };
+    this.attachments.add(attached);
+    leg.attach(this.listenerFor(attached));
+    if (attached.paused !== 0) leg.pause();
+    return true;
+  }
+
+  /**
+   * Puts `next` in place of the upstream leg while the client stays; the old leg is detached
+   * and closed. Frames `next` held since it opened are relayed first.
+   */
+  replaceUpstream(next: Leg): boolean {
+    const previous = this.upstream;
+    if (!isRelaying(this.stateValue) || previous === null) return false;
+    previous.leg.detach();
+    previous.leg.close(CloseCode.normal, 'upstream replaced');
+    const attached: Attached = { leg: next, role: 'upstream', paused: previous.paused, alive: true };
+    this.upstream = attached;
+    this.upstreamSessionId = null;
+    next.attach(this.listenerFor(attached));
+    if (attached.paused !== 0) next.pause();
+    return true;
   }
 
   /** Marks a session that never started (the upstream refused or the client went away). */
@@ -211,10 +243,9 @@ export class Session {
     return true;
   }
 
-  /** Drops both connections at once, without close handshakes (the last step of a forced shutdown). */
+  /** Drops every leg at once, without close handshakes (the last step of a forced shutdown). */
   destroy(): void {
-    this.client?.terminate();
-    this.upstream?.terminate();
+    for (const attached of this.legs()) attached.leg.destroy();
   }
 
   /** Enters the drain period of a shutdown: the session goes on, but is marked as draining. */
@@ -225,12 +256,12 @@ export class Session {
   /** Ends the session for shutdown: an `error` event, then close 1001. */
   shutdown(message = 'The gateway is shutting down.'): void {
     if (!isRelaying(this.stateValue)) return;
-    this.sendToClient(JSON.stringify(errorEvent('server_error', 'server_shutting_down', message)), false);
+    this.tellClient({ type: 'server_error', code: 'server_shutting_down', message });
     this.end('shutdown', CloseCode.goingAway, 'server shutting down');
   }
 
   /**
-   * Runs the time-based checks: keepalive pings (a leg that missed the previous ping is
+   * Runs the time-based checks: keepalive probes (a leg that missed the previous one is
    * dropped), idle timeout, the duration warning and the duration cut. Called by the registry's
    * shared ticker, so sessions cost no timers of their own.
    */
@@ -248,317 +279,278 @@ export class Session {
     const age = now - this.startedAt;
     if (age >= limits.maxSessionMs) {
       const minutes = Math.round(limits.maxSessionMs / 60_000);
-      this.sendToClient(
-        JSON.stringify(
-          errorEvent(
-            'invalid_request_error',
-            'session_expired',
-            `Your session hit the maximum duration of ${minutes >= 1 ? `${minutes} minutes` : `${limits.maxSessionMs} ms`}.`,
-          ),
-        ),
-        false,
-      );
+      const duration = minutes >= 1 ? `${minutes} minutes` : `${limits.maxSessionMs} ms`;
+      this.tellClient({
+        code: 'session_expired',
+        message: `Your session hit the maximum duration of ${duration}.`,
+      });
       this.end('max_duration', CloseCode.policyViolation, 'maximum session duration reached');
       return;
     }
     if (!this.warned && limits.sessionWarningMs > 0 && age >= limits.maxSessionMs - limits.sessionWarningMs) {
       this.warned = true;
       const left = Math.ceil((limits.maxSessionMs - age) / 1000);
-      this.sendToClient(
-        JSON.stringify(
-          errorEvent(
-            'invalid_request_error',
-            'session_expiring',
-            `This session will reach its maximum duration and end in ${left} seconds.`,
-          ),
-        ),
-        false,
-      );
+      this.tellClient({
+        code: 'session_expiring',
+        message: `This session will reach its maximum duration and end in ${left} seconds.`,
+      });
     }
     if (now - this.lastPing >= limits.keepaliveMs) {
       this.lastPing = now;
-      // A leg the gateway stopped reading cannot have its pongs read either; it is not dead.
-      if (this.upstreamPaused) this.upstreamAlive = true;
-      if (this.clientPaused) this.clientAlive = true;
-      if (!this.upstreamAlive) {
-        this.upstream?.terminate();
+      const legs = this.legs();
+      // A leg the session stopped reading cannot have its answers read either; it is not dead.
+      for (const attached of legs) if (attached.paused !== 0) attached.alive = true;
+      const dead = legs.find((attached) => !attached.alive);
+      if (dead !== undefined) {
+        dead.leg.destroy();
         return;
       }
-      if (!this.clientAlive) {
-        this.client?.terminate();
-        return;
+      for (const attached of legs) {
+        attached.alive = false;
+        attached.leg.probe();
       }
-      this.upstreamAlive = false;
-      this.clientAlive = false;
-      this.upstream?.ping();
-      this.client?.ping();
     }
+  }
+
+  /** For tests and the admin API: which way frames are currently held back. */
+  get paused(): { readonly [D in Direction]: boolean } {
+    return {
+      client_to_upstream: (this.client?.paused ?? 0) !== 0,
+      upstream_to_client: (this.upstream?.paused ?? 0) !== 0,
+    };
   }
 
   // ------------------------------------------------------------------------------------------
-  // Hot path
+  // The relay, once for both directions
 
-  // A fault while relaying one frame (an extension, an observer, the gateway's own code) costs
-  // that frame an `error` event; the session, every other session and the process go on.
-  private readonly onClientMessage = (data: Buffer, isBinary: boolean): void => {
-    try {
-      this.relayClientFrame(data, isBinary);
-    } catch (error) {
-      this.frameFailed('client_to_upstream', data, error);
-    }
-  };
-
-  private readonly onUpstreamMessage = (data: Buffer, isBinary: boolean): void => {
-    try {
-      this.relayUpstreamFrame(data, isBinary);
-    } catch (error) {
-      this.frameFailed('upstream_to_client', data, error);
-    }
-  };
-
-  /** The upstream's own id for this session, logged so an operator can find it in the provider's logs. */
-  private learnUpstreamSessionId(id: unknown): void {
-    if (typeof id !== 'string') return;
-    this.upstreamSessionId = id;
-    this.log.info({ sessionId: this.id, upstreamSessionId: id }, 'upstream session');
-  }
-
-  private frameFailed(direction: Direction, data: Buffer, error: unknown): void {
-    const peeked = peekEvent(data);
-    try {
-      this.observer.relayError(this.info, 'internal_error');
-    } catch {
-      // The observer may be what failed; the log line below still records the fault.
-    }
-    this.log.error(
-      { sessionId: this.id, direction, type: peeked?.type ?? null, err: describeError(error) },
-      'relaying a frame failed',
-    );
-    const failure = errorEvent('server_error', 'internal_error', 'The gateway failed to handle this event.');
-    if (direction === 'client_to_upstream') failure.error.event_id = peeked?.eventId ?? null;
-    this.sendToClient(JSON.stringify(failure), false);
-  }
-
-  private relayClientFrame(data: Buffer, isBinary: boolean): void {
-    if (!isRelaying(this.stateValue)) return;
+  private listenerFor(attached: Attached): LegListener {
+    const fromClient = attached.role !== 'upstream';
+    const flow = fromClient ? this.upward : this.downward;
     const stats = this.stats;
-    stats.clientFrames++;
-    stats.clientBytes += data.length;
-    const type = peekEventType(data);
-    this.observer.frame(this.info, 'client_to_upstream', type, data.length);
-    let parsed: ClientEvent | null = null;
-    if (this.checking !== 'off') {
-      const check = checkClientFrame(data, this.limits.maxFrameBytes);
-      if (!check.ok) {
-        this.observer.relayError(this.info, 'invalid_client_frame');
-        // A client sending nothing but bad frames gets a few lines, then a count at the end.
-        if (++this.malformedFrames <= LOGGED_MALFORMED_FRAMES) {
-          this.log.warn(
-            {
-              sessionId: this.id,
-              type,
-              code: check.error.code,
-              param: check.error.param,
-              ...(this.malformedFrames === LOGGED_MALFORMED_FRAMES ? { furtherLinesSuppressed: true } : {}),
-            },
-            'malformed client frame',
+    return {
+      frame: (data, isBinary) => {
+        if (!isRelaying(this.stateValue) || !this.isCurrent(attached)) return;
+        if (fromClient) {
+          stats.clientFrames++;
+          stats.clientBytes += data.length;
+        } else {
+          stats.upstreamFrames++;
+          stats.upstreamBytes += data.length;
+        }
+        try {
+          flow.receive(data, isBinary);
+        } catch (error) {
+          const peeked = peekEvent(data);
+          const direction = fromClient ? 'client_to_upstream' : 'upstream_to_client';
+          this.frameFailed(
+            direction,
+            { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null },
+            error,
           );
         }
-        if (this.checking === 'enforce') {
-          this.sendToClient(JSON.stringify(toErrorEvent(check.error)), false);
-          return;
-        }
-      } else parsed = check.event as ClientEvent | null;
-    }
-    if (type !== null && this.clientTypes.has(type)) {
-      const outcome = this.runClientExtensions(type, data, parsed);
-      if (outcome === null) return;
-      if (typeof outcome === 'string') {
-        this.sendToUpstream(outcome, false);
-        return;
-      }
-    }
-    this.sendToUpstream(data, isBinary);
+      },
+      closed: (code, reason, lost) => this.legClosed(attached, code, reason, lost),
+      error: (error) => {
+        if (attached.role === 'upstream') {
+          this.observer.relayError(this.info, 'upstream_error');
+          this.log.warn({ sessionId: this.id, err: error.message }, 'upstream socket error');
+        } else this.log.debug({ sessionId: this.id, err: error.message }, 'client socket error');
+      },
+      alive: () => {
+        attached.alive = true;
+      },
+    };
   }
 
-  private relayUpstreamFrame(data: Buffer, isBinary: boolean): void {
-    if (!isRelaying(this.stateValue)) return;
-    const stats = this.stats;
-    stats.upstreamFrames++;
-    stats.upstreamBytes += data.length;
-    const type = peekEventType(data);
-    this.observer.frame(this.info, 'upstream_to_client', type, data.length);
-    let parsed: ServerEvent | null = null;
-    if (type === 'response.done' || (type === 'session.created' && this.upstreamSessionId === null)) {
-      const result = parseServerEvent(data);
-      if (result.ok && result.known) {
-        parsed = result.event;
-        if (parsed.type === 'response.done') {
-          const usage = parsed.response.usage;
-          if (usage != null) this.observer.usage(this.info, usage);
-        } else if (parsed.type === 'session.created') this.learnUpstreamSessionId(parsed.session.id);
-      }
-    }
-    if (type !== null && this.serverTypes.has(type)) {
-      const outcome = this.runServerExtensions(type, data, parsed);
-      if (outcome === null) return;
-      if (typeof outcome === 'string') {
-        this.sendToClient(outcome, false);
-        return;
-      }
-    }
-    this.sendToClient(data, isBinary);
+  private sinkFor(direction: Direction): FlowSink {
+    const upward = direction === 'client_to_upstream';
+    return {
+      relay: upward
+        ? (data, isBinary) => this.sendUpstream(data, isBinary)
+        : (data, isBinary) => this.sendClients(data, isBinary),
+      observe: (type, bytes) => this.observer.frame(this.info, direction, type, bytes),
+      failed: (frame, middleware, error) => this.frameFailed(direction, frame, error, middleware),
+      holding: (held) => {
+        for (const source of upward ? this.clientLegs() : this.upstreamLegs())
+          this.pauseFor(source, PAUSED_FOR_MIDDLEWARE, held);
+      },
+      overflow: () => {
+        this.observer.relayError(this.info, 'held_frames_overflow');
+        this.log.warn({ sessionId: this.id, direction }, 'too many frames held by middleware');
+        this.end('buffer_overflow', CloseCode.tryAgainLater, 'too many frames held by middleware');
+      },
+    };
   }
 
-  private sendToUpstream(data: Buffer | string, isBinary: boolean): void {
+  private sendUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
-    if (upstream === null || !this.upstreamOpen) return;
-    upstream.send(data, isBinary ? BINARY : TEXT, this.onUpstreamWritten);
-    const queued = upstream.bufferedAmount;
+    if (upstream === null || !upstream.leg.isOpen) return;
+    upstream.leg.send(data, isBinary, this.onUpstreamWritten);
+    const queued = upstream.leg.bufferedAmount;
     if (queued > this.limits.highWaterBytes) {
       if (queued > this.limits.maxBufferedBytes) {
-        this.overflow('upstream');
+        this.overflow(upstream);
         return;
       }
-      if (!this.clientPaused) {
-        this.clientPaused = true;
-        this.client?.pause();
-      }
+      for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_BACKPRESSURE, true);
     }
   }
 
-  private sendToClient(data: Buffer | string, isBinary: boolean): void {
+  private sendClients(data: Buffer | string, isBinary: boolean): void {
     const client = this.client;
-    if (client === null || !this.clientOpen) return;
-    client.send(data, isBinary ? BINARY : TEXT, this.onClientWritten);
-    const queued = client.bufferedAmount;
+    if (client !== null) this.sendClient(client, data, isBinary);
+    if (this.attachments.size > 0)
+      for (const attached of this.attachments) this.sendClient(attached, data, isBinary);
+  }
+
+  private sendClient(client: Attached, data: Buffer | string, isBinary: boolean): void {
+    if (!client.leg.isOpen) return;
+    client.leg.send(data, isBinary, this.onClientWritten);
+    const queued = client.leg.bufferedAmount;
     if (queued > this.limits.highWaterBytes) {
       if (queued > this.limits.maxBufferedBytes) {
-        this.overflow('client');
+        this.overflow(client);
         return;
       }
-      if (!this.upstreamPaused) {
-        this.upstreamPaused = true;
-        this.upstream?.pause();
-      }
+      if (this.upstream !== null) this.pauseFor(this.upstream, PAUSED_FOR_BACKPRESSURE, true);
     }
   }
 
   // A send callback runs when its frame reached the kernel: the moment to check whether the
   // queue has drained enough to read from the other side again.
   private readonly onUpstreamWritten = (): void => {
-    if (this.clientPaused && (this.upstream?.bufferedAmount ?? 0) <= this.limits.highWaterBytes / 2) {
-      this.clientPaused = false;
-      if (isRelaying(this.stateValue)) this.client?.resume();
-    }
+    const upstream = this.upstream;
+    if (upstream === null || upstream.leg.bufferedAmount > this.limits.highWaterBytes / 2) return;
+    for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_BACKPRESSURE, false);
   };
 
   private readonly onClientWritten = (): void => {
-    if (this.upstreamPaused && (this.client?.bufferedAmount ?? 0) <= this.limits.highWaterBytes / 2) {
-      this.upstreamPaused = false;
-      if (isRelaying(this.stateValue)) this.upstream?.resume();
-    }
+    const upstream = this.upstream;
+    if (upstream === null || (upstream.paused & PAUSED_FOR_BACKPRESSURE) === 0) return;
+    for (const client of this.clientLegs())
+      if (client.leg.bufferedAmount > this.limits.highWaterBytes / 2) return;
+    this.pauseFor(upstream, PAUSED_FOR_BACKPRESSURE, false);
   };
 
-  private overflow(slow: 'client' | 'upstream'): void {
+  private pauseFor(attached: Attached, reason: number, on: boolean): void {
+    const before = attached.paused;
+    attached.paused = on ? before | reason : before & ~reason;
+    if (before === 0 && attached.paused !== 0) attached.leg.pause();
+    else if (before !== 0 && attached.paused === 0 && isRelaying(this.stateValue)) attached.leg.resume();
+  }
+
+  private overflow(slow: Attached): void {
+    const side = slow.role === 'upstream' ? 'upstream' : 'client';
     this.observer.relayError(this.info, 'buffer_overflow');
-    this.log.warn({ sessionId: this.id, slow }, 'send buffer overflow');
-    this.end('buffer_overflow', CloseCode.tryAgainLater, `${slow} send buffer overflow`);
+    this.log.warn({ sessionId: this.id, slow: side }, 'send buffer overflow');
+    if (slow.role === 'attachment') {
+      this.attachments.delete(slow);
+      slow.leg.close(CloseCode.tryAgainLater, 'send buffer overflow');
+      return;
+    }
+    this.end('buffer_overflow', CloseCode.tryAgainLater, `${side} send buffer overflow`);
+  }
+
+  /**
+   * A fault while relaying one frame (a middleware, an observer, the gateway's own code) costs
+   * that frame an `error` event; the session, every other session and the process go on.
+   */
+  private frameFailed(
+    direction: Direction,
+    frame: Pick<Frame<PipelineEvent>, 'type' | 'eventId'>,
+    error: unknown,
+    middleware?: string,
+  ): void {
+    try {
+      this.observer.relayError(this.info, 'internal_error');
+    } catch {
+      // The observer may be what failed; the log line below still records the fault.
+    }
+    this.log.error(
+      { sessionId: this.id, direction, type: frame.type, middleware, err: describeError(error) },
+      'relaying a frame failed',
+    );
+    this.tellClient({
+      type: 'server_error',
+      code: 'internal_error',
+      message: 'The gateway failed to handle this event.',
+      eventId: direction === 'client_to_upstream' ? frame.eventId : null,
+    });
+  }
+
+  /** An `error` event of the session's own, straight to the client legs. */
+  private tellClient(error: WireError): void {
+    this.sendClients(JSON.stringify(errorEvent(error)), false);
   }
 
   // ------------------------------------------------------------------------------------------
   // Closing
 
-  private readonly onClientClose = (code: number, reason: Buffer): void => {
-    this.clientOpen = false;
-    if (isRelaying(this.stateValue)) {
-      const lost = code === 1006;
-      this.endCause = lost ? 'client_lost' : 'client_closed';
-      this.apply({ type: 'end', cause: this.endCause });
-      this.closeUpstream(
-        lost ? CloseCode.goingAway : relayableCloseCode(code, CloseCode.normal),
-        lost ? 'client connection lost' : reason.toString(),
-      );
+  private legClosed(attached: Attached, code: number, reason: string, lost: boolean): void {
+    if (attached.role === 'attachment') {
+      this.attachments.delete(attached);
+      return;
     }
-    this.maybeClosed();
-  };
-
-  private readonly onUpstreamClose = (code: number, reason: Buffer): void => {
-    this.upstreamOpen = false;
+    if (!this.isCurrent(attached)) return;
     if (isRelaying(this.stateValue)) {
-      if (code === 1006) {
+      if (attached.role === 'client') {
+        this.endCause = lost ? 'client_lost' : 'client_closed';
+        this.apply({ type: 'end', cause: this.endCause });
+        this.upstream?.leg.close(
+          lost ? CloseCode.goingAway : relayableCloseCode(code, CloseCode.normal),
+          lost ? 'client connection lost' : reason,
+        );
+      } else if (lost) {
         this.endCause = 'upstream_lost';
         this.observer.relayError(this.info, 'upstream_lost');
-        this.sendToClient(
-          JSON.stringify(
-            errorEvent('server_error', 'upstream_lost', 'The connection to the upstream server was lost.'),
-          ),
-          false,
-        );
+        this.tellClient({
+          type: 'server_error',
+          code: 'upstream_lost',
+          message: 'The connection to the upstream server was lost.',
+        });
         this.apply({ type: 'end', cause: 'upstream_lost' });
-        this.closeClient(CloseCode.internalError, 'upstream connection lost');
+        this.closeClients(CloseCode.internalError, 'upstream connection lost');
       } else {
         this.endCause = 'upstream_closed';
         this.apply({ type: 'end', cause: 'upstream_closed' });
-        this.closeClient(relayableCloseCode(code, CloseCode.internalError), reason.toString());
+        this.closeClients(relayableCloseCode(code, CloseCode.internalError), reason);
       }
     }
     this.maybeClosed();
-  };
+  }
 
-  private readonly onClientError = (error: Error): void => {
-    this.log.debug({ sessionId: this.id, err: error.message }, 'client socket error');
-  };
-
-  private readonly onUpstreamError = (error: Error): void => {
-    this.observer.relayError(this.info, 'upstream_error');
-    this.log.warn({ sessionId: this.id, err: error.message }, 'upstream socket error');
-  };
-
-  private readonly onClientPong = (): void => {
-    this.clientAlive = true;
-  };
-
-  private readonly onUpstreamPong = (): void => {
-    this.upstreamAlive = true;
-  };
-
-  /** Ends the session for a reason of the gateway's own: both legs are closed. */
+  /** Ends the session for a reason of the gateway's own: every leg is closed. */
   private end(cause: EndCause, clientCode: number = CloseCode.internalError, reason = ''): void {
     if (!isRelaying(this.stateValue)) return;
     this.endCause = cause;
     this.apply({ type: 'end', cause });
-    this.closeClient(clientCode, reason);
-    this.closeUpstream(cause === 'upstream_lost' ? CloseCode.goingAway : CloseCode.normal, '');
+    this.closeClients(clientCode, reason);
+    this.upstream?.leg.close(cause === 'upstream_lost' ? CloseCode.goingAway : CloseCode.normal, '');
     this.maybeClosed();
   }
 
-  private closeClient(code: number, reason: string): void {
-    const client = this.client;
-    if (client === null || !this.clientOpen) return;
-    client.resume();
-    client.close(code, clampReason(reason));
-  }
-
-  private closeUpstream(code: number, reason: string): void {
-    const upstream = this.upstream;
-    if (upstream === null || !this.upstreamOpen) {
-      upstream?.terminate();
-      return;
-    }
-    upstream.resume();
-    upstream.close(code, clampReason(reason));
+  private closeClients(code: number, reason: string): void {
+    if (this.client?.leg.isOpen) this.client.leg.close(code, reason);
+    for (const attached of this.attachments) attached.leg.close(code, reason);
+    this.attachments.clear();
   }
 
   private maybeClosed(): void {
     if (this.stateValue !== 'closing') return;
-    const clientDone = this.client === null || this.client.readyState === this.client.CLOSED;
-    const upstreamDone = this.upstream === null || this.upstream.readyState === this.upstream.CLOSED;
+    this.upward.stop();
+    this.downward.stop();
+    const clientDone = this.client === null || this.client.leg.isClosed;
+    const upstreamDone = this.upstream === null || this.upstream.leg.isClosed;
     if (!clientDone || !upstreamDone) return;
     this.apply({ type: 'closed' });
     const cause = this.endCause ?? 'client_closed';
-    this.abort?.abort();
-    for (const { extension, ctx } of this.extensions) this.callExtension(() => extension.onClose?.(ctx));
+    this.abort.abort();
+    for (const { middleware, ctx } of this.middleware) {
+      this.callHook(middleware, () => {
+        const fields = middleware.close?.(ctx);
+        if (fields !== undefined) Object.assign(this.closeFields, fields);
+      });
+    }
     const durationMs = this.now() - this.startedAt;
     this.observer.sessionEnded(this.info, cause, durationMs);
     this.log.info(
@@ -568,7 +560,7 @@ export class Session {
         cause,
         durationMs,
         ...this.stats,
-        ...(this.malformedFrames > 0 ? { malformedFrames: this.malformedFrames } : {}),
+        ...this.closeFields,
       },
       'session ended',
     );
@@ -582,88 +574,75 @@ export class Session {
     return true;
   }
 
-  // ------------------------------------------------------------------------------------------
-  // Extensions
+  private isCurrent(attached: Attached): boolean {
+    return attached === this.client || attached === this.upstream || this.attachments.has(attached);
+  }
 
-  private contextFor(): ExtensionContext {
+  /** Every leg, the upstream first: when both stopped answering, the session ends as upstream_lost. */
+  private legs(): Attached[] {
+    const legs: Attached[] = [];
+    if (this.upstream !== null) legs.push(this.upstream);
+    if (this.client !== null) legs.push(this.client);
+    for (const attached of this.attachments) legs.push(attached);
+    return legs;
+  }
+
+  private clientLegs(): Attached[] {
+    const legs = this.client === null ? [] : [this.client];
+    for (const attached of this.attachments) legs.push(attached);
+    return legs;
+  }
+
+  private upstreamLegs(): Attached[] {
+    return this.upstream === null ? [] : [this.upstream];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Middleware
+
+  private contextFor(index: number): MiddlewareContext {
     const session = this;
     return {
       info: this.info,
-      signal: this.abort!.signal,
+      log: this.log,
+      signal: this.abort.signal,
       sendUpstream(event: ClientEvent) {
-        if (isRelaying(session.stateValue)) session.sendToUpstream(JSON.stringify(event), false);
+        if (isRelaying(session.stateValue)) session.upward.inject(event, index);
       },
       sendClient(event: ServerEvent) {
-        if (isRelaying(session.stateValue)) session.sendToClient(JSON.stringify(event), false);
+        if (isRelaying(session.stateValue)) session.downward.inject(event, index);
       },
     };
   }
 
-  /**
-   * Runs the extensions that asked for `type`: null when one dropped the frame, a string when
-   * one replaced it, undefined to forward the original bytes.
-   */
-  private runClientExtensions(
-    type: string,
-    data: Buffer,
-    parsed: ClientEvent | null,
-  ): string | null | undefined {
-    let event = parsed;
-    if (event === null) {
-      const result = parseClientEvent(data);
-      if (!result.ok || !result.known) return undefined;
-      event = result.event;
-    }
-    let replaced = false;
-    for (const { extension, ctx } of this.extensions) {
-      if (!extension.clientEventTypes.has(type) || extension.onClientEvent === undefined) continue;
-      const verdict: ExtensionVerdict<ClientEvent> | undefined = extension.onClientEvent(event, ctx);
-      if (verdict === undefined || verdict.action === 'forward') continue;
-      if (verdict.action === 'drop') return null;
-      event = verdict.event;
-      replaced = true;
-    }
-    return replaced ? JSON.stringify(event) : undefined;
-  }
-
-  private runServerExtensions(
-    type: string,
-    data: Buffer,
-    parsed: ServerEvent | null,
-  ): string | null | undefined {
-    let event = parsed;
-    if (event === null) {
-      const result = parseServerEvent(data);
-      if (!result.ok || !result.known) return undefined;
-      event = result.event;
-    }
-    let replaced = false;
-    for (const { extension, ctx } of this.extensions) {
-      if (!extension.serverEventTypes.has(type) || extension.onServerEvent === undefined) continue;
-      const verdict: ExtensionVerdict<ServerEvent> | undefined = extension.onServerEvent(event, ctx);
-      if (verdict === undefined || verdict.action === 'forward') continue;
-      if (verdict.action === 'drop') return null;
-      event = verdict.event;
-      replaced = true;
-    }
-    return replaced ? JSON.stringify(event) : undefined;
-  }
+  /** Learns the upstream's own id for the session, logged so an operator can find it in the provider's logs. */
+  private readonly identity: Middleware = {
+    name: 'upstream-identity',
+    upstream: new Set(['session.created']),
+    onUpstream: (frame) => {
+      if (this.upstreamSessionId !== null) return FORWARD;
+      const event = frame.event;
+      if (event?.type === 'session.created' && typeof event.session.id === 'string') {
+        this.upstreamSessionId = event.session.id;
+        this.log.info({ sessionId: this.id, upstreamSessionId: event.session.id }, 'upstream session');
+      }
+      return FORWARD;
+    },
+  };
 
   /**
-   * Runs an extension's open or close hook: a throwing hook is logged and counted, and the
-   * session goes on. (A throwing event handler fails its frame; see {@link frameFailed}.)
+   * Runs a middleware's open or close hook: a throwing hook is logged and counted, and the
+   * session goes on. (A throwing frame handler fails its frame; see {@link frameFailed}.)
    */
-  private callExtension(run: () => void): void {
+  private callHook(middleware: Middleware, run: () => void): void {
     try {
       run();
     } catch (error) {
       this.observer.relayError(this.info, 'extension_error');
-      this.log.error({ sessionId: this.id, err: describeError(error) }, 'session extension failed');
+      this.log.error(
+        { sessionId: this.id, middleware: middleware.name, err: describeError(error) },
+        'session middleware failed',
+      );
     }
-  }
-
-  /** For tests and the admin API: which way frames are currently held back. */
-  get paused(): { readonly [D in Direction]: boolean } {
-    return { client_to_upstream: this.clientPaused, upstream_to_client: this.upstreamPaused };
   }
 }

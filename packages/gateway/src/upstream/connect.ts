@@ -6,6 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import type { UpstreamConfig } from '../config/resolve.js';
+import type { Leg } from '../legs/leg.js';
+import { WebSocketLeg } from '../legs/websocket-leg.js';
 
 /** What the client asked for, as it goes upstream. */
 export interface UpstreamTarget {
@@ -60,25 +62,16 @@ export type ConnectFailure =
       readonly message: string;
     };
 
-/** A frame the upstream sent before the session took over the socket. */
-export interface EarlyFrame {
-  readonly data: Buffer;
-  readonly isBinary: boolean;
-}
-
 export type ConnectResult =
   | {
       readonly ok: true;
-      readonly socket: WebSocket;
-      readonly latencyMs: number;
       /**
-       * Frames that arrived between the upgrade and the session's start (an upstream greets
-       * with `session.created` at once). Reading is paused on open; the session replays these
-       * in order and then resumes reading, so nothing is lost while the client's upgrade completes.
+       * The upstream leg. It holds what the upstream sends (an upstream greets with
+       * `session.created` at once) until the session attaches, so nothing is lost while the
+       * client's upgrade completes.
        */
-      readonly early: EarlyFrame[];
-      /** Stops collecting early frames; the caller attaches its own listeners first. */
-      readonly stopHolding: () => void;
+      readonly leg: Leg;
+      readonly latencyMs: number;
     }
   | { readonly ok: false; readonly failure: ConnectFailure };
 
@@ -130,19 +123,7 @@ export function connectUpstream(
       socket.terminate();
     }, upstream.connectTimeoutMs);
     socket.once('open', () => {
-      socket.pause();
-      const early: EarlyFrame[] = [];
-      const hold = (data: Buffer, isBinary: boolean): void => {
-        early.push({ data, isBinary });
-      };
-      socket.on('message', hold);
-      settle({
-        ok: true,
-        socket,
-        latencyMs: performance.now() - started,
-        early,
-        stopHolding: () => socket.off('message', hold),
-      });
+      settle({ ok: true, leg: new WebSocketLeg(socket), latencyMs: performance.now() - started });
     });
     socket.on('error', (error) => {
       settle({ ok: false, failure: { kind: 'error', message: `${upstream.name}: ${error.message}` } });

@@ -1,21 +1,13 @@
-import type { WebSocket } from 'ws';
 import type { UpstreamConfig } from '../config/resolve.js';
+import type { Leg } from '../legs/leg.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { RoutePlan, Router } from '../routing/router.js';
-import {
-  type ConnectFailure,
-  type ConnectResult,
-  connectUpstream,
-  type EarlyFrame,
-  type UpstreamTarget,
-} from './connect.js';
+import { type ConnectFailure, type ConnectResult, connectUpstream, type UpstreamTarget } from './connect.js';
 
 /** An open upstream connection and where it goes; the router slot stays taken until released. */
 export interface Dialled {
-  readonly socket: WebSocket;
-  /** Frames received before the session started; see {@link ConnectResult}. */
-  readonly early: EarlyFrame[];
-  readonly stopHolding: () => void;
+  /** The upstream leg, holding what the upstream sent until the session attaches. */
+  readonly leg: Leg;
   readonly upstream: UpstreamConfig;
   readonly latencyMs: number;
 }
@@ -72,11 +64,9 @@ export async function dialWithFailover(
     if (result.ok) {
       router.reportSuccess(upstream.name);
       return {
-        socket: result.socket,
+        leg: result.leg,
         upstream,
         latencyMs: result.latencyMs,
-        early: result.early,
-        stopHolding: result.stopHolding,
       };
     }
     router.release(upstream.name);

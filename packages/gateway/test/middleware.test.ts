@@ -1,29 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClientEvent, ServerEvent } from '@realtime-gateway/protocol';
+import type { ServerEvent } from '@realtime-gateway/protocol';
 import {
   DROP,
-  type ExtensionContext,
   FORWARD,
-  type SessionExtension,
-  type SessionExtensionFactory,
-  type SessionInfo,
-} from '../src/session/extension.js';
+  type Middleware,
+  type MiddlewareContext,
+  type MiddlewareFactory,
+} from '../src/session/middleware.js';
+import type { SessionInfo } from '../src/vocabulary/session.js';
 import { connect, eventually, startRig } from './support/harness.js';
 
 /**
- * A small real extension: it prefixes the instructions of every session.update, hides text
+ * A small real middleware: it prefixes the instructions of every session.update, hides text
  * deltas containing a banned word, greets the client on open, and after each response tells
  * the upstream to clear its input buffer.
  */
-function moderation(log: string[]): SessionExtensionFactory {
-  return (info: SessionInfo): SessionExtension | null => {
+function moderation(log: string[]): MiddlewareFactory {
+  return (info: SessionInfo): Middleware | null => {
     if (info.model === 'unmoderated') return null;
     let signal: AbortSignal | null = null;
     return {
-      clientEventTypes: new Set(['session.update']),
-      serverEventTypes: new Set(['response.output_text.delta', 'response.done']),
-      onOpen(ctx: ExtensionContext) {
+      name: 'moderation',
+      client: new Set(['session.update']),
+      upstream: new Set(['response.output_text.delta', 'response.done']),
+      open(ctx: MiddlewareContext) {
         signal = ctx.signal;
         log.push(`open ${ctx.info.model} via ${ctx.info.upstreamName}`);
         ctx.sendClient({
@@ -33,28 +34,31 @@ function moderation(log: string[]): SessionExtensionFactory {
           item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: 'moderated' }] },
         } as ServerEvent);
       },
-      onClientEvent(event: ClientEvent) {
-        if (event.type !== 'session.update' || event.session.type !== 'realtime') return FORWARD;
+      onClient(frame) {
+        const event = frame.event;
+        if (event?.type !== 'session.update' || event.session.type !== 'realtime') return FORWARD;
         const instructions = `Be kind. ${event.session.instructions ?? ''}`;
         return { action: 'replace', event: { ...event, session: { ...event.session, instructions } } };
       },
-      onServerEvent(event: ServerEvent, ctx: ExtensionContext) {
-        if (event.type === 'response.output_text.delta')
+      onUpstream(frame, ctx) {
+        const event = frame.event;
+        if (event?.type === 'response.output_text.delta')
           return event.delta.includes('word1') ? DROP : FORWARD;
-        if (event.type === 'response.done') ctx.sendUpstream({ type: 'input_audio_buffer.clear' });
+        if (event?.type === 'response.done') ctx.sendUpstream({ type: 'input_audio_buffer.clear' });
         return FORWARD;
       },
-      onClose() {
+      close() {
         log.push(`close aborted=${signal?.aborted}`);
+        return undefined;
       },
     };
   };
 }
 
-describe('session extensions', () => {
+describe('session middleware', () => {
   it('see only the types they asked for, and can replace, drop and inject in order', async () => {
     const log: string[] = [];
-    const rig = await startRig({}, { extensions: [moderation(log)] });
+    const rig = await startRig({}, { middleware: [moderation(log)] });
     try {
       const client = await connect(`${rig.url}?model=gpt-realtime`);
       const conn = await rig.upstream.nextConnection();
@@ -100,7 +104,7 @@ describe('session extensions', () => {
 
   it('are skipped for sessions their factory declines', async () => {
     const log: string[] = [];
-    const rig = await startRig({}, { extensions: [moderation(log)] });
+    const rig = await startRig({}, { middleware: [moderation(log)] });
     try {
       const client = await connect(`${rig.url}?model=unmoderated`);
       await rig.upstream.nextConnection();
@@ -121,16 +125,16 @@ describe('session extensions', () => {
     }
   });
 
-  it('a throwing extension fails only the event it threw on; the session goes on', async () => {
+  it('a throwing middleware fails only the event it threw on; the session goes on', async () => {
     const rig = await startRig(
       {},
       {
-        extensions: [
+        middleware: [
           () => ({
-            clientEventTypes: new Set(['response.create']),
-            serverEventTypes: new Set(),
-            onClientEvent(event) {
-              if (event.event_id === 'event_bug') throw new Error('extension bug');
+            name: 'buggy',
+            client: new Set(['response.create']),
+            onClient(frame) {
+              if (frame.eventId === 'event_bug') throw new Error('middleware bug');
               return FORWARD;
             },
           }),
@@ -154,15 +158,14 @@ describe('session extensions', () => {
   });
 
   it('injecting into a client that does not read overflows the bounded buffer and closes 1013', async () => {
-    let ctxRef: ExtensionContext | null = null;
+    let ctxRef: MiddlewareContext | null = null;
     const rig = await startRig(
       { limits: { highWaterBytes: 16 * 1024, maxBufferedBytes: 256 * 1024 } },
       {
-        extensions: [
+        middleware: [
           () => ({
-            clientEventTypes: new Set(),
-            serverEventTypes: new Set(),
-            onOpen(ctx) {
+            name: 'injector',
+            open(ctx) {
               ctxRef = ctx;
             },
           }),
@@ -173,7 +176,7 @@ describe('session extensions', () => {
       const client = await connect(`${rig.url}?model=gpt-realtime`);
       const conn = await rig.upstream.nextConnection();
       client.socket.pause();
-      await eventually(() => ctxRef !== null, 2000, 'extension open');
+      await eventually(() => ctxRef !== null, 2000, 'middleware open');
       const delta = 'A'.repeat(64 * 1024);
       // Far more than the socket buffers of the loopback can absorb.
       for (let i = 0; i < 2000 && rig.gateway.registry.size > 0; i++) {

@@ -1,0 +1,38 @@
+/**
+ * Words every part of the gateway uses about a session. This folder depends on nothing else in
+ * the gateway, so every other folder may depend on it and no import points back.
+ */
+
+/** Which way a frame travels. */
+export type Direction = 'client_to_upstream' | 'upstream_to_client';
+
+/** Who a session is, for code that chooses behaviour by route, key or upstream. */
+export interface SessionInfo {
+  readonly sessionId: string;
+  /** The model the client asked for, before alias rewriting. */
+  readonly model: string;
+  /** The model name sent upstream, after alias rewriting. */
+  readonly upstreamModel: string;
+  readonly upstreamName: string;
+  /** The gateway key's id, or null when auth is off or in passthrough mode. */
+  readonly keyId: string | null;
+  readonly intent: 'conversation' | 'transcription';
+}
+
+/** The structured logger the gateway writes to (a pino logger fits). */
+export interface SessionLog {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+const noop = (): void => {};
+
+/** A logger that writes nothing. */
+export const NO_LOG: SessionLog = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+
+/** An error for a log line: its message, never a whole object a peer might have shaped. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
