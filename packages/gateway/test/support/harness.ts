@@ -13,7 +13,8 @@ import { startTestUpstream, type TestUpstream, type TestUpstreamBehaviour } from
 /** Builds an effective config; upstream base URLs may be given as test upstreams. */
 export function testConfig(input: GatewayConfigInput, env: Record<string, string> = {}): GatewayConfig {
   const result = resolveConfig(
-    { server: { host: '127.0.0.1', port: 0 }, ...input },
+    // A test's own server settings (TLS, say) keep the free port and loopback host.
+    { ...input, server: { host: '127.0.0.1', port: 0, ...input.server } },
     { env, readFile: (path) => readFileSync(path, 'utf8') },
   );
   if (!result.ok) throw new Error(result.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
