@@ -7,7 +7,7 @@
  *   BENCH_SECONDS=3 npm run bench -w @realtime-gateway/protocol
  */
 import { cpus, totalmem } from 'node:os';
-import { parseClientEvent, parseServerEvent, peekEventType } from '../src/index.js';
+import { parseClientEvent, parseServerEvent, peekEventType } from '@realtime-gateway/protocol';
 import { AUDIO_20MS, CLIENT_EVENT_FIXTURES, SERVER_EVENT_FIXTURES } from '../test/fixtures/events.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);

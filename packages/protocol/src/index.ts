@@ -1,15 +1,170 @@
+/**
+ * The OpenAI Realtime API (GA) wire model: the types of every event and of what events carry,
+ * parsers that validate untrusted frames, a peek at a frame's type and id without parsing it,
+ * builders for every event (`client` and `server`), the `error` event for a rejected frame, id
+ * generators, and rendering for logs. No dependencies and no Node-only APIs.
+ *
+ * The schemas the parsers check with, and the combinators they are written in, are a separate
+ * entry point, `@realtime-gateway/protocol/schema`, for validating parts of the model (a session
+ * config on its own) or shapes of one's own in the same words.
+ *
+ * @example
+ * import { client, parseServerEvent } from '@realtime-gateway/protocol';
+ * import { checkValue, SessionConfigSchema } from '@realtime-gateway/protocol/schema';
+ *
+ * ws.send(JSON.stringify(client.responseCreate()));
+ * const result = parseServerEvent(frame);
+ * if (result.ok && result.known && result.event.type === 'response.done') {
+ *   console.log(result.event.response.usage?.total_tokens);
+ * }
+ * const issue = checkValue(SessionConfigSchema, body.session, true); // undefined when valid
+ */
+
+// Builders.
 export * as client from './build/client.js';
 export * as server from './build/server.js';
-export * from './errors.js';
-export * from './events/client-events.js';
-export * from './events/server-events.js';
-export * from './ids.js';
-export * from './log-safe.js';
-export * from './model/audio.js';
-export * from './model/items.js';
-export * from './model/response.js';
-export * from './model/session.js';
-export * from './model/tools.js';
-export * from './parse.js';
-export * from './peek.js';
-export * from './schema/schema.js';
+
+// Rejections: why a frame or value was refused, and the `error` event that says so.
+export {
+  formatPath,
+  type ProtocolError,
+  protocolError,
+  type ToErrorEventOptions,
+  toErrorEvent,
+} from './errors.js';
+// Client events.
+export {
+  CLIENT_EVENT_TYPES,
+  type ClientEvent,
+  type ClientEventMap,
+  ClientEventType,
+  type ConversationItemCreateEvent,
+  type ConversationItemDeleteEvent,
+  type ConversationItemRetrieveEvent,
+  type ConversationItemTruncateEvent,
+  type InputAudioBufferAppendEvent,
+  type InputAudioBufferClearEvent,
+  type InputAudioBufferCommitEvent,
+  type OutputAudioBufferClearEvent,
+  type ResponseCancelEvent,
+  type ResponseCreateEvent,
+  type SessionUpdateEvent,
+} from './events/client-events.js';
+// Server events.
+export {
+  type ConversationItemAddedEvent,
+  type ConversationItemDoneEvent,
+  type ErrorDetails,
+  type ErrorEvent,
+  type InputAudioBufferDtmfEventReceivedEvent,
+  type ResponseContentPart,
+  type ResponseCreatedEvent,
+  type ResponseDoneEvent,
+  type ResponseFunctionCallArgumentsDoneEvent,
+  type ResponseOutputAudioDeltaEvent,
+  SERVER_EVENT_TYPES,
+  type ServerEvent,
+  type ServerEventMap,
+  ServerEventType,
+  type SessionCreatedEvent,
+  type SessionUpdatedEvent,
+} from './events/server-events.js';
+// Ids in OpenAI's shapes.
+export {
+  type IdPrefix,
+  newCallId,
+  newEventId,
+  newId,
+  newItemId,
+  newResponseId,
+  newSessionId,
+} from './ids.js';
+// Rendering for logs.
+export { base64DecodedLength, REDACTED, redactForLog, renderForLog } from './log-safe.js';
+// What events carry.
+export {
+  type AudioFormat,
+  type AudioTranscription,
+  type AudioTranscriptionState,
+  type NoiseReduction,
+  PCM_SAMPLE_RATE,
+  type SemanticVad,
+  type ServerVad,
+  TRANSCRIPTION_MODELS,
+  type TurnDetection,
+  VOICES,
+  type Voice,
+  type VoiceName,
+} from './model/audio.js';
+export type {
+  AssistantContent,
+  AssistantMessage,
+  ConversationItem,
+  FunctionCallItem,
+  FunctionCallOutputItem,
+  ItemReference,
+  ItemStatus,
+  McpApprovalRequestItem,
+  McpApprovalResponseItem,
+  McpCallError,
+  McpCallItem,
+  McpListedTool,
+  McpListToolsItem,
+  MessageItem,
+  ResponseInputItem,
+  SystemContent,
+  SystemMessage,
+  UserContent,
+  UserMessage,
+} from './model/items.js';
+export type {
+  LogProb,
+  RateLimit,
+  Response,
+  ResponseCreateParams,
+  ResponseStatus,
+  ResponseStatusDetails,
+  ResponseUsage,
+  TranscriptionUsage,
+} from './model/response.js';
+export type {
+  Include,
+  MaxOutputTokens,
+  Metadata,
+  Modality,
+  Prompt,
+  PromptVariable,
+  RealtimeSession,
+  RealtimeSessionConfig,
+  Reasoning,
+  Session,
+  SessionConfig,
+  Tracing,
+  TranscriptionSession,
+  TranscriptionSessionConfig,
+  Truncation,
+} from './model/session.js';
+export {
+  type FunctionTool,
+  MCP_CONNECTORS,
+  type McpTool,
+  type McpToolFilter,
+  type Tool,
+  type ToolChoice,
+} from './model/tools.js';
+// Parsing untrusted frames.
+export {
+  type FrameInput,
+  isClientEventType,
+  isServerEventType,
+  type ParseOptions,
+  type ParseResult,
+  parseClientEvent,
+  parseServerEvent,
+  serializeEvent,
+  type UnknownEvent,
+} from './parse.js';
+// Peeking at a frame's type and id without parsing it.
+export { type PeekedEvent, peekEvent, peekEventType, type RawFrame } from './peek.js';
+// The vocabulary of a failed check, which a ProtocolError carries.
+export type { Issue, IssueCode } from './schema/schema.js';

@@ -8,7 +8,7 @@ import {
   parseServerEvent,
   SERVER_EVENT_TYPES,
   server,
-} from '../src/index.js';
+} from '@realtime-gateway/protocol';
 import { AUDIO_20MS, SERVER_EVENT_FIXTURES } from './fixtures/events.js';
 import { validateEventAgainstSpec } from './support/spec.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { base64DecodedLength, REDACTED, redactForLog, renderForLog } from '@realtime-gateway/protocol';
 import fc from 'fast-check';
-import { base64DecodedLength, REDACTED, redactForLog, renderForLog } from '../src/index.js';
 import { AUDIO_20MS, CLIENT_EVENT_FIXTURES, SERVER_EVENT_FIXTURES } from './fixtures/events.js';
 
 const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));

@@ -11,7 +11,7 @@ import {
   SERVER_EVENT_TYPES,
   serializeEvent,
   toErrorEvent,
-} from '../src/index.js';
+} from '@realtime-gateway/protocol';
 import { CLIENT_EVENT_FIXTURES, EXTRA_ITEMS, SERVER_EVENT_FIXTURES } from './fixtures/events.js';
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { type PeekedEvent, peekEvent, peekEventType } from '@realtime-gateway/protocol';
 import fc from 'fast-check';
-import { type PeekedEvent, peekEvent, peekEventType } from '../src/index.js';
 import { AUDIO_20MS, CLIENT_EVENT_FIXTURES, SERVER_EVENT_FIXTURES } from './fixtures/events.js';
 
 const encoder = new TextEncoder();

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import fc from 'fast-check';
 import {
-  CLIENT_EVENT_SCHEMAS,
   type ParseResult,
   parseClientEvent,
   parseServerEvent,
-  type Schema,
-  SERVER_EVENT_SCHEMAS,
   serializeEvent,
-} from '../src/index.js';
+} from '@realtime-gateway/protocol';
+import { CLIENT_EVENT_SCHEMAS, type Schema, SERVER_EVENT_SCHEMAS } from '@realtime-gateway/protocol/schema';
+import fc from 'fast-check';
 import { arbitraryFor } from './support/arbitrary.js';
 import { fuzzParameters, mutatedEvent } from './support/hostile.js';
 

@@ -3,7 +3,8 @@
  * checked against the schema, defaults filled in, cross-field rules applied, secrets read from
  * the environment. Nothing here touches the network; file reads are injected.
  */
-import { checkValue, formatPath, protocolError } from '@realtime-gateway/protocol';
+import { formatPath, protocolError } from '@realtime-gateway/protocol';
+import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { Limits } from '../vocabulary/limits.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';

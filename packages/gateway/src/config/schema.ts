@@ -15,7 +15,7 @@ import {
   optional,
   record,
   string,
-} from '@realtime-gateway/protocol';
+} from '@realtime-gateway/protocol/schema';
 import { McpConfigSchema } from '../mcp/config.js';
 
 const positive = () => integer({ min: 1 });

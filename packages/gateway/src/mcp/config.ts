@@ -11,7 +11,7 @@ import {
   optional,
   record,
   string,
-} from '@realtime-gateway/protocol';
+} from '@realtime-gateway/protocol/schema';
 import { destinationRefusal } from './address-policy.js';
 import type { McpServerSpec, McpTransportSpec } from './connection.js';
 import { parseUrlPattern, type UrlPattern } from './url-policy.js';

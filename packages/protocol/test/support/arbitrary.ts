@@ -1,5 +1,5 @@
+import type { Schema } from '@realtime-gateway/protocol/schema';
 import fc from 'fast-check';
-import type { Schema } from '../../src/index.js';
 
 /** Options for {@link arbitraryFor}. */
 export interface ArbitraryOptions {

@@ -8,8 +8,8 @@
  * Runs are seeded and bounded: `FUZZ_RUNS` and `FUZZ_SEED` in the environment make a longer or
  * different run (`FUZZ_RUNS=5000 npm test`).
  */
+import { CLIENT_EVENT_SCHEMAS, type Schema } from '@realtime-gateway/protocol/schema';
 import fc from 'fast-check';
-import { CLIENT_EVENT_SCHEMAS, type Schema } from '../../src/index.js';
 import { arbitraryFor } from './arbitrary.js';
 
 /** fast-check parameters for a fuzz run: a fixed seed and a bounded number of runs unless overridden. */
