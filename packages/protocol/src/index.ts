@@ -26,11 +26,13 @@ export * as server from './build/server.js';
 
 // Rejections: why a frame or value was refused, and the `error` event that says so.
 export {
+  errorEvent,
   formatPath,
   type ProtocolError,
   protocolError,
   type ToErrorEventOptions,
   toErrorEvent,
+  type WireError,
 } from './errors.js';
 // Client events.
 export {

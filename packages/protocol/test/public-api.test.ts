@@ -22,6 +22,7 @@ const ROOT_EXPORTS = [
   'TRANSCRIPTION_MODELS',
   'VOICES',
   'base64DecodedLength',
+  'errorEvent',
   'client',
   'formatPath',
   'isClientEventType',
