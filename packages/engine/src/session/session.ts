@@ -9,6 +9,7 @@ import {
   type ClientEvent,
   type ClientEventMap,
   type ConversationItem,
+  errorEvent,
   type FunctionTool,
   type Modality,
   newEventId,
@@ -19,6 +20,7 @@ import {
   type ServerEvent,
   type Session,
   toErrorEvent,
+  type WireError,
 } from '@realtime-gateway/protocol';
 import { decodeBase64, durationMs, sampleRate, toSamples } from '../audio/codec.js';
 import { EnergyVad, type VadEvent } from '../audio/vad.js';
@@ -50,12 +52,6 @@ export interface EngineSessionOptions {
    * bad input): the event got a `server_error` and the session goes on.
    */
   readonly onFault?: (error: unknown) => void;
-}
-
-interface ErrorFields {
-  readonly code: string;
-  readonly message: string;
-  readonly param?: string | null;
 }
 
 /** Per-response settings with the session's values filled in. */
@@ -165,33 +161,22 @@ export class EngineSession {
   private fault(error: unknown, eventId: string | null): void {
     this.options.onFault?.(error);
     try {
-      this.emit({
-        type: 'error',
-        error: {
+      this.sendEvent(
+        errorEvent({
           type: 'server_error',
           code: 'server_error',
           message: 'The server had an error while processing your request.',
-          param: null,
-          event_id: eventId,
-        },
-      });
+          eventId,
+        }),
+      );
     } catch (again) {
       // The send itself is what failed: nothing more can be told to this client.
       this.options.onFault?.(again);
     }
   }
 
-  private error(fields: ErrorFields, eventId: string | null): void {
-    this.emit({
-      type: 'error',
-      error: {
-        type: 'invalid_request_error',
-        code: fields.code,
-        message: fields.message,
-        param: fields.param ?? null,
-        event_id: eventId,
-      },
-    });
+  private error(fields: Omit<WireError, 'eventId'>, eventId: string | null): void {
+    this.sendEvent(errorEvent({ ...fields, eventId }));
   }
 
   private handle(event: ClientEvent): void {
