@@ -1,0 +1,112 @@
+/** The WebSocket leg over real sockets on loopback. */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { LegListener } from '../src/legs/leg.js';
+import { clampReason, WebSocketLeg } from '../src/legs/websocket-leg.js';
+
+/** A listener that records what the leg reports. */
+function recorder() {
+  const events: string[] = [];
+  const listener: LegListener = {
+    frame: (data, isBinary) => events.push(`${isBinary ? 'binary' : 'text'}:${data.toString()}`),
+    closed: (code, reason, lost) => events.push(`closed:${code}:${reason}:${lost}`),
+    error: (error) => events.push(`error:${error.message}`),
+    alive: () => events.push('alive'),
+  };
+  return { events, listener };
+}
+
+describe('WebSocketLeg', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  const peers: WebSocket[] = [];
+
+  before(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (socket) => peers.push(socket));
+    await once(wss, 'listening');
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    for (const peer of peers) peer.terminate();
+    await new Promise((resolve) => wss.close(resolve));
+  });
+
+  /** A leg on a fresh connection, and the server-side peer. */
+  async function pair(): Promise<{ leg: WebSocketLeg; peer: WebSocket }> {
+    const connected = once(wss, 'connection') as Promise<[WebSocket]>;
+    const socket = new WebSocket(url);
+    await once(socket, 'open');
+    const leg = new WebSocketLeg(socket);
+    const [peer] = await connected;
+    return { leg, peer };
+  }
+
+  it('holds what the peer sends until attached, then delivers it first and in order', async () => {
+    const { leg, peer } = await pair();
+    peer.send('one');
+    peer.send(Buffer.from([1, 2]), { binary: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { events, listener } = recorder();
+    leg.attach(listener);
+    peer.send('three');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(events, ['text:one', 'binary:\u0001\u0002', 'text:three']);
+    leg.close(1000, '');
+  });
+
+  it('reports a close that came before the attach when it is attached', async () => {
+    const { leg, peer } = await pair();
+    peer.close(4001, 'early');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { events, listener } = recorder();
+    leg.attach(listener);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(events, ['closed:4001:early:false']);
+    assert.equal(leg.isClosed, true);
+  });
+
+  it('sends text and binary, probes, closes with a code and reason cut to 123 bytes', async () => {
+    const { leg, peer } = await pair();
+    const { events, listener } = recorder();
+    leg.attach(listener);
+    const received: string[] = [];
+    peer.on('message', (data: Buffer, isBinary) => received.push(`${isBinary}:${data.toString()}`));
+    const written = new Promise<void>((resolve) => leg.send('hello', false, resolve));
+    leg.send(Buffer.from('bytes'), true);
+    await written;
+    leg.probe();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(received, ['false:hello', 'true:bytes']);
+    assert.deepEqual(events, ['alive']);
+    const closed = once(peer, 'close') as Promise<[number, Buffer]>;
+    leg.close(4002, 'é'.repeat(100));
+    const [code, reason] = await closed;
+    assert.equal(code, 4002);
+    assert.equal(reason.toString(), 'é'.repeat(61));
+  });
+
+  it('stops delivering once detached, and a destroyed leg is reported lost', async () => {
+    const { leg, peer } = await pair();
+    const first = recorder();
+    leg.attach(first.listener);
+    leg.detach();
+    peer.send('unheard');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(first.events, []);
+    const second = recorder();
+    leg.attach(second.listener);
+    leg.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(second.events, ['closed:1006::true']);
+  });
+
+  it('clampReason keeps short reasons and cuts long ones on a character boundary', () => {
+    assert.equal(clampReason('bye'), 'bye');
+    assert.equal(Buffer.byteLength(clampReason('€'.repeat(60))), 123);
+  });
+});
