@@ -20,6 +20,7 @@ import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { ClusterStore } from './store/cluster-store.js';
 
 /** Runs the command line; resolves with the exit code (the server itself keeps the process alive). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -82,7 +83,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     log,
     metrics,
     handlers,
-    ...(worker ? { adminRegistry: clusterAdminRegistry } : {}),
+    // The workers of a cluster share the primary's store, so every limit holds for all of them.
+    ...(worker
+      ? {
+          adminRegistry: clusterAdminRegistry,
+          store: new ClusterStore({ timeoutMs: config.store.timeoutMs }),
+          holderId: ClusterStore.holder(),
+        }
+      : {}),
   });
   const address = await gateway.listen();
   log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');

@@ -27,6 +27,9 @@ import type { MiddlewareFactory } from './session/middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
 import { SessionRegistry } from './session/registry.js';
 import { usageMetering } from './session/usage-metering.js';
+import { StoreHolder } from './store/holder.js';
+import { MemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
 import type { AttemptListener } from './upstream/dial.js';
 import { describeError } from './vocabulary/session.js';
 
@@ -56,6 +59,14 @@ export interface GatewayOptions {
   readonly metrics?: GatewayMetrics | false;
   /** What the admin API lists and terminates; by default this gateway's own sessions. */
   readonly adminRegistry?: (local: SessionRegistry) => AdminRegistry;
+  /**
+   * Where deployment-wide state lives (session slots, rate-limit buckets, the directory of
+   * sessions): by default a store in this process's memory, closed with the gateway. A store
+   * passed in is shared with whoever else uses it, and left open.
+   */
+  readonly store?: Store;
+  /** This process's name in the store (default: made from the process id and a random part). */
+  readonly holderId?: string;
 }
 
 /** Where a listening gateway can be reached. */
@@ -79,6 +90,8 @@ export interface Gateway {
   readonly config: GatewayConfig;
   readonly registry: SessionRegistry;
   readonly router: Router;
+  /** The store and this process's name in it. */
+  readonly holder: StoreHolder;
   /** The HTTP server, for embedding (for example behind node:cluster). */
   readonly server: Server;
   /** Null until {@link listen} resolves. */
@@ -137,9 +150,20 @@ function mcpExtension(
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const config = options.config;
-  const registry = new SessionRegistry({ tickMs: tickInterval(config) });
   const log = options.log ?? NO_LOG;
-  const router = new Router(config, Date.now, logCircuitChanges(log));
+  const store = options.store ?? new MemoryStore();
+  const holder = new StoreHolder(store, {
+    ttlMs: config.store.leaseTtlMs,
+    ...(options.holderId ? { id: options.holderId } : {}),
+    onRenewFailed: (error) => log.warn({ err: describeError(error) }, 'the store did not take a renewal'),
+  });
+  const registry = new SessionRegistry({
+    tickMs: tickInterval(config),
+    directory: holder.directory('session', (error) =>
+      log.warn({ err: describeError(error) }, 'the store did not take a directory change'),
+    ),
+  });
+  const router = new Router(config, { holder, onCircuitChange: logCircuitChanges(log) });
   let accepting = true;
   const wss = new WebSocketServer({
     noServer: true,
@@ -164,8 +188,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const ctx: UpgradeContext = {
     config,
     wss,
-    auth: new Authenticator(config.auth.mode, config.auth.keys),
-    quota: new SessionQuota(config.limits.maxSessions),
+    auth: new Authenticator(config.auth.mode, config.auth.keys, store),
+    quota: new SessionQuota(holder, config.limits.maxSessions),
+    holder,
     router,
     registry,
     middleware: [
@@ -252,12 +277,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     server.closeAllConnections();
     await serverClosed;
     await mcp?.pool.close();
+    await holder.stop().catch((error: unknown) => {
+      log.warn({ err: describeError(error) }, 'the store did not take back the slots of a closing gateway');
+    });
+    if (options.store === undefined) await store.close();
   };
 
   return {
     config,
     registry,
     router,
+    holder,
     server,
     get address() {
       return address;

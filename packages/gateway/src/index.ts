@@ -12,7 +12,6 @@ export { type AdminRegistry, adminHandler } from './admin/admin.js';
 export { Authenticator, type AuthResult, type Principal } from './auth/authenticator.js';
 export { type Credential, extractCredential, hashKey, KEY_SUBPROTOCOL_PREFIX } from './auth/credentials.js';
 export { SessionQuota } from './auth/quota.js';
-export { TokenBucket } from './auth/rate-limit.js';
 export {
   clusterAdminRegistry,
   clusterMetricsHandler,
@@ -141,6 +140,7 @@ export {
   type SessionState,
   transition,
 } from './session/state.js';
+export { takeToken } from './store/token-bucket.js';
 export { type ConnectResult, connectUpstream, upstreamHeaders, upstreamUrl } from './upstream/connect.js';
 export { type Dialled, dialWithFailover } from './upstream/dial.js';
 export type { SessionInfo } from './vocabulary/session.js';

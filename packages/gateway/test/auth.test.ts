@@ -208,11 +208,11 @@ describe('the same auth and routing for REST requests', () => {
       { OA: 'sk-oa', AZ: 'az-key' },
     );
     const access = createAccess(new Authenticator(config.auth.mode, config.auth.keys), new Router(config));
-    const server = createServer((req, res) => {
-      const who = access.authorize(req);
+    const server = createServer(async (req, res) => {
+      const who = await access.authorize(req);
       if (!who.ok) return sendRefusal(res, who.refusal);
       const model = new URL(req.url ?? '/', 'http://x').searchParams.get('model');
-      const target = access.selectUpstream(model, who.principal);
+      const target = await access.selectUpstream(model, who.principal);
       if ('status' in target) return sendRefusal(res, target);
       res.end(JSON.stringify(target));
     });

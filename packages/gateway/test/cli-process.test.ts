@@ -2,7 +2,7 @@
  * The `realtime-gateway` command as a process: graceful shutdown on SIGTERM, and `--workers`.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashKey } from '../src/auth/credentials.js';
-import { connect, delay, type TestClient } from './support/harness.js';
+import { connect, delay, eventually, expectRefused, type TestClient } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -166,6 +166,96 @@ describe('the realtime-gateway process', () => {
       assert.match(running.output(), /starting 2 workers/);
     } finally {
       for (const client of clients) client.socket.close();
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+      await upstream.close();
+    }
+  });
+
+  test('--workers 2: per-key sessions, rates, upstream capacity and limits.maxSessions hold for the whole gateway', async () => {
+    const upstream = await startTestUpstream();
+    const port = await freePort();
+    const key = (id: string, extra: object = {}) => ({ id, hash: `sha256:${hashKey(`sk-${id}`)}`, ...extra });
+    const running = await startCli(
+      {
+        server: { port },
+        upstreams: [
+          { name: 'small', baseUrl: `${upstream.httpUrl}/v1`, models: ['small-*'], maxSessions: 1 },
+          { name: 'test', baseUrl: `${upstream.httpUrl}/v1`, apiKeyEnv: 'TEST_UPSTREAM_KEY' },
+        ],
+        auth: {
+          keys: [key('team', { maxSessions: 2 }), key('burst', { sessionsPerMinute: 3 }), key('wide')],
+        },
+        admin: { keyHash: `sha256:${hashKey('rg-admin')}` },
+        limits: { maxSessions: 5 },
+        log: { level: 'warn' },
+        shutdown: { drainMs: 0 },
+      },
+      ['--workers', '2'],
+      2,
+    );
+    const url = (model = 'gpt-realtime') => `ws://127.0.0.1:${port}/v1/realtime?model=${model}`;
+    const as = (id: string) => ({ headers: { authorization: `Bearer sk-${id}` } });
+    const open: TestClient[] = [];
+    const session = async (id: string, model?: string): Promise<TestClient> => {
+      const client = await connect(url(model), as(id));
+      await client.waitFor('session.created');
+      open.push(client);
+      return client;
+    };
+    // Connections alternate between the workers, so two refusals in a row cover both.
+    const refusedTwice = async (id: string, model?: string) => {
+      const codes: string[] = [];
+      for (let k = 0; k < 2; k++) codes.push((await expectRefused(url(model), as(id))).json.error.code);
+      return codes;
+    };
+    const live = async () =>
+      (
+        (await (
+          await fetch(`http://127.0.0.1:${port}/admin/sessions`, {
+            headers: { authorization: 'Bearer rg-admin' },
+          })
+        ).json()) as { data: unknown[] }
+      ).data.length;
+    try {
+      for (let k = 0; k < 3; k++) (await session('burst')).socket.close();
+      assert.deepEqual(await refusedTwice('burst'), ['rate_limit_exceeded', 'rate_limit_exceeded']);
+      await eventually(async () => (await live()) === 0, 5000, 'the burst sessions ended');
+
+      await session('team');
+      await session('team');
+      assert.deepEqual(await refusedTwice('team'), ['too_many_sessions', 'too_many_sessions']);
+
+      await session('wide', 'small-model');
+      assert.deepEqual(await refusedTwice('wide', 'small-model'), [
+        'no_healthy_upstream',
+        'no_healthy_upstream',
+      ]);
+
+      await session('wide');
+      await session('wide');
+      assert.equal(await live(), 5);
+      assert.deepEqual(await refusedTwice('wide'), ['gateway_at_capacity', 'gateway_at_capacity']);
+
+      // Workers that die without a word free their slots: the primary drops what they held.
+      const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(running.child.pid)])
+        .toString()
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      assert.equal(workers.length, 2);
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+      await eventually(
+        () => (running.output().match(/listening on/g) ?? []).length >= 4,
+        30_000,
+        'new workers',
+      );
+      assert.equal(await live(), 0);
+      await session('team');
+      await session('team');
+      assert.deepEqual(await refusedTwice('team'), ['too_many_sessions', 'too_many_sessions']);
+    } finally {
+      for (const client of open) client.socket.close();
       running.child.kill('SIGTERM');
       assert.equal(await running.exited, 0);
       await upstream.close();

@@ -82,21 +82,21 @@ describe('router', () => {
     routing: { ...DEFAULT_ROUTING, maxAttempts: 2, failureThreshold: 1, cooldownMs: 1000 },
   });
 
-  it('refuses a model no upstream serves with 404 and rewrites aliases', () => {
+  it('refuses a model no upstream serves with 404 and rewrites aliases', async () => {
     const router = new Router(
       config([upstream('a', 'http://a', { models: ['gpt-realtime'] })], { fast: 'gpt-realtime' }),
     );
-    const missing = router.plan('gpt-4o');
+    const missing = await router.plan('gpt-4o');
     assert.ok(isRefusal(missing));
     assert.equal(missing.status, 404);
     assert.equal(missing.code, 'model_not_found');
-    const plan = router.plan('fast');
+    const plan = await router.plan('fast');
     assert.ok(!isRefusal(plan));
     assert.equal(plan.upstreamModel, 'gpt-realtime');
     assert.equal(plan.model, 'fast');
   });
 
-  it('serves a model from its most specific tier only: exact, then longest prefix, then *', () => {
+  it('serves a model from its most specific tier only: exact, then longest prefix, then *', async () => {
     const router = new Router(
       config([
         upstream('any', 'http://a', { models: ['*'] }),
@@ -105,27 +105,27 @@ describe('router', () => {
         upstream('exact', 'http://d', { models: ['gpt-realtime-mini'] }),
       ]),
     );
-    const names = (model: string) => {
-      const plan = router.plan(model);
+    const names = async (model: string) => {
+      const plan = await router.plan(model);
       assert.ok(!isRefusal(plan));
       return plan.candidates.map((c) => c.name);
     };
-    assert.deepEqual(names('gpt-realtime-mini'), ['exact']);
-    assert.deepEqual(names('gpt-realtime'), ['realtime']);
-    assert.deepEqual(names('gpt-4o-realtime-preview'), ['gpt']);
-    assert.deepEqual(names('local-model'), ['any']);
+    assert.deepEqual(await names('gpt-realtime-mini'), ['exact']);
+    assert.deepEqual(await names('gpt-realtime'), ['realtime']);
+    assert.deepEqual(await names('gpt-4o-realtime-preview'), ['gpt']);
+    assert.deepEqual(await names('local-model'), ['any']);
   });
 
-  it('ranks by active sessions relative to weight', () => {
+  it('ranks by active sessions relative to weight', async () => {
     const router = new Router(
       config([upstream('light', 'http://a', { weight: 1 }), upstream('heavy', 'http://b', { weight: 3 })]),
     );
     const picks: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const plan = router.plan('m');
+      const plan = await router.plan('m');
       assert.ok(!isRefusal(plan));
       const name = plan.candidates[0]!.name;
-      assert.ok(router.tryAcquire(name));
+      assert.ok(await router.tryAcquire(name));
       picks.push(name);
     }
     assert.equal(picks.filter((p) => p === 'heavy').length, 6);
@@ -136,19 +136,19 @@ describe('router', () => {
     );
   });
 
-  it('skips upstreams at capacity or with an open circuit, then answers 503', () => {
+  it('skips upstreams at capacity or with an open circuit, then answers 503', async () => {
     let now = 0;
     const router = new Router(
       config([upstream('a', 'http://a', { maxSessions: 1 }), upstream('b', 'http://b')]),
-      () => now,
+      { now: () => now },
     );
-    assert.ok(router.tryAcquire('a'));
+    assert.ok(await router.tryAcquire('a'));
     router.reportFailure('b');
-    const plan = router.plan('m');
+    const plan = await router.plan('m');
     assert.ok(isRefusal(plan));
     assert.equal(plan.status, 503);
     now = 1000;
-    const retry = router.plan('m');
+    const retry = await router.plan('m');
     assert.ok(!isRefusal(retry));
     assert.deepEqual(
       retry.candidates.map((c) => c.name),
@@ -217,7 +217,7 @@ describe('dialling with failover over loopback', () => {
       aliases: { alias: 'gpt-realtime' },
       routing: { maxAttempts: 2, failureThreshold: 1, cooldownMs: 60_000 },
     });
-    const plan = router.plan('alias');
+    const plan = await router.plan('alias');
     assert.ok(!isRefusal(plan));
     const dialled = await dialWithFailover(router, plan, dialOptions);
     assert.ok(!isRefusal(dialled));
@@ -243,7 +243,7 @@ describe('dialling with failover over loopback', () => {
         aliases: {},
         routing: DEFAULT_ROUTING,
       });
-      const plan = router.plan('m');
+      const plan = await router.plan('m');
       assert.ok(!isRefusal(plan));
       const dialled = await dialWithFailover(router, plan, dialOptions);
       assert.ok(isRefusal(dialled));
@@ -267,7 +267,7 @@ describe('dialling with failover over loopback', () => {
         aliases: {},
         routing: { ...DEFAULT_ROUTING, failureThreshold: 1 },
       });
-      const plan = router.plan('m');
+      const plan = await router.plan('m');
       assert.ok(!isRefusal(plan));
       const dialled = await dialWithFailover(router, plan, dialOptions);
       assert.ok(isRefusal(dialled));
@@ -289,7 +289,7 @@ describe('dialling with failover over loopback', () => {
         aliases: {},
         routing: DEFAULT_ROUTING,
       });
-      const plan = router.plan('m') as RoutePlan;
+      const plan = (await router.plan('m')) as RoutePlan;
       const own = await dialWithFailover(router, plan, dialOptions);
       assert.ok(isRefusal(own));
       assert.equal(own.status, 503);

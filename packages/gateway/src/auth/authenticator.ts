@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthMode, KeyConfig } from '../config/resolve.js';
 import { type Refusal, refusal } from '../refusal.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { rateBucket } from '../store/pools.js';
+import { type Store, StoreError } from '../store/store.js';
 import { extractCredential, hashKey } from './credentials.js';
-import { TokenBucket } from './rate-limit.js';
+import { storeUnavailable } from './quota.js';
 
 /** Who a request is, once authenticated. */
 export interface Principal {
@@ -23,30 +26,29 @@ export type AuthResult =
 
 const ANONYMOUS: Principal = Object.freeze({ keyId: null, key: null, upstreamKey: null });
 
+/** A key's new-session rate is counted per minute. */
+const RATE_PERIOD_MS = 60_000;
+
 /**
  * Checks credentials, per-key model permissions and per-key rate limits. Keys are looked up by
- * their hash, so the clear key is never compared or kept.
+ * their hash, so the clear key is never compared or kept. Rate limits are buckets in the store,
+ * one per key for the whole deployment.
  *
  * @example
- * const auth = new Authenticator('keys', config.auth.keys);
+ * const auth = new Authenticator('keys', config.auth.keys, store);
  * const result = auth.authenticate(req.headers);
  * if (!result.ok) return refuse(result.refusal);
  */
 export class Authenticator {
   private readonly byHash = new Map<string, KeyConfig>();
-  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     readonly mode: AuthMode,
     keys: readonly KeyConfig[],
-    private readonly now: () => number = Date.now,
+    /** Where the rate-limit buckets are; by default this process's memory. */
+    private readonly store: Store = new MemoryStore(),
   ) {
-    for (const key of keys) {
-      this.byHash.set(key.sha256, key);
-      if (key.sessionsPerMinute !== null) {
-        this.buckets.set(key.id, new TokenBucket(key.sessionsPerMinute, 60_000, now()));
-      }
-    }
+    for (const key of keys) this.byHash.set(key.sha256, key);
   }
 
   /** Identifies the caller from its headers (bearer or subprotocol). */
@@ -87,11 +89,18 @@ export class Authenticator {
     );
   }
 
-  /** Takes one new-session token from the key's rate limit, or refuses (429). */
-  takeSessionToken(principal: Principal): Refusal | null {
-    if (principal.keyId === null) return null;
-    const bucket = this.buckets.get(principal.keyId);
-    if (bucket === undefined || bucket.take(this.now())) return null;
+  /** Takes one new-session token from the key's rate limit, or refuses (429; 503 if the store cannot say). */
+  async takeSessionToken(principal: Principal): Promise<Refusal | null> {
+    const perMinute = principal.key?.sessionsPerMinute ?? null;
+    if (principal.keyId === null || perMinute === null) return null;
+    let taken: boolean;
+    try {
+      taken = await this.store.take(rateBucket(principal.keyId), perMinute, RATE_PERIOD_MS);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      return storeUnavailable();
+    }
+    if (taken) return null;
     return refusal(
       429,
       'rate_limit_exceeded',

@@ -1,53 +1,66 @@
 import { type Refusal, refusal } from '../refusal.js';
+import type { StoreHolder } from '../store/holder.js';
+import { keyPool, SESSIONS_POOL } from '../store/pools.js';
+import { StoreError } from '../store/store.js';
+
+/** A concurrent-session slot: in total and for the key. */
+export interface SessionSlot {
+  /** Gives the slot back; calling it again does nothing. */
+  readonly release: () => void;
+}
 
 /**
- * Concurrent-session slots, in total and per key. A slot is reserved before the upstream is
- * dialled, so that a burst of connections cannot overshoot a limit while they are connecting,
- * and released exactly once when the session ends or the attempt fails.
+ * Concurrent-session slots, in total and per key, held in the store so that the limits hold for
+ * the whole deployment. A slot is reserved before the upstream is dialled, so that a burst of
+ * connections cannot overshoot a limit while they are connecting, and released exactly once
+ * when the session ends or the attempt fails.
  *
  * @example
- * const slot = quota.acquire('key-1', 5);
+ * const slot = await quota.acquire('key-1', 5);
  * if ('status' in slot) return refuse(slot);
  * session.onEnd(slot.release);
  */
 export class SessionQuota {
-  private total = 0;
-  private readonly perKey = new Map<string, number>();
+  constructor(
+    private readonly holder: StoreHolder,
+    private readonly maxTotal: number,
+  ) {}
 
-  constructor(private readonly maxTotal: number) {}
-
-  get active(): number {
-    return this.total;
-  }
-
-  /** Concurrent sessions held by `keyId`. */
-  activeFor(keyId: string): number {
-    return this.perKey.get(keyId) ?? 0;
-  }
-
-  acquire(keyId: string | null, maxForKey: number): Refusal | { readonly release: () => void } {
-    if (this.total >= this.maxTotal) {
-      return refusal(503, 'gateway_at_capacity', `The gateway is at its limit of ${this.maxTotal} sessions.`);
+  async acquire(keyId: string | null, maxForKey: number): Promise<Refusal | SessionSlot> {
+    const pools = [{ pool: SESSIONS_POOL, limit: this.maxTotal }];
+    if (keyId !== null) pools.push({ pool: keyPool(keyId), limit: maxForKey });
+    let grant: Awaited<ReturnType<StoreHolder['acquire']>>;
+    try {
+      grant = await this.holder.acquire(pools);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      return storeUnavailable();
     }
-    if (keyId !== null && this.activeFor(keyId) >= maxForKey) {
+    if (!grant.ok) {
+      if (grant.pool === SESSIONS_POOL)
+        return refusal(
+          503,
+          'gateway_at_capacity',
+          `The gateway is at its limit of ${this.maxTotal} sessions.`,
+        );
       return refusal(429, 'too_many_sessions', `The key '${keyId}' already has ${maxForKey} sessions open.`, {
         type: 'rate_limit_error',
       });
     }
-    this.total++;
-    if (keyId !== null) this.perKey.set(keyId, this.activeFor(keyId) + 1);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
-        this.total--;
-        if (keyId !== null) {
-          const left = this.activeFor(keyId) - 1;
-          if (left > 0) this.perKey.set(keyId, left);
-          else this.perKey.delete(keyId);
-        }
+        this.holder.release(grant.slotId);
       },
     };
   }
+}
+
+/** The refusal when the store cannot say whether a limit allows a session. */
+export function storeUnavailable(): Refusal {
+  return refusal(503, 'store_unavailable', 'The gateway cannot check its limits right now; try again.', {
+    type: 'server_error',
+  });
 }

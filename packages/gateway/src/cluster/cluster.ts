@@ -5,7 +5,11 @@
  * summed by prom-client's AggregatorRegistry in the primary.
  *
  * The admin API likewise covers the whole cluster: a worker asks the primary, which asks every
- * worker about its own sessions and combines the answers.
+ * worker about its own sessions and combines the answers (or, for one session, asks the worker
+ * the store's directory names as its holder).
+ *
+ * The primary keeps the cluster's store (see `store/cluster-store.ts`): every limit counts the
+ * sessions of all workers, so `maxSessions: 2` is 2 whatever the number of workers.
  *
  * Lifecycle: the primary forks the workers, restarts one that dies unexpectedly, forwards
  * SIGTERM/SIGINT to all of them, and exits once they have drained and exited.
@@ -15,6 +19,9 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { AdminRegistry } from '../admin/admin.js';
 import type { RequestHandler } from '../http/server.js';
 import type { SessionSnapshot } from '../session/registry.js';
+import { serveStore, workerHolder } from '../store/cluster-store.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { Store } from '../store/store.js';
 
 const METRICS_REQUEST = 'realtime-gateway:metrics-request';
 const ADMIN_REQUEST = 'realtime-gateway:admin-request';
@@ -51,9 +58,11 @@ export function isClusterWorker(): boolean {
 export function runPrimary(workers: number, log: (message: string) => void = () => {}): Promise<number> {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
-  const admin = new AdminFanOut();
+  const store = new MemoryStore();
+  const admin = new AdminFanOut(store);
   const fork = (): Worker => {
     const worker = cluster.fork();
+    serveStore(store, worker);
     worker.on('message', (message: AdminMessage) => admin.onWorkerMessage(worker, message));
     worker.on('message', (message: MetricsRequest) => {
       if (message?.type !== METRICS_REQUEST) return;
@@ -86,7 +95,9 @@ export function runPrimary(workers: number, log: (message: string) => void = () 
       stopping = true;
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
       const check = () => {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+        if (Object.keys(cluster.workers ?? {}).length !== 0) return;
+        void store.close();
+        resolve(0);
       };
       cluster.on('exit', check);
       check();
@@ -109,6 +120,9 @@ type AdminMessage =
 /** In the primary: asks every worker about an admin request and combines the answers. */
 class AdminFanOut {
   private next = 0;
+
+  constructor(private readonly store: Store) {}
+
   private readonly pending = new Map<
     number,
     { results: unknown[]; expected: number; done: (results: unknown[]) => void }
@@ -127,9 +141,21 @@ class AdminFanOut {
     }
     if (message?.type !== ADMIN_REQUEST) return;
     const { type: _type, id: requestId, ...operation } = message;
-    const workers = Object.values(cluster.workers ?? {}).filter(
+    void this.workersFor(operation).then((workers) => this.ask(from, requestId, operation, workers));
+  }
+
+  /** The workers to ask: for one session, the one the directory names, if it knows it. */
+  private async workersFor(operation: AdminOperation): Promise<Worker[]> {
+    const connected = Object.values(cluster.workers ?? {}).filter(
       (w): w is Worker => w?.isConnected() === true,
     );
+    if (operation.op === 'list') return connected;
+    const holder = await this.store.locate('session', operation.sessionId).catch(() => null);
+    const holding = connected.find((worker) => workerHolder(worker) === holder);
+    return holding === undefined ? connected : [holding];
+  }
+
+  private ask(from: Worker, requestId: number, operation: AdminOperation, workers: Worker[]): void {
     const id = this.next++;
     const reply = (results: unknown[]): void => {
       from.send({ type: ADMIN_RESPONSE, id: requestId, result: combine(operation, results) });

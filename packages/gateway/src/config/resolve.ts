@@ -73,6 +73,13 @@ export interface GatewayConfig {
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly metrics: { readonly enabled: boolean };
   readonly shutdown: { readonly drainMs: number };
+  /** Deployment-wide state (slots, buckets, directory); see the README's "Store". */
+  readonly store: {
+    /** How long a process's slots outlive it if it dies without giving them back. */
+    readonly leaseTtlMs: number;
+    /** How long a store operation may take before admission refuses with 503. */
+    readonly timeoutMs: number;
+  };
   readonly mcp: McpConfig;
 }
 
@@ -112,6 +119,8 @@ export const DEFAULT_UPSTREAM = Object.freeze({
   maxSessions: 10_000,
   connectTimeoutMs: 10_000,
 });
+
+export const DEFAULT_STORE = Object.freeze({ leaseTtlMs: 15_000, timeoutMs: 2000 });
 
 export const DEFAULT_ROUTING = Object.freeze({ maxAttempts: 3, failureThreshold: 5, cooldownMs: 30_000 });
 
@@ -292,6 +301,10 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       log: { level: raw.log?.level ?? 'info' },
       metrics: { enabled: raw.metrics?.enabled ?? true },
       shutdown: { drainMs: raw.shutdown?.drainMs ?? 10_000 },
+      store: {
+        leaseTtlMs: raw.store?.leaseTtlMs ?? DEFAULT_STORE.leaseTtlMs,
+        timeoutMs: raw.store?.timeoutMs ?? DEFAULT_STORE.timeoutMs,
+      },
       mcp,
     },
   };

@@ -137,6 +137,15 @@ export const GatewayConfigSchema = object({
   mcp: optional(McpConfigSchema),
   /** How long live sessions may continue after SIGTERM before they are closed with 1001. */
   shutdown: optional(object({ drainMs: optional(integer({ min: 0 })) })),
+  /** Deployment-wide state: slots, rate-limit buckets, the directory of sessions. */
+  store: optional(
+    object({
+      /** How long a process's session slots outlive it if it dies without giving them back. */
+      leaseTtlMs: optional(integer({ min: 1000 })),
+      /** How long a store operation may take before admission refuses with 503. */
+      timeoutMs: optional(positive()),
+    }),
+  ),
 });
 
 /** The configuration as written in the file: every field optional. */

@@ -26,14 +26,16 @@ export interface Access {
   /** Identifies the caller and takes a new-session token from its rate limit. */
   authorize(
     req: IncomingMessage,
-  ): { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly refusal: Refusal };
+  ): Promise<
+    { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly refusal: Refusal }
+  >;
   /**
    * The upstream for a model (null: any upstream, as for call control requests that carry no
    * model), honouring the key's model permissions and the circuits.
    */
-  selectUpstream(model: string | null, principal: Principal): UpstreamTarget | Refusal;
+  selectUpstream(model: string | null, principal: Principal): Promise<UpstreamTarget | Refusal>;
   /** The upstreams to try for a model, best first, at most `routing.maxAttempts` of them. */
-  planUpstreams(model: string | null, principal: Principal): readonly UpstreamTarget[] | Refusal;
+  planUpstreams(model: string | null, principal: Principal): Promise<readonly UpstreamTarget[] | Refusal>;
   /** A named upstream, for requests that must reach the one holding their call; null if unknown. */
   selectUpstreamByName(name: string, principal: Principal): UpstreamTarget | null;
   /** Reports how a forwarded request went, so circuits open and close as for WebSockets. */
@@ -61,12 +63,12 @@ function targetFor(upstream: UpstreamConfig, principal: Principal, model: string
 }
 
 export function createAccess(auth: Authenticator, router: Router): Access {
-  const planUpstreams: Access['planUpstreams'] = (model, principal) => {
+  const planUpstreams: Access['planUpstreams'] = async (model, principal) => {
     if (model !== null) {
       const forbidden = auth.authorizeModel(principal, model);
       if (forbidden !== null) return forbidden;
     }
-    const plan = model === null ? router.planAny() : router.plan(model);
+    const plan = await (model === null ? router.planAny() : router.plan(model));
     if ('status' in plan) return plan;
     if (plan.candidates.length === 0) return refusal(503, 'no_healthy_upstream', 'No upstream is available.');
     return plan.candidates.map((upstream) =>
@@ -74,16 +76,16 @@ export function createAccess(auth: Authenticator, router: Router): Access {
     );
   };
   return {
-    authorize(req) {
+    async authorize(req) {
       const result = auth.authenticate(req.headers);
       if (!result.ok) return result;
-      const limited = auth.takeSessionToken(result.principal);
+      const limited = await auth.takeSessionToken(result.principal);
       if (limited !== null) return { ok: false, refusal: limited };
       return result;
     },
     planUpstreams,
-    selectUpstream(model, principal) {
-      const targets = planUpstreams(model, principal);
+    async selectUpstream(model, principal) {
+      const targets = await planUpstreams(model, principal);
       return 'status' in targets ? targets : targets[0]!;
     },
     selectUpstreamByName(name, principal) {

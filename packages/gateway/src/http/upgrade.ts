@@ -17,6 +17,7 @@ import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry } from '../session/registry.js';
 import { Session } from '../session/session.js';
+import type { StoreHolder } from '../store/holder.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
 import { checkHandshake } from './handshake.js';
@@ -30,6 +31,8 @@ export interface UpgradeContext {
   readonly wss: WebSocketServer;
   readonly auth: Authenticator;
   readonly quota: SessionQuota;
+  /** This process in the store: sessions are entered in its directory. */
+  readonly holder: StoreHolder;
   readonly router: Router;
   readonly registry: SessionRegistry;
   /** In order; see {@link Session}. */
@@ -144,11 +147,11 @@ async function admit(
     const forbidden = ctx.auth.authorizeModel(principal, request.model);
     if (forbidden !== null) return refuse(forbidden);
   }
-  const plan = ctx.router.plan(model);
+  const plan = await ctx.router.plan(model);
   if ('status' in plan) return refuse(plan);
-  const limited = ctx.auth.takeSessionToken(principal);
+  const limited = await ctx.auth.takeSessionToken(principal);
   if (limited !== null) return refuse(limited);
-  const slot = ctx.quota.acquire(
+  const slot = await ctx.quota.acquire(
     principal.keyId,
     principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey,
   );
@@ -178,7 +181,7 @@ async function admit(
     if (released) return;
     released = true;
     slot.release();
-    ctx.router.release(dialled.upstream.name);
+    dialled.slot.release();
   };
   if (!ctx.accepting()) {
     dialled.leg.destroy();

@@ -105,7 +105,7 @@ export function restHandler(options: RestOptions): RequestHandler {
       sendRefusal(res, refusal(405, 'method_not_allowed', `${url.pathname} takes POST.`));
       return true;
     }
-    const who = options.access.authorize(req);
+    const who = await options.access.authorize(req);
     if (!who.ok) {
       sendRefusal(res, who.refusal);
       return true;
@@ -120,7 +120,7 @@ export function restHandler(options: RestOptions): RequestHandler {
     }
     const contentType = req.headers['content-type'] ?? '';
     const model = control === null ? findModel(body, contentType, url.searchParams) : null;
-    const targets = planTargets(options.access, model, who.principal, control?.[1] ?? null, calls);
+    const targets = await planTargets(options.access, model, who.principal, control?.[1] ?? null, calls);
     if ('status' in targets) {
       sendRefusal(res, targets);
       return true;
@@ -145,10 +145,10 @@ function planTargets(
   principal: Parameters<Access['planUpstreams']>[1],
   callId: string | null,
   calls: CallRoutes,
-): readonly UpstreamTarget[] | Refusal {
+): Promise<readonly UpstreamTarget[] | Refusal> {
   const remembered = callId === null ? null : calls.upstream(callId);
   const held = remembered === null ? null : access.selectUpstreamByName(remembered, principal);
-  return held === null ? access.planUpstreams(model, principal) : [held];
+  return held === null ? access.planUpstreams(model, principal) : Promise.resolve([held]);
 }
 
 /** One attempt at an upstream: its answer, or why there was none. */

@@ -1,12 +1,25 @@
+import { storeUnavailable } from '../auth/quota.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
 import { type Refusal, refusal } from '../refusal.js';
+import { StoreHolder } from '../store/holder.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { upstreamPool } from '../store/pools.js';
+import { StoreError } from '../store/store.js';
 import { admit, type CircuitState, CLOSED, isAvailable, onFailure, onSuccess } from './circuit.js';
 
 /** What the router needs to know per upstream while it runs. */
 interface UpstreamState {
   readonly config: UpstreamConfig;
+  readonly pool: string;
+  /** This process's sessions on the upstream (the store counts the deployment's). */
   active: number;
   circuit: CircuitState;
+}
+
+/** A session slot on an upstream, taken with {@link Router.tryAcquire}. */
+export interface UpstreamSlot {
+  /** Gives the slot back; calling it again does nothing. */
+  readonly release: () => void;
 }
 
 /** A choice of upstreams for one session, best first. */
@@ -22,22 +35,11 @@ export interface RoutePlan {
 /** A snapshot of one upstream, for health checks and the admin API. */
 export interface UpstreamStatus {
   readonly name: string;
+  /** This process's sessions on the upstream. */
   readonly active: number;
   readonly circuit: CircuitState['kind'];
 }
 
-/**
- * Chooses upstreams for a model: aliases are rewritten; among the upstreams that serve the model
- * most specifically (exact name, then the longest `prefix*` pattern, then `*`), those that have
- * a free slot and a closed (or cooled-down) circuit are ranked by active sessions divided by
- * weight, and the best few become the plan. The caller reports each attempt's outcome so that
- * circuits open and close.
- *
- * @example
- * const plan = router.plan('gpt-realtime');
- * if ('status' in plan) return refuse(plan);
- * for (const upstream of plan.candidates) { if (!router.tryAcquire(upstream.name)) continue; ... }
- */
 /** Told when an upstream's circuit moves from one state to another. */
 export type CircuitChangeListener = (
   upstream: string,
@@ -45,17 +47,44 @@ export type CircuitChangeListener = (
   to: CircuitState['kind'],
 ) => void;
 
+/** Options for {@link Router}. */
+export interface RouterOptions {
+  /** Where upstream slots are counted; by default a store in this process's memory. */
+  readonly holder?: StoreHolder;
+  readonly now?: () => number;
+  /** Told when an upstream's circuit changes state (`closed`, `open`, `half-open`). */
+  readonly onCircuitChange?: CircuitChangeListener;
+}
+
+/**
+ * Chooses upstreams for a model: aliases are rewritten; among the upstreams that serve the model
+ * most specifically (exact name, then the longest `prefix*` pattern, then `*`), those that have
+ * a free slot and a closed (or cooled-down) circuit are ranked by active sessions divided by
+ * weight, and the best few become the plan. Slots and the counts the ranking uses are in the
+ * store, so `maxSessions` and weights hold for the deployment; circuits are this process's own.
+ * The caller reports each attempt's outcome so that circuits open and close.
+ *
+ * @example
+ * const plan = await router.plan('gpt-realtime');
+ * if ('status' in plan) return refuse(plan);
+ * for (const upstream of plan.candidates) { const slot = await router.tryAcquire(upstream.name); ... }
+ */
 export class Router {
   private readonly states = new Map<string, UpstreamState>();
+  private readonly holder: StoreHolder;
+  private readonly now: () => number;
+  private readonly onCircuitChange: CircuitChangeListener | undefined;
 
   constructor(
     private readonly config: Pick<GatewayConfig, 'upstreams' | 'aliases' | 'routing'>,
-    private readonly now: () => number = Date.now,
-    /** Told when an upstream's circuit changes state (`closed`, `open`, `half-open`). */
-    private readonly onCircuitChange?: CircuitChangeListener,
+    options: RouterOptions = {},
   ) {
+    this.holder = options.holder ?? new StoreHolder(new MemoryStore(), { ttlMs: 15_000 });
+    this.now = options.now ?? Date.now;
+    this.onCircuitChange = options.onCircuitChange;
     for (const upstream of config.upstreams) {
-      this.states.set(upstream.name, { config: upstream, active: 0, circuit: CLOSED });
+      const pool = upstreamPool(upstream.name);
+      this.states.set(upstream.name, { config: upstream, pool, active: 0, circuit: CLOSED });
     }
   }
 
@@ -71,7 +100,7 @@ export class Router {
   }
 
   /** Ranks the upstreams for a model, or refuses: 404 for a model nobody serves, 503 when none is available. */
-  plan(model: string): RoutePlan | Refusal {
+  plan(model: string): Promise<RoutePlan | Refusal> {
     const upstreamModel = this.rewrite(model);
     const all = [...this.states.values()];
     // Only the most specific tier serves: an upstream named for the model is never passed over
@@ -83,12 +112,16 @@ export class Router {
   }
 
   /** Ranks every upstream, whatever it serves: for requests that name no model (call control). */
-  planAny(): RoutePlan | Refusal {
+  async planAny(): Promise<RoutePlan | Refusal> {
     if (this.states.size === 0) return refusal(503, 'no_healthy_upstream', 'No upstream is configured.');
     return this.rank('', '', [...this.states.values()]);
   }
 
-  private rank(model: string, upstreamModel: string, serving: UpstreamState[]): RoutePlan | Refusal {
+  private async rank(
+    model: string,
+    upstreamModel: string,
+    serving: UpstreamState[],
+  ): Promise<RoutePlan | Refusal> {
     if (serving.length === 0) {
       return refusal(
         404,
@@ -100,14 +133,22 @@ export class Router {
       );
     }
     const now = this.now();
-    const available = serving.filter(
-      (s) => s.config.weight > 0 && s.active < s.config.maxSessions && isAvailable(s.circuit, now),
-    );
+    const open = serving.filter((s) => s.config.weight > 0 && isAvailable(s.circuit, now));
+    let active: number[];
+    try {
+      active = await this.holder.store.count(open.map((s) => s.pool));
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      return storeUnavailable();
+    }
+    const load = new Map(open.map((s, k) => [s, active[k]!]));
+    const available = open.filter((s) => load.get(s)! < s.config.maxSessions);
     if (available.length === 0) {
       return refusal(503, 'no_healthy_upstream', `No upstream is available for the model '${model}'.`);
     }
     // Least active sessions relative to weight; ties keep configuration order.
-    available.sort((a, b) => a.active / a.config.weight - b.active / b.config.weight);
+    const share = (s: UpstreamState): number => load.get(s)! / s.config.weight;
+    available.sort((a, b) => share(a) - share(b));
     return {
       model,
       upstreamModel,
@@ -116,23 +157,32 @@ export class Router {
   }
 
   /**
-   * Takes a session slot on an upstream just before dialling it; false when its circuit (or its
-   * half-open trial) or its capacity does not allow it any more.
+   * Takes a session slot on an upstream just before dialling it; null when its circuit (or its
+   * half-open trial) or its capacity does not allow it any more. Throws a `StoreError` when the
+   * store cannot answer.
    */
-  tryAcquire(name: string): boolean {
+  async tryAcquire(name: string): Promise<UpstreamSlot | null> {
     const state = this.states.get(name);
-    if (state === undefined || state.active >= state.config.maxSessions) return false;
+    if (state === undefined || !isAvailable(state.circuit, this.now())) return null;
+    const grant = await this.holder.acquire([{ pool: state.pool, limit: state.config.maxSessions }]);
+    if (!grant.ok) return null;
+    // The circuit is asked last, so a half-open trial is only taken by an attempt that will be made.
     const decision = admit(state.circuit, this.now());
     this.setCircuit(state, decision.state);
-    if (!decision.allowed) return false;
+    if (!decision.allowed) {
+      this.holder.release(grant.slotId);
+      return null;
+    }
     state.active++;
-    return true;
-  }
-
-  /** Gives back a slot taken with {@link tryAcquire}. */
-  release(name: string): void {
-    const state = this.states.get(name);
-    if (state !== undefined && state.active > 0) state.active--;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        state.active--;
+        this.holder.release(grant.slotId);
+      },
+    };
   }
 
   reportSuccess(name: string): void {

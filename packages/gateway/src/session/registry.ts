@@ -37,11 +37,18 @@ export interface ManagedSession {
   tick(now: number): void;
 }
 
+/** Told as sessions come and go, to keep a directory of which process holds which session. */
+export interface RegistryDirectory {
+  entered(id: string): void;
+  left(id: string): void;
+}
+
 /** Options for {@link SessionRegistry}. */
 export interface RegistryOptions {
   /** How often sessions' time-based checks run; the smallest time limit divided by four suits. */
   readonly tickMs: number;
   readonly now?: () => number;
+  readonly directory?: RegistryDirectory;
 }
 
 /**
@@ -69,6 +76,7 @@ export class SessionRegistry {
 
   add(session: ManagedSession): void {
     this.sessions.set(session.id, session);
+    this.options.directory?.entered(session.id);
     if (this.timer === null) {
       this.timer = setInterval(() => this.tick(), this.options.tickMs);
       this.timer.unref();
@@ -76,7 +84,8 @@ export class SessionRegistry {
   }
 
   remove(id: string): void {
-    this.sessions.delete(id);
+    if (!this.sessions.delete(id)) return;
+    this.options.directory?.left(id);
     if (this.sessions.size > 0) return;
     if (this.timer !== null) {
       clearInterval(this.timer);

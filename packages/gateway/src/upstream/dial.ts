@@ -1,14 +1,18 @@
+import { storeUnavailable } from '../auth/quota.js';
 import type { UpstreamConfig } from '../config/resolve.js';
 import type { Leg } from '../legs/leg.js';
 import { type Refusal, refusal } from '../refusal.js';
-import type { RoutePlan, Router } from '../routing/router.js';
+import type { RoutePlan, Router, UpstreamSlot } from '../routing/router.js';
+import { StoreError } from '../store/store.js';
 import { type ConnectFailure, type ConnectResult, connectUpstream, type UpstreamTarget } from './connect.js';
 
-/** An open upstream connection and where it goes; the router slot stays taken until released. */
+/** An open upstream connection and where it goes. */
 export interface Dialled {
   /** The upstream leg, holding what the upstream sent until the session attaches. */
   readonly leg: Leg;
   readonly upstream: UpstreamConfig;
+  /** The upstream slot the connection holds; the caller releases it when the session ends. */
+  readonly slot: UpstreamSlot;
   readonly latencyMs: number;
 }
 
@@ -55,7 +59,14 @@ export async function dialWithFailover(
   let last: ConnectFailure | null = null;
   let attempt = 0;
   for (const upstream of plan.candidates) {
-    if (!router.tryAcquire(upstream.name)) continue;
+    let slot: UpstreamSlot | null;
+    try {
+      slot = await router.tryAcquire(upstream.name);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      return storeUnavailable();
+    }
+    if (slot === null) continue;
     const result = await connect(upstream, target, {
       passthroughKey: options.passthroughKey,
       ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
@@ -63,13 +74,9 @@ export async function dialWithFailover(
     options.onAttempt?.(upstream, result, ++attempt);
     if (result.ok) {
       router.reportSuccess(upstream.name);
-      return {
-        leg: result.leg,
-        upstream,
-        latencyMs: result.latencyMs,
-      };
+      return { leg: result.leg, upstream, slot, latencyMs: result.latencyMs };
     }
-    router.release(upstream.name);
+    slot.release();
     const failure = result.failure;
     if (failure.kind === 'status' && failure.status < 500) {
       // The upstream is healthy; it refused this request. Its circuit is not charged.
