@@ -35,3 +35,8 @@ export function refusal(
 export function refusalBody(r: Refusal): string {
   return JSON.stringify({ error: { message: r.message, type: r.type, param: r.param, code: r.code } });
 }
+
+/** The refusal when the store cannot say whether a limit allows a session (see the README's "Store"). */
+export function storeUnavailable(): Refusal {
+  return refusal(503, 'store_unavailable', 'The gateway cannot check its limits right now; try again.');
+}

@@ -1,11 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthMode, KeyConfig } from '../config/resolve.js';
-import { type Refusal, refusal } from '../refusal.js';
+import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { rateBucket } from '../store/pools.js';
 import { type Store, StoreError } from '../store/store.js';
 import { extractCredential, hashKey } from './credentials.js';
-import { storeUnavailable } from './quota.js';
 
 /** Who a request is, once authenticated. */
 export interface Principal {

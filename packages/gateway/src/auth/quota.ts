@@ -1,4 +1,4 @@
-import { type Refusal, refusal } from '../refusal.js';
+import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
 import type { StoreHolder } from '../store/holder.js';
 import { keyPool, SESSIONS_POOL } from '../store/pools.js';
 import { StoreError } from '../store/store.js';
@@ -56,11 +56,4 @@ export class SessionQuota {
       },
     };
   }
-}
-
-/** The refusal when the store cannot say whether a limit allows a session. */
-export function storeUnavailable(): Refusal {
-  return refusal(503, 'store_unavailable', 'The gateway cannot check its limits right now; try again.', {
-    type: 'server_error',
-  });
 }

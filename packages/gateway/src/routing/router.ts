@@ -1,6 +1,5 @@
-import { storeUnavailable } from '../auth/quota.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
-import { type Refusal, refusal } from '../refusal.js';
+import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
 import { StoreHolder } from '../store/holder.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { upstreamPool } from '../store/pools.js';

@@ -1,7 +1,6 @@
-import { storeUnavailable } from '../auth/quota.js';
 import type { UpstreamConfig } from '../config/resolve.js';
 import type { Leg } from '../legs/leg.js';
-import { type Refusal, refusal } from '../refusal.js';
+import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
 import type { RoutePlan, Router, UpstreamSlot } from '../routing/router.js';
 import { StoreError } from '../store/store.js';
 import { type ConnectFailure, type ConnectResult, connectUpstream, type UpstreamTarget } from './connect.js';
