@@ -130,7 +130,7 @@ export function restHandler(options: RestOptions): RequestHandler {
     const rewritten = model !== null && upstreamModel !== null && upstreamModel !== model;
     if (rewritten) url.searchParams.set('model', upstreamModel);
     const forwarded = rewritten ? rewriteModel(body, model, upstreamModel) : body;
-    await forward(req, res, url, forwarded, targets, options, calls, control === null);
+    await forward({ req, res, url, body: forwarded, creates: control === null }, targets, { options, calls });
     return true;
   };
 }
@@ -156,10 +156,19 @@ type Attempt =
   | { readonly ok: true; readonly response: Response }
   | { readonly ok: false; readonly refusal: Refusal };
 
+/** One client request on its way upstream. */
+interface Forwarded {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The gateway path and query, with the model rewritten for the upstream. */
+  readonly url: URL;
+  readonly body: Buffer;
+  /** Whether the request creates a call, whose id is then remembered with its upstream. */
+  readonly creates: boolean;
+}
+
 async function attempt(
-  req: IncomingMessage,
-  url: URL,
-  body: Buffer,
+  { req, url, body }: Forwarded,
   target: UpstreamTarget,
   timeoutMs: number,
 ): Promise<Attempt> {
@@ -194,20 +203,16 @@ async function attempt(
  * the last failure, goes back to the client.
  */
 async function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  body: Buffer,
+  request: Forwarded,
   targets: readonly UpstreamTarget[],
-  options: RestOptions,
-  calls: CallRoutes,
-  creates: boolean,
+  { options, calls }: { readonly options: RestOptions; readonly calls: CallRoutes },
 ): Promise<void> {
+  const { req, res } = request;
   let last: Attempt | null = null;
   let target = targets[0]!;
   for (const candidate of targets) {
     target = candidate;
-    last = await attempt(req, url, body, target, options.timeoutMs);
+    last = await attempt(request, target, options.timeoutMs);
     const ok = last.ok && last.response.status < 500;
     options.access.report(target.name, ok);
     if (ok) break;
@@ -240,7 +245,7 @@ async function forward(
     }
     out.location = rewritten;
     const callId = /\/calls\/([^/?]+)/.exec(out.location)?.[1];
-    if (creates && callId !== undefined) calls.remember(callId, target.name);
+    if (request.creates && callId !== undefined) calls.remember(callId, target.name);
   }
   res.writeHead(response.status, out);
   // The answer streams through: the gateway holds no more of it than the socket does.
