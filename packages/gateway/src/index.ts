@@ -85,13 +85,9 @@ export {
   type McpTransportSpec,
   type ToolCallOutcome,
 } from './mcp/connection.js';
-export {
-  type CallOutcome,
-  createMcpExtension,
-  type McpExtensionOptions,
-  type McpObserver,
-} from './mcp/extension.js';
 export { McpMetrics } from './mcp/metrics.js';
+export { createMcpMiddleware, type McpMiddlewareOptions, type McpUpstream } from './mcp/middleware.js';
+export type { CallOutcome, McpObserver } from './mcp/observer.js';
 export { type Lease, McpPool } from './mcp/pool.js';
 export { functionNameFor, ToolNames, type ToolRef } from './mcp/tool-names.js';
 export { createLogger, type LogLevel, REDACTED_PATHS } from './observability/logger.js';
@@ -99,7 +95,7 @@ export { GatewayMetrics, type MetricsOptions, typeLabel } from './observability/
 export { type Refusal, refusal, refusalBody } from './refusal.js';
 export { type RestOptions, restHandler, rewriteLocation } from './rest/forward.js';
 export { admit, type CircuitState, isAvailable, onFailure, onSuccess } from './routing/circuit.js';
-export { type RoutePlan, Router, specificity, type UpstreamStatus } from './routing/router.js';
+export { type RoutePlan, Router, type UpstreamStatus } from './routing/router.js';
 export { type CheckingMode, checkClientFrame, type FrameCheck, isPlainAppend } from './session/checking.js';
 export { CloseCode, relayableCloseCode } from './session/close-codes.js';
 export {
@@ -143,4 +139,5 @@ export {
 } from './session/state.js';
 export { type ConnectResult, connectUpstream, upstreamHeaders, upstreamUrl } from './upstream/connect.js';
 export { type Dialled, dialWithFailover } from './upstream/dial.js';
+export { type ServesModels, servesModel, specificity } from './vocabulary/models.js';
 export type { SessionInfo } from './vocabulary/session.js';
