@@ -25,6 +25,10 @@ const timers: Schedule = (task, ms) => {
   return () => clearTimeout(timer);
 };
 
+/**
+ * @example
+ * const options: ApprovalsOptions = { timeoutMs: config.approvalTimeoutMs, sendClient: ctx.sendClient, onExpired: settle };
+ */
 export interface ApprovalsOptions {
   readonly timeoutMs: number;
   readonly sendClient: (event: ServerEvent) => void;

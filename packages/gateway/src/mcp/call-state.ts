@@ -18,6 +18,12 @@
  */
 export type CallState = 'streaming' | 'awaiting_approval' | 'running' | 'settled';
 
+/**
+ * What happens to a call.
+ *
+ * @example
+ * const approved: CallEvent = { type: 'approve' };
+ */
 export type CallEvent =
   /** The arguments are complete; `approval` when the tool needs the client's approval first. */
   | { readonly type: 'start'; readonly approval: boolean }

@@ -99,6 +99,8 @@ function isFunctionCall(item: ConversationItem): item is FunctionCallItem {
 }
 
 /**
+ * The session's calls, until their response has finished.
+ *
  * @example
  * const book = new CallBook();
  * const call = book.open(event, resolved);

@@ -27,6 +27,10 @@ type ItemEvent = ServerEventMap[
   | 'conversation.item.created'
   | 'conversation.item.done'];
 
+/**
+ * @example
+ * const options: ClientViewOptions = { callEvents: config.callEvents, sendClient: ctx.sendClient };
+ */
 export interface ClientViewOptions {
   readonly callEvents: 'mcp' | 'hidden';
   readonly sendClient: (event: ServerEvent) => void;

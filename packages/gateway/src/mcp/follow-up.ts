@@ -15,6 +15,12 @@ import { functionOutput, requestError } from './call-events.js';
 import type { McpFailure } from './connection.js';
 import { RecentSet, TRACKED_IDS } from './recent-set.js';
 
+/**
+ * What the follow-up sends through, and how it knows whether to wait for other responses.
+ *
+ * @example
+ * const options: FollowUpOptions = { sendUpstream: ctx.sendUpstream, sendClient: ctx.sendClient, ownEvents, pending: () => false };
+ */
 export interface FollowUpOptions {
   readonly sendUpstream: (event: ClientEvent) => void;
   readonly sendClient: (event: ServerEvent) => void;

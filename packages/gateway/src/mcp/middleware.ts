@@ -37,13 +37,23 @@ import { RecentSet, TRACKED_IDS } from './recent-set.js';
 import type { ToolSource } from './session-tools.js';
 import { ToolSync } from './tool-sync.js';
 
-/** What the MCP middleware needs to know of an upstream. */
+/**
+ * What the MCP middleware needs to know of an upstream (a configured upstream fits), so that
+ * it does not depend on the configuration's types.
+ *
+ * @example
+ * const generic: McpUpstream = { name: 'local', mcpTools: 'emulate' };
+ */
 export interface McpUpstream {
   readonly name: string;
   /** `emulate`: the upstream cannot run MCP tools, so the gateway runs the client's. */
   readonly mcpTools?: 'native' | 'emulate';
 }
 
+/**
+ * @example
+ * const options: McpMiddlewareOptions = { config: config.mcp, upstreams: config.upstreams, pool: new McpPool(log) };
+ */
 export interface McpMiddlewareOptions {
   readonly config: McpConfig;
   readonly upstreams: readonly McpUpstream[];
@@ -364,7 +374,7 @@ function serverApplies(
  * @example
  * const pool = new McpPool(log);
  * const mcp = createMcpMiddleware({ config: config.mcp, upstreams: config.upstreams, pool });
- * const gateway = createGateway({ config, middleware: [mcp] });
+ * const middleware = mcp(info); // null for a session without MCP tools
  */
 export function createMcpMiddleware(options: McpMiddlewareOptions): MiddlewareFactory {
   for (const server of options.config.servers) {

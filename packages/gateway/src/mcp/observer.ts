@@ -13,6 +13,7 @@ export interface McpObserver {
   toolCall(server: string, tool: string, outcome: CallOutcome, seconds: number): void;
 }
 
+/** How a call ended, for metrics: `rejected` is the user's refusal (or no answer) to an approval request. */
 export type CallOutcome =
   | 'success'
   | 'tool_error'
@@ -22,6 +23,7 @@ export type CallOutcome =
   | 'cancelled'
   | 'rejected';
 
+/** An observer that records nothing. */
 export const NO_MCP_OBSERVER: McpObserver = Object.freeze({ toolCall: () => {} });
 
 /**

@@ -27,6 +27,12 @@ type SessionUpdate = Extract<ClientEvent, { type: 'session.update' }>;
 type ResponseCreate = Extract<ClientEvent, { type: 'response.create' }>;
 type SessionEvent = ServerEventMap['session.created' | 'session.updated'];
 
+/**
+ * The session, and what decides its tools.
+ *
+ * @example
+ * const options: ToolSyncOptions = { ctx, config, pool, operatorSources: [], emulate: true, ownEvents };
+ */
 export interface ToolSyncOptions {
   readonly ctx: MiddlewareContext;
   readonly config: McpConfig;
