@@ -14,14 +14,14 @@ import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js'
 import { healthHandler } from './http/health.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
-import { createMcpExtension, type McpObserver } from './mcp/extension.js';
+import { createMcpMiddleware } from './mcp/middleware.js';
+import type { McpObserver } from './mcp/observer.js';
 import { McpPool } from './mcp/pool.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
 import type { Refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
-import { fromExtension } from './session/extension.js';
 import { inputChecking } from './session/input-checking.js';
 import type { MiddlewareFactory } from './session/middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
@@ -116,25 +116,24 @@ function tickInterval(config: GatewayConfig): number {
 }
 
 /**
- * The MCP extension, when the configuration needs it: operator MCP servers, or an upstream that
+ * The MCP middleware, when the configuration needs it: operator MCP servers, or an upstream that
  * emulates client-declared MCP tools (even with nothing allowed, so such tools get a clear
  * error instead of reaching an upstream that cannot run them).
  */
-function mcpExtension(
+function mcpMiddleware(
   config: GatewayConfig,
   options: GatewayOptions,
 ): { middleware: MiddlewareFactory; pool: McpPool } | null {
   const emulating = config.upstreams.some((upstream) => upstream.mcpTools === 'emulate');
   if (config.mcp.servers.length === 0 && !emulating) return null;
   const pool = new McpPool(options.log ?? NO_LOG);
-  const extension = createMcpExtension({
+  const middleware = createMcpMiddleware({
     config: config.mcp,
     upstreams: config.upstreams,
     pool,
     ...(options.mcpObserver ? { observer: options.mcpObserver } : {}),
-    ...(options.log ? { log: options.log } : {}),
   });
-  return { middleware: fromExtension('mcp', extension), pool };
+  return { middleware, pool };
 }
 
 /**
@@ -178,7 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     options.metrics === false || !config.metrics.enabled
       ? null
       : (options.metrics ?? new GatewayMetrics({ models: configuredModelNames(config) }));
-  const mcp = mcpExtension(config, {
+  const mcp = mcpMiddleware(config, {
     ...options,
     ...(metrics && !options.mcpObserver ? { mcpObserver: metrics.mcp } : {}),
   });

@@ -46,7 +46,7 @@ export type { RequestHandler } from './http/server.js';
 export type { Leg, LegListener } from './legs/leg.js';
 export { WebSocketLeg } from './legs/websocket-leg.js';
 // What the gateway reports
-export type { CallOutcome, McpObserver } from './mcp/extension.js';
+export type { CallOutcome, McpObserver } from './mcp/observer.js';
 export { createLogger, type LogLevel } from './observability/logger.js';
 export { GatewayMetrics, type MetricsOptions } from './observability/metrics.js';
 // Errors

@@ -9,7 +9,7 @@ import {
   type McpTool,
   type McpTransportSpec,
 } from '../src/mcp/connection.js';
-import { createMcpExtension } from '../src/mcp/extension.js';
+import { createMcpMiddleware } from '../src/mcp/middleware.js';
 import { McpPool } from '../src/mcp/pool.js';
 import { RecentSet } from '../src/mcp/recent-set.js';
 import { functionNameFor, MAX_FUNCTION_NAME, ToolNames } from '../src/mcp/tool-names.js';
@@ -260,7 +260,7 @@ describe('which sessions get an operator server', () => {
       ...testConfig({ upstreams: [{ name: 'openai', baseUrl: 'https://api.openai.com/v1', kind: 'openai' }] })
         .upstreams[0]!,
     };
-    const factory = createMcpExtension({
+    const factory = createMcpMiddleware({
       config: {
         ...NO_MCP,
         servers: [

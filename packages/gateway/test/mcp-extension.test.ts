@@ -1,5 +1,5 @@
 /**
- * The MCP extension inside real relayed sessions: a real MCP server (stdio child process or
+ * The MCP middleware inside real relayed sessions: a real MCP server (stdio child process or
  * Streamable HTTP on loopback), the gateway, and a scripted upstream that plays the model's
  * function calls event by event, so every ordering and fault can be produced exactly.
  */

@@ -1,7 +1,7 @@
 /**
  * How the gateway's tool calls look to a client that sees them as MCP calls: the upstream's
  * function-call events rewritten into the GA protocol's `mcp_call` items and events, as
- * OpenAI's hosted MCP tools produce them. Pure functions; the extension decides when to send.
+ * OpenAI's hosted MCP tools produce them. Pure functions; the middleware decides when to send.
  */
 import {
   type ConversationItem,

@@ -16,7 +16,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { NO_LOG, type SessionLog } from '../session/observer.js';
+import { NO_LOG, type SessionLog } from '../vocabulary/session.js';
 import { createGuardedFetch, type GuardedFetch } from './guarded-fetch.js';
 import type { UrlPattern } from './url-policy.js';
 

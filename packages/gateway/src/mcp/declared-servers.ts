@@ -11,8 +11,8 @@ import {
   newItemId,
   type Tool,
 } from '@realtime-gateway/protocol';
-import type { ExtensionContext } from '../session/extension.js';
-import type { SessionLog } from '../session/observer.js';
+import type { MiddlewareContext } from '../session/middleware.js';
+import type { SessionLog } from '../vocabulary/session.js';
 import { destinationRefusal } from './address-policy.js';
 import { conversationItem, requestError } from './call-events.js';
 import type { McpConfig } from './config.js';
@@ -20,6 +20,9 @@ import type { McpTransportSpec } from './connection.js';
 import type { McpPool } from './pool.js';
 import type { SessionTools, ToolSource } from './session-tools.js';
 import { declaredHeaders, listedTool } from './tool-policy.js';
+
+/** Where the client's `mcp_list_tools` items and errors go. */
+type ClientSide = Pick<MiddlewareContext, 'sendClient'>;
 
 export interface DeclaredServersOptions {
   readonly config: McpConfig;
@@ -49,7 +52,7 @@ export class DeclaredServers {
   }
 
   /** Opens client-declared MCP servers that are new, and drops those no longer declared. */
-  reconcile(declared: readonly Tool[], eventId: string | null, ctx: ExtensionContext): void {
+  reconcile(declared: readonly Tool[], eventId: string | null, ctx: ClientSide): void {
     const wanted = new Map<string, { declaration: McpToolDeclaration; index: number }>();
     declared.forEach((tool, index) => {
       if (tool.type === 'mcp') wanted.set(tool.server_label, { declaration: tool, index });
@@ -96,7 +99,7 @@ export class DeclaredServers {
     return null;
   }
 
-  private open(declaration: McpToolDeclaration, ctx: ExtensionContext): void {
+  private open(declaration: McpToolDeclaration, ctx: ClientSide): void {
     const url = declaration.server_url as string;
     const transport: McpTransportSpec = {
       kind: new URL(url).pathname.endsWith('/sse') ? 'sse' : 'http',

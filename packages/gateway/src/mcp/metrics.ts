@@ -3,12 +3,12 @@
  * how long they took.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { CallOutcome, McpObserver } from './extension.js';
+import type { CallOutcome, McpObserver } from './observer.js';
 
 /**
  * @example
  * const metrics = new McpMetrics(registry);
- * createMcpExtension({ config, upstreams, pool, observer: metrics });
+ * createMcpMiddleware({ config, upstreams, pool, observer: metrics });
  */
 export class McpMetrics implements McpObserver {
   private readonly calls: Counter<'server' | 'tool' | 'outcome'>;

@@ -3,7 +3,7 @@
  * gateway's life, and one per distinct client-declared server (same URL and credentials) for as
  * long as some session uses it.
  */
-import { NO_LOG, type SessionLog } from '../session/observer.js';
+import { NO_LOG, type SessionLog } from '../vocabulary/session.js';
 import { McpConnection, type McpServerSpec } from './connection.js';
 
 /** A connection borrowed from the pool; `release()` once the session is done with it. */

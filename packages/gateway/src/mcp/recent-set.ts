@@ -25,3 +25,6 @@ export class RecentSet<T> {
     return this.entries.size;
   }
 }
+
+/** How many injected event and call ids a session remembers; answers come within a few events. */
+export const TRACKED_IDS = 1024;

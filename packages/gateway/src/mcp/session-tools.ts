@@ -1,5 +1,5 @@
 /**
- * The tools of one session as the MCP extension manages them: the client's own tools, the
+ * The tools of one session as the MCP middleware manages them: the client's own tools, the
  * MCP servers whose tools the gateway offers (the operator's, and those the client declared as
  * `type: "mcp"` tools on an upstream that cannot run them), and the function names under which
  * the model sees them.

@@ -11,8 +11,8 @@ import { CLIENT_EVENT_TYPES, type ResponseUsage, SERVER_EVENT_TYPES } from '@rea
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamConfig } from '../config/resolve.js';
 import type { RequestHandler } from '../http/server.js';
-import type { McpObserver } from '../mcp/extension.js';
 import { McpMetrics } from '../mcp/metrics.js';
+import type { McpObserver } from '../mcp/observer.js';
 import type { Refusal } from '../refusal.js';
 import type { SessionInfo } from '../session/extension.js';
 import type { Direction, SessionObserver } from '../session/observer.js';

@@ -4,6 +4,7 @@ import { StoreHolder } from '../store/holder.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { upstreamPool } from '../store/pools.js';
 import { StoreError } from '../store/store.js';
+import { servesModel, specificity } from '../vocabulary/models.js';
 import { admit, type CircuitState, CLOSED, isAvailable, onFailure, onSuccess } from './circuit.js';
 
 /** What the router needs to know per upstream while it runs. */
@@ -214,31 +215,4 @@ export class Router {
   upstream(name: string): UpstreamConfig | undefined {
     return this.states.get(name)?.config;
   }
-}
-
-/**
- * How specifically an upstream serves a model: 3 by exact name, 2 by a prefix pattern
- * (`gpt-*`, longer prefixes winning through the fraction), 1 by `*`, 0 not at all.
- */
-export function specificity(
-  upstream: Pick<UpstreamConfig, 'models'>,
-  model: string,
-  upstreamModel: string,
-): number {
-  let best = 0;
-  for (const pattern of upstream.models) {
-    if (pattern === model || pattern === upstreamModel) return 3;
-    if (pattern === '*') best = Math.max(best, 1);
-    else if (pattern.endsWith('*')) {
-      const prefix = pattern.slice(0, -1);
-      if (upstreamModel.startsWith(prefix) || model.startsWith(prefix)) {
-        best = Math.max(best, 2 + Math.min(prefix.length, 999) / 1000);
-      }
-    }
-  }
-  return best;
-}
-
-function servesModel(upstream: UpstreamConfig, model: string, upstreamModel: string): boolean {
-  return specificity(upstream, model, upstreamModel) > 0;
 }
