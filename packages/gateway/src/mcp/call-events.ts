@@ -5,6 +5,7 @@
  */
 import {
   type ConversationItem,
+  errorEvent,
   type McpCallError,
   type McpCallItem,
   newEventId,
@@ -158,9 +159,5 @@ export function requestError(
   param: string | null,
   eventId: string | null,
 ): ServerEventMap['error'] {
-  return {
-    type: 'error',
-    event_id: newEventId(),
-    error: { type: 'invalid_request_error', code, message, param, event_id: eventId },
-  };
+  return errorEvent({ code, message, param, eventId });
 }

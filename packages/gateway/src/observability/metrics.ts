@@ -14,10 +14,10 @@ import type { RequestHandler } from '../http/server.js';
 import { McpMetrics } from '../mcp/metrics.js';
 import type { McpObserver } from '../mcp/observer.js';
 import type { Refusal } from '../refusal.js';
-import type { SessionInfo } from '../session/extension.js';
 import type { Direction, SessionObserver } from '../session/observer.js';
 import type { EndCause } from '../session/state.js';
 import type { ConnectResult } from '../upstream/connect.js';
+import type { SessionInfo } from '../vocabulary/session.js';
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set([...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]);
 

@@ -1,4 +1,4 @@
-import type { SessionInfo } from './extension.js';
+import type { SessionInfo } from '../vocabulary/session.js';
 import type { SessionState } from './state.js';
 
 /** Frame and byte counts each way. */
