@@ -221,10 +221,10 @@ class McpSession {
     const cause = event.error.event_id;
     if (cause === undefined || cause === null || !this.ownEvents.has(cause)) return FORWARD;
     this.ownEvents.delete(cause);
-    this.tools.ownEventRefused();
+    this.tools.ownEventRefused(cause);
     this.ctx.log.warn(
       { sessionId: this.ctx.info.sessionId, code: event.error.code, message: event.error.message },
-      'upstream refused an event the MCP extension sent',
+      'upstream refused an event the MCP middleware sent',
     );
     return DROP;
   }

@@ -19,7 +19,7 @@ import type { McpConfig } from './config.js';
 import { backoffMs } from './connection.js';
 import { DeclaredServers } from './declared-servers.js';
 import type { McpPool } from './pool.js';
-import type { RecentSet } from './recent-set.js';
+import { type RecentSet, TRACKED_IDS } from './recent-set.js';
 import { type ResolvedTool, SessionTools, type ToolSource, withoutMcp } from './session-tools.js';
 import { functionNameFor } from './tool-names.js';
 
@@ -55,8 +55,11 @@ export class ToolSync {
   private readonly tools = new SessionTools();
   private readonly declaredServers: DeclaredServers;
   private upstreamReady = false;
-  /** The gateway's own `session.update`s the upstream has yet to answer. */
-  private ownUpdatesPending = 0;
+  /**
+   * The ids of the gateway's own `session.update`s the upstream has yet to answer, oldest
+   * first: a `session.updated` answers the oldest, an `error` naming one means none will.
+   */
+  private readonly pendingUpdates = new Set<string>();
   private closed = false;
 
   constructor(private readonly options: ToolSyncOptions) {
@@ -164,16 +167,17 @@ export class ToolSync {
 
   /** The upstream's `session.updated`: hidden when it answers the gateway's own update. */
   onSessionUpdated(event: ServerEventMap['session.updated']): Verdict<SessionEvent> {
-    if (this.ownUpdatesPending > 0) {
-      this.ownUpdatesPending--;
+    const oldest = this.pendingUpdates.values().next();
+    if (!oldest.done) {
+      this.pendingUpdates.delete(oldest.value);
       return DROP;
     }
     return this.sessionForClient(event);
   }
 
-  /** The upstream refused an event of the gateway's: no `session.updated` will answer it. */
-  ownEventRefused(): void {
-    if (this.ownUpdatesPending > 0) this.ownUpdatesPending--;
+  /** The upstream refused an event of the gateway's; if it was a `session.update`, nothing will answer it. */
+  ownEventRefused(eventId: string): void {
+    this.pendingUpdates.delete(eventId);
   }
 
   /** Sends the upstream the full tool list: the client's own plus the gateway's. */
@@ -182,7 +186,10 @@ export class ToolSync {
     if (onlyIfAny && !this.tools.hasGatewayTools()) return;
     const eventId = newEventId();
     this.options.ownEvents.add(eventId);
-    this.ownUpdatesPending++;
+    // An upstream that never answers must not grow the set without end.
+    if (this.pendingUpdates.size >= TRACKED_IDS)
+      this.pendingUpdates.delete(this.pendingUpdates.values().next().value!);
+    this.pendingUpdates.add(eventId);
     this.options.ctx.sendUpstream({
       type: 'session.update',
       event_id: eventId,
