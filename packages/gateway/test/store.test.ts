@@ -73,6 +73,22 @@ describe('MemoryStore counters', () => {
   });
 });
 
+describe('MemoryStore values', () => {
+  it('keeps a value until it lapses, and gives it to one taker only', async () => {
+    const { store, advance } = clocked();
+    await store.put('secret:a', '{"model":"m"}', 1000);
+    const [first, second] = await Promise.all([store.pop('secret:a'), store.pop('secret:a')]);
+    assert.deepEqual([first, second], ['{"model":"m"}', null]);
+    await store.put('secret:b', 'b', 1000);
+    advance(1000);
+    assert.equal(await store.pop('secret:b'), null, 'a lapsed value is gone');
+    await store.put('secret:c', 'old', 1000);
+    await store.put('secret:c', 'new', 1000);
+    assert.equal(await store.pop('secret:c'), 'new');
+    await store.close();
+  });
+});
+
 describe('MemoryStore slots', () => {
   it('takes one slot in every pool or none, and names the full pool', async () => {
     const { store } = clocked();
@@ -163,13 +179,14 @@ describe('MemoryStore slots', () => {
     await store.claim({ kind: 'call', id: 'c', holder: 'h', ttlMs: 100 });
     await store.add('n', 1, 100);
     await store.take('b', 1, 100);
+    await store.put('v', 'x', 100);
     advance(100);
     store.sweep();
     const internals = store as unknown as Record<
-      'slots' | 'pools' | 'directory' | 'counters' | 'buckets' | 'holders',
+      'slots' | 'pools' | 'directory' | 'counters' | 'values' | 'buckets' | 'holders',
       Map<unknown, unknown>
     >;
-    for (const name of ['slots', 'pools', 'directory', 'counters', 'buckets', 'holders'] as const)
+    for (const name of ['slots', 'pools', 'directory', 'counters', 'values', 'buckets', 'holders'] as const)
       assert.equal(internals[name].size, 0, `${name} is empty after the sweep`);
     await store.close();
   });

@@ -96,6 +96,8 @@ export class ClusterStore implements Store {
 
   readonly add = this.operation('add');
   readonly read = this.operation('read');
+  readonly put = this.operation('put');
+  readonly pop = this.operation('pop');
   readonly acquire = this.operation('acquire');
   readonly release = this.operation('release');
   readonly count = this.operation('count');

@@ -48,6 +48,7 @@ const directoryKey = (kind: string, id: string): string => `${kind}\u0000${id}`;
 export class MemoryStore implements Store {
   private readonly now: () => number;
   private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  private readonly values = new Map<string, { value: string; expiresAt: number }>();
   private readonly slots = new Map<string, Slot>();
   private readonly pools = new Map<string, Set<string>>();
   private readonly buckets = new Map<string, Bucket>();
@@ -79,6 +80,19 @@ export class MemoryStore implements Store {
     this.check();
     const counter = this.counters.get(key);
     return counter === undefined || counter.expiresAt <= this.now() ? 0 : counter.value;
+  }
+
+  async put(key: string, value: string, ttlMs: number): Promise<void> {
+    this.check();
+    this.values.set(key, { value, expiresAt: this.now() + ttlMs });
+  }
+
+  async pop(key: string): Promise<string | null> {
+    this.check();
+    const kept = this.values.get(key);
+    if (kept === undefined) return null;
+    this.values.delete(key);
+    return kept.expiresAt <= this.now() ? null : kept.value;
   }
 
   async acquire(request: SlotRequest): Promise<SlotGrant> {
@@ -198,6 +212,7 @@ export class MemoryStore implements Store {
       this.releaseHolding(entry.holder, (holdings) => holdings.entries.delete(key));
     }
     for (const [key, counter] of this.counters) if (counter.expiresAt <= now) this.counters.delete(key);
+    for (const [key, kept] of this.values) if (kept.expiresAt <= now) this.values.delete(key);
     for (const [key, bucket] of this.buckets)
       if (fullAt(bucket.state, bucket.capacity, bucket.periodMs) <= now) this.buckets.delete(key);
   }

@@ -3,6 +3,9 @@
  * session. Concurrent-session slots, rate-limit buckets, counters and the directory of who holds
  * what live here instead of in a process's memory, so a limit of 2 is 2 with one process or N.
  *
+ * Values kept under a key (`put`, `pop`) carry what a later request on any process needs, such
+ * as the session a client secret was minted for.
+ *
  * Every operation is asynchronous and takes plain data, so an implementation may sit in this
  * process ({@link MemoryStore}), in a cluster's primary (the workers' store), or in a server
  * such as Redis. Each operation is atomic on its own.
@@ -62,6 +65,13 @@ export interface Store {
   add(key: string, by: number, ttlMs?: number): Promise<number>;
   /** A counter's value: 0 when it does not exist or has lapsed. */
   read(key: string): Promise<number>;
+  /** Keeps `value` under `key` for `ttlMs`, replacing what was there. */
+  put(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * Takes the value under `key` and removes it, in one step: of two callers at once, only one
+   * gets it (a single-use client secret). Null when there is none or it has lapsed.
+   */
+  pop(key: string): Promise<string | null>;
   /** Takes one slot in every pool of the request, or none when any pool is full. */
   acquire(request: SlotRequest): Promise<SlotGrant>;
   /** Gives back a slot taken with {@link acquire}; releasing twice is harmless. */
@@ -91,6 +101,8 @@ export interface Store {
 export const STORE_OPERATIONS = [
   'add',
   'read',
+  'put',
+  'pop',
   'acquire',
   'release',
   'count',
