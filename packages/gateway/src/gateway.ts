@@ -219,6 +219,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       access: createAccess(ctx.auth, router),
       maxBodyBytes: config.limits.maxRestBodyBytes,
       timeoutMs: config.limits.restTimeoutMs,
+      mint: { secrets: ctx.auth.secrets, ...config.clientSecrets },
     }),
   ];
   const admission = new ConnectionAdmission(config.limits);

@@ -233,6 +233,7 @@ describe('the same auth and routing for REST requests', () => {
         name: 'oa',
         baseUrl: 'https://api.openai.com/v1',
         kind: 'openai',
+        clientSecrets: 'forward',
         headers: { authorization: 'Bearer sk-oa' },
         model: 'gpt-realtime-mini',
       });

@@ -10,6 +10,8 @@ import { rewriteLocation } from '../src/rest/forward.js';
 import { startRig, testConfig } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
+/** The forwarding under test: client secrets minted by the upstream, not the gateway. */
+const FORWARD = { clientSecrets: 'forward' as const };
 const KEYS = { auth: { keys: [{ id: 'team', hash: `sha256:${hashKey('rg-client')}` }] } };
 const CLIENT = { authorization: 'Bearer rg-client' };
 
@@ -69,7 +71,7 @@ describe('request bodies', () => {
 
 describe('forwarding', () => {
   test('JSON bodies pass byte for byte; auth is replaced; status, type and body come back', async () => {
-    const rig = await startRig(KEYS);
+    const rig = await startRig(KEYS, {}, {}, FORWARD);
     try {
       const body =
         '{"session":{"type":"realtime","model":"gpt-realtime","instructions":null,"unknown_field":{"kept":true}}}';
@@ -94,7 +96,7 @@ describe('forwarding', () => {
   });
 
   test('calls: multipart and raw SDP; the SDP answer and a gateway Location come back; control requests follow', async () => {
-    const rig = await startRig(KEYS);
+    const rig = await startRig(KEYS, {}, {}, FORWARD);
     try {
       const base = rig.gateway.address!.url;
       const body = multipart('b0und', '{"type":"realtime","model":"gpt-realtime"}');
@@ -142,6 +144,7 @@ describe('forwarding', () => {
           body: '{"error":{"message":"bad voice","type":"invalid_request_error"}}',
         }),
       },
+      FORWARD,
     );
     try {
       const url = `${rig.gateway.address!.url}/v1/realtime/client_secrets`;
@@ -165,8 +168,8 @@ describe('forwarding', () => {
     const upstream = await startTestUpstream();
     const config = testConfig({
       upstreams: [
-        { name: 'up', baseUrl: `${upstream.httpUrl}/v1`, models: ['gpt-realtime'] },
-        { name: 'down', baseUrl: 'http://127.0.0.1:1/v1', models: ['dead-*'] },
+        { name: 'up', baseUrl: `${upstream.httpUrl}/v1`, models: ['gpt-realtime'], ...FORWARD },
+        { name: 'down', baseUrl: 'http://127.0.0.1:1/v1', models: ['dead-*'], ...FORWARD },
       ],
       aliases: { fast: 'gpt-realtime' },
     });
@@ -204,9 +207,9 @@ describe('forwarding', () => {
     const healthy = await startTestUpstream();
     const config = testConfig({
       upstreams: [
-        { name: 'dead', baseUrl: 'http://127.0.0.1:1/v1', weight: 100 },
-        { name: 'failing', baseUrl: `${failing.httpUrl}/v1`, weight: 10 },
-        { name: 'healthy', baseUrl: `${healthy.httpUrl}/v1`, weight: 1 },
+        { name: 'dead', baseUrl: 'http://127.0.0.1:1/v1', weight: 100, ...FORWARD },
+        { name: 'failing', baseUrl: `${failing.httpUrl}/v1`, weight: 10, ...FORWARD },
+        { name: 'healthy', baseUrl: `${healthy.httpUrl}/v1`, weight: 1, ...FORWARD },
       ],
       routing: { maxAttempts: 3 },
     });

@@ -8,6 +8,7 @@ export function openAiUpstream(apiKey: string): UpstreamConfig {
     baseUrl: 'https://api.openai.com/v1',
     kind: 'openai',
     mcpTools: 'native',
+    clientSecrets: 'forward',
     apiKey,
     apiKeyEnv: 'OPENAI_API_KEY',
     // OpenAI's realtime and transcription models; anything else goes to the catch-all upstream.

@@ -32,6 +32,12 @@ export interface UpstreamConfig {
   readonly caFile: string | null;
   /** Whether client-declared MCP tools are forwarded or run by the gateway. */
   readonly mcpTools: 'native' | 'emulate';
+  /**
+   * Who mints client secrets for sessions on this upstream: the gateway (`mint`), or the
+   * upstream, to which the request is forwarded (`forward`: OpenAI and Azure run such sessions
+   * themselves).
+   */
+  readonly clientSecrets: 'forward' | 'mint';
 }
 
 /** A gateway key as the gateway keeps it: only its hash. */
@@ -73,6 +79,13 @@ export interface GatewayConfig {
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly metrics: { readonly enabled: boolean };
   readonly shutdown: { readonly drainMs: number };
+  /** Client secrets the gateway mints (`POST /v1/realtime/client_secrets`). */
+  readonly clientSecrets: {
+    /** Lifetime of a secret whose request gives no `expires_after`. */
+    readonly defaultTtlSeconds: number;
+    /** The longest lifetime a request may ask for. */
+    readonly maxTtlSeconds: number;
+  };
   /** Deployment-wide state (slots, buckets, directory); see the README's "Store". */
   readonly store: {
     /** How long a process's slots outlive it if it dies without giving them back. */
@@ -114,11 +127,16 @@ export const DEFAULT_UPSTREAM = Object.freeze({
   kind: 'generic' as UpstreamKind,
   // A generic upstream (a self-hosted engine) cannot run MCP tools, so the gateway does.
   mcpTools: 'emulate' as 'native' | 'emulate',
+  // A generic upstream (a self-hosted engine) has no client secrets of its own, so the gateway mints them.
+  clientSecrets: 'mint' as 'forward' | 'mint',
   models: ['*'],
   weight: 1,
   maxSessions: 10_000,
   connectTimeoutMs: 10_000,
 });
+
+/** OpenAI's defaults: 10 minutes unless asked, at most 2 hours. */
+export const DEFAULT_CLIENT_SECRETS = Object.freeze({ defaultTtlSeconds: 600, maxTtlSeconds: 7200 });
 
 export const DEFAULT_STORE = Object.freeze({ leaseTtlMs: 15_000, timeoutMs: 2000 });
 
@@ -202,6 +220,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       ca,
       caFile: u.caFile ?? null,
       mcpTools: u.mcpTools ?? (kind === 'generic' ? 'emulate' : 'native'),
+      clientSecrets: u.clientSecrets ?? (kind === 'generic' ? 'mint' : 'forward'),
     };
   });
 
@@ -301,6 +320,13 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       log: { level: raw.log?.level ?? 'info' },
       metrics: { enabled: raw.metrics?.enabled ?? true },
       shutdown: { drainMs: raw.shutdown?.drainMs ?? 10_000 },
+      clientSecrets: {
+        defaultTtlSeconds: Math.min(
+          raw.clientSecrets?.defaultTtlSeconds ?? DEFAULT_CLIENT_SECRETS.defaultTtlSeconds,
+          raw.clientSecrets?.maxTtlSeconds ?? DEFAULT_CLIENT_SECRETS.maxTtlSeconds,
+        ),
+        maxTtlSeconds: raw.clientSecrets?.maxTtlSeconds ?? DEFAULT_CLIENT_SECRETS.maxTtlSeconds,
+      },
       store: {
         leaseTtlMs: raw.store?.leaseTtlMs ?? DEFAULT_STORE.leaseTtlMs,
         timeoutMs: raw.store?.timeoutMs ?? DEFAULT_STORE.timeoutMs,

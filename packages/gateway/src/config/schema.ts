@@ -45,6 +45,8 @@ export const UpstreamConfigSchema = object({
    * OpenAI does), `emulate` runs them in the gateway. Default: native for openai and azure.
    */
   mcpTools: optional(enumOf(['native', 'emulate'])),
+  /** Who mints client secrets for this upstream's sessions: the gateway, or the upstream itself. */
+  clientSecrets: optional(enumOf(['forward', 'mint'])),
 });
 
 /** A gateway API key: stored as a SHA-256 hash, never in clear. */
@@ -137,6 +139,15 @@ export const GatewayConfigSchema = object({
   mcp: optional(McpConfigSchema),
   /** How long live sessions may continue after SIGTERM before they are closed with 1001. */
   shutdown: optional(object({ drainMs: optional(integer({ min: 0 })) })),
+  /** Client secrets minted by the gateway. */
+  clientSecrets: optional(
+    object({
+      /** Lifetime of a secret whose request gives no `expires_after`, in seconds. */
+      defaultTtlSeconds: optional(integer({ min: 10 })),
+      /** The longest lifetime a request may ask for, in seconds. */
+      maxTtlSeconds: optional(integer({ min: 10 })),
+    }),
+  ),
   /** Deployment-wide state: slots, rate-limit buckets, the directory of sessions. */
   store: optional(
     object({

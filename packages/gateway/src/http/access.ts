@@ -15,6 +15,8 @@ export interface UpstreamTarget {
   /** The REST base URL, such as `https://api.openai.com/v1`. */
   readonly baseUrl: string;
   readonly kind: UpstreamKind;
+  /** Whether the gateway mints client secrets for this upstream's sessions, or forwards the request. */
+  readonly clientSecrets: UpstreamConfig['clientSecrets'];
   /** The auth header for the upstream (its own key, or the client's in passthrough mode). */
   readonly headers: Readonly<Record<string, string>>;
   /** The model name to send upstream, after alias rewriting (null when none was given). */
@@ -57,6 +59,7 @@ function targetFor(upstream: UpstreamConfig, principal: Principal, model: string
     name: upstream.name,
     baseUrl: upstream.baseUrl,
     kind: upstream.kind,
+    clientSecrets: upstream.clientSecrets,
     headers: upstreamHeaders(upstream, principal.upstreamKey),
     model,
   };

@@ -7,12 +7,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { newSessionId } from '@realtime-gateway/protocol';
 import type { WebSocketServer } from 'ws';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { SessionQuota } from '../auth/quota.js';
 import type { GatewayConfig } from '../config/resolve.js';
 import { WebSocketLeg } from '../legs/websocket-leg.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { Router } from '../routing/router.js';
+import { boundSession } from '../secrets/bound-session.js';
+import type { SecretBinding } from '../secrets/client-secrets.js';
 import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry } from '../session/registry.js';
@@ -69,12 +71,43 @@ export function parseRealtimeQuery(params: URLSearchParams): RealtimeRequest | R
     );
   }
   const intent = intentParam === 'transcription' ? 'transcription' : 'conversation';
-  if (model === null && intent === 'conversation' && callId === null) {
+  return { model, intent, callId };
+}
+
+/** The session's middleware, around which a client secret's configuration is applied. */
+function withBoundSession(
+  middleware: readonly MiddlewareFactory[],
+  binding: SecretBinding | null,
+): readonly MiddlewareFactory[] {
+  if (binding === null) return middleware;
+  const bound = boundSession(binding.session);
+  return [() => bound.config, ...middleware, () => bound.view];
+}
+
+/**
+ * The session a request asks for, once its principal is known: a client secret fixes the model
+ * and intent it was minted for; otherwise a conversation needs a model (a call attach or a
+ * transcription session may do without).
+ */
+function sessionRequest(request: RealtimeRequest, principal: Principal): RealtimeRequest | Refusal {
+  const bound = principal.secret?.binding;
+  if (bound !== undefined) {
+    if (request.model !== null && request.model !== bound.model) {
+      return refusal(
+        400,
+        'invalid_value',
+        `The client secret was minted for the model '${bound.model}', not '${request.model}'.`,
+        { param: 'model' },
+      );
+    }
+    return { model: bound.model, intent: bound.intent, callId: request.callId };
+  }
+  if (request.model === null && request.intent === 'conversation' && request.callId === null) {
     return refusal(400, 'missing_required_parameter', "Missing required parameter: 'model'.", {
       param: 'model',
     });
   }
-  return { model, intent, callId };
+  return request;
 }
 
 /**
@@ -136,26 +169,39 @@ async function admit(
   if (handshake !== null) return refuse(handshake);
   const target = parseTarget(req.url);
   if (isRefusal(target)) return refuse(target);
-  const request = parseRealtimeQuery(target.query);
-  if ('status' in request) return refuse(request);
+  const query = parseRealtimeQuery(target.query);
+  if ('status' in query) return refuse(query);
 
-  const authResult = ctx.auth.authenticate(req.headers);
+  const authResult = await ctx.auth.admitSession(req.headers);
   if (!authResult.ok) return refuse(authResult.refusal);
   const principal = authResult.principal;
+  const secret = principal.secret;
+  // A session refused after its secret was taken does not cost the client the secret.
+  const giveBack = (): void => {
+    secret?.giveBack().catch((error: unknown) => {
+      ctx.log.warn({ err: describeError(error) }, 'a client secret could not be given back');
+    });
+  };
+  const deny = (r: Refusal): void => {
+    giveBack();
+    refuse(r);
+  };
+  const request = sessionRequest(query, principal);
+  if ('status' in request) return deny(request);
   const model = request.model ?? '';
   if (request.model !== null) {
     const forbidden = ctx.auth.authorizeModel(principal, request.model);
-    if (forbidden !== null) return refuse(forbidden);
+    if (forbidden !== null) return deny(forbidden);
   }
   const plan = await ctx.router.plan(model);
-  if ('status' in plan) return refuse(plan);
+  if ('status' in plan) return deny(plan);
   const limited = await ctx.auth.takeSessionToken(principal);
-  if (limited !== null) return refuse(limited);
+  if (limited !== null) return deny(limited);
   const slot = await ctx.quota.acquire(
     principal.keyId,
     principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey,
   );
-  if ('status' in slot) return refuse(slot);
+  if ('status' in slot) return deny(slot);
 
   // The client may give up while the upstream is being dialled.
   let clientGone = false;
@@ -174,7 +220,7 @@ async function admit(
   socket.off('close', onGone);
   if ('status' in dialled) {
     slot.release();
-    return refuse(dialled);
+    return deny(dialled);
   }
   let released = false;
   const releaseAll = (): void => {
@@ -186,11 +232,12 @@ async function admit(
   if (!ctx.accepting()) {
     dialled.leg.destroy();
     releaseAll();
-    return refuse(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
+    return deny(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
   }
   if (clientGone || socket.destroyed || answer.given) {
     dialled.leg.destroy();
     releaseAll();
+    giveBack();
     return;
   }
 
@@ -205,7 +252,7 @@ async function admit(
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    middleware: ctx.middleware,
+    middleware: withBoundSession(ctx.middleware, secret?.binding ?? null),
     observer: ctx.observer,
     log: ctx.log,
     onEnd: () => {
@@ -218,6 +265,7 @@ async function admit(
   // The handshake was checked, but the client may still go away before ws completes it.
   socket.once('close', () => {
     if (upgraded) return;
+    giveBack();
     session.refuse();
     dialled.leg.destroy();
     releaseAll();

@@ -21,6 +21,12 @@ import type { RequestHandler } from '../http/server.js';
 import { isRefusal, parseTarget } from '../http/target.js';
 import { type Refusal, refusal } from '../refusal.js';
 import { findModel, readBody, rewriteModel } from './body.js';
+import { type MintOptions, mintClientSecret } from './client-secrets.js';
+
+/** Where the gateway mints client secrets itself, for upstreams set to `clientSecrets: mint`. */
+const MINT_PATH = '/v1/realtime/client_secrets';
+/** The model OpenAI gives a realtime session whose configuration names none. */
+const DEFAULT_MODEL = 'gpt-realtime';
 
 const CREATE_PATHS = new Set([
   '/v1/realtime/client_secrets',
@@ -52,6 +58,8 @@ export interface RestOptions {
   readonly timeoutMs: number;
   /** Calls remembered for routing their control requests. */
   readonly maxRememberedCalls?: number;
+  /** Client secrets the gateway mints; without it, every request is forwarded. */
+  readonly mint?: MintOptions;
 }
 
 /** Remembers which upstream holds a call, oldest forgotten first. */
@@ -120,9 +128,31 @@ export function restHandler(options: RestOptions): RequestHandler {
     }
     const contentType = req.headers['content-type'] ?? '';
     const model = control === null ? findModel(body, contentType, url.searchParams) : null;
-    const targets = await planTargets(options.access, model, who.principal, control?.[1] ?? null, calls);
+    const minting = target.path === MINT_PATH;
+    // A secret with no model is for OpenAI's default, and is routed as a session of it would be.
+    const planned = model ?? (minting ? DEFAULT_MODEL : null);
+    const targets = await planTargets(options.access, planned, who.principal, control?.[1] ?? null, calls);
     if ('status' in targets) {
       sendRefusal(res, targets);
+      return true;
+    }
+    // With keys passing through, a session's credential is the client's upstream key, so only
+    // the upstream can mint one.
+    if (
+      minting &&
+      options.mint &&
+      targets[0]!.clientSecrets === 'mint' &&
+      who.principal.upstreamKey === null
+    ) {
+      const answer = await mintClientSecret(
+        { body, principal: who.principal, defaultModel: DEFAULT_MODEL },
+        options.mint,
+      );
+      if ('status' in answer) sendRefusal(res, answer);
+      else {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(answer));
+      }
       return true;
     }
     // Every candidate serves the same upstream model (aliases are resolved before the plan).

@@ -1,0 +1,151 @@
+/**
+ * `POST /v1/realtime/client_secrets` answered by the gateway, for upstreams that have no client
+ * secrets of their own (`clientSecrets: mint`): the request is checked as OpenAI checks it, the
+ * secret is bound to the calling key and the session configuration, and the answer has
+ * OpenAI's shape, so an application's server needs no change to mint through the gateway.
+ */
+import { newSessionId, parseClientEvent } from '@realtime-gateway/protocol';
+import type { Principal } from '../auth/authenticator.js';
+import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
+import type { ClientSecrets } from '../secrets/client-secrets.js';
+import { StoreError } from '../store/store.js';
+
+/** What minting needs besides the request. */
+export interface MintOptions {
+  readonly secrets: ClientSecrets;
+  /** Lifetime of a secret whose request gives no `expires_after`. */
+  readonly defaultTtlSeconds: number;
+  /** The longest lifetime a request may ask for. */
+  readonly maxTtlSeconds: number;
+}
+
+/** One minting request. */
+export interface MintRequest {
+  readonly body: Buffer;
+  readonly principal: Principal;
+  /** The model a realtime session gets when its configuration names none. */
+  readonly defaultModel: string;
+}
+
+/** OpenAI's answer to a minting request. */
+export interface ClientSecretResponse {
+  readonly value: string;
+  /** Unix time in seconds. */
+  readonly expires_at: number;
+  readonly session: Readonly<Record<string, unknown>>;
+}
+
+/** OpenAI's lower bound for `expires_after.seconds`. */
+const MIN_TTL_SECONDS = 10;
+
+/** A part of the request as read, or the refusal it earns. */
+type Checked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+const badRequest = (code: string, message: string, param: string | null = null): Checked<never> => ({
+  ok: false,
+  refusal: refusal(400, code, message, { param }),
+});
+
+/** The request body as an object, or why it is not one. */
+function readJson(body: Buffer): Checked<Record<string, unknown>> {
+  if (body.length === 0) return { ok: true, value: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return badRequest('invalid_json', 'We could not parse the JSON body of your request.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return badRequest('invalid_type', 'The request body must be a JSON object.');
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** The lifetime asked for in `expires_after`, checked against OpenAI's rules and the configured bound. */
+function lifetime(expiresAfter: unknown, options: MintOptions): Checked<number> {
+  if (expiresAfter === undefined) return { ok: true, value: options.defaultTtlSeconds };
+  if (typeof expiresAfter !== 'object' || expiresAfter === null || Array.isArray(expiresAfter))
+    return badRequest(
+      'invalid_type',
+      "Invalid type for 'expires_after': expected an object.",
+      'expires_after',
+    );
+  const { anchor, seconds } = expiresAfter as { anchor?: unknown; seconds?: unknown };
+  if (anchor !== undefined && anchor !== 'created_at')
+    return badRequest(
+      'invalid_value',
+      `Invalid value for 'expires_after.anchor': ${JSON.stringify(anchor)}. Supported values are: 'created_at'.`,
+      'expires_after.anchor',
+    );
+  if (seconds === undefined) return { ok: true, value: options.defaultTtlSeconds };
+  if (
+    typeof seconds !== 'number' ||
+    !Number.isInteger(seconds) ||
+    seconds < MIN_TTL_SECONDS ||
+    seconds > options.maxTtlSeconds
+  )
+    return badRequest(
+      'invalid_value',
+      `Invalid value for 'expires_after.seconds': expected an integer from ${MIN_TTL_SECONDS} to ${options.maxTtlSeconds}.`,
+      'expires_after.seconds',
+    );
+  return { ok: true, value: seconds };
+}
+
+/** The session configuration, checked as a `session.update` would be. */
+function sessionOf(value: unknown, defaultModel: string): Checked<Record<string, unknown>> {
+  const session = value === undefined ? { type: 'realtime' } : value;
+  if (typeof session !== 'object' || session === null || Array.isArray(session))
+    return badRequest('invalid_type', "Invalid type for 'session': expected an object.", 'session');
+  const config = { ...(session as Record<string, unknown>) };
+  config.type ??= 'realtime';
+  if (config.type === 'realtime') config.model ??= defaultModel;
+  const checked = parseClientEvent({ type: 'session.update', session: config }, { rejectNulls: true });
+  if (!checked.ok) {
+    const { code, message, param } = checked.error;
+    return badRequest(code, message, param);
+  }
+  return { ok: true, value: config };
+}
+
+/**
+ * Mints a client secret for `request`, or refuses it; the answer is OpenAI's response body.
+ *
+ * @example
+ * const answer = await mintClientSecret({ body, principal, defaultModel: 'gpt-realtime' }, options);
+ * if ('status' in answer) return sendRefusal(res, answer);
+ */
+export async function mintClientSecret(
+  request: MintRequest,
+  options: MintOptions,
+): Promise<Refusal | ClientSecretResponse> {
+  const body = readJson(request.body);
+  if (!body.ok) return body.refusal;
+  const ttl = lifetime(body.value.expires_after, options);
+  if (!ttl.ok) return ttl.refusal;
+  const checked = sessionOf(body.value.session, request.defaultModel);
+  if (!checked.ok) return checked.refusal;
+  const session = checked.value;
+  const transcription = session.type === 'transcription';
+  let minted: Awaited<ReturnType<ClientSecrets['mint']>>;
+  try {
+    minted = await options.secrets.mint(
+      {
+        keyId: request.principal.keyId,
+        model: transcription ? null : (session.model as string),
+        intent: transcription ? 'transcription' : 'conversation',
+        session,
+      },
+      ttl.value,
+    );
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    return storeUnavailable();
+  }
+  return {
+    value: minted.value,
+    expires_at: minted.expiresAt,
+    session: { ...session, object: 'realtime.session', id: newSessionId() },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Client secrets minted by the gateway for an upstream that has none (the reference engine):
+ * OpenAI's request and response shapes, a secret that opens one session with its configuration
+ * and the minting key's limits, and every bad request answered with OpenAI's error body.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { hashKey } from '../src/auth/credentials.js';
+import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { ClientSecrets } from '../src/secrets/client-secrets.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { connect, expectRefused, type TestClient, testConfig } from './support/harness.js';
+
+const APP = 'sk-app';
+const SOLO = 'sk-solo';
+
+let engine: EmbeddedEngine;
+let gateway: Gateway;
+let base: string;
+let realtime: string;
+
+before(async () => {
+  engine = (await startEmbeddedEngine())!;
+  const config = testConfig({
+    upstreams: [{ name: 'engine', baseUrl: engine.baseUrl }],
+    auth: {
+      keys: [
+        { id: 'app', hash: `sha256:${hashKey(APP)}` },
+        { id: 'solo', hash: `sha256:${hashKey(SOLO)}`, maxSessions: 1 },
+      ],
+    },
+    clientSecrets: { maxTtlSeconds: 3600 },
+  });
+  gateway = createGateway({ config });
+  const address = await gateway.listen();
+  base = address.url;
+  realtime = address.realtimeUrl;
+});
+
+after(async () => {
+  await gateway.close();
+  await engine.close();
+});
+
+async function mint(
+  body: unknown,
+  key = APP,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(`${base}/v1/realtime/client_secrets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    headers: response.headers,
+  };
+}
+
+async function secretFor(session: object = { type: 'realtime', model: 'gpt-realtime' }): Promise<string> {
+  const minted = await mint({ session });
+  assert.equal(minted.status, 200, JSON.stringify(minted.body));
+  return minted.body.value as string;
+}
+
+const bearer = (secret: string) => ({ headers: { authorization: `Bearer ${secret}` } });
+
+describe('minting', () => {
+  test("answers OpenAI's shape: an ek_ value, its expiry, and the session", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const minted = await mint({
+      expires_after: { anchor: 'created_at', seconds: 120 },
+      session: { type: 'realtime', model: 'gpt-realtime', instructions: 'Speak like a pirate.' },
+    });
+    assert.equal(minted.status, 200);
+    assert.equal(minted.headers.get('cache-control'), 'no-store');
+    assert.match(minted.body.value as string, /^ek_[A-Za-z0-9_-]{32}$/);
+    const expiresAt = minted.body.expires_at as number;
+    assert.ok(expiresAt >= before + 120 && expiresAt <= before + 121, `expires_at ${expiresAt}`);
+    const session = minted.body.session as Record<string, unknown>;
+    assert.equal(session.type, 'realtime');
+    assert.equal(session.object, 'realtime.session');
+    assert.equal(session.model, 'gpt-realtime');
+    assert.equal(session.instructions, 'Speak like a pirate.');
+    assert.match(session.id as string, /^sess_/);
+  });
+
+  test("with no session, a realtime session of OpenAI's default model, for ten minutes", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const minted = await mint({});
+    assert.equal(minted.status, 200);
+    assert.equal((minted.body.session as Record<string, unknown>).model, 'gpt-realtime');
+    assert.ok((minted.body.expires_at as number) - before >= 600);
+  });
+
+  test('refuses bad requests with the field they are about', async () => {
+    const cases: [unknown, number, string, string | null][] = [
+      ['{not json', 400, 'invalid_json', null],
+      ['[1]', 400, 'invalid_type', null],
+      [{ expires_after: 'soon' }, 400, 'invalid_type', 'expires_after'],
+      [{ expires_after: { anchor: 'now' } }, 400, 'invalid_value', 'expires_after.anchor'],
+      [{ expires_after: { seconds: 5 } }, 400, 'invalid_value', 'expires_after.seconds'],
+      [{ expires_after: { seconds: 3601 } }, 400, 'invalid_value', 'expires_after.seconds'],
+      [{ expires_after: { seconds: 60.5 } }, 400, 'invalid_value', 'expires_after.seconds'],
+      [{ session: 'realtime' }, 400, 'invalid_type', 'session'],
+      [{ session: { type: 'realtime', audio: null } }, 400, 'invalid_type', 'session.audio'],
+      [
+        { session: { type: 'realtime', output_modalities: ['smell'] } },
+        400,
+        'invalid_value',
+        'session.output_modalities[0]',
+      ],
+    ];
+    for (const [body, status, code, param] of cases) {
+      const answer = await mint(body);
+      const error = answer.body.error as Record<string, unknown>;
+      assert.equal(answer.status, status, JSON.stringify(body));
+      assert.equal(error.code, code, JSON.stringify(body));
+      assert.equal(error.param, param, JSON.stringify(body));
+      assert.equal(error.type, 'invalid_request_error');
+    }
+  });
+
+  test('needs a gateway key: none, an unknown one, or a client secret cannot mint', async () => {
+    const anonymous = await fetch(`${base}/v1/realtime/client_secrets`, { method: 'POST', body: '{}' });
+    assert.equal(anonymous.status, 401);
+    assert.equal((await mint({}, 'sk-unknown')).status, 401);
+    assert.equal((await mint({}, await secretFor())).status, 401);
+  });
+});
+
+describe('a session opened with a client secret', () => {
+  test('starts with the configuration it was minted with, as its first event shows', async () => {
+    const secret = await secretFor({
+      type: 'realtime',
+      model: 'gpt-realtime',
+      instructions: 'Speak like a pirate.',
+    });
+    const client = await connect(realtime, bearer(secret));
+    try {
+      const first = await client.next();
+      assert.equal(first.type, 'session.created');
+      const session = first.session as Record<string, unknown>;
+      assert.equal(session.instructions, 'Speak like a pirate.');
+      assert.equal(session.model, 'gpt-realtime');
+      // The gateway's own session.update is answered upstream; the client sees no answer to it.
+      client.send({ type: 'session.update', session: { type: 'realtime', instructions: 'Now plainly.' } });
+      const updated = await client.next();
+      assert.equal(updated.type, 'session.updated');
+      assert.equal((updated.session as Record<string, unknown>).instructions, 'Now plainly.');
+    } finally {
+      client.socket.close();
+    }
+  });
+
+  test('opens one session only; the next attempt is refused', async () => {
+    const secret = await secretFor();
+    const client = await connect(`${realtime}?model=gpt-realtime`, bearer(secret));
+    await client.waitFor('session.created');
+    client.socket.close();
+    const again = await expectRefused(realtime, bearer(secret));
+    assert.equal(again.status, 401);
+    assert.equal(again.json.error.code, 'invalid_api_key');
+  });
+
+  test("works from a browser as the key subprotocol, as OpenAI's do", async () => {
+    const secret = await secretFor();
+    const client = await connect(realtime, { protocols: ['realtime', `openai-insecure-api-key.${secret}`] });
+    assert.equal((await client.next()).type, 'session.created');
+    client.socket.close();
+  });
+
+  test('is refused for another model, and the secret survives the refusal', async () => {
+    const secret = await secretFor();
+    const refused = await expectRefused(`${realtime}?model=gpt-realtime-mini`, bearer(secret));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json.error.param, 'model');
+    const client = await connect(realtime, bearer(secret));
+    assert.equal((await client.next()).type, 'session.created');
+    client.socket.close();
+  });
+
+  test("counts against the minting key's sessions; a refusal for its limit keeps the secret", async () => {
+    const minted = await mint({}, SOLO);
+    const secret = minted.body.value as string;
+    let held: TestClient | null = await connect(`${realtime}?model=gpt-realtime`, {
+      headers: { authorization: `Bearer ${SOLO}` },
+    });
+    await held.waitFor('session.created');
+    const full = await expectRefused(realtime, bearer(secret));
+    assert.equal(full.status, 429);
+    assert.equal(full.json.error.code, 'too_many_sessions');
+    held.socket.close();
+    await held.closed;
+    held = null;
+    const deadline = Date.now() + 5000;
+    let client: TestClient | null = null;
+    // The first session's slot is freed once both of its legs have closed.
+    while (client === null) {
+      try {
+        client = await connect(realtime, bearer(secret));
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    assert.equal((await client.next()).type, 'session.created');
+    client.socket.close();
+  });
+
+  test('an unknown client secret opens nothing', async () => {
+    const refused = await expectRefused(realtime, bearer('ek_not-a-secret-this-gateway-minted'));
+    assert.equal(refused.status, 401);
+  });
+});
+
+describe('ClientSecrets', () => {
+  test('a secret opens nothing once expired, and is kept only as a hash', async () => {
+    let now = 1_700_000_000_000;
+    const store = new MemoryStore({ now: () => now });
+    const secrets = new ClientSecrets(store, () => now);
+    const minted = await secrets.mint({ keyId: 'app', model: 'm', intent: 'conversation', session: {} }, 60);
+    assert.equal(minted.expiresAt, 1_700_000_060);
+    const kept = (store as unknown as { values: Map<string, { value: string }> }).values;
+    for (const [key, entry] of kept) {
+      assert.ok(
+        !key.includes(minted.value) && !entry.value.includes(minted.value),
+        'the secret is not stored',
+      );
+    }
+    now += 60_000;
+    assert.equal(await secrets.redeem(minted.value), null);
+    await store.close();
+  });
+
+  test('a secret given back opens a session later, for the time it had left', async () => {
+    let now = 1_700_000_000_000;
+    const store = new MemoryStore({ now: () => now });
+    const secrets = new ClientSecrets(store, () => now);
+    const minted = await secrets.mint({ keyId: null, model: 'm', intent: 'conversation', session: {} }, 60);
+    const redeemed = await secrets.redeem(minted.value);
+    assert.ok(redeemed !== null);
+    assert.equal(await secrets.redeem(minted.value), null);
+    now += 30_000;
+    await redeemed.giveBack();
+    assert.equal((await secrets.redeem(minted.value))?.binding.model, 'm');
+    await store.close();
+  });
+});
