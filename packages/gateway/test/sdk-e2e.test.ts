@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool } from '@openai/agents-realtime';
+import OpenAI from 'openai';
 import { z } from 'zod';
 import { type CheckedEngine, startCheckedEngine } from '../../engine/test/support/engine-client.js';
 import { openSdkSession } from '../examples/sdk-session.js';
 import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
+import { MemoryStore } from '../src/store/memory-store.js';
 import { delay, testConfig } from './support/harness.js';
 
 /** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */
@@ -28,6 +30,8 @@ let engine: CheckedEngine;
 let tlsGateway: Gateway;
 let plainGateway: Gateway;
 let certificate: TestCertificate;
+/** Shared by both gateways, as by two nodes of one deployment: a secret minted on one opens a session on the other. */
+const store = new MemoryStore();
 
 before(async () => {
   certificate = selfSignedCertificate();
@@ -39,8 +43,9 @@ before(async () => {
       { upstreams, server: { tls: { certFile: certificate.certFile, keyFile: certificate.keyFile } } },
       {},
     ),
+    store,
   });
-  plainGateway = createGateway({ config: testConfig({ upstreams }) });
+  plainGateway = createGateway({ config: testConfig({ upstreams }), store });
   await tlsGateway.listen();
   await plainGateway.listen();
 });
@@ -48,6 +53,7 @@ before(async () => {
 after(async () => {
   await tlsGateway.close();
   await plainGateway.close();
+  await store.close();
   await engine.close();
   // Conformance: every event the engine sent passes the strict parser and the shared spec schema.
   assert.ok(engine.checked() > 50);
@@ -151,6 +157,27 @@ describe('the openai SDK realtime client through the gateway', () => {
       status_details: { reason: string };
     };
     assert.deepEqual([done.status, done.status_details.reason], ['cancelled', 'client_cancelled']);
+    rt.close();
+  });
+});
+
+describe("the openai SDK's client secrets through the gateway", () => {
+  test('clientSecrets.create mints on one gateway; the secret opens a session with its configuration on another', async () => {
+    const client = new OpenAI({ apiKey: 'sk-server-side', baseURL: `${plainGateway.address!.url}/v1` });
+    const secret = await client.realtime.clientSecrets.create({
+      expires_after: { anchor: 'created_at', seconds: 60 },
+      session: { type: 'realtime', model: 'gpt-realtime', instructions: 'Answer in one word.' },
+    });
+    assert.match(secret.value, /^ek_/);
+    assert.equal(secret.session.type, 'realtime');
+    const { rt, events } = await openSdkSession(
+      `${tlsGateway.address!.url}/v1`,
+      certificate.cert,
+      'gpt-realtime',
+      secret.value,
+    );
+    const created = events.find((event) => event.type === 'session.created')!;
+    assert.equal((created.session as { instructions?: string }).instructions, 'Answer in one word.');
     rt.close();
   });
 });
