@@ -5,9 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { fuzzParameters, hostileValue } from '../../protocol/test/support/hostile.js';
+import type { Principal } from '../src/auth/authenticator.js';
 import { hashKey } from '../src/auth/credentials.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
+import { mintClientSecret } from '../src/rest/client-secrets.js';
 import { ClientSecrets } from '../src/secrets/client-secrets.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { connect, expectRefused, type TestClient, testConfig } from './support/harness.js';
@@ -213,6 +217,35 @@ describe('a session opened with a client secret', () => {
   test('an unknown client secret opens nothing', async () => {
     const refused = await expectRefused(realtime, bearer('ek_not-a-secret-this-gateway-minted'));
     assert.equal(refused.status, 401);
+  });
+});
+
+describe('the minting request parser', () => {
+  test('any body: a secret or a 400 naming what is wrong, never a throw', async () => {
+    const store = new MemoryStore();
+    const options = { secrets: new ClientSecrets(store), defaultTtlSeconds: 600, maxTtlSeconds: 7200 };
+    const principal: Principal = { keyId: 'app', key: null, upstreamKey: null, secret: null };
+    const body = fc.oneof(
+      hostileValue.map((value) => JSON.stringify({ session: value })),
+      hostileValue.map((value) => JSON.stringify({ expires_after: value })),
+      hostileValue.map((value) => JSON.stringify(value) ?? ''),
+      fc.string(),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (text) => {
+        const answer = await mintClientSecret(
+          { body: Buffer.from(text), principal, defaultModel: 'gpt-realtime' },
+          options,
+        );
+        if ('status' in answer) {
+          assert.equal(answer.status, 400);
+          assert.equal(answer.type, 'invalid_request_error');
+          assert.ok(answer.message.length > 0);
+        } else assert.match(answer.value, /^ek_/);
+      }),
+      fuzzParameters(150),
+    );
+    await store.close();
   });
 });
 
