@@ -12,6 +12,7 @@ import type { GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { healthHandler } from './http/health.js';
+import { OriginPolicy } from './http/origins.js';
 import { createHttpServer, type RequestHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpMiddleware } from './mcp/middleware.js';
@@ -189,6 +190,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     wss,
     auth: new Authenticator(config.auth.mode, config.auth.keys, store),
     quota: new SessionQuota(holder, config.limits.maxSessions),
+    origins: new OriginPolicy(config.server.allowedOrigins),
     holder,
     router,
     registry,
@@ -220,6 +222,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       maxBodyBytes: config.limits.maxRestBodyBytes,
       timeoutMs: config.limits.restTimeoutMs,
       mint: { secrets: ctx.auth.secrets, ...config.clientSecrets },
+      origins: ctx.origins,
     }),
   ];
   const admission = new ConnectionAdmission(config.limits);

@@ -57,6 +57,11 @@ export interface GatewayConfig {
   readonly server: {
     readonly host: string;
     readonly port: number;
+    /**
+     * Browser origins (`https://app.example.com`) allowed to open sessions and call the REST
+     * endpoints; null for any. Requests without an `Origin` (servers) are not browsers.
+     */
+    readonly allowedOrigins: readonly string[] | null;
     /** PEM certificate and key when serving TLS. */
     readonly tls: {
       readonly cert: string;
@@ -161,6 +166,28 @@ export interface ResolveEnvironment {
 }
 
 const SHA256 = /^sha256:([0-9a-f]{64})$/i;
+
+/** `server.allowedOrigins`: `*` for any, else origins exactly as a browser sends them. */
+function allowedOrigins(
+  given: readonly string[] | undefined,
+  errors: ConfigError[],
+): readonly string[] | null {
+  if (given === undefined || given.includes('*')) return null;
+  given.forEach((origin, index) => {
+    let canonical: string | null = null;
+    try {
+      canonical = new URL(origin).origin;
+    } catch {
+      // Reported below.
+    }
+    if (canonical !== origin)
+      errors.push({
+        field: `server.allowedOrigins[${index}]`,
+        message: `Expected an origin such as 'https://app.example.com' (scheme, host and port only), got '${origin}'.`,
+      });
+  });
+  return given;
+}
 
 /**
  * Checks and completes a configuration.
@@ -286,6 +313,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     }
   }
 
+  const origins = allowedOrigins(raw.server?.allowedOrigins ?? undefined, errors);
   let tls: GatewayConfig['server']['tls'] = null;
   if (raw.server?.tls) {
     const { certFile, keyFile } = raw.server.tls;
@@ -309,7 +337,12 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   return {
     ok: true,
     config: {
-      server: { host: raw.server?.host ?? '127.0.0.1', port: raw.server?.port ?? 8080, tls },
+      server: {
+        host: raw.server?.host ?? '127.0.0.1',
+        port: raw.server?.port ?? 8080,
+        tls,
+        allowedOrigins: origins,
+      },
       upstreams,
       aliases,
       auth: { mode, keys },

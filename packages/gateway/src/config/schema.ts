@@ -106,6 +106,8 @@ export const GatewayConfigSchema = object({
       port: optional(integer({ min: 0, max: 65535 })),
       /** Serve HTTPS and WSS with this certificate and key (PEM files). */
       tls: optional(object({ certFile: string(), keyFile: string() })),
+      /** Browser origins allowed to open sessions and call the REST endpoints (`*` for any). */
+      allowedOrigins: optional(array(string())),
     }),
   ),
   upstreams: optional(array(UpstreamConfigSchema)),

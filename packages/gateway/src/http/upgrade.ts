@@ -23,6 +23,7 @@ import type { StoreHolder } from '../store/holder.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
 import { checkHandshake } from './handshake.js';
+import type { OriginPolicy } from './origins.js';
 import { writeRefusal } from './respond.js';
 import { isRefusal, parseTarget } from './target.js';
 import { guardUpgrade } from './upgrade-guard.js';
@@ -33,6 +34,8 @@ export interface UpgradeContext {
   readonly wss: WebSocketServer;
   readonly auth: Authenticator;
   readonly quota: SessionQuota;
+  /** Which browser origins may open sessions. */
+  readonly origins: OriginPolicy;
   /** This process in the store: sessions are entered in its directory. */
   readonly holder: StoreHolder;
   readonly router: Router;
@@ -167,6 +170,8 @@ async function admit(
   // handshake that already cost an upstream session.
   const handshake = checkHandshake(req);
   if (handshake !== null) return refuse(handshake);
+  const foreign = ctx.origins.check(req);
+  if (foreign !== null) return refuse(foreign);
   const target = parseTarget(req.url);
   if (isRefusal(target)) return refuse(target);
   const query = parseRealtimeQuery(target.query);

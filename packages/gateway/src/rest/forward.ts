@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Access, UpstreamTarget } from '../http/access.js';
+import type { OriginPolicy } from '../http/origins.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { isRefusal, parseTarget } from '../http/target.js';
@@ -58,6 +59,8 @@ export interface RestOptions {
   readonly timeoutMs: number;
   /** Calls remembered for routing their control requests. */
   readonly maxRememberedCalls?: number;
+  /** Which browser origins may call, and the CORS answers for them. */
+  readonly origins: OriginPolicy;
   /** Client secrets the gateway mints; without it, every request is forwarded. */
   readonly mint?: MintOptions;
 }
@@ -109,6 +112,17 @@ export function restHandler(options: RestOptions): RequestHandler {
     if (!CREATE_PATHS.has(target.path) && control === null) return false;
     // A known path parses as a URL path unchanged, so this cannot throw or move the request.
     const url = new URL(`${target.path}${target.search}`, 'http://gateway');
+    if (req.method === 'OPTIONS' && req.headers.origin !== undefined) {
+      const refused = options.origins.preflight(req, res);
+      if (refused !== null) sendRefusal(res, refused);
+      return true;
+    }
+    const foreign = options.origins.check(req);
+    if (foreign !== null) {
+      sendRefusal(res, foreign);
+      return true;
+    }
+    options.origins.allowResponse(req, res);
     if (req.method !== 'POST') {
       sendRefusal(res, refusal(405, 'method_not_allowed', `${url.pathname} takes POST.`));
       return true;
