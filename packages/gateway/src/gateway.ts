@@ -191,7 +191,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     auth: new Authenticator(config.auth.mode, config.auth.keys, store),
     quota: new SessionQuota(holder, config.limits.maxSessions),
     origins: new OriginPolicy(config.server.allowedOrigins),
-    holder,
     router,
     registry,
     middleware: [

@@ -19,7 +19,6 @@ import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry } from '../session/registry.js';
 import { Session } from '../session/session.js';
-import type { StoreHolder } from '../store/holder.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
 import { checkHandshake } from './handshake.js';
@@ -36,8 +35,6 @@ export interface UpgradeContext {
   readonly quota: SessionQuota;
   /** Which browser origins may open sessions. */
   readonly origins: OriginPolicy;
-  /** This process in the store: sessions are entered in its directory. */
-  readonly holder: StoreHolder;
   readonly router: Router;
   readonly registry: SessionRegistry;
   /** In order; see {@link Session}. */
