@@ -1,14 +1,22 @@
 /**
- * The relay under test, in its own process so that it has a core to itself: either a bare
- * relay of a few lines on `ws`, or the gateway with its default settings. Prints its port,
- * then answers `memory` requests (after a full GC) over IPC.
+ * The relay under test, in its own process so that it has a core to itself: a bare relay of a
+ * few lines on `ws`, the gateway with its default settings, or the gateway with one more
+ * middleware that wants only `response.done`. Prints its port, then answers over IPC:
+ * `memory` (after a full GC) and `stats` (this process's CPU time, its GC counts and the heap
+ * left after its full GCs, and whether `ws` loaded bufferutil).
  *
- *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway <upstream-port>
+ *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway|gateway-done <upstream-port>
+ *
+ * The bench runs the bare relay with WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1: the relay
+ * as a user would write it with `ws` installed alone.
  */
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { resolveConfig } from '../src/config/resolve.js';
 import { createGateway } from '../src/gateway.js';
+import { FORWARD, type Middleware } from '../src/session/middleware.js';
 
 const [kind, upstreamPort] = process.argv.slice(2);
 
@@ -34,7 +42,14 @@ async function bare(): Promise<number> {
   return (wss.address() as AddressInfo).port;
 }
 
-async function gateway(): Promise<number> {
+/** A middleware as a user would add one: it wants `response.done` and nothing else. */
+const wantsDone: Middleware = {
+  name: 'wants-response-done',
+  upstream: new Set(['response.done']),
+  onUpstream: () => FORWARD,
+};
+
+async function gateway(withMiddleware: boolean): Promise<number> {
   const resolved = resolveConfig(
     {
       server: { host: '127.0.0.1', port: 0 },
@@ -45,15 +60,37 @@ async function gateway(): Promise<number> {
     { env: {}, readFile: () => '' },
   );
   if (!resolved.ok) throw new Error(JSON.stringify(resolved.errors));
-  const gw = createGateway({ config: resolved.config });
+  const gw = createGateway({
+    config: resolved.config,
+    ...(withMiddleware ? { middleware: [() => wantsDone] } : {}),
+  });
   return (await gw.listen()).port;
 }
 
-const port = kind === 'gateway' ? await gateway() : await bare();
+// Full (mark-compact) GCs, and the heap in use just after each: what survived into the old
+// generation. Scavenges are counted too.
+const gc = { major: 0, minor: 0, heapAfterMajor: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const gcKind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    if (gcKind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.major++;
+      gc.heapAfterMajor += process.memoryUsage().heapUsed;
+    } else if (gcKind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+const port = kind === 'bare' ? await bare() : await gateway(kind === 'gateway-done');
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));
 process.on('message', (message: { cmd: string }) => {
-  if (message.cmd !== 'memory') return;
-  for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();
-  process.send?.({ memory: process.memoryUsage() });
+  if (message.cmd === 'memory') {
+    for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ memory: process.memoryUsage() });
+  } else if (message.cmd === 'stats') {
+    // `ws` requires bufferutil when it loads, unless WS_NO_BUFFER_UTIL is set or it is missing.
+    const modules = Object.keys(createRequire(import.meta.url).cache);
+    const bufferutil = modules.some((path) => path.includes('/node_modules/bufferutil/'));
+    process.send?.({ stats: { cpu: process.cpuUsage(), gc: { ...gc }, bufferutil } });
+  }
 });
