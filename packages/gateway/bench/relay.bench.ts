@@ -34,8 +34,12 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 1000);
 const FRAME_MS = 20;
 const SMALL = Buffer.alloc(960, 1).toString('base64'); // 20 ms at 24 kHz, 16-bit mono: 1,280 bytes
 const LARGE = Buffer.alloc(75_000, 1).toString('base64'); // 100,000 bytes
-const KINDS = ['bare', 'gateway', 'gateway-done'] as const;
-type Kind = (typeof KINDS)[number];
+const ALL_KINDS = ['bare', 'gateway', 'gateway-done'] as const;
+type Kind = (typeof ALL_KINDS)[number];
+// BENCH_RELAYS=gateway measures only the gateway (ratios to the bare relay then read NaN).
+const KINDS = ALL_KINDS.filter((kind) =>
+  (process.env.BENCH_RELAYS ?? ALL_KINDS.join(',')).split(',').includes(kind),
+);
 const LABEL: Record<Kind, string> = { bare: 'bare', gateway: 'gateway', 'gateway-done': 'gateway+done' };
 
 /** The upstream: greets, then answers every append with an audio delta of its size carrying its id. */
@@ -88,6 +92,8 @@ async function startRelay(kind: Kind, upstreamPort: number): Promise<Relay> {
     'tsx',
     // BENCH_PROFILE=dir writes a CPU profile of each relay process there.
     ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+    // BENCH_RELAY_ARGS='--trace-gc' or '--heap-prof --heap-prof-dir=…': further flags for the relays.
+    ...(process.env.BENCH_RELAY_ARGS ?? '').split(' ').filter(Boolean),
   ];
   const command = PIN ? ['taskset', '-c', '1', process.execPath] : [process.execPath];
   // The bare relay is `ws` installed alone: no bufferutil, no utf-8-validate.
@@ -236,13 +242,13 @@ async function main(): Promise<void> {
     ...SMALL_LEVELS.map((sessions) => ({ size: 'small' as const, audio: SMALL, sessions })),
     ...LARGE_LEVELS.map((sessions) => ({ size: 'large' as const, audio: LARGE, sessions })),
   ];
-  const results = runs.map(() => ({}) as Record<Kind, LevelResult>);
+  const results = runs.map(() => ({}) as Partial<Record<Kind, LevelResult>>);
   // Levels alternate between the relays, so that none always runs first (or warmer).
   for (const [i, run] of runs.entries()) {
     for (const kind of KINDS)
       results[i]![kind] = await runLevel(relays[kind].port, run.sessions, run.audio, relays[kind]);
   }
-  const memory = {} as Record<Kind, { rss: number; heap: number }>;
+  const memory = {} as Partial<Record<Kind, { rss: number; heap: number }>>;
   const bufferutil = {} as Record<Kind, boolean>;
   for (const kind of KINDS) {
     const relay = relays[kind];
@@ -274,15 +280,18 @@ async function main(): Promise<void> {
   for (const [i, run] of runs.entries()) {
     const r = results[i]!;
     for (const kind of KINDS) {
-      const m = r[kind];
+      const m = r[kind]!;
       console.log(
         [
           (run.size === 'small' ? '1.3 KB' : '100 KB').padEnd(6),
           String(run.sessions).padStart(8),
           LABEL[kind].padEnd(12),
           fixed(m.cpuPerFrame, 1, 12),
-          ratio(m.cpuPerFrame, r.bare.cpuPerFrame).padStart(7),
-          (kind === 'gateway-done' ? ratio(m.cpuPerFrame, r.gateway.cpuPerFrame) : '').padStart(10),
+          ratio(m.cpuPerFrame, r.bare?.cpuPerFrame ?? Number.NaN).padStart(7),
+          (kind === 'gateway-done'
+            ? ratio(m.cpuPerFrame, r.gateway?.cpuPerFrame ?? Number.NaN)
+            : ''
+          ).padStart(10),
           Math.round(m.framesPerSecond).toLocaleString('en-US').padStart(10),
           fixed(m.p50, 2, 6),
           fixed(m.p99, 2, 6),
@@ -295,7 +304,7 @@ async function main(): Promise<void> {
   console.log(`\nmemory per idle session (${IDLE} sessions, after GC):`);
   for (const kind of KINDS) {
     console.log(
-      `  ${LABEL[kind].padEnd(12)} RSS ${(memory[kind].rss / 1024).toFixed(1)} KB, heap + external ${(memory[kind].heap / 1024).toFixed(1)} KB`,
+      `  ${LABEL[kind].padEnd(12)} RSS ${(memory[kind]!.rss / 1024).toFixed(1)} KB, heap + external ${(memory[kind]!.heap / 1024).toFixed(1)} KB`,
     );
   }
   console.log('\ntarget                                      | measured | target  | result');
@@ -305,16 +314,20 @@ async function main(): Promise<void> {
     );
   for (const size of ['small', 'large'] as const) {
     const ratios = runs.flatMap((run, i) =>
-      run.size === size ? [results[i]!.gateway.cpuPerFrame / results[i]!.bare.cpuPerFrame] : [],
+      run.size === size && results[i]!.gateway && results[i]!.bare
+        ? [results[i]!.gateway.cpuPerFrame / results[i]!.bare.cpuPerFrame]
+        : [],
     );
     if (ratios.length === 0) continue;
     const worst = Math.max(...ratios);
     const name = `gateway CPU/frame vs bare, ${size === 'small' ? '1.3 KB' : '100 KB'} (worst)`;
     row(name, `${worst.toFixed(2)}×`, '≤ 0.95×', worst <= 0.95);
   }
-  // RSS moves in allocator-sized steps, the heap in objects; the larger of the two is judged.
-  const perIdle = Math.max(memory.gateway.rss, memory.gateway.heap) / 1024;
-  row('memory per idle session (gateway)', `${perIdle.toFixed(1)} KB`, '≤ 16 KB', perIdle <= 16);
+  if (memory.gateway !== undefined) {
+    // RSS moves in allocator-sized steps, the heap in objects; the larger of the two is judged.
+    const perIdle = Math.max(memory.gateway.rss, memory.gateway.heap) / 1024;
+    row('memory per idle session (gateway)', `${perIdle.toFixed(1)} KB`, '≤ 16 KB', perIdle <= 16);
+  }
 }
 
 await main();
