@@ -3,6 +3,8 @@ import type { Leg, LegListener } from './leg.js';
 
 const TEXT = Object.freeze({ binary: false });
 const BINARY = Object.freeze({ binary: true });
+/** The longest wait between two checks of whether a partly written frame has gone out. */
+const MAX_DRAIN_CHECK_MS = 50;
 /** RFC 6455: a close frame's reason is at most 123 bytes of UTF-8. */
 const MAX_REASON_BYTES = 123;
 
@@ -70,8 +72,30 @@ export class WebSocketLeg implements Leg {
     this.listener = null;
   }
 
+  /**
+   * A frame sent while nothing is queued usually reaches the kernel within this call. It then
+   * goes without a callback through `ws` (one costs the socket a closure, a copy of its write
+   * list and a deferred call, per frame) and `written` runs at once. If it went out only in
+   * part, `written` runs once the queue has drained; a frame sent behind queued ones hands
+   * `written` to `ws`, which calls it once that frame is written.
+   */
   send(data: Buffer | string, isBinary: boolean, written?: () => void): void {
-    this.socket.send(data, isBinary ? BINARY : TEXT, written);
+    const options = isBinary ? BINARY : TEXT;
+    if (written === undefined || this.socket.bufferedAmount !== 0) {
+      this.socket.send(data, options, written);
+      return;
+    }
+    this.socket.send(data, options);
+    if (this.socket.bufferedAmount === 0) written();
+    else this.whenDrained(written);
+  }
+
+  /** Runs `written` once nothing is queued (or the socket has closed), checking every few ms. */
+  private whenDrained(written: () => void, delay = 1): void {
+    setTimeout(() => {
+      if (this.socket.bufferedAmount === 0 || this.socket.readyState !== this.socket.OPEN) written();
+      else this.whenDrained(written, Math.min(delay * 2, MAX_DRAIN_CHECK_MS));
+    }, delay).unref();
   }
 
   pause(): void {
