@@ -7,16 +7,24 @@
  *
  *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway|gateway-done <upstream-port>
  *
+ * It imports the gateway by its package name without the `source` condition, so it runs the
+ * compiled dist/ (the bench builds it first).
+ *
  * The bench runs the bare relay with WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1: the relay
  * as a user would write it with `ws` installed alone.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+// The gateway as shipped: its build (dist/), which the bench makes first. (Run from source
+// through tsx, every closure the gateway creates would carry a `name` property that the
+// transpiler defines, and an idle session would weigh twice what it does.)
+// The bare relay's process loads `ws` alone: the gateway is imported only by the gateway's.
+import type { Middleware } from '@realtime-gateway/gateway';
 import { WebSocket, WebSocketServer } from 'ws';
-import { resolveConfig } from '../src/config/resolve.js';
-import { createGateway } from '../src/gateway.js';
-import { FORWARD, type Middleware } from '../src/session/middleware.js';
 
 const [kind, upstreamPort] = process.argv.slice(2);
 
@@ -42,14 +50,14 @@ async function bare(): Promise<number> {
   return (wss.address() as AddressInfo).port;
 }
 
-/** A middleware as a user would add one: it wants `response.done` and nothing else. */
-const wantsDone: Middleware = {
-  name: 'wants-response-done',
-  upstream: new Set(['response.done']),
-  onUpstream: () => FORWARD,
-};
-
 async function gateway(withMiddleware: boolean): Promise<number> {
+  const { createGateway, FORWARD, resolveConfig } = await import('@realtime-gateway/gateway');
+  /** A middleware as a user would add one: it wants `response.done` and nothing else. */
+  const wantsDone: Middleware = {
+    name: 'wants-response-done',
+    upstream: new Set(['response.done']),
+    onUpstream: () => FORWARD,
+  };
   const resolved = resolveConfig(
     {
       server: { host: '127.0.0.1', port: 0 },
@@ -80,6 +88,8 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+const sampling = new Session();
+sampling.connect();
 const port = kind === 'bare' ? await bare() : await gateway(kind === 'gateway-done');
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));
@@ -87,6 +97,29 @@ process.on('message', (message: { cmd: string }) => {
   if (message.cmd === 'memory') {
     for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ memory: process.memoryUsage() });
+  } else if (message.cmd === 'sample') {
+    // BENCH_SAMPLE: an allocation sampling profile of a level, counting only what survived the
+    // young generation (collected by a full GC, or still alive): what reaches the old generation.
+    sampling.post('HeapProfiler.enable', () =>
+      sampling.post(
+        'HeapProfiler.startSampling',
+        {
+          samplingInterval: 1024,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: false,
+        },
+        () => process.send?.({ sample: 'started' }),
+      ),
+    );
+  } else if (message.cmd === 'sample-stop') {
+    sampling.post('HeapProfiler.stopSampling', (error, result) => {
+      const path = `relay-${kind}-${process.pid}.heapprofile`;
+      writeFileSync(path, JSON.stringify(error ? {} : result.profile));
+      process.send?.({ sampled: path });
+    });
+  } else if (message.cmd === 'snapshot') {
+    // BENCH_SNAPSHOT: a heap snapshot of the relay, for finding what a session keeps.
+    process.send?.({ snapshot: writeHeapSnapshot() });
   } else if (message.cmd === 'stats') {
     // `ws` requires bufferutil when it loads, unless WS_NO_BUFFER_UTIL is set or it is missing.
     const modules = Object.keys(createRequire(import.meta.url).cache);

@@ -17,7 +17,7 @@
  * them, and memory per idle session.
  *
  *   npm run bench -w @realtime-gateway/gateway
- *   BENCH_LEVELS=100,400 BENCH_LARGE_LEVELS=10 BENCH_SECONDS=10 BENCH_IDLE=1000 npm run bench -w @realtime-gateway/gateway
+ *   BENCH_LEVELS=100,400 BENCH_LARGE_LEVELS=10 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_IDLE=1000 npm run bench -w @realtime-gateway/gateway
  *   BENCH_PROFILE=/tmp/prof BENCH_LEVELS=400 npm run bench -w @realtime-gateway/gateway
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -29,7 +29,11 @@ import { percentile } from './stats.js';
 
 const SMALL_LEVELS = (process.env.BENCH_LEVELS ?? '100,400').split(',').filter(Boolean).map(Number);
 const LARGE_LEVELS = (process.env.BENCH_LARGE_LEVELS ?? '10').split(',').filter(Boolean).map(Number);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+// Each level runs in ROUNDS rounds of SECONDS, the relays taking turns, and the rounds are
+// summed: a disturbance of the machine (another process, a frequency change) lasting a while
+// then falls on every relay instead of one.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IDLE = Number(process.env.BENCH_IDLE ?? 1000);
 const FRAME_MS = 20;
 const SMALL = Buffer.alloc(960, 1).toString('base64'); // 20 ms at 24 kHz, 16-bit mono: 1,280 bytes
@@ -87,7 +91,6 @@ async function startRelay(kind: Kind, upstreamPort: number): Promise<Relay> {
   const script = fileURLToPath(new URL('./relay-server.ts', import.meta.url));
   const execArgv = [
     '--expose-gc',
-    '--conditions=source',
     '--import',
     'tsx',
     // BENCH_PROFILE=dir writes a CPU profile of each relay process there.
@@ -158,13 +161,38 @@ interface LevelResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What one round of a level measured. */
+interface Round {
+  /** Relay CPU time in µs over the window (NaN without a relay process). */
+  readonly cpu: number;
+  readonly delivered: number;
+  readonly elapsed: number;
+  readonly rtts: readonly number[];
+  readonly majorGcs: number;
+  readonly minorGcs: number;
+  /** The sum, over the window's full GCs, of the heap in use just after each. */
+  readonly heapAfterMajor: number;
+}
+
+/** Rounds of one level on one relay, summed. */
+function combine(rounds: readonly Round[]): LevelResult {
+  const sum = (pick: (round: Round) => number) => rounds.reduce((total, round) => total + pick(round), 0);
+  const rtts = rounds.flatMap((round) => round.rtts);
+  const delivered = sum((round) => round.delivered);
+  const majorGcs = sum((round) => round.majorGcs);
+  return {
+    framesPerSecond: delivered / sum((round) => round.elapsed),
+    p50: percentile(rtts, 50),
+    p99: percentile(rtts, 99),
+    cpuPerFrame: sum((round) => round.cpu) / delivered,
+    majorGcs,
+    minorGcs: sum((round) => round.minorGcs),
+    heapAfterMajor: majorGcs === 0 ? 0 : sum((round) => round.heapAfterMajor) / majorGcs,
+  };
+}
+
 /** Streams `audio` on `count` sessions for SECONDS; returns what was measured. */
-async function runLevel(
-  port: number,
-  count: number,
-  audio: string,
-  relay: Relay | null,
-): Promise<LevelResult> {
+async function runLevel(port: number, count: number, audio: string, relay: Relay | null): Promise<Round> {
   const sockets = await openSessions(port, count);
   const rtts: number[] = [];
   let delivered = 0;
@@ -190,11 +218,14 @@ async function runLevel(
   }, FRAME_MS / slots);
   await sleep(2000); // warm-up
   const before = relay === null ? null : await ask<RelayStats>(relay, 'stats', 'stats');
+  const sample = relay !== null && process.env.BENCH_SAMPLE !== undefined;
+  if (sample) await ask(relay, 'sample', 'sample');
   measuring = true;
   const started = performance.now();
   await sleep(SECONDS * 1000);
   measuring = false;
   const after = relay === null ? null : await ask<RelayStats>(relay, 'stats', 'stats');
+  if (sample) console.log('allocation sample:', await ask<string>(relay, 'sample-stop', 'sampled'));
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(timer);
   for (const ws of sockets) ws.terminate();
@@ -204,15 +235,15 @@ async function runLevel(
     before === null || after === null
       ? Number.NaN
       : after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-  const majorGcs = before === null || after === null ? 0 : after.gc.major - before.gc.major;
   return {
-    framesPerSecond: delivered / elapsed,
-    p50: percentile(rtts, 50),
-    p99: percentile(rtts, 99),
-    cpuPerFrame: cpu / delivered,
-    majorGcs,
+    cpu,
+    delivered,
+    elapsed,
+    rtts,
+    majorGcs: before === null || after === null ? 0 : after.gc.major - before.gc.major,
     minorGcs: before === null || after === null ? 0 : after.gc.minor - before.gc.minor,
-    heapAfterMajor: majorGcs === 0 ? 0 : (after!.gc.heapAfterMajor - before!.gc.heapAfterMajor) / majorGcs,
+    heapAfterMajor:
+      before === null || after === null ? 0 : after.gc.heapAfterMajor - before.gc.heapAfterMajor,
   };
 }
 
@@ -221,6 +252,8 @@ async function idleMemory(relay: Relay): Promise<{ rss: number; heap: number }> 
   const sockets = await openSessions(relay.port, IDLE);
   await sleep(500);
   const after = await ask<NodeJS.MemoryUsage>(relay, 'memory', 'memory');
+  if (process.env.BENCH_SNAPSHOT)
+    console.log('heap snapshot:', await ask<string>(relay, 'snapshot', 'snapshot'));
   for (const ws of sockets) ws.terminate();
   await sleep(1000);
   return {
@@ -233,9 +266,13 @@ const fixed = (value: number, digits: number, width: number) => value.toFixed(di
 const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`;
 
 async function main(): Promise<void> {
+  // The relays run the gateway's build: bring it up to date.
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const built = spawnSync(`${root}/node_modules/.bin/tsc`, ['-b'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('tsc -b failed');
   if (PIN) spawnSync('taskset', ['-cp', '0', String(process.pid)]);
   const upstream = await startUpstream();
-  const direct = await runLevel(upstream.port, Math.min(SMALL_LEVELS[0] ?? 100, 100), SMALL, null);
+  const direct = combine([await runLevel(upstream.port, Math.min(SMALL_LEVELS[0] ?? 100, 100), SMALL, null)]);
   const relays = {} as Record<Kind, Relay>;
   for (const kind of KINDS) relays[kind] = await startRelay(kind, upstream.port);
   const runs = [
@@ -243,10 +280,15 @@ async function main(): Promise<void> {
     ...LARGE_LEVELS.map((sessions) => ({ size: 'large' as const, audio: LARGE, sessions })),
   ];
   const results = runs.map(() => ({}) as Partial<Record<Kind, LevelResult>>);
-  // Levels alternate between the relays, so that none always runs first (or warmer).
+  // Levels alternate between the relays round by round, so that none always runs first (or warmer).
   for (const [i, run] of runs.entries()) {
-    for (const kind of KINDS)
-      results[i]![kind] = await runLevel(relays[kind].port, run.sessions, run.audio, relays[kind]);
+    const rounds = {} as Record<Kind, Round[]>;
+    for (const kind of KINDS) rounds[kind] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of KINDS)
+        rounds[kind].push(await runLevel(relays[kind].port, run.sessions, run.audio, relays[kind]));
+    }
+    for (const kind of KINDS) results[i]![kind] = combine(rounds[kind]);
   }
   const memory = {} as Partial<Record<Kind, { rss: number; heap: number }>>;
   const bufferutil = {} as Record<Kind, boolean>;
@@ -266,7 +308,7 @@ async function main(): Promise<void> {
   );
   console.log(PIN ? 'relays pinned to CPU 1, clients and upstream to CPU 0' : 'processes not pinned');
   console.log(
-    `${SECONDS} s per level; frames of ${SMALL.length.toLocaleString('en-US')} and ${LARGE.length.toLocaleString('en-US')} bytes of base64 both ways every 20 ms; direct round trip p50 ${direct.p50.toFixed(2)} ms`,
+    `${ROUNDS} rounds of ${SECONDS} s per level and relay; frames of ${SMALL.length.toLocaleString('en-US')} and ${LARGE.length.toLocaleString('en-US')} bytes of base64 both ways every 20 ms; direct round trip p50 ${direct.p50.toFixed(2)} ms`,
   );
   console.log(
     `bufferutil loaded: ${KINDS.map((kind) => `${LABEL[kind]} ${bufferutil[kind] ? 'yes' : 'no'}`).join(', ')}\n`,
