@@ -8,7 +8,7 @@ import { isIPv4 } from 'node:net';
 import { WebSocket } from 'ws';
 import type { UpstreamConfig } from '../config/resolve.js';
 import type { Leg } from '../legs/leg.js';
-import { WebSocketLeg } from '../legs/websocket-leg.js';
+import { FrameMasks, WebSocketLeg } from '../legs/websocket-leg.js';
 
 /** What the client asked for, as it goes upstream. */
 export interface UpstreamTarget {
@@ -86,10 +86,11 @@ export interface ConnectOptions {
 const MAX_ERROR_BODY = 64 * 1024;
 
 /**
- * Whether frames to the upstream at `url` may go with an all-zero mask. A client must mask its
- * frames (RFC 6455 §5.3) so that a script cannot choose the bytes a plaintext intermediary
- * sees on the wire; inside TLS, or on loopback, there is no such intermediary, and the mask only
- * costs a copy of every frame. A plain `ws://` upstream elsewhere gets random masks.
+ * Whether frames to the upstream at `url` may go with masks that are not random (a large frame
+ * with an all-zero mask; see FrameMasks). A client must mask its frames (RFC 6455 §5.3) so that
+ * a script cannot choose the bytes a plaintext intermediary sees on the wire; inside TLS, or on
+ * loopback, there is no such intermediary, and a random mask only costs a copy of every frame.
+ * A plain `ws://` upstream elsewhere gets `ws`'s random masks.
  *
  * @example
  * unmaskedUpstream('wss://api.openai.com/v1/realtime') // true
@@ -100,11 +101,6 @@ export function unmaskedUpstream(url: string): boolean {
   if (protocol === 'wss:') return true;
   if (hostname === 'localhost' || hostname === '[::1]') return true;
   return isIPv4(hostname) && hostname.startsWith('127.');
-}
-
-/** The mask for {@link unmaskedUpstream}: all zeros, which `ws` skips applying. */
-function zeroMask(mask: Buffer): void {
-  mask[0] = mask[1] = mask[2] = mask[3] = 0;
 }
 
 /**
@@ -129,6 +125,7 @@ export function connectUpstream(
       resolve(result);
     };
     const url = upstreamUrl(upstream, target);
+    const masks = unmaskedUpstream(url) ? new FrameMasks() : null;
     const socket = new WebSocket(url, {
       headers: upstreamHeaders(upstream, options.passthroughKey),
       // Realtime servers do not negotiate compression, and deflating audio would cost CPU for
@@ -138,9 +135,9 @@ export function connectUpstream(
       // relayed as they came, without a UTF-8 pass over every byte of every audio delta. (The
       // client side stays validated: that is where hostile input comes from.)
       skipUTF8Validation: true,
-      // Over TLS or loopback, frames go with a zero mask: each is written as the Buffer it
-      // came as, not copied and masked byte by byte. See unmaskedUpstream.
-      ...(unmaskedUpstream(url) ? { generateMask: zeroMask } : {}),
+      // Over TLS or loopback, large frames go with a zero mask: each is written as the Buffer
+      // it came as, not copied and masked. See unmaskedUpstream and FrameMasks.
+      ...(masks !== null ? { generateMask: masks.generate } : {}),
       maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
       ...(upstream.ca !== null ? { ca: upstream.ca } : {}),
     });
@@ -159,7 +156,7 @@ export function connectUpstream(
       settle({ ok: false, failure: { kind: 'error', message: `${upstream.name}: ${error.message}` } });
     };
     socket.once('open', () => {
-      const leg = new WebSocketLeg(socket);
+      const leg = new WebSocketLeg(socket, masks);
       // The leg listens for errors from here on; dropping the dial's listeners lets the session
       // keep the socket without this closure (its timer, its promise).
       socket.off('error', onError);
