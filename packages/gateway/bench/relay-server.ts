@@ -17,6 +17,8 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 // The gateway as shipped: its build (dist/), which the bench makes first. (Run from source
@@ -113,7 +115,7 @@ process.on('message', (message: { cmd: string }) => {
     );
   } else if (message.cmd === 'sample-stop') {
     sampling.post('HeapProfiler.stopSampling', (error, result) => {
-      const path = `relay-${kind}-${process.pid}.heapprofile`;
+      const path = join(tmpdir(), `relay-${kind}-${process.pid}-${Date.now()}.heapprofile`);
       writeFileSync(path, JSON.stringify(error ? {} : result.profile));
       process.send?.({ sampled: path });
     });
