@@ -1,14 +1,32 @@
 /**
- * The relay under test, in its own process so that it has a core to itself: either a bare
- * relay of a few lines on `ws`, or the gateway with its default settings. Prints its port,
- * then answers `memory` requests (after a full GC) over IPC.
+ * The relay under test, in its own process so that it has a core to itself: a bare relay of a
+ * few lines on `ws`, the gateway with its default settings, or the gateway with one more
+ * middleware that wants only `response.done`. Prints its port, then answers over IPC:
+ * `memory` (after a full GC) and `stats` (this process's CPU time, its GC counts and the heap
+ * left after its full GCs, and whether `ws` loaded bufferutil).
  *
- *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway <upstream-port>
+ *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway|gateway-done <upstream-port>
+ *
+ * It imports the gateway by its package name without the `source` condition, so it runs the
+ * compiled dist/ (the bench builds it first).
+ *
+ * The bench runs the bare relay with WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1: the relay
+ * as a user would write it with `ws` installed alone.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+// The gateway as shipped: its build (dist/), which the bench makes first. (Run from source
+// through tsx, every closure the gateway creates would carry a `name` property that the
+// transpiler defines, and an idle session would weigh twice what it does.)
+// The bare relay's process loads `ws` alone: the gateway is imported only by the gateway's.
+import type { Middleware } from '@realtime-gateway/gateway';
 import { WebSocket, WebSocketServer } from 'ws';
-import { resolveConfig } from '../src/config/resolve.js';
-import { createGateway } from '../src/gateway.js';
 
 const [kind, upstreamPort] = process.argv.slice(2);
 
@@ -34,7 +52,14 @@ async function bare(): Promise<number> {
   return (wss.address() as AddressInfo).port;
 }
 
-async function gateway(): Promise<number> {
+async function gateway(withMiddleware: boolean): Promise<number> {
+  const { createGateway, FORWARD, resolveConfig } = await import('@realtime-gateway/gateway');
+  /** A middleware as a user would add one: it wants `response.done` and nothing else. */
+  const wantsDone: Middleware = {
+    name: 'wants-response-done',
+    upstream: new Set(['response.done']),
+    onUpstream: () => FORWARD,
+  };
   const resolved = resolveConfig(
     {
       server: { host: '127.0.0.1', port: 0 },
@@ -45,15 +70,62 @@ async function gateway(): Promise<number> {
     { env: {}, readFile: () => '' },
   );
   if (!resolved.ok) throw new Error(JSON.stringify(resolved.errors));
-  const gw = createGateway({ config: resolved.config });
+  const gw = createGateway({
+    config: resolved.config,
+    ...(withMiddleware ? { middleware: [() => wantsDone] } : {}),
+  });
   return (await gw.listen()).port;
 }
 
-const port = kind === 'gateway' ? await gateway() : await bare();
+// Full (mark-compact) GCs, and the heap in use just after each: what survived into the old
+// generation. Scavenges are counted too.
+const gc = { major: 0, minor: 0, heapAfterMajor: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const gcKind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    if (gcKind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.major++;
+      gc.heapAfterMajor += process.memoryUsage().heapUsed;
+    } else if (gcKind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+const sampling = new Session();
+sampling.connect();
+const port = kind === 'bare' ? await bare() : await gateway(kind === 'gateway-done');
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));
 process.on('message', (message: { cmd: string }) => {
-  if (message.cmd !== 'memory') return;
-  for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();
-  process.send?.({ memory: process.memoryUsage() });
+  if (message.cmd === 'memory') {
+    for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ memory: process.memoryUsage() });
+  } else if (message.cmd === 'sample') {
+    // BENCH_SAMPLE: an allocation sampling profile of a level, counting only what survived the
+    // young generation (collected by a full GC, or still alive): what reaches the old generation.
+    sampling.post('HeapProfiler.enable', () =>
+      sampling.post(
+        'HeapProfiler.startSampling',
+        {
+          samplingInterval: 1024,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: false,
+        },
+        () => process.send?.({ sample: 'started' }),
+      ),
+    );
+  } else if (message.cmd === 'sample-stop') {
+    sampling.post('HeapProfiler.stopSampling', (error, result) => {
+      const path = join(tmpdir(), `relay-${kind}-${process.pid}-${Date.now()}.heapprofile`);
+      writeFileSync(path, JSON.stringify(error ? {} : result.profile));
+      process.send?.({ sampled: path });
+    });
+  } else if (message.cmd === 'snapshot') {
+    // BENCH_SNAPSHOT: a heap snapshot of the relay, for finding what a session keeps.
+    process.send?.({ snapshot: writeHeapSnapshot() });
+  } else if (message.cmd === 'stats') {
+    // `ws` requires bufferutil when it loads, unless WS_NO_BUFFER_UTIL is set or it is missing.
+    const modules = Object.keys(createRequire(import.meta.url).cache);
+    const bufferutil = modules.some((path) => path.includes('/node_modules/bufferutil/'));
+    process.send?.({ stats: { cpu: process.cpuUsage(), gc: { ...gc }, bufferutil } });
+  }
 });

@@ -168,6 +168,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
+    // Client frames are untrusted input: their text is checked to be UTF-8 (the upstream leg,
+    // a server the operator configured, skips that; see upstream/connect.ts).
+    skipUTF8Validation: false,
     // Frames up to twice the limit are read so that input checking can answer them with an
     // `error` event; beyond that the connection is closed with 1009 before the frame is buffered.
     maxPayload: config.limits.maxFrameBytes * 2,

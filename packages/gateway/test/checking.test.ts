@@ -84,6 +84,139 @@ describe('client frame checking', () => {
   });
 });
 
+/**
+ * The plain-append check as it was first written: one byte at a time, every rule spelled out.
+ * The fast scan must answer exactly as this does.
+ */
+function referencePlainAppend(data: Uint8Array): boolean {
+  const space = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+  const text = (start: number, end: number) => Buffer.from(data.subarray(start, end)).toString('latin1');
+  const n = data.length;
+  let i = 0;
+  while (i < n && space(data[i])) i++;
+  if (data[i++] !== 0x7b) return false;
+  const seen = new Set<string>();
+  for (;;) {
+    while (i < n && space(data[i])) i++;
+    if (data[i++] !== 0x22) return false;
+    const keyStart = i;
+    while (i < n && data[i] !== 0x22) {
+      if (data[i] === 0x5c) return false;
+      i++;
+    }
+    if (i >= n) return false;
+    const key = text(keyStart, i);
+    if (!['type', 'audio', 'event_id'].includes(key) || seen.has(key)) return false;
+    seen.add(key);
+    i++;
+    while (i < n && space(data[i])) i++;
+    if (data[i++] !== 0x3a) return false;
+    while (i < n && space(data[i])) i++;
+    if (data[i++] !== 0x22) return false;
+    const valueStart = i;
+    while (i < n && data[i] !== 0x22) {
+      if (data[i] === 0x5c || data[i]! < 0x20) return false;
+      i++;
+    }
+    if (i >= n) return false;
+    if (key === 'type' && text(valueStart, i) !== 'input_audio_buffer.append') return false;
+    i++;
+    while (i < n && space(data[i])) i++;
+    const next = data[i++];
+    if (next === 0x2c) continue;
+    if (next !== 0x7d) return false;
+    while (i < n && space(data[i])) i++;
+    return i === n && seen.has('type') && seen.has('audio');
+  }
+}
+
+describe('the plain-append scan against the reference', () => {
+  const space = fc.constantFrom('', '', ' ', '\n', '\t\r ');
+  // Long values cross the word-at-a-time path; the odd bytes land anywhere in it.
+  const base64 = fc.integer({ min: 0, max: 700 }).map((length) => 'QUJD'.repeat(length).slice(0, length));
+  const odd = fc.constantFrom(
+    '\\',
+    '"',
+    '\u0000',
+    '\u001f',
+    '\u0020',
+    '\n',
+    '\u007f',
+    'é',
+    '\u0080',
+    '\u00ff',
+  );
+  const audio = fc
+    .tuple(base64, fc.array(fc.tuple(fc.nat(), odd), { maxLength: 2 }))
+    .map(([value, inserts]) =>
+      inserts.reduce(
+        (v, [at, c]) => v.slice(0, at % (v.length + 1)) + c + v.slice(at % (v.length + 1)),
+        value,
+      ),
+    );
+  const key = fc.constantFrom('type', 'audio', 'event_id', 'typ', 'Audio', 'event_ix', 'eventXid', 'other');
+  const value = fc.oneof(
+    fc.constant('"input_audio_buffer.append"'),
+    fc.constantFrom('"input_audio_buffer.appenD"', '"input_audio_buffer.commit"', '1', 'null', '"a\\"b"'),
+    audio.map((v) => `"${v}"`),
+  );
+  const frame = fc
+    .tuple(space, fc.array(fc.tuple(space, key, space, space, value, space), { maxLength: 4 }), space)
+    .map(
+      ([before, pairs, after]) =>
+        `${before}{${pairs.map(([a, k, b, c, v, d]) => `${a}"${k}"${b}:${c}${v}${d}`).join(',')}}${after}`,
+    );
+  // Mostly well-formed appends, so that both answers come up often.
+  const plain = fc
+    .tuple(fc.boolean(), audio, fc.boolean(), space)
+    .map(
+      ([withId, a, typeFirst, s]) =>
+        `{${typeFirst ? `"type":${s}"input_audio_buffer.append",` : ''}${withId ? `"event_id":"event_${a.length}",` : ''}"audio":"${a}"${typeFirst ? '' : `,${s}"type":"input_audio_buffer.append"`}}`,
+    );
+  const mangled = fc
+    .tuple(fc.oneof(frame, plain), fc.nat(), fc.string({ maxLength: 2 }), fc.nat({ max: 2 }))
+    .map(([text, at, insert, cut]) => {
+      const k = at % (text.length + 1);
+      return text.slice(0, k) + insert + text.slice(k + cut);
+    });
+
+  it('answers exactly as the byte-at-a-time reference, at any alignment, on Buffers and Uint8Arrays', () => {
+    fc.assert(
+      fc.property(fc.oneof(frame, plain, mangled), fc.nat({ max: 7 }), (text, offset) => {
+        const encoded = new TextEncoder().encode(text);
+        // The same bytes at an offset inside a larger buffer, as ws delivers slices of a read.
+        const backing = Buffer.alloc(encoded.length + offset + 3, 0x41);
+        backing.set(encoded, offset);
+        const slice = backing.subarray(offset, offset + encoded.length);
+        const expected = referencePlainAppend(encoded);
+        assert.equal(isPlainAppend(slice), expected, text);
+        assert.equal(isPlainAppend(encoded), expected, text);
+        assert.equal(
+          isPlainAppend(new Uint8Array(backing.buffer, backing.byteOffset + offset, encoded.length)),
+          expected,
+        );
+      }),
+      { seed: 0x5eed, numRuns: 3000 },
+    );
+  });
+
+  it('finds a control byte wherever it sits in a long value', () => {
+    const value = 'A'.repeat(300);
+    for (let at = 0; at <= value.length; at++) {
+      for (const c of ['\u0000', '\u001f', '\n']) {
+        const text = `{"type":"input_audio_buffer.append","audio":"${value.slice(0, at)}${c}${value.slice(at)}"}`;
+        for (let offset = 0; offset < 4; offset++) {
+          const backing = Buffer.alloc(text.length + offset);
+          backing.write(text, offset, 'latin1');
+          assert.equal(isPlainAppend(backing.subarray(offset)), false, `${at} ${offset}`);
+        }
+      }
+    }
+    // A space (0x20) is the first byte that is not a control character.
+    assert.ok(isPlainAppend(bytes(`{"type":"input_audio_buffer.append","audio":"${value} ${value}"}`)));
+  });
+});
+
 describe('input checking over a live session', () => {
   const bad = {
     notJson: '{"type":"input_audio_buffer.append",',

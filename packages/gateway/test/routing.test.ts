@@ -18,7 +18,7 @@ import {
   onSuccess,
 } from '../src/routing/circuit.js';
 import { type RoutePlan, Router } from '../src/routing/router.js';
-import { upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
+import { unmaskedUpstream, upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
 import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
 import { connect, delay, eventually, expectRefused, testConfig } from './support/harness.js';
 import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
@@ -175,6 +175,25 @@ describe('upstream URLs and headers', () => {
       ),
       'ws://127.0.0.1:9/v1/realtime?intent=transcription&call_id=rtc_1',
     );
+  });
+
+  it('masks frames with random keys only towards a plaintext upstream off loopback', () => {
+    for (const url of [
+      'wss://api.openai.com/v1/realtime?model=gpt-realtime',
+      'wss://10.0.0.7/v1/realtime',
+      'ws://127.0.0.1:9/v1/realtime',
+      'ws://127.8.0.1:9/v1/realtime',
+      'ws://localhost:9/v1/realtime',
+      'ws://[::1]:9/v1/realtime',
+    ])
+      assert.equal(unmaskedUpstream(url), true, url);
+    for (const url of [
+      'ws://10.0.0.7:8080/v1/realtime',
+      'ws://engine.internal/v1/realtime',
+      'ws://127.example.com/v1/realtime',
+      'ws://[::2]/v1/realtime',
+    ])
+      assert.equal(unmaskedUpstream(url), false, url);
   });
 
   it('authenticates by kind, the passthrough key replacing the configured one', () => {

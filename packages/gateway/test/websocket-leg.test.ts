@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { LegListener } from '../src/legs/leg.js';
-import { clampReason, WebSocketLeg } from '../src/legs/websocket-leg.js';
+import { clampReason, FrameMasks, WebSocketLeg } from '../src/legs/websocket-leg.js';
 
 /** A listener that records what the leg reports. */
 function recorder() {
@@ -37,11 +37,11 @@ describe('WebSocketLeg', () => {
   });
 
   /** A leg on a fresh connection, and the server-side peer. */
-  async function pair(): Promise<{ leg: WebSocketLeg; peer: WebSocket }> {
+  async function pair(masks: FrameMasks | null = null): Promise<{ leg: WebSocketLeg; peer: WebSocket }> {
     const connected = once(wss, 'connection') as Promise<[WebSocket]>;
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, masks === null ? {} : { generateMask: masks.generate });
     await once(socket, 'open');
-    const leg = new WebSocketLeg(socket);
+    const leg = new WebSocketLeg(socket, masks);
     const [peer] = await connected;
     return { leg, peer };
   }
@@ -56,6 +56,38 @@ describe('WebSocketLeg', () => {
     peer.send('three');
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(events, ['text:one', 'binary:\u0001\u0002', 'text:three']);
+    leg.close(1000, '');
+  });
+
+  it('chooses a zero mask for large frames and a fixed non-zero one for small frames; both arrive intact', async () => {
+    const masks = new FrameMasks();
+    const mask = Buffer.alloc(4, 0xff);
+    masks.next(16 * 1024);
+    masks.generate(mask);
+    assert.deepEqual([...mask], [0, 0, 0, 0]);
+    masks.next(1300);
+    masks.generate(mask);
+    const fixed = Buffer.from(mask);
+    assert.notDeepEqual([...fixed], [0, 0, 0, 0]);
+    masks.next(10);
+    masks.generate(mask);
+    assert.deepEqual(mask, fixed);
+
+    const { leg, peer } = await pair(masks);
+    leg.attach(recorder().listener);
+    const received: Buffer[] = [];
+    peer.on('message', (data: Buffer) => received.push(data));
+    const large = Buffer.alloc(100_000, 'QUJD');
+    const small = Buffer.from('{"type":"input_audio_buffer.append","audio":"QUJD"}');
+    const written: Promise<void>[] = [];
+    for (const frame of [large, small, large]) {
+      written.push(new Promise<void>((resolve) => leg.send(frame, false, resolve)));
+    }
+    await Promise.all(written);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(received, [large, small, large]);
+    // The leg never changed the Buffers it was given.
+    assert.ok(large.equals(Buffer.alloc(100_000, 'QUJD')));
     leg.close(1000, '');
   });
 

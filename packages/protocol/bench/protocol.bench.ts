@@ -5,12 +5,16 @@
  *
  *   npm run bench -w @realtime-gateway/protocol
  *   BENCH_SECONDS=3 npm run bench -w @realtime-gateway/protocol
+ *
+ * Each line also counts the garbage collections during it: 0 means the operation allocated
+ * nothing on the JavaScript heap in millions of calls.
  */
 import { cpus, totalmem } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseClientEvent, parseServerEvent, peekEventType } from '@realtime-gateway/protocol';
 import { AUDIO_20MS, CLIENT_EVENT_FIXTURES, SERVER_EVENT_FIXTURES } from '../test/fixtures/events.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 
 interface Frame {
   readonly side: 'client' | 'server';
@@ -58,15 +62,29 @@ function largeAudioFrame(): Frame {
 }
 
 let sink = 0;
+let collections = 0;
+new PerformanceObserver((list) => {
+  collections += list.getEntries().length;
+}).observe({ entryTypes: ['gc'] });
 
-/** Runs `fn` over `frames` round-robin for about SECONDS; returns frames per second. */
-function measure(frames: readonly Frame[], fn: (f: Frame) => unknown): number {
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/**
+ * Runs `fn` over `frames` round-robin for about SECONDS; returns frames per second and the GCs
+ * in that time (the observer reports them asynchronously, so the loop settles before and after).
+ */
+async function measure(
+  frames: readonly Frame[],
+  fn: (f: Frame) => unknown,
+): Promise<{ perSecond: number; gcs: number }> {
   const warmUntil = performance.now() + 200;
   let k = 0;
   while (performance.now() < warmUntil) {
     if (fn(frames[k++ % frames.length]!)) sink++;
   }
   let count = 0;
+  await settle();
+  collections = 0;
   const start = performance.now();
   const end = start + SECONDS * 1000;
   let now = start;
@@ -74,7 +92,9 @@ function measure(frames: readonly Frame[], fn: (f: Frame) => unknown): number {
     for (let batch = 0; batch < 256; batch++) if (fn(frames[count++ % frames.length]!)) sink++;
     now = performance.now();
   }
-  return count / ((now - start) / 1000);
+  const perSecond = count / ((now - start) / 1000);
+  await settle();
+  return { perSecond, gcs: collections };
 }
 
 const decoder = new TextDecoder();
@@ -87,26 +107,34 @@ interface Row {
   readonly workload: string;
   readonly operation: string;
   readonly perSecond: number;
+  /** Garbage collections while the line ran. */
+  readonly gcs: number;
 }
 
-function run(): void {
+async function run(): Promise<void> {
   const mix = realisticMix();
   const large = [largeAudioFrame()];
   const rows: Row[] = [];
-  const add = (workload: string, operation: string, frames: readonly Frame[], fn: (f: Frame) => unknown) =>
-    rows.push({ workload, operation, perSecond: measure(frames, fn) });
+  const add = async (
+    workload: string,
+    operation: string,
+    frames: readonly Frame[],
+    fn: (f: Frame) => unknown,
+  ) => {
+    rows.push({ workload, operation, ...(await measure(frames, fn)) });
+  };
 
-  add('mix', 'JSON.parse (text)', mix, (f) => JSON.parse(f.text));
-  add('mix', 'peekEventType (text)', mix, (f) => peekEventType(f.text));
-  add('mix', 'parse + validate (text)', mix, parseEither);
-  add('mix', 'JSON.parse (bytes, decoded)', mix, (f) => JSON.parse(decoder.decode(f.bytes)));
-  add('mix', 'peekEventType (bytes)', mix, (f) => peekEventType(f.bytes));
-  add('mix', 'parse + validate (bytes)', mix, parseEitherBytes);
-  add('100 KB audio', 'JSON.parse (text)', large, (f) => JSON.parse(f.text));
-  add('100 KB audio', 'peekEventType (text)', large, (f) => peekEventType(f.text));
-  add('100 KB audio', 'JSON.parse (bytes, decoded)', large, (f) => JSON.parse(decoder.decode(f.bytes)));
-  add('100 KB audio', 'peekEventType (bytes)', large, (f) => peekEventType(f.bytes));
-  add(
+  await add('mix', 'JSON.parse (text)', mix, (f) => JSON.parse(f.text));
+  await add('mix', 'peekEventType (text)', mix, (f) => peekEventType(f.text));
+  await add('mix', 'parse + validate (text)', mix, parseEither);
+  await add('mix', 'JSON.parse (bytes, decoded)', mix, (f) => JSON.parse(decoder.decode(f.bytes)));
+  await add('mix', 'peekEventType (bytes)', mix, (f) => peekEventType(f.bytes));
+  await add('mix', 'parse + validate (bytes)', mix, parseEitherBytes);
+  await add('100 KB audio', 'JSON.parse (text)', large, (f) => JSON.parse(f.text));
+  await add('100 KB audio', 'peekEventType (text)', large, (f) => peekEventType(f.text));
+  await add('100 KB audio', 'JSON.parse (bytes, decoded)', large, (f) => JSON.parse(decoder.decode(f.bytes)));
+  await add('100 KB audio', 'peekEventType (bytes)', large, (f) => peekEventType(f.bytes));
+  await add(
     '100 KB audio',
     'peekEventType (Uint8Array)',
     [{ ...large[0]!, bytes: new Uint8Array(large[0]!.bytes) }],
@@ -123,15 +151,15 @@ function run(): void {
   console.log(
     `mix: ${mix.length} frames, ${Math.round(mix.reduce((n, f) => n + f.text.length, 0) / mix.length)} bytes on average; large frame: ${large[0]!.text.length} bytes; ${SECONDS} s per line\n`,
   );
-  console.log('workload      | operation                    |     events/s | vs JSON.parse');
-  console.log('------------- | ---------------------------- | ------------ | -------------');
+  console.log('workload      | operation                    |     events/s | vs JSON.parse |    GCs');
+  console.log('------------- | ---------------------------- | ------------ | ------------- | ------');
   for (const row of rows) {
     const floor = rate(
       row.workload,
       row.operation.includes('(text)') ? 'JSON.parse (text)' : 'JSON.parse (bytes, decoded)',
     );
     console.log(
-      `${row.workload.padEnd(13)} | ${row.operation.padEnd(28)} | ${Math.round(row.perSecond).toLocaleString('en-US').padStart(12)} | ${(row.perSecond / floor).toFixed(2).padStart(12)}×`,
+      `${row.workload.padEnd(13)} | ${row.operation.padEnd(28)} | ${Math.round(row.perSecond).toLocaleString('en-US').padStart(12)} | ${(row.perSecond / floor).toFixed(2).padStart(12)}× | ${String(row.gcs).padStart(6)}`,
     );
   }
   const targets: [string, number, number][] = [
@@ -160,4 +188,4 @@ function run(): void {
   if (sink < 0) console.log(sink);
 }
 
-run();
+await run();

@@ -100,12 +100,12 @@ function closingQuote(start: number): number {
 }
 
 /**
- * Whether [start, end) holds a backslash. Text is sliced and searched natively (an unbounded
- * `indexOf` from `start` could run through a whole payload); bytes are looked at directly.
+ * Whether [start, end) holds a backslash. Only keys are asked about, and keys are short, so
+ * they are looked at directly (an unbounded native `indexOf` from `start` could run through a
+ * whole payload, and slicing first would allocate).
  */
 function hasBackslash(start: number, end: number): boolean {
-  if (isText) return text.slice(start, end).indexOf('\\') !== -1;
-  for (let k = start; k < end; k++) if (bytes[k] === BACKSLASH) return true;
+  for (let k = start; k < end; k++) if (charAt(k) === BACKSLASH) return true;
   return false;
 }
 
@@ -174,30 +174,44 @@ for (const type of [...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]) {
   else if (!sameLength.includes(type)) sameLength.push(type);
 }
 
-/** The type string at [start, end): a known type from bytes is matched in place, not built. */
+/**
+ * The type string at [start, end): a known type is matched in place and answered with the
+ * protocol's own string, so peeking a known event builds no string, from bytes or from text.
+ */
 function typeAt(start: number, end: number): string | null {
-  if (!isText) {
-    const candidates = KNOWN_TYPES.get(end - start);
-    if (candidates !== undefined) for (const known of candidates) if (spells(start, known)) return known;
+  const candidates = KNOWN_TYPES.get(end - start);
+  if (candidates !== undefined) {
+    for (let k = 0; k < candidates.length; k++) if (spells(start, candidates[k]!)) return candidates[k]!;
   }
   return stringAt(start, end);
 }
 
-const FALLBACK = Symbol('fallback');
+/** What {@link scan} found: the frame's type and id are in {@link foundType} and {@link foundId}. */
+const FOUND = 0;
+/** Not a JSON object with a string `type`. */
+const NONE = 1;
+/** A key the scan cannot read without decoding it: a full parse decides. */
+const FALLBACK = 2;
+type ScanResult = typeof FOUND | typeof NONE | typeof FALLBACK;
 
-/** Scans the frame; `withId` false leaves the event_id undecoded (null in the result). */
-function scan(withId: boolean): PeekedEvent | null | typeof FALLBACK {
+// The scan's answer, in module state like the frame itself, so that peeking a type allocates
+// no result object; peekEvent builds the object its callers get.
+let foundType = '';
+let foundId: string | null = null;
+
+/** Scans the frame; `withId` false leaves the event_id undecoded (null). */
+function scan(withId: boolean): ScanResult {
   let i = skipSpace(0);
-  if (charAt(i) !== OPEN_BRACE) return null;
+  if (charAt(i) !== OPEN_BRACE) return NONE;
   i = skipSpace(i + 1);
   let type: PeekedValue;
   let eventId: PeekedValue;
   if (charAt(i) === CLOSE_BRACE) i++;
   else {
     for (;;) {
-      if (charAt(i) !== QUOTE) return null;
+      if (charAt(i) !== QUOTE) return NONE;
       const keyEnd = closingQuote(i + 1);
-      if (keyEnd === -1) return null;
+      if (keyEnd === -1) return NONE;
       const keyStart = i + 1;
       const keyLength = keyEnd - keyStart;
       // Only keys of the right length can be `type` or `event_id`; an escaped one cannot be
@@ -207,16 +221,16 @@ function scan(withId: boolean): PeekedEvent | null | typeof FALLBACK {
       else if (keyLength === 8 && spells(keyStart, 'event_id')) key = 'event_id';
       if (key === null && hasBackslash(keyStart, keyEnd)) return FALLBACK;
       i = skipSpace(keyEnd + 1);
-      if (charAt(i) !== COLON) return null;
+      if (charAt(i) !== COLON) return NONE;
       i = skipSpace(i + 1);
       const valueStart = i;
       i = skipValue(i);
-      if (i === -1) return null;
+      if (i === -1) return NONE;
       if (key === 'type' || (key === 'event_id' && withId)) {
         let value: PeekedValue = NOT_STRING;
         if (charAt(valueStart) === QUOTE) {
           const decoded = key === 'type' ? typeAt(valueStart + 1, i - 1) : stringAt(valueStart + 1, i - 1);
-          if (decoded === null) return null;
+          if (decoded === null) return NONE;
           value = decoded;
         }
         if (key === 'type') type = value;
@@ -228,14 +242,16 @@ function scan(withId: boolean): PeekedEvent | null | typeof FALLBACK {
         i = skipSpace(i + 1);
         continue;
       }
-      if (next !== CLOSE_BRACE) return null;
+      if (next !== CLOSE_BRACE) return NONE;
       i++;
       break;
     }
   }
-  if (skipSpace(i) !== length) return null;
-  if (typeof type !== 'string') return null;
-  return { type, eventId: typeof eventId === 'string' ? eventId : null };
+  if (skipSpace(i) !== length) return NONE;
+  if (typeof type !== 'string') return NONE;
+  foundType = type;
+  foundId = typeof eventId === 'string' ? eventId : null;
+  return FOUND;
 }
 
 function fromParsed(text: string): PeekedEvent | null {
@@ -263,10 +279,13 @@ function fromParsed(text: string): PeekedEvent | null {
  * });
  */
 export function peekEvent(frame: RawFrame): PeekedEvent | null {
-  return peek(frame, true);
+  const result = peek(frame, true);
+  if (result === FOUND) return { type: foundType, eventId: foundId };
+  return result === NONE ? null : fallback(frame);
 }
 
-function peek(frame: RawFrame, withId: boolean): PeekedEvent | null {
+/** Scans `frame`; on FOUND the answer is in {@link foundType} and {@link foundId}. */
+function peek(frame: RawFrame, withId: boolean): ScanResult {
   if (typeof frame === 'string') {
     isText = true;
     text = frame;
@@ -276,15 +295,16 @@ function peek(frame: RawFrame, withId: boolean): PeekedEvent | null {
     bytes = frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame;
     length = bytes.length;
   }
-  let result: PeekedEvent | null | typeof FALLBACK;
   try {
-    result = scan(withId);
+    return scan(withId);
   } finally {
     // Drop the references so a peeked frame is not kept alive until the next one.
     text = '';
     bytes = EMPTY;
   }
-  if (result !== FALLBACK) return result;
+}
+
+function fallback(frame: RawFrame): PeekedEvent | null {
   return fromParsed(typeof frame === 'string' ? frame : decoder.decode(frame));
 }
 
@@ -296,6 +316,7 @@ function peek(frame: RawFrame, withId: boolean): PeekedEvent | null {
  * if (peekEventType(frame) === 'input_audio_buffer.append') audioFrames++;
  */
 export function peekEventType(frame: RawFrame): string | null {
-  const peeked = peek(frame, false);
-  return peeked === null ? null : peeked.type;
+  const result = peek(frame, false);
+  if (result === FOUND) return foundType;
+  return result === NONE ? null : (fallback(frame)?.type ?? null);
 }

@@ -69,9 +69,15 @@ function isSpace(byte: number): boolean {
  * Whether `data` is exactly `{"type":"input_audio_buffer.append","audio":"…"}` with an optional
  * `event_id`, in any order, every value a string without escapes or control characters. Such a
  * frame is valid JSON and a valid append by construction.
+ *
+ * The payload is never walked byte by byte in JavaScript: a plain append holds no backslash
+ * anywhere (not in a key, a value or between them), so one native search rules escapes out for
+ * the whole frame; each string's closing quote is another native search; and a value's control
+ * characters are looked for four bytes at a time. On a `Buffer` both searches are a memchr.
  */
 export function isPlainAppend(data: Uint8Array): boolean {
   const n = data.length;
+  if (data.indexOf(BACKSLASH) !== -1) return false;
   let i = 0;
   while (i < n && isSpace(data[i]!)) i++;
   if (data[i++] !== 0x7b) return false; // {
@@ -81,11 +87,8 @@ export function isPlainAppend(data: Uint8Array): boolean {
     // Key
     if (data[i++] !== QUOTE) return false;
     const keyStart = i;
-    while (i < n && data[i] !== QUOTE) {
-      if (data[i] === BACKSLASH) return false;
-      i++;
-    }
-    if (i >= n) return false;
+    i = data.indexOf(QUOTE, keyStart);
+    if (i === -1) return false;
     const key = keyOf(data, keyStart, i);
     if (key === 0 || (seen & key) !== 0) return false;
     seen |= key;
@@ -96,13 +99,8 @@ export function isPlainAppend(data: Uint8Array): boolean {
     // String value
     if (data[i++] !== QUOTE) return false;
     const valueStart = i;
-    while (i < n) {
-      const byte = data[i]!;
-      if (byte === QUOTE) break;
-      if (byte === BACKSLASH || byte < 0x20) return false;
-      i++;
-    }
-    if (i >= n) return false;
+    i = data.indexOf(QUOTE, valueStart);
+    if (i === -1 || hasControlByte(data, valueStart, i)) return false;
     if (key === KEY_TYPE && !equalsAt(data, valueStart, i, APPEND)) return false;
     i++;
     while (i < n && isSpace(data[i]!)) i++;
@@ -112,6 +110,44 @@ export function isPlainAppend(data: Uint8Array): boolean {
     while (i < n && isSpace(data[i]!)) i++;
     return i === n && (seen & (KEY_TYPE | KEY_AUDIO)) === (KEY_TYPE | KEY_AUDIO);
   }
+}
+
+/** Below this many bytes a value is checked byte by byte; above, a word at a time. */
+const WORDWISE_FROM = 64;
+/** 0x20 and 0x80 in every byte of a 32-bit word. */
+const SPACES = 0x20202020;
+const HIGH_BITS = 0x80808080;
+
+/**
+ * Whether [start, end) of `data` holds a byte below 0x20. The aligned middle is read as 32-bit
+ * words: `(x - 0x20202020) & ~x & 0x80808080` is non-zero exactly when some byte of `x` is
+ * below 0x20 (a byte below 0x20 is the first to borrow, and only such a byte can set its high
+ * bit there), whatever the byte order.
+ */
+function hasControlByte(data: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  if (end - start >= WORDWISE_FROM) {
+    const head = (4 - ((data.byteOffset + start) & 3)) & 3;
+    for (; i < start + head; i++) if (data[i]! < 0x20) return true;
+    const count = (end - i) >>> 2;
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, count);
+    let w = 0;
+    for (; w + 4 <= count; w += 4) {
+      const a = words[w]!;
+      const b = words[w + 1]!;
+      const c = words[w + 2]!;
+      const d = words[w + 3]!;
+      if ((((a - SPACES) & ~a) | ((b - SPACES) & ~b) | ((c - SPACES) & ~c) | ((d - SPACES) & ~d)) & HIGH_BITS)
+        return true;
+    }
+    for (; w < count; w++) {
+      const x = words[w]!;
+      if (((x - SPACES) & ~x & HIGH_BITS) !== 0) return true;
+    }
+    i += count * 4;
+  }
+  for (; i < end; i++) if (data[i]! < 0x20) return true;
+  return false;
 }
 
 function keyOf(data: Uint8Array, start: number, end: number): number {

@@ -4,10 +4,11 @@
  * the client's gateway key. The outcome is a value: an open socket, or why there is none.
  */
 import type { IncomingMessage } from 'node:http';
+import { isIPv4 } from 'node:net';
 import { WebSocket } from 'ws';
 import type { UpstreamConfig } from '../config/resolve.js';
 import type { Leg } from '../legs/leg.js';
-import { WebSocketLeg } from '../legs/websocket-leg.js';
+import { FrameMasks, WebSocketLeg } from '../legs/websocket-leg.js';
 
 /** What the client asked for, as it goes upstream. */
 export interface UpstreamTarget {
@@ -85,6 +86,24 @@ export interface ConnectOptions {
 const MAX_ERROR_BODY = 64 * 1024;
 
 /**
+ * Whether frames to the upstream at `url` may go with masks that are not random (a large frame
+ * with an all-zero mask; see FrameMasks). A client must mask its frames (RFC 6455 §5.3) so that
+ * a script cannot choose the bytes a plaintext intermediary sees on the wire; inside TLS, or on
+ * loopback, there is no such intermediary, and a random mask only costs a copy of every frame.
+ * A plain `ws://` upstream elsewhere gets `ws`'s random masks.
+ *
+ * @example
+ * unmaskedUpstream('wss://api.openai.com/v1/realtime') // true
+ * unmaskedUpstream('ws://10.0.0.7:8080/v1/realtime')  // false
+ */
+export function unmaskedUpstream(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'wss:') return true;
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  return isIPv4(hostname) && hostname.startsWith('127.');
+}
+
+/**
  * Opens the upstream WebSocket; resolves (never rejects) once it is open or has failed.
  *
  * @example
@@ -105,9 +124,20 @@ export function connectUpstream(
       clearTimeout(timer);
       resolve(result);
     };
-    const socket = new WebSocket(upstreamUrl(upstream, target), {
+    const url = upstreamUrl(upstream, target);
+    const masks = unmaskedUpstream(url) ? new FrameMasks() : null;
+    const socket = new WebSocket(url, {
       headers: upstreamHeaders(upstream, options.passthroughKey),
+      // Realtime servers do not negotiate compression, and deflating audio would cost CPU for
+      // next to nothing.
       perMessageDeflate: false,
+      // The upstream is a server the operator configured, not a client: its text frames are
+      // relayed as they came, without a UTF-8 pass over every byte of every audio delta. (The
+      // client side stays validated: that is where hostile input comes from.)
+      skipUTF8Validation: true,
+      // Over TLS or loopback, large frames go with a zero mask: each is written as the Buffer
+      // it came as, not copied and masked. See unmaskedUpstream and FrameMasks.
+      ...(masks !== null ? { generateMask: masks.generate } : {}),
       maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
       ...(upstream.ca !== null ? { ca: upstream.ca } : {}),
     });
@@ -122,12 +152,18 @@ export function connectUpstream(
       });
       socket.terminate();
     }, upstream.connectTimeoutMs);
-    socket.once('open', () => {
-      settle({ ok: true, leg: new WebSocketLeg(socket), latencyMs: performance.now() - started });
-    });
-    socket.on('error', (error) => {
+    const onError = (error: Error): void => {
       settle({ ok: false, failure: { kind: 'error', message: `${upstream.name}: ${error.message}` } });
+    };
+    socket.once('open', () => {
+      const leg = new WebSocketLeg(socket, masks);
+      // The leg listens for errors from here on; dropping the dial's listeners lets the session
+      // keep the socket without this closure (its timer, its promise).
+      socket.off('error', onError);
+      socket.removeAllListeners('unexpected-response');
+      settle({ ok: true, leg, latencyMs: performance.now() - started });
     });
+    socket.on('error', onError);
     socket.once('unexpected-response', (_request, response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
