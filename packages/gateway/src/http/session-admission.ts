@@ -19,6 +19,7 @@ import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry } from '../session/registry.js';
 import { Session } from '../session/session.js';
+import type { EndCause } from '../session/state.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
 
@@ -56,6 +57,13 @@ export interface AdmissionRequest {
    * taken (the calls endpoint's per-key call limit): a refusal here gives the secret back.
    */
   readonly precheck?: (principal: Principal) => Promise<Refusal | null>;
+  /**
+   * A session configuration that came with the request (a WebRTC offer's `session` part),
+   * applied as a client secret's is; its fields win over the secret's.
+   */
+  readonly session?: Readonly<Record<string, unknown>> | null;
+  /** Told when the session ends, after its slots are freed. */
+  readonly onEnd?: (cause: EndCause) => void;
 }
 
 /**
@@ -93,13 +101,17 @@ export function parseRealtimeQuery(params: URLSearchParams): RealtimeRequest | R
   return { model, intent, callId };
 }
 
-/** The session's middleware, around which a client secret's configuration is applied. */
+/**
+ * The session's middleware, around which a client secret's configuration (and the request's
+ * own, over it) is applied.
+ */
 function withBoundSession(
   middleware: readonly MiddlewareFactory[],
   binding: SecretBinding | null,
+  requested: Readonly<Record<string, unknown>> | null,
 ): readonly MiddlewareFactory[] {
-  if (binding === null) return middleware;
-  const bound = boundSession(binding.session);
+  if (binding === null && requested === null) return middleware;
+  const bound = boundSession({ ...binding?.session, ...requested });
   return [() => bound.config, ...middleware, () => bound.view];
 }
 
@@ -219,12 +231,13 @@ export async function admitSession(
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    middleware: withBoundSession(ctx.middleware, secret?.binding ?? null),
+    middleware: withBoundSession(ctx.middleware, secret?.binding ?? null, request.session ?? null),
     observer: ctx.observer,
     log: ctx.log,
-    onEnd: () => {
+    onEnd: (_, cause) => {
       releaseAll();
       ctx.registry.remove(info.sessionId);
+      request.onEnd?.(cause);
     },
   });
   ctx.registry.add(session);
