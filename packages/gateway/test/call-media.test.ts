@@ -182,6 +182,13 @@ describe('playout', () => {
     assert.deepEqual(playout.clear(), { events: [], truncate: null });
   });
 
+  test('finished responses are remembered up to a bound, the oldest forgotten first', () => {
+    const playout = new PlayoutQueue();
+    for (let i = 0; i < 70; i++) playout.finish(`text_${i}`);
+    assert.ok(playout.accepts('text_0'));
+    assert.ok(!playout.accepts('text_69'));
+  });
+
   test('the truncate point counts only the current item, not earlier items of the response', () => {
     const playout = new PlayoutQueue();
     playout.push(frame(source('r1', 'item_a')));

@@ -17,6 +17,7 @@ import { TestCaller, tone } from './support/webrtc-client.js';
 
 const APP = 'sk-app';
 const OTHER = 'sk-other';
+const SOLO = 'sk-solo';
 
 let engine: EmbeddedEngine;
 let gateway: Gateway;
@@ -31,6 +32,7 @@ before(async () => {
       keys: [
         { id: 'app', hash: `sha256:${hashKey(APP)}` },
         { id: 'other', hash: `sha256:${hashKey(OTHER)}` },
+        { id: 'solo', hash: `sha256:${hashKey(SOLO)}`, maxCalls: 1 },
       ],
     },
     webrtc: { iceAddresses: ['127.0.0.1'], idleTimeoutMs: 1500, connectTimeoutMs: 3000 },
@@ -46,10 +48,13 @@ after(async () => {
   await engine.close();
 });
 
-async function mint(session: object = { type: 'realtime', model: 'gpt-realtime' }): Promise<string> {
+async function mint(
+  session: object = { type: 'realtime', model: 'gpt-realtime' },
+  key = APP,
+): Promise<string> {
   const response = await fetch(`${base}/v1/realtime/client_secrets`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ session }),
   });
   const body = (await response.json()) as { value: string };
@@ -77,6 +82,22 @@ async function post(
   return { status: response.status, location: response.headers.get('location'), text: await response.text() };
 }
 
+/** The call id in a 201's Location. */
+function idOf(posted: Posted): string {
+  const id = /\/v1\/realtime\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(posted.location ?? '')?.[1];
+  assert.ok(id, `a call location, got ${posted.location}`);
+  return id;
+}
+
+/** A user message and a response asked for, as a page sends them on the data channel. */
+function ask(caller: TestCaller, text: string): void {
+  caller.send({
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+  });
+  caller.send({ type: 'response.create' });
+}
+
 /** A caller connected through a freshly minted secret; its call id. */
 async function call(session?: object): Promise<{ caller: TestCaller; id: string }> {
   const caller = new TestCaller();
@@ -86,9 +107,7 @@ async function call(session?: object): Promise<{ caller: TestCaller; id: string 
   assert.equal(posted.status, 201, posted.text);
   await caller.accept(posted.text);
   await caller.opened();
-  const id = /\/v1\/realtime\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(posted.location ?? '')?.[1];
-  assert.ok(id, `a call location, got ${posted.location}`);
-  return { caller, id };
+  return { caller, id: idOf(posted) };
 }
 
 async function hangup(id: string, key = APP): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -121,11 +140,7 @@ describe('a call', () => {
   test('a text turn is answered in audio the caller hears, with output_audio_buffer started and stopped', async () => {
     const { caller, id } = await call();
     await caller.waitFor('session.created');
-    caller.send({
-      type: 'conversation.item.create',
-      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello.' }] },
-    });
-    caller.send({ type: 'response.create' });
+    ask(caller, 'Say hello.');
     const started = await caller.waitFor('output_audio_buffer.started');
     const stopped = await caller.waitFor('output_audio_buffer.stopped', 20_000);
     assert.equal(stopped.response_id, started.response_id);
@@ -151,11 +166,7 @@ describe('interruption', () => {
     const { caller, id } = await call();
     await caller.waitFor('session.created');
     const long = 'This is a long answer that goes on for a while so that it can be interrupted. '.repeat(3);
-    caller.send({
-      type: 'conversation.item.create',
-      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: long }] },
-    });
-    caller.send({ type: 'response.create' });
+    ask(caller, long);
     await caller.waitFor('output_audio_buffer.started');
     const startedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -178,15 +189,7 @@ describe('interruption', () => {
   test("the client's output_audio_buffer.clear is honoured and truncates too", async () => {
     const { caller, id } = await call();
     await caller.waitFor('session.created');
-    caller.send({
-      type: 'conversation.item.create',
-      item: {
-        type: 'message',
-        role: 'user',
-        content: [{ type: 'input_text', text: 'Talk for a while. '.repeat(8) }],
-      },
-    });
-    caller.send({ type: 'response.create' });
+    ask(caller, 'Talk for a while. '.repeat(8));
     await caller.waitFor('output_audio_buffer.started');
     await new Promise((resolve) => setTimeout(resolve, 300));
     caller.send({ type: 'output_audio_buffer.clear' });
@@ -228,6 +231,19 @@ describe('call control', () => {
     await drained();
   });
 
+  test('reject ends a call whose peer has not connected yet', async () => {
+    const caller = new TestCaller();
+    callers.push(caller);
+    const posted = await post(await caller.offer(), await mint());
+    assert.equal(posted.status, 201);
+    const response = await fetch(`${base}${posted.location}/reject`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP}` },
+    });
+    assert.equal(response.status, 200);
+    await drained();
+  });
+
   test('reject is refused (409) for a connected call', async () => {
     const { id } = await call();
     const response = await fetch(`${base}/v1/realtime/calls/${id}/reject`, {
@@ -257,7 +273,7 @@ describe('call control', () => {
     await caller.opened();
     const created = await caller.waitFor('session.created');
     assert.equal((created.session as { instructions?: string }).instructions, 'From the form.');
-    await hangup(/rtc_[A-Za-z0-9]+/.exec(posted.location!)![0]);
+    await hangup(idOf(posted));
     await drained();
   });
 });
@@ -279,7 +295,7 @@ describe('faults', () => {
     assert.equal(posted.status, 201);
     await caller.accept(posted.text);
     await caller.opened();
-    await hangup(/rtc_[A-Za-z0-9]+/.exec(posted.location!)![0]);
+    await hangup(idOf(posted));
     await drained();
   });
 
@@ -296,7 +312,33 @@ describe('faults', () => {
     assert.equal((await post(await second.offer(), 'ek_made_up')).status, 401);
     await first.accept(opened.text);
     await first.opened();
-    await hangup(/rtc_[A-Za-z0-9]+/.exec(opened.location!)![0]);
+    await hangup(idOf(opened));
+    await drained();
+  });
+
+  test("a key's call limit refuses the next call with 429 and gives its secret back", async () => {
+    const first = new TestCaller();
+    const second = new TestCaller();
+    callers.push(first, second);
+    const opened = await post(await first.offer(), await mint(undefined, SOLO));
+    assert.equal(opened.status, 201);
+    const secret = await mint(undefined, SOLO);
+    const refused = await post(await second.offer(), secret);
+    assert.equal(refused.status, 429);
+    assert.equal((JSON.parse(refused.text) as { error: { code: string } }).error.code, 'too_many_calls');
+    assert.equal(gateway.registry.size, 1);
+    await first.accept(opened.text);
+    await first.opened();
+    await hangup(idOf(opened), SOLO);
+    await drained();
+    // The refused call did not cost the secret.
+    const third = new TestCaller();
+    callers.push(third);
+    const reopened = await post(await third.offer(), secret);
+    assert.equal(reopened.status, 201, reopened.text);
+    await third.accept(reopened.text);
+    await third.opened();
+    await hangup(idOf(reopened), SOLO);
     await drained();
   });
 
@@ -310,7 +352,7 @@ describe('faults', () => {
     // The answer is never applied: no ICE, no DTLS.
     assert.equal(gateway.registry.size, 1);
     await drained(10_000);
-    assert.equal((await hangup(/rtc_[A-Za-z0-9]+/.exec(posted.location!)![0])).status, 404);
+    assert.equal((await hangup(idOf(posted))).status, 404);
   });
 
   test('a peer that vanishes (its process killed) ends the call and frees its slots', {

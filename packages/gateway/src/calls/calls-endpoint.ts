@@ -188,7 +188,17 @@ export class CallsEndpoint {
     ctx.holder.claim(CALL_KIND, id).catch((error: unknown) => {
       ctx.log.warn({ err: describeError(error) }, 'the store did not take a directory change');
     });
-    admitted.session.start(leg, admitted.upstream);
+    try {
+      admitted.session.start(leg, admitted.upstream);
+    } catch (error) {
+      // As on the WebSocket path: nothing of the session can be trusted, so everything goes.
+      ctx.log.error({ callId: id, err: describeError(error) }, 'session start failed');
+      leg.destroy();
+      admitted.abandon(false);
+      call.apply({ type: 'session_ended' });
+      sendRefusal(res, refusal(500, 'internal_error', 'The gateway failed to set up the call.'));
+      return TAKEN;
+    }
     ctx.log.info({ callId: id, sessionId: admitted.session.id }, 'call answered');
     res.writeHead(201, {
       'content-type': 'application/sdp',

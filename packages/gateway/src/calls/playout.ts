@@ -45,6 +45,9 @@ export interface PlayoutTick {
   readonly events: readonly PlayoutEvent[];
 }
 
+/** Finished responses remembered: late deltas come for the last few, never for old ones. */
+const MAX_FINISHED = 64;
+
 const sameContent = (a: AudioSource, b: AudioSource): boolean =>
   a.itemId === b.itemId && a.contentIndex === b.contentIndex;
 
@@ -62,7 +65,7 @@ export class PlayoutQueue {
   private playing: string | null = null;
   /** The content being played and how many of its samples went out. */
   private current: { source: AudioSource; samples: number } | null = null;
-  /** Responses that will get no more audio. */
+  /** Responses that will get no more audio (the most recent {@link MAX_FINISHED}). */
   private readonly finished = new Set<string>();
 
   /** Frames waiting. */
@@ -81,7 +84,7 @@ export class PlayoutQueue {
 
   /** No more audio comes for `responseId`: once its frames are out, it has stopped. */
   finish(responseId: string): void {
-    this.finished.add(responseId);
+    this.markFinished(responseId);
   }
 
   /** Takes the frame for this tick, with the events it causes. */
@@ -120,7 +123,7 @@ export class PlayoutQueue {
     this.playing = null;
     this.current = null;
     if (playing === null) return { events: [], truncate: null };
-    this.finished.add(playing);
+    this.markFinished(playing);
     const truncate =
       current === null
         ? null
@@ -135,6 +138,13 @@ export class PlayoutQueue {
   /** Whether frames of `responseId` should still be queued (it was not cleared). */
   accepts(responseId: string): boolean {
     return !this.finished.has(responseId) || this.playing === responseId;
+  }
+
+  private markFinished(responseId: string): void {
+    this.finished.add(responseId);
+    // A response that finished without playing (text only) is never stopped; the oldest go.
+    if (this.finished.size > MAX_FINISHED)
+      this.finished.delete(this.finished.values().next().value as string);
   }
 
   private stopped(responseId: string): PlayoutEvent {

@@ -50,7 +50,9 @@ export interface UpstreamConfig {
 export interface IceServerConfig {
   readonly urls: string;
   readonly username: string | null;
+  /** Read from {@link credentialEnv}; never logged. */
   readonly credential: string | null;
+  readonly credentialEnv: string | null;
 }
 
 /** WebRTC calls the gateway terminates. */
@@ -406,7 +408,12 @@ function resolveWebRtc(
           message: `Environment variable ${server.credentialEnv} is not set.`,
         });
     }
-    return { urls: server.urls, username: server.username ?? null, credential };
+    return {
+      urls: server.urls,
+      username: server.username ?? null,
+      credential,
+      credentialEnv: server.credentialEnv ?? null,
+    };
   });
   return {
     iceAddresses,
