@@ -68,6 +68,11 @@ export class Pacer {
   private readonly run = (): void => {
     const now = this.now();
     let due = Math.floor((now - this.origin) / FRAME_MS) - this.ticks;
+    if (due <= 0) {
+      // Timers round to whole milliseconds and may fire a fraction early: not a tick yet.
+      this.schedule();
+      return;
+    }
     if (due > MAX_CATCH_UP) {
       // The process was stalled for long: restart the clock rather than burst seconds of audio.
       this.origin = now - FRAME_MS;
