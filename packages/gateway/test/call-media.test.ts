@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { pinnedAudio, pinnedEvent } from '../src/calls/audio-formats.js';
 import { readOffer } from '../src/calls/offer-request.js';
 import { type AudioSource, PlayoutQueue, samplesToMs } from '../src/calls/playout.js';
 import { checkOffer, limitCandidates, mediaSections } from '../src/calls/sdp.js';
@@ -200,5 +201,42 @@ describe('playout', () => {
       contentIndex: 0,
       audioEndMs: samplesToMs(600),
     });
+  });
+});
+
+describe('audio formats in a call', () => {
+  test('a session.update or response.create asking for G.711 is pinned to PCM16 at 24 kHz', () => {
+    const update = pinnedEvent({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        audio: { input: { format: { type: 'audio/pcmu' } }, output: { voice: 'alloy' } },
+      },
+    });
+    assert.deepEqual(update, {
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        audio: { input: { format: { type: 'audio/pcm', rate: 24000 } }, output: { voice: 'alloy' } },
+      },
+    });
+    const response = pinnedEvent({
+      type: 'response.create',
+      response: { audio: { output: { format: { type: 'audio/pcma' } } } },
+    });
+    assert.deepEqual(response, {
+      type: 'response.create',
+      response: { audio: { output: { format: { type: 'audio/pcm', rate: 24000 } } } },
+    });
+  });
+
+  test('PCM formats, no formats and other events go as they are', () => {
+    assert.equal(pinnedAudio({ input: { format: { type: 'audio/pcm', rate: 24000 } } }), null);
+    assert.equal(
+      pinnedEvent({ type: 'session.update', session: { type: 'realtime', instructions: 'x' } }),
+      null,
+    );
+    assert.equal(pinnedEvent({ type: 'response.create' }), null);
+    assert.equal(pinnedEvent({ type: 'input_audio_buffer.commit' }), null);
   });
 });

@@ -151,6 +151,21 @@ describe('a call', () => {
     await drained();
   });
 
+  test('a secret minted for G.711 still gives the caller Opus audio: a call pins PCM16 upstream', async () => {
+    const { caller, id } = await call({
+      type: 'realtime',
+      model: 'gpt-realtime',
+      audio: { output: { format: { type: 'audio/pcmu' } } },
+    });
+    await caller.waitFor('session.created');
+    ask(caller, 'Say hello.');
+    await caller.waitFor('output_audio_buffer.stopped', 20_000);
+    const loud = caller.heard.filter((pcm) => rmsLevel(pcm) > 300);
+    assert.ok(loud.length >= 10, `heard ${loud.length} frames with audio energy`);
+    await hangup(id);
+    await drained();
+  });
+
   test("the caller's microphone reaches the engine's voice activity detection", async () => {
     const { caller, id } = await call();
     await caller.waitFor('session.created');

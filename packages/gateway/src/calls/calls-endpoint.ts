@@ -25,6 +25,7 @@ import { findModel, readBody } from '../rest/body.js';
 import { isClientSecret } from '../secrets/client-secrets.js';
 import type { StoreHolder } from '../store/holder.js';
 import { describeError } from '../vocabulary/session.js';
+import { callAudioFormats } from './audio-formats.js';
 import { Call } from './call.js';
 import { readOffer } from './offer-request.js';
 import { answerOffer } from './peer.js';
@@ -115,6 +116,7 @@ export class CallsEndpoint {
       headers: req.headers,
       query: { model: offer.model, intent: 'conversation', callId: null },
       session: offer.session,
+      middleware: [callAudioFormats],
       gone: () => req.socket.destroyed,
       precheck: async (principal) => {
         const slot = await ctx.callQuota.acquire(

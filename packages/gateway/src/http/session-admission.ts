@@ -62,6 +62,11 @@ export interface AdmissionRequest {
    * applied as a client secret's is; its fields win over the secret's.
    */
   readonly session?: Readonly<Record<string, unknown>> | null;
+  /**
+   * Middleware of the transport's own, first in the list (right after a bound configuration,
+   * so they see it as they see the client's events).
+   */
+  readonly middleware?: readonly MiddlewareFactory[];
   /** Told when the session ends, after its slots are freed. */
   readonly onEnd?: (cause: EndCause) => void;
 }
@@ -231,7 +236,11 @@ export async function admitSession(
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    middleware: withBoundSession(ctx.middleware, secret?.binding ?? null, request.session ?? null),
+    middleware: withBoundSession(
+      [...(request.middleware ?? []), ...ctx.middleware],
+      secret?.binding ?? null,
+      request.session ?? null,
+    ),
     observer: ctx.observer,
     log: ctx.log,
     onEnd: (_, cause) => {
