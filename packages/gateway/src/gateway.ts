@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
+import { CallsEndpoint } from './calls/calls-endpoint.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
@@ -18,6 +19,7 @@ import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpMiddleware } from './mcp/middleware.js';
 import type { McpObserver } from './mcp/observer.js';
 import { McpPool } from './mcp/pool.js';
+import { Pacer } from './media/pacer.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
 import type { Refusal } from './refusal.js';
@@ -30,6 +32,7 @@ import { SessionRegistry } from './session/registry.js';
 import { usageMetering } from './session/usage-metering.js';
 import { StoreHolder } from './store/holder.js';
 import { MemoryStore } from './store/memory-store.js';
+import { CALLS_POOL, keyCallsPool } from './store/pools.js';
 import type { Store } from './store/store.js';
 import type { AttemptListener } from './upstream/dial.js';
 import { describeError } from './vocabulary/session.js';
@@ -188,6 +191,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
   const observer = options.observer ?? metrics ?? NO_OBSERVER;
+  const pacer = new Pacer(undefined, (error) =>
+    log.error({ err: describeError(error) }, "pacing a call's audio failed"),
+  );
   const ctx: UpgradeContext = {
     config,
     wss,
@@ -225,6 +231,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       timeoutMs: config.limits.restTimeoutMs,
       mint: { secrets: ctx.auth.secrets, ...config.clientSecrets },
       origins: ctx.origins,
+      calls: new CallsEndpoint({
+        ...ctx,
+        holder,
+        callQuota: new SessionQuota(holder, config.webrtc.maxCalls, {
+          total: CALLS_POOL,
+          perKey: keyCallsPool,
+          noun: 'calls',
+        }),
+        pacer,
+      }),
     }),
   ];
   const admission = new ConnectionAdmission(config.limits);

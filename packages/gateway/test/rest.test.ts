@@ -10,8 +10,8 @@ import { rewriteLocation } from '../src/rest/forward.js';
 import { startRig, testConfig } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
-/** The forwarding under test: client secrets minted by the upstream, not the gateway. */
-const FORWARD = { clientSecrets: 'forward' as const };
+/** The forwarding under test: client secrets minted and WebRTC calls answered by the upstream, not the gateway. */
+const FORWARD = { clientSecrets: 'forward' as const, webrtc: 'forward' as const };
 const KEYS = { auth: { keys: [{ id: 'team', hash: `sha256:${hashKey('rg-client')}` }] } };
 const CLIENT = { authorization: 'Bearer rg-client' };
 

@@ -9,6 +9,16 @@ export interface SessionSlot {
   readonly release: () => void;
 }
 
+/** The store pools a quota counts in, and the word its refusals use. */
+export interface QuotaPools {
+  readonly total: string;
+  readonly perKey: (keyId: string) => string;
+  /** Plural: `sessions`, `calls`. */
+  readonly noun: string;
+}
+
+const SESSION_POOLS: QuotaPools = { total: SESSIONS_POOL, perKey: keyPool, noun: 'sessions' };
+
 /**
  * Concurrent-session slots, in total and per key, held in the store so that the limits hold for
  * the whole deployment. A slot is reserved before the upstream is dialled, so that a burst of
@@ -21,14 +31,20 @@ export interface SessionSlot {
  * session.onEnd(slot.release);
  */
 export class SessionQuota {
+  /**
+   * `counted` names what the slots are for: sessions by default, or another kind of object
+   * with pools of its own (WebRTC calls, which each also hold a session slot).
+   */
   constructor(
     private readonly holder: StoreHolder,
     private readonly maxTotal: number,
+    private readonly counted: QuotaPools = SESSION_POOLS,
   ) {}
 
   async acquire(keyId: string | null, maxForKey: number): Promise<Refusal | SessionSlot> {
-    const pools = [{ pool: SESSIONS_POOL, limit: this.maxTotal }];
-    if (keyId !== null) pools.push({ pool: keyPool(keyId), limit: maxForKey });
+    const { total, perKey, noun } = this.counted;
+    const pools = [{ pool: total, limit: this.maxTotal }];
+    if (keyId !== null) pools.push({ pool: perKey(keyId), limit: maxForKey });
     let grant: Awaited<ReturnType<StoreHolder['acquire']>>;
     try {
       grant = await this.holder.acquire(pools);
@@ -37,13 +53,13 @@ export class SessionQuota {
       return storeUnavailable();
     }
     if (!grant.ok) {
-      if (grant.pool === SESSIONS_POOL)
+      if (grant.pool === total)
         return refusal(
           503,
           'gateway_at_capacity',
-          `The gateway is at its limit of ${this.maxTotal} sessions.`,
+          `The gateway is at its limit of ${this.maxTotal} ${noun}.`,
         );
-      return refusal(429, 'too_many_sessions', `The key '${keyId}' already has ${maxForKey} sessions open.`, {
+      return refusal(429, `too_many_${noun}`, `The key '${keyId}' already has ${maxForKey} ${noun} open.`, {
         type: 'rate_limit_error',
       });
     }

@@ -9,6 +9,7 @@ export function openAiUpstream(apiKey: string): UpstreamConfig {
     kind: 'openai',
     mcpTools: 'native',
     clientSecrets: 'forward',
+    webrtc: 'forward',
     apiKey,
     apiKeyEnv: 'OPENAI_API_KEY',
     // OpenAI's realtime and transcription models; anything else goes to the catch-all upstream.

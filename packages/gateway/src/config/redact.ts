@@ -29,6 +29,13 @@ export function redactConfig(config: GatewayConfig): unknown {
           ? null
           : { certFile: config.server.tls.certFile, keyFile: config.server.tls.keyFile, key: '[redacted]' },
     },
+    webrtc: {
+      ...config.webrtc,
+      iceServers: config.webrtc.iceServers.map(({ credential, ...server }) => ({
+        ...server,
+        credential: credential === null ? null : `[redacted, from ${server.credentialEnv}]`,
+      })),
+    },
     mcp: {
       ...config.mcp,
       // Header values and child environments carry the MCP servers' credentials.

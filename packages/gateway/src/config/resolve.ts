@@ -3,6 +3,7 @@
  * checked against the schema, defaults filled in, cross-field rules applied, secrets read from
  * the environment. Nothing here touches the network; file reads are injected.
  */
+import { isIP } from 'node:net';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
@@ -38,6 +39,31 @@ export interface UpstreamConfig {
    * themselves).
    */
   readonly clientSecrets: 'forward' | 'mint';
+  /**
+   * Who answers WebRTC calls for this upstream's models: the gateway, bridging them to a
+   * WebSocket session (`terminate`), or the upstream (`forward`: OpenAI and Azure run calls).
+   */
+  readonly webrtc: 'forward' | 'terminate';
+}
+
+/** A STUN or TURN server for the gateway's ICE agent, its credential read from the environment. */
+export interface IceServerConfig {
+  readonly urls: string;
+  readonly username: string | null;
+  /** Read from {@link credentialEnv}; never logged. */
+  readonly credential: string | null;
+  readonly credentialEnv: string | null;
+}
+
+/** WebRTC calls the gateway terminates. */
+export interface WebRtcConfig {
+  /** Local addresses ICE candidates may use; empty for every host address. */
+  readonly iceAddresses: readonly string[];
+  readonly iceServers: readonly IceServerConfig[];
+  readonly maxCalls: number;
+  readonly maxCallsPerKey: number;
+  readonly idleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
 }
 
 /** A gateway key as the gateway keeps it: only its hash. */
@@ -50,6 +76,7 @@ export interface KeyConfig {
   readonly maxSessions: number;
   /** New sessions per minute, or null for no rate limit. */
   readonly sessionsPerMinute: number | null;
+  readonly maxCalls: number;
 }
 
 /** The effective configuration. */
@@ -99,6 +126,7 @@ export interface GatewayConfig {
     readonly timeoutMs: number;
   };
   readonly mcp: McpConfig;
+  readonly webrtc: WebRtcConfig;
 }
 
 /** Default limits; the README's configuration reference lists the same values. */
@@ -134,6 +162,8 @@ export const DEFAULT_UPSTREAM = Object.freeze({
   mcpTools: 'emulate' as 'native' | 'emulate',
   // A generic upstream (a self-hosted engine) has no client secrets of its own, so the gateway mints them.
   clientSecrets: 'mint' as 'forward' | 'mint',
+  // A generic upstream (a self-hosted engine) speaks WebSocket only, so the gateway answers its calls.
+  webrtc: 'terminate' as 'forward' | 'terminate',
   models: ['*'],
   weight: 1,
   maxSessions: 10_000,
@@ -142,6 +172,15 @@ export const DEFAULT_UPSTREAM = Object.freeze({
 
 /** OpenAI's defaults: 10 minutes unless asked, at most 2 hours. */
 export const DEFAULT_CLIENT_SECRETS = Object.freeze({ defaultTtlSeconds: 600, maxTtlSeconds: 7200 });
+
+/** Defaults of the `webrtc` section; the README's configuration reference lists the same values. */
+export const DEFAULT_WEBRTC = Object.freeze({
+  maxCalls: 1000,
+  maxCallsPerKey: 100,
+  // A browser sends RTCP at least every few seconds, and its microphone's RTP all the time.
+  idleTimeoutMs: 15_000,
+  connectTimeoutMs: 15_000,
+});
 
 export const DEFAULT_STORE = Object.freeze({ leaseTtlMs: 15_000, timeoutMs: 2000 });
 
@@ -248,6 +287,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       caFile: u.caFile ?? null,
       mcpTools: u.mcpTools ?? (kind === 'generic' ? 'emulate' : 'native'),
       clientSecrets: u.clientSecrets ?? (kind === 'generic' ? 'mint' : 'forward'),
+      webrtc: u.webrtc ?? (kind === 'generic' ? 'terminate' : 'forward'),
     };
   });
 
@@ -293,6 +333,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       models: k.models ?? null,
       maxSessions: k.maxSessions ?? limits.maxSessionsPerKey,
       sessionsPerMinute: k.sessionsPerMinute ?? null,
+      maxCalls: k.maxCalls ?? raw.webrtc?.maxCallsPerKey ?? DEFAULT_WEBRTC.maxCallsPerKey,
     };
   });
   const mode = raw.auth?.mode ?? (keys.length > 0 ? 'keys' : 'none');
@@ -332,6 +373,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   }
 
   const mcp = resolveMcpConfig(raw.mcp ?? undefined, environment.env, errors);
+  const webrtc = resolveWebRtc(raw.webrtc ?? {}, environment.env, errors);
 
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -365,7 +407,54 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
         timeoutMs: raw.store?.timeoutMs ?? DEFAULT_STORE.timeoutMs,
       },
       mcp,
+      webrtc,
     },
+  };
+}
+
+/** The `webrtc` section with its defaults; TURN credentials come from the environment. */
+function resolveWebRtc(
+  raw: NonNullable<GatewayConfigInput['webrtc']>,
+  env: ResolveEnvironment['env'],
+  errors: ConfigError[],
+): WebRtcConfig {
+  const iceAddresses = raw.iceAddresses ?? [];
+  iceAddresses.forEach((address, i) => {
+    if (isIP(address) === 0)
+      errors.push({
+        field: `webrtc.iceAddresses[${i}]`,
+        message: `Expected an IP address, got '${address}'.`,
+      });
+  });
+  const iceServers = (raw.iceServers ?? []).map((server, i) => {
+    if (!/^(stun|stuns|turn|turns):/.test(server.urls))
+      errors.push({
+        field: `webrtc.iceServers[${i}].urls`,
+        message: `Expected a stun: or turn: URL, got '${server.urls}'.`,
+      });
+    let credential: string | null = null;
+    if (server.credentialEnv) {
+      credential = env[server.credentialEnv] ?? null;
+      if (!credential)
+        errors.push({
+          field: `webrtc.iceServers[${i}].credentialEnv`,
+          message: `Environment variable ${server.credentialEnv} is not set.`,
+        });
+    }
+    return {
+      urls: server.urls,
+      username: server.username ?? null,
+      credential,
+      credentialEnv: server.credentialEnv ?? null,
+    };
+  });
+  return {
+    iceAddresses,
+    iceServers,
+    maxCalls: raw.maxCalls ?? DEFAULT_WEBRTC.maxCalls,
+    maxCallsPerKey: raw.maxCallsPerKey ?? DEFAULT_WEBRTC.maxCallsPerKey,
+    idleTimeoutMs: raw.idleTimeoutMs ?? DEFAULT_WEBRTC.idleTimeoutMs,
+    connectTimeoutMs: raw.connectTimeoutMs ?? DEFAULT_WEBRTC.connectTimeoutMs,
   };
 }
 

@@ -47,6 +47,36 @@ export const UpstreamConfigSchema = object({
   mcpTools: optional(enumOf(['native', 'emulate'])),
   /** Who mints client secrets for this upstream's sessions: the gateway, or the upstream itself. */
   clientSecrets: optional(enumOf(['forward', 'mint'])),
+  /**
+   * `POST /v1/realtime/calls`: `terminate` answers the WebRTC call in the gateway and bridges it
+   * to a WebSocket session upstream; `forward` passes it to the upstream. Default: terminate for
+   * generic upstreams, forward for openai and azure.
+   */
+  webrtc: optional(enumOf(['forward', 'terminate'])),
+});
+
+/** A STUN or TURN server offered to the gateway's ICE agent. */
+export const IceServerConfigSchema = object({
+  /** `stun:host:port` or `turn:host:port?transport=udp|tcp`. */
+  urls: string(),
+  username: optional(string()),
+  /** The environment variable holding the TURN credential. */
+  credentialEnv: optional(string()),
+});
+
+/** WebRTC calls the gateway terminates. */
+export const WebRtcConfigSchema = object({
+  /** Local addresses ICE candidates may use; every host address when absent. */
+  iceAddresses: optional(array(string())),
+  iceServers: optional(array(IceServerConfigSchema)),
+  /** Concurrent calls across the gateway. */
+  maxCalls: optional(positive()),
+  /** Concurrent calls per key, for keys that set none themselves. */
+  maxCallsPerKey: optional(positive()),
+  /** End a call when nothing (RTP, RTCP, data channel) came from the peer for this long. */
+  idleTimeoutMs: optional(positive()),
+  /** Time an answered call has to connect (ICE, DTLS, the data channel) before it is dropped. */
+  connectTimeoutMs: optional(positive()),
 });
 
 /** A gateway API key: stored as a SHA-256 hash, never in clear. */
@@ -61,6 +91,8 @@ export const KeyConfigSchema = object({
   maxSessions: optional(positive()),
   /** New sessions this key may open per minute (token bucket). */
   sessionsPerMinute: optional(positive()),
+  /** Concurrent WebRTC calls for this key (each also counts as a session). */
+  maxCalls: optional(positive()),
 });
 
 export const LimitsConfigSchema = object({
@@ -150,6 +182,8 @@ export const GatewayConfigSchema = object({
       maxTtlSeconds: optional(integer({ min: 10 })),
     }),
   ),
+  /** WebRTC calls terminated by the gateway (upstreams with `webrtc: terminate`). */
+  webrtc: optional(WebRtcConfigSchema),
   /** Deployment-wide state: slots, rate-limit buckets, the directory of sessions. */
   store: optional(
     object({

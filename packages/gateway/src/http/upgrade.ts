@@ -5,109 +5,26 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { newSessionId } from '@realtime-gateway/protocol';
 import type { WebSocketServer } from 'ws';
-import type { Authenticator, Principal } from '../auth/authenticator.js';
-import type { SessionQuota } from '../auth/quota.js';
-import type { GatewayConfig } from '../config/resolve.js';
 import { WebSocketLeg } from '../legs/websocket-leg.js';
 import { type Refusal, refusal } from '../refusal.js';
-import type { Router } from '../routing/router.js';
-import { boundSession } from '../secrets/bound-session.js';
-import type { SecretBinding } from '../secrets/client-secrets.js';
-import type { MiddlewareFactory } from '../session/middleware.js';
-import type { SessionLog, SessionObserver } from '../session/observer.js';
-import type { SessionRegistry } from '../session/registry.js';
-import { Session } from '../session/session.js';
-import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
-import { describeError, type SessionInfo } from '../vocabulary/session.js';
+import { describeError } from '../vocabulary/session.js';
 import { checkHandshake } from './handshake.js';
 import type { OriginPolicy } from './origins.js';
 import { writeRefusal } from './respond.js';
+import { type AdmissionContext, admitSession, parseRealtimeQuery } from './session-admission.js';
 import { isRefusal, parseTarget } from './target.js';
 import { guardUpgrade } from './upgrade-guard.js';
 
+export { parseRealtimeQuery, type RealtimeRequest } from './session-admission.js';
+
 /** What the upgrade handler works with. */
-export interface UpgradeContext {
-  readonly config: GatewayConfig;
+export interface UpgradeContext extends AdmissionContext {
   readonly wss: WebSocketServer;
-  readonly auth: Authenticator;
-  readonly quota: SessionQuota;
   /** Which browser origins may open sessions. */
   readonly origins: OriginPolicy;
-  readonly router: Router;
-  readonly registry: SessionRegistry;
-  /** In order; see {@link Session}. */
-  readonly middleware: readonly MiddlewareFactory[];
-  readonly observer: SessionObserver;
-  readonly log: SessionLog;
-  /** False once shutdown has begun: new sessions are refused with 503. */
-  readonly accepting: () => boolean;
-  readonly onAttempt?: AttemptListener;
   /** Told about every refusal, for metrics. */
   readonly onRefused?: (refusal: Refusal) => void;
-}
-
-/** The parts of the request URL a realtime session is about. */
-export interface RealtimeRequest {
-  readonly model: string | null;
-  readonly intent: 'conversation' | 'transcription';
-  readonly callId: string | null;
-}
-
-/** Reads `?model=`, `?intent=` and `?call_id=`; refuses (400) what cannot be a session. */
-export function parseRealtimeQuery(params: URLSearchParams): RealtimeRequest | Refusal {
-  const model = params.get('model') || null;
-  const intentParam = params.get('intent');
-  const callId = params.get('call_id') || null;
-  if (intentParam !== null && intentParam !== 'transcription') {
-    return refusal(
-      400,
-      'invalid_value',
-      `Invalid value for 'intent': '${intentParam}'. Supported values are: 'transcription'.`,
-      {
-        param: 'intent',
-      },
-    );
-  }
-  const intent = intentParam === 'transcription' ? 'transcription' : 'conversation';
-  return { model, intent, callId };
-}
-
-/** The session's middleware, around which a client secret's configuration is applied. */
-function withBoundSession(
-  middleware: readonly MiddlewareFactory[],
-  binding: SecretBinding | null,
-): readonly MiddlewareFactory[] {
-  if (binding === null) return middleware;
-  const bound = boundSession(binding.session);
-  return [() => bound.config, ...middleware, () => bound.view];
-}
-
-/**
- * The session a request asks for, once its principal is known: a client secret fixes the model
- * and intent it was minted for; otherwise a conversation needs a model (a call attach or a
- * transcription session may do without).
- */
-function sessionRequest(request: RealtimeRequest, principal: Principal): RealtimeRequest | Refusal {
-  const bound = principal.secret?.binding;
-  if (bound !== undefined) {
-    if (request.model !== null && request.model !== bound.model) {
-      return refusal(
-        400,
-        'invalid_value',
-        `The client secret was minted for the model '${bound.model}', not '${request.model}'.`,
-        { param: 'model' },
-      );
-    }
-    return { model: bound.model, intent: bound.intent, callId: request.callId };
-  }
-  if (request.model === null && request.intent === 'conversation' && request.callId === null) {
-    return refusal(400, 'missing_required_parameter', "Missing required parameter: 'model'.", {
-      param: 'model',
-    });
-  }
-  return request;
 }
 
 /**
@@ -174,118 +91,37 @@ async function admit(
   const query = parseRealtimeQuery(target.query);
   if ('status' in query) return refuse(query);
 
-  const authResult = await ctx.auth.admitSession(req.headers);
-  if (!authResult.ok) return refuse(authResult.refusal);
-  const principal = authResult.principal;
-  const secret = principal.secret;
-  // A session refused after its secret was taken does not cost the client the secret.
-  const giveBack = (): void => {
-    secret?.giveBack().catch((error: unknown) => {
-      ctx.log.warn({ err: describeError(error) }, 'a client secret could not be given back');
-    });
-  };
-  const deny = (r: Refusal): void => {
-    giveBack();
-    refuse(r);
-  };
-  const request = sessionRequest(query, principal);
-  if ('status' in request) return deny(request);
-  const model = request.model ?? '';
-  if (request.model !== null) {
-    const forbidden = ctx.auth.authorizeModel(principal, request.model);
-    if (forbidden !== null) return deny(forbidden);
-  }
-  const plan = await ctx.router.plan(model);
-  if ('status' in plan) return deny(plan);
-  const limited = await ctx.auth.takeSessionToken(principal);
-  if (limited !== null) return deny(limited);
-  const slot = await ctx.quota.acquire(
-    principal.keyId,
-    principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey,
-  );
-  if ('status' in slot) return deny(slot);
-
   // The client may give up while the upstream is being dialled.
   let clientGone = false;
   const onGone = (): void => {
     clientGone = true;
   };
   socket.once('close', onGone);
-  const dialled = await dialWithFailover(ctx.router, plan, {
-    intent: request.intent,
-    callId: request.callId,
-    sendModel: request.model !== null,
-    passthroughKey: principal.upstreamKey,
-    maxPayload: ctx.config.limits.maxBufferedBytes,
-    ...(ctx.onAttempt ? { onAttempt: ctx.onAttempt } : {}),
+  const admitted = await admitSession(ctx, {
+    headers: req.headers,
+    query,
+    gone: () => clientGone || socket.destroyed || answer.given,
   });
   socket.off('close', onGone);
-  if ('status' in dialled) {
-    slot.release();
-    return deny(dialled);
-  }
-  let released = false;
-  const releaseAll = (): void => {
-    if (released) return;
-    released = true;
-    slot.release();
-    dialled.slot.release();
-  };
-  if (!ctx.accepting()) {
-    dialled.leg.destroy();
-    releaseAll();
-    return deny(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
-  }
-  if (clientGone || socket.destroyed || answer.given) {
-    dialled.leg.destroy();
-    releaseAll();
-    giveBack();
-    return;
-  }
-
-  const info: SessionInfo = {
-    sessionId: newSessionId(),
-    model,
-    upstreamModel: plan.upstreamModel,
-    upstreamName: dialled.upstream.name,
-    keyId: principal.keyId,
-    intent: request.intent,
-  };
-  const session = new Session({
-    info,
-    limits: ctx.config.limits,
-    middleware: withBoundSession(ctx.middleware, secret?.binding ?? null),
-    observer: ctx.observer,
-    log: ctx.log,
-    onEnd: () => {
-      releaseAll();
-      ctx.registry.remove(info.sessionId);
-    },
-  });
-  ctx.registry.add(session);
+  if (admitted === null) return;
+  if ('status' in admitted) return refuse(admitted);
+  const { session, upstream } = admitted;
   let upgraded = false;
   // The handshake was checked, but the client may still go away before ws completes it.
   socket.once('close', () => {
-    if (upgraded) return;
-    giveBack();
-    session.refuse();
-    dialled.leg.destroy();
-    releaseAll();
-    ctx.registry.remove(info.sessionId);
+    if (!upgraded) admitted.abandon(true);
   });
   ctx.wss.handleUpgrade(req, socket, head, (client) => {
     upgraded = true;
     answer.given = true;
     settle();
     try {
-      session.start(new WebSocketLeg(client), dialled.leg);
+      session.start(new WebSocketLeg(client), upstream);
     } catch (error) {
       // Nothing of the session can be trusted now: both sockets go, and the slots are freed.
-      ctx.log.error({ sessionId: info.sessionId, err: describeError(error) }, 'session start failed');
+      ctx.log.error({ sessionId: session.id, err: describeError(error) }, 'session start failed');
       client.terminate();
-      dialled.leg.destroy();
-      releaseAll();
-      ctx.registry.remove(info.sessionId);
+      admitted.abandon(false);
     }
   });
 }

@@ -39,7 +39,7 @@ export interface ClientSecretResponse {
 const MIN_TTL_SECONDS = 10;
 
 /** A part of the request as read, or the refusal it earns. */
-type Checked<T> =
+export type Checked<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly refusal: Refusal };
 
@@ -93,8 +93,11 @@ function lifetime(expiresAfter: unknown, options: MintOptions): Checked<number> 
   return { ok: true, value: seconds };
 }
 
-/** The session configuration, checked as a `session.update` would be. */
-function sessionOf(value: unknown, defaultModel: string): Checked<Record<string, unknown>> {
+/**
+ * The session configuration, checked as a `session.update` would be, with its type and (for a
+ * realtime session) its model filled in. Also reads the `session` part of a WebRTC offer.
+ */
+export function sessionOf(value: unknown, defaultModel: string): Checked<Record<string, unknown>> {
   const session = value === undefined ? { type: 'realtime' } : value;
   if (typeof session !== 'object' || session === null || Array.isArray(session))
     return badRequest('invalid_type', "Invalid type for 'session': expected an object.", 'session');

@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { CallsEndpoint } from '../calls/calls-endpoint.js';
 import type { Access, UpstreamTarget } from '../http/access.js';
 import type { OriginPolicy } from '../http/origins.js';
 import { sendRefusal } from '../http/respond.js';
@@ -63,6 +64,8 @@ export interface RestOptions {
   readonly origins: OriginPolicy;
   /** Client secrets the gateway mints; without it, every request is forwarded. */
   readonly mint?: MintOptions;
+  /** WebRTC calls the gateway terminates; without it, every call is forwarded. */
+  readonly calls?: CallsEndpoint;
 }
 
 /** Remembers which upstream holds a call, oldest forgotten first. */
@@ -127,12 +130,15 @@ export function restHandler(options: RestOptions): RequestHandler {
       sendRefusal(res, refusal(405, 'method_not_allowed', `${url.pathname} takes POST.`));
       return true;
     }
+    // A call the gateway terminates is answered there; it may have read the body to decide.
+    const terminated = await options.calls?.handle(req, res, target);
+    if (terminated?.taken) return true;
     const who = await options.access.authorize(req);
     if (!who.ok) {
       sendRefusal(res, who.refusal);
       return true;
     }
-    const body = await readBody(req, options.maxBodyBytes);
+    const body = terminated?.body ?? (await readBody(req, options.maxBodyBytes));
     if (body === null) {
       sendRefusal(
         res,

@@ -20,3 +20,11 @@ export function upstreamPool(upstream: string): string {
 export function rateBucket(keyId: string): string {
   return `rate:${keyId}`;
 }
+
+/** Concurrent WebRTC calls across the deployment (`webrtc.maxCalls`). */
+export const CALLS_POOL = 'calls';
+
+/** Concurrent WebRTC calls of one gateway key (`keys[].maxCalls`). */
+export function keyCallsPool(keyId: string): string {
+  return `calls:key:${keyId}`;
+}

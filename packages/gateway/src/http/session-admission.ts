@@ -1,0 +1,265 @@
+/**
+ * Admitting one session, whatever the client's transport: auth (a gateway key, or a client
+ * secret the gateway minted, whose session configuration then applies), the router's plan, the
+ * key's rate token, a quota slot, and the upstream dialled with failover. The WebSocket upgrade
+ * and the WebRTC calls endpoint both start their sessions here, so a limit or a check added to
+ * one holds for the other.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { newSessionId } from '@realtime-gateway/protocol';
+import type { Authenticator, Principal } from '../auth/authenticator.js';
+import type { SessionQuota } from '../auth/quota.js';
+import type { GatewayConfig } from '../config/resolve.js';
+import type { Leg } from '../legs/leg.js';
+import { type Refusal, refusal } from '../refusal.js';
+import type { Router } from '../routing/router.js';
+import { boundSession } from '../secrets/bound-session.js';
+import type { SecretBinding } from '../secrets/client-secrets.js';
+import type { MiddlewareFactory } from '../session/middleware.js';
+import type { SessionLog, SessionObserver } from '../session/observer.js';
+import type { SessionRegistry } from '../session/registry.js';
+import { Session } from '../session/session.js';
+import type { EndCause } from '../session/state.js';
+import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
+import { describeError, type SessionInfo } from '../vocabulary/session.js';
+
+/** What admission works with (the gateway's shared parts). */
+export interface AdmissionContext {
+  readonly config: GatewayConfig;
+  readonly auth: Authenticator;
+  readonly quota: SessionQuota;
+  readonly router: Router;
+  readonly registry: SessionRegistry;
+  /** In order; see {@link Session}. */
+  readonly middleware: readonly MiddlewareFactory[];
+  readonly observer: SessionObserver;
+  readonly log: SessionLog;
+  /** False once shutdown has begun: new sessions are refused with 503. */
+  readonly accepting: () => boolean;
+  readonly onAttempt?: AttemptListener;
+}
+
+/** The parts of the request a realtime session is about. */
+export interface RealtimeRequest {
+  readonly model: string | null;
+  readonly intent: 'conversation' | 'transcription';
+  readonly callId: string | null;
+}
+
+/** One request for a session. */
+export interface AdmissionRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly query: RealtimeRequest;
+  /** Whether the client went away (or was answered) while the upstream was dialled. */
+  readonly gone: () => boolean;
+  /**
+   * A check of the transport's own, run once the principal is known and before any slot is
+   * taken (the calls endpoint's per-key call limit): a refusal here gives the secret back.
+   */
+  readonly precheck?: (principal: Principal) => Promise<Refusal | null>;
+  /**
+   * A session configuration that came with the request (a WebRTC offer's `session` part),
+   * applied as a client secret's is; its fields win over the secret's.
+   */
+  readonly session?: Readonly<Record<string, unknown>> | null;
+  /**
+   * Middleware of the transport's own, first in the list (right after a bound configuration,
+   * so they see it as they see the client's events).
+   */
+  readonly middleware?: readonly MiddlewareFactory[];
+  /** Told when the session ends, after its slots are freed. */
+  readonly onEnd?: (cause: EndCause) => void;
+}
+
+/**
+ * An admitted session, its upstream open and its slots held, not yet started. Exactly one of
+ * {@link Admitted.session}'s `start` or {@link Admitted.abandon} follows.
+ */
+export interface Admitted {
+  readonly session: Session;
+  readonly upstream: Leg;
+  readonly principal: Principal;
+  /**
+   * Undoes the admission when the client cannot be given the session after all: the upstream
+   * is dropped, the slots are freed, the session leaves the registry, and the client secret
+   * is given back (`giveBack`: the client never had the session it paid for).
+   */
+  abandon(giveBack: boolean): void;
+}
+
+/** Reads `?model=`, `?intent=` and `?call_id=`; refuses (400) what cannot be a session. */
+export function parseRealtimeQuery(params: URLSearchParams): RealtimeRequest | Refusal {
+  const model = params.get('model') || null;
+  const intentParam = params.get('intent');
+  const callId = params.get('call_id') || null;
+  if (intentParam !== null && intentParam !== 'transcription') {
+    return refusal(
+      400,
+      'invalid_value',
+      `Invalid value for 'intent': '${intentParam}'. Supported values are: 'transcription'.`,
+      {
+        param: 'intent',
+      },
+    );
+  }
+  const intent = intentParam === 'transcription' ? 'transcription' : 'conversation';
+  return { model, intent, callId };
+}
+
+/**
+ * The session's middleware, around which a client secret's configuration (and the request's
+ * own, over it) is applied.
+ */
+function withBoundSession(
+  middleware: readonly MiddlewareFactory[],
+  binding: SecretBinding | null,
+  requested: Readonly<Record<string, unknown>> | null,
+): readonly MiddlewareFactory[] {
+  if (binding === null && requested === null) return middleware;
+  const bound = boundSession({ ...binding?.session, ...requested });
+  return [() => bound.config, ...middleware, () => bound.view];
+}
+
+/**
+ * The session a request asks for, once its principal is known: a client secret fixes the model
+ * and intent it was minted for; otherwise a conversation needs a model (a call attach or a
+ * transcription session may do without).
+ */
+function sessionRequest(request: RealtimeRequest, principal: Principal): RealtimeRequest | Refusal {
+  const bound = principal.secret?.binding;
+  if (bound !== undefined) {
+    if (request.model !== null && request.model !== bound.model) {
+      return refusal(
+        400,
+        'invalid_value',
+        `The client secret was minted for the model '${bound.model}', not '${request.model}'.`,
+        { param: 'model' },
+      );
+    }
+    return { model: bound.model, intent: bound.intent, callId: request.callId };
+  }
+  if (request.model === null && request.intent === 'conversation' && request.callId === null) {
+    return refusal(400, 'missing_required_parameter', "Missing required parameter: 'model'.", {
+      param: 'model',
+    });
+  }
+  return request;
+}
+
+/**
+ * Admits a session: a refusal (the secret given back), null when the client went away during
+ * the dial (nothing is left held), or the session ready to start.
+ *
+ * @example
+ * const admitted = await admitSession(ctx, { headers: req.headers, query, gone: () => socket.destroyed });
+ * if (admitted === null) return;
+ * if ('status' in admitted) return refuse(admitted);
+ * admitted.session.start(clientLeg, admitted.upstream);
+ */
+export async function admitSession(
+  ctx: AdmissionContext,
+  request: AdmissionRequest,
+): Promise<Admitted | Refusal | null> {
+  if (!ctx.accepting()) return refusal(503, 'shutting_down', 'The gateway is shutting down.');
+  const authResult = await ctx.auth.admitSession(request.headers);
+  if (!authResult.ok) return authResult.refusal;
+  const principal = authResult.principal;
+  const secret = principal.secret;
+  // A session refused after its secret was taken does not cost the client the secret.
+  const giveBack = (): void => {
+    secret?.giveBack().catch((error: unknown) => {
+      ctx.log.warn({ err: describeError(error) }, 'a client secret could not be given back');
+    });
+  };
+  const deny = (r: Refusal): Refusal => {
+    giveBack();
+    return r;
+  };
+  const asked = sessionRequest(request.query, principal);
+  if ('status' in asked) return deny(asked);
+  const model = asked.model ?? '';
+  if (asked.model !== null) {
+    const forbidden = ctx.auth.authorizeModel(principal, asked.model);
+    if (forbidden !== null) return deny(forbidden);
+  }
+  const plan = await ctx.router.plan(model);
+  if ('status' in plan) return deny(plan);
+  const prechecked = (await request.precheck?.(principal)) ?? null;
+  if (prechecked !== null) return deny(prechecked);
+  const limited = await ctx.auth.takeSessionToken(principal);
+  if (limited !== null) return deny(limited);
+  const slot = await ctx.quota.acquire(
+    principal.keyId,
+    principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey,
+  );
+  if ('status' in slot) return deny(slot);
+
+  const dialled = await dialWithFailover(ctx.router, plan, {
+    intent: asked.intent,
+    callId: asked.callId,
+    sendModel: asked.model !== null,
+    passthroughKey: principal.upstreamKey,
+    maxPayload: ctx.config.limits.maxBufferedBytes,
+    ...(ctx.onAttempt ? { onAttempt: ctx.onAttempt } : {}),
+  });
+  if ('status' in dialled) {
+    slot.release();
+    return deny(dialled);
+  }
+  let released = false;
+  const releaseAll = (): void => {
+    if (released) return;
+    released = true;
+    slot.release();
+    dialled.slot.release();
+  };
+  if (!ctx.accepting()) {
+    dialled.leg.destroy();
+    releaseAll();
+    return deny(refusal(503, 'shutting_down', 'The gateway is shutting down.'));
+  }
+  if (request.gone()) {
+    dialled.leg.destroy();
+    releaseAll();
+    giveBack();
+    return null;
+  }
+
+  const info: SessionInfo = {
+    sessionId: newSessionId(),
+    model,
+    upstreamModel: plan.upstreamModel,
+    upstreamName: dialled.upstream.name,
+    keyId: principal.keyId,
+    intent: asked.intent,
+  };
+  const session = new Session({
+    info,
+    limits: ctx.config.limits,
+    middleware: withBoundSession(
+      [...(request.middleware ?? []), ...ctx.middleware],
+      secret?.binding ?? null,
+      request.session ?? null,
+    ),
+    observer: ctx.observer,
+    log: ctx.log,
+    onEnd: (_, cause) => {
+      releaseAll();
+      ctx.registry.remove(info.sessionId);
+      request.onEnd?.(cause);
+    },
+  });
+  ctx.registry.add(session);
+  return {
+    session,
+    upstream: dialled.leg,
+    principal,
+    abandon(giveSecretBack) {
+      if (giveSecretBack) giveBack();
+      session.refuse();
+      dialled.leg.destroy();
+      releaseAll();
+      ctx.registry.remove(info.sessionId);
+    },
+  };
+}

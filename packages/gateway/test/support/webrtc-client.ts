@@ -1,0 +1,143 @@
+/**
+ * A WebRTC caller for tests, as a browser page would be one: werift as the peer, the
+ * `oai-events` data channel, an Opus microphone track fed with generated PCM, and the
+ * gateway's audio decoded back to PCM so a test can measure what it would have heard. ICE is
+ * kept to loopback on both sides.
+ */
+import {
+  MediaStreamTrack,
+  type RTCDataChannel,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtpHeader,
+  RtpPacket,
+} from 'werift';
+import { limitCandidates } from '../../src/calls/sdp.js';
+import { createOpusCodec, FRAME_BYTES, type OpusCodec, RTP_FRAME_TICKS } from '../../src/media/opus.js';
+
+const LOOPBACK = ['127.0.0.1'];
+
+/** A caller's offer, made and gathered, not yet posted. */
+export class TestCaller {
+  readonly peer: RTCPeerConnection;
+  readonly channel: RTCDataChannel;
+  readonly microphone = new MediaStreamTrack({ kind: 'audio' });
+  /** Every event that came on the data channel, parsed. */
+  readonly events: Record<string, unknown>[] = [];
+  /** The gateway's audio, decoded: PCM16 at 24 kHz, one Buffer per packet. */
+  readonly heard: Buffer[] = [];
+  readonly codec: OpusCodec = createOpusCodec();
+  private waiters: (() => void)[] = [];
+  private sequence = 1;
+  private timestamp = 0;
+
+  constructor() {
+    this.peer = new RTCPeerConnection({
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
+      },
+      // werift as an offerer leaves the socket of a transport BUNDLE made redundant open after
+      // close() unless it bundles from the start, as browsers do in practice.
+      bundlePolicy: 'max-bundle',
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: LOOPBACK,
+      iceFilterCandidatePair: (pair) => LOOPBACK.includes(pair.localCandidate.host),
+    });
+    this.channel = this.peer.createDataChannel('oai-events');
+    this.channel.onMessage.subscribe((message) => {
+      this.events.push(JSON.parse(message.toString()) as Record<string, unknown>);
+      this.wake();
+    });
+    const transceiver = this.peer.addTransceiver(this.microphone, { direction: 'sendrecv' });
+    transceiver.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((packet) => {
+        this.heard.push(this.codec.decode(packet.payload));
+        this.wake();
+      });
+    });
+  }
+
+  /** The offer, every candidate gathered, limited to loopback. */
+  async offer(): Promise<string> {
+    await this.peer.setLocalDescription(await this.peer.createOffer());
+    await new Promise<void>((resolve) => {
+      if (this.peer.iceGatheringState === 'complete') return resolve();
+      this.peer.iceGatheringStateChange.subscribe((state) => {
+        if (state === 'complete') resolve();
+      });
+    });
+    return limitCandidates(this.peer.localDescription!.sdp, LOOPBACK);
+  }
+
+  async accept(answer: string): Promise<void> {
+    await this.peer.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  /** Resolves once the data channel is open. */
+  opened(timeoutMs = 10_000): Promise<void> {
+    return this.until(() => this.channel.readyState === 'open', timeoutMs, 'the data channel to open');
+  }
+
+  send(event: object): void {
+    this.channel.send(JSON.stringify(event));
+  }
+
+  /** The first event of `type` after the `from`-th event, waiting for it. */
+  async waitFor(type: string, timeoutMs = 10_000, from = 0): Promise<Record<string, unknown>> {
+    let found: Record<string, unknown> | undefined;
+    await this.until(
+      () => {
+        found = this.events.slice(from).find((event) => event.type === type);
+        return found !== undefined;
+      },
+      timeoutMs,
+      `an event '${type}'`,
+    );
+    return found!;
+  }
+
+  /** Sends PCM16 (24 kHz mono) as Opus RTP, one frame per 20 ms, as a microphone does. */
+  async speak(pcm: Buffer): Promise<void> {
+    for (let at = 0; at + FRAME_BYTES <= pcm.length; at += FRAME_BYTES) {
+      const payload = this.codec.encode(pcm.subarray(at, at + FRAME_BYTES));
+      this.timestamp += RTP_FRAME_TICKS;
+      const header = new RtpHeader({
+        payloadType: 111,
+        sequenceNumber: this.sequence++ & 0xffff,
+        timestamp: this.timestamp,
+      });
+      this.microphone.writeRtp(new RtpPacket(header, payload));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Waits until `check` holds, re-checking on every event and packet. */
+  async until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50).unref();
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.peer.close();
+    this.codec.close();
+  }
+
+  private wake(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+/** A tone of PCM16 at 24 kHz mono: `ms` long, at `amplitude` of full scale. */
+export function tone(ms: number, hz = 440, amplitude = 0.3): Buffer {
+  const samples = Math.floor((24_000 * ms) / 1000);
+  const pcm = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++)
+    pcm.writeInt16LE(Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / 24_000)), i * 2);
+  return pcm;
+}
