@@ -28,7 +28,12 @@ describe('config resolution', () => {
     assert.deepEqual(result.config.limits, DEFAULT_LIMITS);
     assert.equal(result.config.inputChecking, 'enforce');
     assert.equal(result.config.auth.mode, 'none');
-    assert.deepEqual(result.config.server, { host: '127.0.0.1', port: 8080, tls: null, allowedOrigins: null });
+    assert.deepEqual(result.config.server, {
+      host: '127.0.0.1',
+      port: 8080,
+      tls: null,
+      allowedOrigins: null,
+    });
     assert.deepEqual(result.config.mcp.servers, []);
     assert.equal(result.config.mcp.callEvents, 'mcp');
   });

@@ -86,6 +86,34 @@ describe('the pipeline', () => {
     assert.deepEqual(seen, ['response.done']);
   });
 
+  it('an audio append input checking vouched for skips every handler unless another middleware wants appends', () => {
+    const checking = inputChecking({
+      mode: 'enforce',
+      maxFrameBytes: 1 << 20,
+      observer: NO_OBSERVER,
+      log: NO_LOG,
+    });
+    const seen: { type: string | null; recognized: boolean }[] = [];
+    const appends: Middleware = {
+      name: 'appends',
+      client: new Set(['input_audio_buffer.append']),
+      onClient(frame) {
+        seen.push({ type: frame.type, recognized: frame.recognized });
+        return FORWARD;
+      },
+    };
+    const alone = rig([checking]);
+    const up = alone.client.receive(append(1));
+    assert.equal(alone.upstream.sent[0]!.data, up, 'relayed as the very Buffer received');
+    const bad = alone.client.receive({ type: 'input_audio_buffer.append', audio: 7 });
+    assert.equal(alone.upstream.sent.length, 1, 'a frame the scan does not vouch for is still checked');
+    assert.notEqual(alone.client.sent.at(-1)!.data, bad);
+    const wanted = rig([() => appends, checking]);
+    const again = wanted.client.receive(append(2));
+    assert.equal(wanted.upstream.sent[0]!.data, again);
+    assert.deepEqual(seen, [{ type: 'input_audio_buffer.append', recognized: true }]);
+  });
+
   it('keeps each direction in order behind a slow asynchronous handler, pausing its source meanwhile', async () => {
     const gate = deferred<Verdict<ClientEvent>>();
     const slow: Middleware = {

@@ -86,8 +86,10 @@ export interface Middleware {
   readonly upstream?: Wants;
   /**
    * Recognises a client frame from its bytes with a check of its own, and names its type; the
-   * frame then skips the type peek and reaches this middleware marked `recognized`. For input
-   * checking, whose scan of an audio append already proves its type.
+   * frame then skips the type peek. A recognised frame that no other middleware wants is
+   * relayed at once, without reaching any handler (this one's included: recognising it was its
+   * verdict); otherwise it reaches the handlers marked `recognized`. For input checking, whose
+   * scan of an audio append already proves the frame valid.
    */
   recognize?(data: Buffer): string | null;
   /** Called once the session starts, before any frame is relayed. */

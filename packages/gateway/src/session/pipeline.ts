@@ -127,6 +127,9 @@ export class Flow<E extends PipelineEvent> {
   private readonly wanted = new Set<string>();
   private readonly wantsAll: boolean;
   private readonly recognize: ((data: Buffer) => string | null) | null;
+  /** What the middleware other than the recognising one want: a vouched-for frame they do not want skips them all. */
+  private readonly othersWanted = new Set<string>();
+  private readonly othersWantAll: boolean;
   private readonly queue: Entry<E>[] = [];
   /** A handler's promise is pending; everything else waits in {@link queue}. */
   private busy = false;
@@ -142,7 +145,15 @@ export class Flow<E extends PipelineEvent> {
       else for (const type of stage.wants) this.wanted.add(type);
     }
     this.wantsAll = wantsAll;
-    this.recognize = this.stages.find((stage) => stage.recognize !== undefined)?.recognize ?? null;
+    const recognizer = this.stages.find((stage) => stage.recognize !== undefined);
+    this.recognize = recognizer?.recognize ?? null;
+    let othersWantAll = false;
+    for (const stage of this.stages) {
+      if (stage === recognizer) continue;
+      if (stage.wants === 'all') othersWantAll = true;
+      else for (const type of stage.wants) this.othersWanted.add(type);
+    }
+    this.othersWantAll = othersWantAll;
   }
 
   /** Frames waiting behind a handler. */
@@ -157,7 +168,10 @@ export class Flow<E extends PipelineEvent> {
     const recognized = type !== null;
     if (!recognized) type = peekEventType(data);
     this.sink.observe(type, data.length);
-    if (!this.busy && !this.wantsAll && (type === null || !this.wanted.has(type))) {
+    const skips = recognized
+      ? !this.othersWantAll && !this.othersWanted.has(type!)
+      : !this.wantsAll && (type === null || !this.wanted.has(type));
+    if (!this.busy && skips) {
       this.sink.relay(data, isBinary);
       return;
     }

@@ -418,17 +418,23 @@ export class Session {
 
   // A send callback runs when its frame reached the kernel: the moment to check whether the
   // queue has drained enough to read from the other side again.
+  // Both run once per frame: they allocate nothing, and do nothing unless reading is paused.
   private readonly onUpstreamWritten = (): void => {
     const upstream = this.upstream;
     if (upstream === null || upstream.leg.bufferedAmount > this.limits.highWaterBytes / 2) return;
-    for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_BACKPRESSURE, false);
+    const client = this.client;
+    if (client !== null && (client.paused & PAUSED_FOR_BACKPRESSURE) !== 0)
+      this.pauseFor(client, PAUSED_FOR_BACKPRESSURE, false);
+    if (this.attachments.size > 0)
+      for (const attached of this.attachments) this.pauseFor(attached, PAUSED_FOR_BACKPRESSURE, false);
   };
 
   private readonly onClientWritten = (): void => {
     const upstream = this.upstream;
     if (upstream === null || (upstream.paused & PAUSED_FOR_BACKPRESSURE) === 0) return;
-    for (const client of this.clientLegs())
-      if (client.leg.bufferedAmount > this.limits.highWaterBytes / 2) return;
+    const halfWater = this.limits.highWaterBytes / 2;
+    if (this.client !== null && this.client.leg.bufferedAmount > halfWater) return;
+    for (const attached of this.attachments) if (attached.leg.bufferedAmount > halfWater) return;
     this.pauseFor(upstream, PAUSED_FOR_BACKPRESSURE, false);
   };
 
