@@ -99,7 +99,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   process.stdout.write(
     `realtime-gateway listening on ${address.url}\n` +
-      `  connect: ${address.realtimeUrl}?model=gpt-realtime\n`,
+      `  connect: ${address.realtimeUrl}?model=gpt-realtime\n` +
+      // A browser mints a client secret, then posts its WebRTC offer to /v1/realtime/calls.
+      `  browser: POST ${address.url}/v1/realtime/client_secrets, then ${address.url}/v1/realtime/calls` +
+      ' (try it: npm run example:call)\n',
   );
   const stop = (signal: string): void => {
     log.info({ signal, drainMs: config.shutdown.drainMs }, 'shutting down');
