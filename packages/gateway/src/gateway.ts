@@ -218,7 +218,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     accepting: () => accepting,
     onAttempt,
     ...(onRefused ? { onRefused } : {}),
+    sideband: (callId) => calls.sideband(callId),
   };
+  const calls = new CallsEndpoint({
+    ...ctx,
+    holder,
+    callQuota: new SessionQuota(holder, config.webrtc.maxCalls, {
+      total: CALLS_POOL,
+      perKey: keyCallsPool,
+      noun: 'calls',
+    }),
+    pacer,
+  });
   // The caller's handlers come first, so an embedder can replace a built-in route.
   const handlers: RequestHandler[] = [
     ...(options.handlers ?? []),
@@ -231,16 +242,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       timeoutMs: config.limits.restTimeoutMs,
       mint: { secrets: ctx.auth.secrets, ...config.clientSecrets },
       origins: ctx.origins,
-      calls: new CallsEndpoint({
-        ...ctx,
-        holder,
-        callQuota: new SessionQuota(holder, config.webrtc.maxCalls, {
-          total: CALLS_POOL,
-          perKey: keyCallsPool,
-          noun: 'calls',
-        }),
-        pacer,
-      }),
+      calls,
     }),
   ];
   const admission = new ConnectionAdmission(config.limits);

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { type PageServer, serveVoiceCallPage } from '../examples/voice-call-page.js';
 import { haveChromium, launchChromium } from './support/browser.js';
 import { freePort, type Running, startCli } from './support/cli.js';
-import { delay } from './support/harness.js';
+import { connect, delay } from './support/harness.js';
 
 const SPEECH = fileURLToPath(new URL('../examples/speech.wav', import.meta.url));
 
@@ -96,7 +96,7 @@ const send = (page: Page, event: object) =>
   page.evaluate((e) => (globalThis as unknown as { voiceCallSend(e: object): void }).voiceCallSend(e), event);
 
 describe('a browser call through npm start', () => {
-  test('mint, offer, data channel; the microphone reaches the VAD; an answer is heard; an interruption truncates at the played point', async (t) => {
+  test('mint, offer, data channel; the microphone reaches the VAD; an answer is heard; an interruption truncates at the played point; a sideband joins', async (t) => {
     if (!haveChromium(t)) return;
     browser = await launchChromium({ microphone: SPEECH });
     const page = await browser.newPage();
@@ -123,6 +123,8 @@ describe('a browser call through npm start', () => {
       () => (globalThis as unknown as { voiceCall: { callId: string } }).voiceCall.callId,
     )) as string;
     assert.match(callId, /^rtc_/);
+    // A sideband connection (no key: npm start has none) joins the call by its id.
+    const sideband = await connect(`${gatewayUrl.replace('http', 'ws')}/v1/realtime?call_id=${callId}`);
 
     // A text turn, answered in audio; the page interrupts it while it plays.
     await send(page, {
@@ -136,6 +138,7 @@ describe('a browser call through npm start', () => {
       },
     });
     await send(page, { type: 'response.create' });
+    await sideband.waitFor('response.created');
     const started = await eventsOf(page, 'output_audio_buffer.started', 2);
     await delay(600);
     await send(page, { type: 'output_audio_buffer.clear' });
@@ -144,6 +147,8 @@ describe('a browser call through npm start', () => {
     const played = truncated!.audio_end_ms as number;
     assert.ok(played >= 300 && played <= 3000, `truncated at ${played} ms of audio, about what was played`);
     assert.equal(truncated!.item_id, started.at(-1)!.item_id ?? truncated!.item_id);
+    await sideband.waitFor('conversation.item.truncated');
+    sideband.socket.close();
     await page.click('#hangup');
   });
 });

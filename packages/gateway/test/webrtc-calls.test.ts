@@ -12,7 +12,7 @@ import { hashKey } from '../src/auth/credentials.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { rmsLevel } from '../src/media/opus.js';
-import { testConfig } from './support/harness.js';
+import { connect, expectRefused, testConfig } from './support/harness.js';
 import { TestCaller, tone } from './support/webrtc-client.js';
 
 const APP = 'sk-app';
@@ -391,5 +391,47 @@ describe('faults', () => {
     child.kill('SIGKILL');
     await drained(10_000);
     assert.equal((await hangup(id)).status, 404);
+  });
+});
+
+describe('a sideband connection', () => {
+  test("joins a live call by its id with the owner's key: it hears the call's events and speaks into its session", async () => {
+    const { caller, id } = await call({ type: 'realtime', model: 'gpt-realtime' });
+    await caller.waitFor('session.created');
+    const ws = base.replace('http', 'ws');
+    const sideband = await connect(`${ws}/v1/realtime?call_id=${id}`, {
+      headers: { authorization: `Bearer ${APP}` },
+    });
+    // What the sideband sends goes into the call's session: the caller sees its answer.
+    sideband.send({
+      type: 'session.update',
+      session: { type: 'realtime', instructions: 'From the back office.' },
+    });
+    const updated = await caller.waitFor('session.updated');
+    assert.equal((updated.session as { instructions?: string }).instructions, 'From the back office.');
+    ask(caller, 'hello');
+    await sideband.waitFor('response.done');
+    // Its leaving does not end the call.
+    sideband.socket.close();
+    await sideband.closed;
+    ask(caller, 'still there?');
+    await caller.waitFor('response.done');
+    assert.equal((await hangup(id)).status, 200);
+    await drained();
+  });
+
+  test("another key's call, or none at all, is not joined", async () => {
+    const { caller, id } = await call();
+    await caller.waitFor('session.created');
+    const ws = base.replace('http', 'ws');
+    const foreign = await expectRefused(`${ws}/v1/realtime?call_id=${id}`, {
+      headers: { authorization: `Bearer ${OTHER}` },
+    });
+    assert.equal(foreign.status, 404);
+    assert.equal(foreign.json.error.code, 'call_not_found');
+    const anonymous = await expectRefused(`${ws}/v1/realtime?call_id=${id}`);
+    assert.equal(anonymous.status, 401);
+    assert.equal((await hangup(id)).status, 200);
+    await drained();
   });
 });

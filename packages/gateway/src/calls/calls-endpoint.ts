@@ -23,6 +23,7 @@ import type { Pacer } from '../media/pacer.js';
 import { refusal } from '../refusal.js';
 import { findModel, readBody } from '../rest/body.js';
 import { isClientSecret } from '../secrets/client-secrets.js';
+import type { Session } from '../session/session.js';
 import type { StoreHolder } from '../store/holder.js';
 import { describeError } from '../vocabulary/session.js';
 import { callAudioFormats } from './audio-formats.js';
@@ -60,12 +61,29 @@ const TAKEN: CallsOutcome = { taken: true };
  */
 export class CallsEndpoint {
   private readonly calls = new Map<string, Call>();
+  /** The session each live call is bridged to, for sideband connections. */
+  private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly ctx: CallsContext) {}
 
   /** Calls live in this process. */
   get size(): number {
     return this.calls.size;
+  }
+
+  /**
+   * A live call this process terminates, for a sideband connection (`GET /v1/realtime?call_id=`):
+   * its session and the key it belongs to; null when no such call lives here.
+   *
+   * @example
+   * const call = calls.sideband('rtc_123');
+   * if (call !== null && call.keyId === principal.keyId) call.session.attach(new WebSocketLeg(socket));
+   */
+  sideband(id: string): { readonly session: Session; readonly keyId: string | null } | null {
+    const call = this.calls.get(id);
+    const session = this.sessions.get(id);
+    if (call === undefined || session === undefined || call.state === 'ended') return null;
+    return { session, keyId: call.keyId };
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<CallsOutcome> {
@@ -181,12 +199,14 @@ export class CallsEndpoint {
       onEnd: () => {
         releaseCall();
         this.calls.delete(id);
+        this.sessions.delete(id);
         ctx.holder.forget(CALL_KIND, id).catch((error: unknown) => {
           ctx.log.warn({ err: describeError(error) }, 'the store did not take a directory change');
         });
       },
     });
     this.calls.set(id, call);
+    this.sessions.set(id, admitted.session);
     ctx.holder.claim(CALL_KIND, id).catch((error: unknown) => {
       ctx.log.warn({ err: describeError(error) }, 'the store did not take a directory change');
     });

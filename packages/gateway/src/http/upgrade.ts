@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { WebSocketServer } from 'ws';
 import { WebSocketLeg } from '../legs/websocket-leg.js';
 import { type Refusal, refusal } from '../refusal.js';
+import type { Session } from '../session/session.js';
 import { describeError } from '../vocabulary/session.js';
 import { checkHandshake } from './handshake.js';
 import type { OriginPolicy } from './origins.js';
@@ -18,6 +19,9 @@ import { guardUpgrade } from './upgrade-guard.js';
 
 export { parseRealtimeQuery, type RealtimeRequest } from './session-admission.js';
 
+/** A live call this process terminates, as a sideband connection finds it. */
+type LiveCall = { readonly session: Session; readonly keyId: string | null };
+
 /** What the upgrade handler works with. */
 export interface UpgradeContext extends AdmissionContext {
   readonly wss: WebSocketServer;
@@ -25,6 +29,8 @@ export interface UpgradeContext extends AdmissionContext {
   readonly origins: OriginPolicy;
   /** Told about every refusal, for metrics. */
   readonly onRefused?: (refusal: Refusal) => void;
+  /** The live call of an id, when this process terminates it (see `CallsEndpoint.sideband`). */
+  readonly sideband?: (callId: string) => LiveCall | null;
 }
 
 /**
@@ -90,6 +96,11 @@ async function admit(
   if (isRefusal(target)) return refuse(target);
   const query = parseRealtimeQuery(target.query);
   if ('status' in query) return refuse(query);
+  const call = query.callId === null ? null : (ctx.sideband?.(query.callId) ?? null);
+  if (call !== null) {
+    joinCall(ctx, { req, socket, head }, { call, answer, refuse, settle });
+    return;
+  }
 
   // The client may give up while the upstream is being dialled.
   let clientGone = false;
@@ -123,5 +134,39 @@ async function admit(
       client.terminate();
       admitted.abandon(false);
     }
+  });
+}
+
+/**
+ * `GET /v1/realtime?call_id=…` for a call the gateway terminates: a sideband connection, as
+ * OpenAI's, with a gateway key of the call's owner. It hears what the call's upstream sends and
+ * may send client events (instructions, tools) into the call's session; its leaving does not end
+ * the call. Another key's call is refused as unknown.
+ */
+function joinCall(
+  ctx: UpgradeContext,
+  { req, socket, head }: Upgrade,
+  join: {
+    readonly call: LiveCall;
+    readonly answer: { given: boolean };
+    readonly refuse: (r: Refusal) => void;
+    readonly settle: () => void;
+  },
+): void {
+  const who = ctx.auth.authenticate(req.headers);
+  if (!who.ok) {
+    join.refuse(who.refusal);
+    return;
+  }
+  if (who.principal.keyId !== join.call.keyId) {
+    join.refuse(refusal(404, 'call_not_found', 'No live call with that id.', { param: 'call_id' }));
+    return;
+  }
+  ctx.wss.handleUpgrade(req, socket, head, (client) => {
+    join.answer.given = true;
+    join.settle();
+    const leg = new WebSocketLeg(client);
+    if (!join.call.session.attach(leg)) leg.close(1011, 'the call has ended');
+    else ctx.log.info({ sessionId: join.call.session.id }, 'sideband joined a call');
   });
 }
