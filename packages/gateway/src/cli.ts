@@ -11,6 +11,7 @@ import {
   clusterMetricsHandler,
   isClusterWorker,
   runPrimary,
+  workerInternalListener,
 } from './cluster/cluster.js';
 import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig } from './config/load.js';
@@ -89,6 +90,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           adminRegistry: clusterAdminRegistry,
           store: new ClusterStore({ timeoutMs: config.store.timeoutMs }),
           holderId: ClusterStore.holder(),
+          internal: workerInternalListener(),
         }
       : {}),
   });

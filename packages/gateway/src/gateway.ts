@@ -12,9 +12,10 @@ import { configuredModelNames } from './config/model-names.js';
 import type { GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
+import { Forwarding, forwardedOnly, forwardedUpgradesOnly } from './http/forwarding.js';
 import { healthHandler } from './http/health.js';
 import { OriginPolicy } from './http/origins.js';
-import { createHttpServer, type RequestHandler } from './http/server.js';
+import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpMiddleware } from './mcp/middleware.js';
 import type { McpObserver } from './mcp/observer.js';
@@ -33,7 +34,7 @@ import { usageMetering } from './session/usage-metering.js';
 import { StoreHolder } from './store/holder.js';
 import { MemoryStore } from './store/memory-store.js';
 import { CALLS_POOL, keyCallsPool } from './store/pools.js';
-import type { Store } from './store/store.js';
+import { SESSION_ENTRY, type Store } from './store/store.js';
 import type { AttemptListener } from './upstream/dial.js';
 import { describeError } from './vocabulary/session.js';
 
@@ -71,6 +72,12 @@ export interface GatewayOptions {
   readonly store?: Store;
   /** This process's name in the store (default: made from the process id and a random part). */
   readonly holderId?: string;
+  /**
+   * Makes this process reachable by the other processes of its deployment, which pass it the
+   * requests about calls it holds (see `http/forwarding.ts`): an internal listener on `host` (a
+   * free port, advertised in the store) that takes only requests carrying `token`.
+   */
+  readonly internal?: { readonly host: string; readonly token: string };
 }
 
 /** Where a listening gateway can be reached. */
@@ -162,7 +169,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const registry = new SessionRegistry({
     tickMs: tickInterval(config),
-    directory: holder.directory('session', (error) =>
+    directory: holder.directory(SESSION_ENTRY, (error) =>
       log.warn({ err: describeError(error) }, 'the store did not take a directory change'),
     ),
   });
@@ -194,6 +201,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const pacer = new Pacer(undefined, (error) =>
     log.error({ err: describeError(error) }, "pacing a call's audio failed"),
   );
+  const forwarding =
+    options.internal === undefined
+      ? undefined
+      : new Forwarding({ holder, token: options.internal.token, timeoutMs: config.limits.restTimeoutMs });
   const ctx: UpgradeContext = {
     config,
     wss,
@@ -219,6 +230,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     onAttempt,
     ...(onRefused ? { onRefused } : {}),
     sideband: (callId) => calls.sideband(callId),
+    ...(forwarding ? { forwarding } : {}),
   };
   const calls = new CallsEndpoint({
     ...ctx,
@@ -243,36 +255,45 @@ export function createGateway(options: GatewayOptions): Gateway {
       mint: { secrets: ctx.auth.secrets, ...config.clientSecrets },
       origins: ctx.origins,
       calls,
+      store,
     }),
   ];
   const admission = new ConnectionAdmission(config.limits);
-  const server = createHttpServer(
-    handlers,
-    (req, socket, head) => {
-      // handleRealtimeUpgrade answers its own faults; this is the last resort.
-      handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
-        ctx.log.error({ err: describeError(error) }, 'upgrade failed');
-        socket.destroy();
-      });
-    },
-    config.server.tls,
-    {
-      headersTimeoutMs: config.limits.headersTimeoutMs,
-      requestTimeoutMs: config.limits.requestTimeoutMs,
-      admission,
-      log: ctx.log,
-      ...(onRefused ? { onRefused } : {}),
-    },
-  );
+  const upgrade: UpgradeHandler = (req, socket, head) => {
+    // handleRealtimeUpgrade answers its own faults; this is the last resort.
+    handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
+      ctx.log.error({ err: describeError(error) }, 'upgrade failed');
+      socket.destroy();
+    });
+  };
+  const server = createHttpServer(handlers, upgrade, config.server.tls, {
+    headersTimeoutMs: config.limits.headersTimeoutMs,
+    requestTimeoutMs: config.limits.requestTimeoutMs,
+    admission,
+    log: ctx.log,
+    ...(onRefused ? { onRefused } : {}),
+  });
+  // Requests reach it from the deployment's other processes only, so the per-address caps of
+  // the public edge (which would count them all as one client) do not apply.
+  const internal =
+    forwarding === undefined
+      ? null
+      : createHttpServer(
+          [forwardedOnly(forwarding), ...handlers],
+          forwardedUpgradesOnly(forwarding, upgrade),
+          null,
+          {
+            headersTimeoutMs: config.limits.headersTimeoutMs,
+            requestTimeoutMs: config.limits.requestTimeoutMs,
+            log: ctx.log,
+          },
+        );
   let address: GatewayAddress | null = null;
   let closing: Promise<void> | null = null;
 
   const close = async (closeOptions: CloseOptions): Promise<void> => {
     accepting = false;
-    const serverClosed = new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.close(() => resolve());
-    });
+    const serverClosed = Promise.all([server, internal].map(stopListening));
     const drainMs = closeOptions.drainMs ?? 0;
     if (registry.size > 0 && drainMs > 0) {
       registry.drainAll();
@@ -298,6 +319,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry.destroyAll();
     registry.stop();
     server.closeAllConnections();
+    internal?.closeAllConnections();
     await serverClosed;
     await mcp?.pool.close();
     await holder.stop().catch((error: unknown) => {
@@ -334,7 +356,9 @@ export function createGateway(options: GatewayOptions): Gateway {
             url: `${secure ? 'https' : 'http'}://${shownHost}:${info.port}`,
             realtimeUrl: `${secure ? 'wss' : 'ws'}://${shownHost}:${info.port}/v1/realtime`,
           };
-          resolve(address);
+          const listening = address;
+          if (internal === null) return resolve(listening);
+          listenInternally(internal, options.internal!.host, holder).then(() => resolve(listening), reject);
         });
       });
     },
@@ -343,4 +367,27 @@ export function createGateway(options: GatewayOptions): Gateway {
       return closing;
     },
   };
+}
+
+function stopListening(server: Server | null): Promise<void> {
+  return new Promise((resolve) => {
+    if (server === null || !server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * Starts the internal listener on a port of its own (`exclusive`: under node:cluster a worker
+ * would otherwise share the primary's port with its siblings) and advertises it.
+ */
+async function listenInternally(server: Server, host: string, holder: StoreHolder): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, family, address } = server.address() as AddressInfo;
+  await holder.advertise(`http://${family === 'IPv6' ? `[${address}]` : address}:${port}`);
 }

@@ -40,3 +40,8 @@ export function refusalBody(r: Refusal): string {
 export function storeUnavailable(): Refusal {
   return refusal(503, 'store_unavailable', 'The gateway cannot check its limits right now; try again.');
 }
+
+/** The refusal for a call that does not exist, has ended, or belongs to another key (not told apart). */
+export function callNotFound(id: string): Refusal {
+  return refusal(404, 'call_not_found', `No call found with id '${id.slice(0, 64)}'.`, { param: 'call_id' });
+}

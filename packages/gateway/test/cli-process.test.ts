@@ -3,11 +3,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
 import { describe, test } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
 import { freePort, startCli } from './support/cli.js';
 import { connect, delay, eventually, expectRefused, type TestClient } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
+import { TestCaller } from './support/webrtc-client.js';
 
 describe('the realtime-gateway process', () => {
   test('with its embedded engine, survives a frame that once took it down; other sessions go on', async () => {
@@ -211,4 +213,102 @@ describe('the realtime-gateway process', () => {
       await upstream.close();
     }
   });
+
+  test("--workers 2: a call's sideband connections and control requests reach it from either worker", async () => {
+    const port = await freePort();
+    // The embedded engine serves the calls; each worker answers the calls it takes.
+    const running = await startCli(
+      {
+        server: { port },
+        auth: { keys: [{ id: 'app', hash: `sha256:${hashKey('sk-app')}` }] },
+        webrtc: { iceAddresses: ['127.0.0.1'] },
+        log: { level: 'warn' },
+        shutdown: { drainMs: 0 },
+      },
+      ['--workers', '2'],
+      2,
+    );
+    const callers: TestCaller[] = [];
+    const sidebands: TestClient[] = [];
+    try {
+      for (let k = 0; k < 2; k++) {
+        const caller = new TestCaller();
+        callers.push(caller);
+        const offered = await post(
+          port,
+          '/v1/realtime/calls?model=gpt-realtime',
+          await caller.offer(),
+          'application/sdp',
+        );
+        assert.equal(offered.status, 201, offered.body);
+        await caller.accept(offered.body);
+        await caller.opened();
+        const id = /\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(offered.location ?? '')?.[1];
+        assert.ok(id);
+        // Each request is a new connection, and connections alternate between the workers, so
+        // of two in a row one reaches the worker that does not hold the call.
+        for (let j = 0; j < 2; j++) {
+          const sideband = await connect(`ws://127.0.0.1:${port}/v1/realtime?call_id=${id}`, {
+            headers: { authorization: 'Bearer sk-app' },
+          });
+          sidebands.push(sideband);
+          const text = `sideband ${k}.${j}`;
+          sideband.send({
+            type: 'conversation.item.create',
+            item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+          });
+          await caller.until(
+            () => caller.events.some((e) => JSON.stringify(e).includes(text)),
+            5000,
+            `${text} to reach the call`,
+          );
+        }
+        for (let j = 0; j < 2; j++) {
+          const rejected = await post(port, `/v1/realtime/calls/${id}/reject`, '', 'application/json');
+          assert.equal(rejected.status, 409, `reject ${j}: ${rejected.body}`);
+        }
+        assert.equal(
+          (await post(port, `/v1/realtime/calls/${id}/hangup`, '', 'application/json')).status,
+          200,
+        );
+        await caller.until(() => caller.channel.readyState === 'closed', 8000, 'the call to end');
+      }
+    } finally {
+      for (const sideband of sidebands) sideband.socket.close();
+      for (const caller of callers) await caller.close().catch(() => {});
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+    }
+  });
 });
+
+/** A POST on a connection of its own (no keep-alive), as the cluster's workers take them in turn. */
+function post(
+  port: number,
+  path: string,
+  body: string,
+  contentType: string,
+): Promise<{ status: number; location: string | null; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent: false,
+        headers: { authorization: 'Bearer sk-app', 'content-type': contentType, connection: 'close' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? null, body: text }),
+        );
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}

@@ -7,6 +7,7 @@ import { hashKey } from '../src/auth/credentials.js';
 import { createGateway } from '../src/gateway.js';
 import { findModel, multipartPart, rewriteModel } from '../src/rest/body.js';
 import { rewriteLocation } from '../src/rest/forward.js';
+import { MemoryStore } from '../src/store/memory-store.js';
 import { startRig, testConfig } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
@@ -229,6 +230,44 @@ describe('forwarding', () => {
       await gateway.close();
       await failing.close();
       await healthy.close();
+    }
+  });
+
+  test("a forwarded call's control requests reach its upstream from any process of the deployment", async () => {
+    const first = await startTestUpstream();
+    const second = await startTestUpstream();
+    const store = new MemoryStore();
+    // Both processes would plan a request without a model onto `first`; the call is on `second`.
+    const config = testConfig({
+      upstreams: [
+        { name: 'first', baseUrl: `${first.httpUrl}/v1`, weight: 100, ...FORWARD },
+        { name: 'second', baseUrl: `${second.httpUrl}/v1`, models: ['other-*'], ...FORWARD },
+      ],
+    });
+    const creating = createGateway({ config, store });
+    const controlling = createGateway({ config, store });
+    await creating.listen();
+    await controlling.listen();
+    try {
+      const created = await fetch(`${creating.address!.url}/v1/realtime/calls?model=other-model`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: 'v=0\r\n',
+      });
+      assert.equal(created.status, 201);
+      await created.text();
+      const path = new URL(created.headers.get('location')!).pathname;
+      const hangup = await fetch(`${controlling.address!.url}${path}/hangup`, { method: 'POST' });
+      assert.equal(hangup.status, 200);
+      await hangup.text();
+      assert.equal(second.requests.at(-1)!.url, `${path}/hangup`);
+      assert.equal(first.requests.length, 0);
+    } finally {
+      await controlling.close();
+      await creating.close();
+      await store.close();
+      await first.close();
+      await second.close();
     }
   });
 });

@@ -87,6 +87,17 @@ describe('MemoryStore values', () => {
     assert.equal(await store.pop('secret:c'), 'new');
     await store.close();
   });
+
+  it('reads a value without taking it, until it lapses', async () => {
+    const { store, advance } = clocked();
+    assert.equal(await store.get('address:a'), null, 'nothing is there yet');
+    await store.put('address:a', 'http://127.0.0.1:1', 1000);
+    assert.equal(await store.get('address:a'), 'http://127.0.0.1:1');
+    assert.equal(await store.get('address:a'), 'http://127.0.0.1:1', 'reading leaves it');
+    advance(1000);
+    assert.equal(await store.get('address:a'), null, 'a lapsed value is gone');
+    await store.close();
+  });
 });
 
 describe('MemoryStore slots', () => {

@@ -433,5 +433,14 @@ describe('a sideband connection', () => {
     assert.equal(anonymous.status, 401);
     assert.equal((await hangup(id)).status, 200);
     await drained();
+    // No upstream here runs calls of its own, so an id the gateway does not hold opens nothing.
+    for (const unknown of [id, 'rtc_none']) {
+      const gone = await expectRefused(`${ws}/v1/realtime?call_id=${unknown}`, {
+        headers: { authorization: `Bearer ${APP}` },
+      });
+      assert.equal(gone.status, 404, unknown);
+      assert.equal(gone.json.error.code, 'call_not_found');
+    }
+    assert.equal(gateway.registry.size, 0);
   });
 });

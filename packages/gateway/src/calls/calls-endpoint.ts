@@ -14,17 +14,20 @@ import { newId } from '@realtime-gateway/protocol';
 import { MediaStreamTrack } from 'werift';
 import { extractCredential } from '../auth/credentials.js';
 import type { SessionQuota, SessionSlot } from '../auth/quota.js';
+import { everyCallTerminated } from '../config/resolve.js';
+import type { Forwarding } from '../http/forwarding.js';
 import { sendRefusal } from '../http/respond.js';
 import { type AdmissionContext, admitSession } from '../http/session-admission.js';
 import type { RequestTarget } from '../http/target.js';
 import { WebRtcLeg } from '../legs/webrtc-leg.js';
 import { createOpusCodec } from '../media/opus.js';
 import type { Pacer } from '../media/pacer.js';
-import { refusal } from '../refusal.js';
+import { callNotFound, refusal } from '../refusal.js';
 import { findModel, readBody } from '../rest/body.js';
 import { isClientSecret } from '../secrets/client-secrets.js';
 import type { Session } from '../session/session.js';
 import type { StoreHolder } from '../store/holder.js';
+import { CALL_ENTRY } from '../store/store.js';
 import { describeError } from '../vocabulary/session.js';
 import { callAudioFormats } from './audio-formats.js';
 import { Call } from './call.js';
@@ -36,8 +39,6 @@ export const CALLS_PATH = '/v1/realtime/calls';
 const CONTROL = /^\/v1\/realtime\/calls\/([A-Za-z0-9_-]+)\/(accept|hangup|refer|reject)$/;
 /** The model OpenAI gives a call that names none; routing decides with it. */
 const DEFAULT_MODEL = 'gpt-realtime';
-/** The directory kind calls are entered under. */
-const CALL_KIND = 'call';
 
 /** What the calls endpoint works with. */
 export interface CallsContext extends AdmissionContext {
@@ -45,6 +46,8 @@ export interface CallsContext extends AdmissionContext {
   /** Concurrent calls, in total and per key (`webrtc.maxCalls`, `keys[].maxCalls`). */
   readonly callQuota: SessionQuota;
   readonly pacer: Pacer;
+  /** Passes control requests for calls another process holds to it; absent with one process. */
+  readonly forwarding?: Forwarding;
 }
 
 /** Whether the endpoint answered, or the body it read for the forwarding that comes next. */
@@ -200,14 +203,14 @@ export class CallsEndpoint {
         releaseCall();
         this.calls.delete(id);
         this.sessions.delete(id);
-        ctx.holder.forget(CALL_KIND, id).catch((error: unknown) => {
+        ctx.holder.forget(CALL_ENTRY, id).catch((error: unknown) => {
           ctx.log.warn({ err: describeError(error) }, 'the store did not take a directory change');
         });
       },
     });
     this.calls.set(id, call);
     this.sessions.set(id, admitted.session);
-    ctx.holder.claim(CALL_KIND, id).catch((error: unknown) => {
+    ctx.holder.claim(CALL_ENTRY, id).catch((error: unknown) => {
       ctx.log.warn({ err: describeError(error) }, 'the store did not take a directory change');
     });
     try {
@@ -239,7 +242,14 @@ export class CallsEndpoint {
   ): Promise<CallsOutcome> {
     const { ctx } = this;
     const call = this.calls.get(id);
-    if (call === undefined && !(await this.answersUnknownCalls(id))) return NOT_TAKEN;
+    if (call === undefined) {
+      const peer = (await ctx.forwarding?.holderOf(CALL_ENTRY, id, req)) ?? null;
+      if (peer !== null) {
+        await ctx.forwarding!.forwardRequest(req, res, peer);
+        return TAKEN;
+      }
+      if (!(await this.answersUnknownCalls(id))) return NOT_TAKEN;
+    }
     const who = ctx.auth.authenticate(req.headers);
     if (!who.ok) {
       sendRefusal(res, who.refusal);
@@ -247,10 +257,7 @@ export class CallsEndpoint {
     }
     // Another key's call is answered as no call at all: its existence is not told.
     if (call === undefined || (ctx.config.auth.mode === 'keys' && call.keyId !== who.principal.keyId)) {
-      sendRefusal(
-        res,
-        refusal(404, 'call_not_found', `No call found with id '${id}'.`, { param: 'call_id' }),
-      );
+      sendRefusal(res, callNotFound(id));
       return TAKEN;
     }
     if (action === 'hangup') call.apply({ type: 'hangup' });
@@ -280,9 +287,9 @@ export class CallsEndpoint {
    * any call when no upstream forwards calls (the request could go nowhere else).
    */
   private async answersUnknownCalls(id: string): Promise<boolean> {
-    if (this.ctx.config.upstreams.every((upstream) => upstream.webrtc === 'terminate')) return true;
+    if (everyCallTerminated(this.ctx.config)) return true;
     try {
-      return (await this.ctx.holder.store.locate(CALL_KIND, id)) !== null;
+      return (await this.ctx.holder.store.locate(CALL_ENTRY, id)) !== null;
     } catch {
       return false;
     }

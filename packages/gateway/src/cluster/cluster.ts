@@ -8,6 +8,9 @@
  * worker about its own sessions and combines the answers (or, for one session, asks the worker
  * the store's directory names as its holder).
  *
+ * A request about a call (hangup, a sideband connection) that reaches another worker than the
+ * one holding the call is passed to it over loopback (see `http/forwarding.ts`).
+ *
  * The primary keeps the cluster's store (see `store/cluster-store.ts`): every limit counts the
  * sessions of all workers, so `maxSessions: 2` is 2 whatever the number of workers.
  *
@@ -15,14 +18,18 @@
  * SIGTERM/SIGINT to all of them, and exits once they have drained and exited.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { AdminRegistry } from '../admin/admin.js';
 import type { RequestHandler } from '../http/server.js';
 import type { SessionSnapshot } from '../session/registry.js';
 import { serveStore, workerHolder } from '../store/cluster-store.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Store } from '../store/store.js';
+import { SESSION_ENTRY, type Store } from '../store/store.js';
 
+/** How a worker learns the cluster's forwarding token (see `http/forwarding.ts`). */
+// Outside the REALTIME_GATEWAY_ prefix, which is the configuration's.
+const FORWARDING_TOKEN_ENV = 'GATEWAY_CLUSTER_FORWARDING_TOKEN';
 const METRICS_REQUEST = 'realtime-gateway:metrics-request';
 const ADMIN_REQUEST = 'realtime-gateway:admin-request';
 const ADMIN_LOCAL = 'realtime-gateway:admin-local';
@@ -49,6 +56,21 @@ export function isClusterWorker(): boolean {
 }
 
 /**
+ * In a worker: how its siblings reach it, for the requests about calls it holds that reach
+ * them (a loopback listener, and the token the primary gave every worker). The token is taken
+ * out of the environment, so processes the worker starts (stdio MCP servers) never see it.
+ *
+ * @example
+ * createGateway({ config, internal: workerInternalListener() });
+ */
+export function workerInternalListener(): { readonly host: string; readonly token: string } {
+  const token = process.env[FORWARDING_TOKEN_ENV] ?? '';
+  delete process.env[FORWARDING_TOKEN_ENV];
+  if (token.length < 32) throw new Error('the cluster primary gave this worker no forwarding token');
+  return { host: '127.0.0.1', token };
+}
+
+/**
  * Runs the primary: forks `workers` processes running the same command line, and resolves with
  * the exit code once they are all gone after a signal.
  *
@@ -60,8 +82,9 @@ export function runPrimary(workers: number, log: (message: string) => void = () 
   let stopping = false;
   const store = new MemoryStore();
   const admin = new AdminFanOut(store);
+  const token = randomBytes(32).toString('base64url');
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [FORWARDING_TOKEN_ENV]: token });
     serveStore(store, worker);
     worker.on('message', (message: AdminMessage) => admin.onWorkerMessage(worker, message));
     worker.on('message', (message: MetricsRequest) => {
@@ -150,7 +173,7 @@ class AdminFanOut {
       (w): w is Worker => w?.isConnected() === true,
     );
     if (operation.op === 'list') return connected;
-    const holder = await this.store.locate('session', operation.sessionId).catch(() => null);
+    const holder = await this.store.locate(SESSION_ENTRY, operation.sessionId).catch(() => null);
     const holding = connected.find((worker) => workerHolder(worker) === holder);
     return holding === undefined ? connected : [holding];
   }

@@ -501,3 +501,11 @@ function withoutNulls<T extends object>(value: T): { [K in keyof T]?: Exclude<T[
   for (const [key, v] of Object.entries(value)) if (v !== null && v !== undefined) out[key] = v;
   return out as { [K in keyof T]?: Exclude<T[K], null> };
 }
+
+/**
+ * Whether the gateway terminates every WebRTC call itself: no upstream runs calls of its own, so
+ * a call id the gateway does not hold can be no upstream's either.
+ */
+export function everyCallTerminated(config: Pick<GatewayConfig, 'upstreams'>): boolean {
+  return config.upstreams.every((upstream) => upstream.webrtc === 'terminate');
+}

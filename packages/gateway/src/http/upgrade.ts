@@ -6,10 +6,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocketServer } from 'ws';
+import { everyCallTerminated } from '../config/resolve.js';
 import { WebSocketLeg } from '../legs/websocket-leg.js';
-import { type Refusal, refusal } from '../refusal.js';
+import { callNotFound, type Refusal, refusal } from '../refusal.js';
 import type { Session } from '../session/session.js';
+import { CALL_ENTRY } from '../store/store.js';
 import { describeError } from '../vocabulary/session.js';
+import type { Forwarding } from './forwarding.js';
 import { checkHandshake } from './handshake.js';
 import type { OriginPolicy } from './origins.js';
 import { writeRefusal } from './respond.js';
@@ -31,6 +34,8 @@ export interface UpgradeContext extends AdmissionContext {
   readonly onRefused?: (refusal: Refusal) => void;
   /** The live call of an id, when this process terminates it (see `CallsEndpoint.sideband`). */
   readonly sideband?: (callId: string) => LiveCall | null;
+  /** Passes sideband connections to calls another process holds to it; absent with one process. */
+  readonly forwarding?: Forwarding;
 }
 
 /**
@@ -98,9 +103,21 @@ async function admit(
   if ('status' in query) return refuse(query);
   const call = query.callId === null ? null : (ctx.sideband?.(query.callId) ?? null);
   if (call !== null) {
-    joinCall(ctx, { req, socket, head }, { call, answer, refuse, settle });
+    joinCall(ctx, { req, socket, head }, { call, callId: query.callId!, answer, refuse, settle });
     return;
   }
+  if (query.callId !== null && ctx.forwarding !== undefined) {
+    const peer = await ctx.forwarding.holderOf(CALL_ENTRY, query.callId, req);
+    if (peer !== null) {
+      // From here the holder answers the handshake; its own guard bounds it.
+      answer.given = true;
+      settle();
+      ctx.forwarding.forwardUpgrade(req, socket, head, peer);
+      return;
+    }
+  }
+  // With no upstream running calls of its own, a call the gateway does not hold is no call.
+  if (query.callId !== null && everyCallTerminated(ctx.config)) return refuse(callNotFound(query.callId));
 
   // The client may give up while the upstream is being dialled.
   let clientGone = false;
@@ -148,6 +165,7 @@ function joinCall(
   { req, socket, head }: Upgrade,
   join: {
     readonly call: LiveCall;
+    readonly callId: string;
     readonly answer: { given: boolean };
     readonly refuse: (r: Refusal) => void;
     readonly settle: () => void;
@@ -159,7 +177,7 @@ function joinCall(
     return;
   }
   if (who.principal.keyId !== join.call.keyId) {
-    join.refuse(refusal(404, 'call_not_found', 'No live call with that id.', { param: 'call_id' }));
+    join.refuse(callNotFound(join.callId));
     return;
   }
   ctx.wss.handleUpgrade(req, socket, head, (client) => {

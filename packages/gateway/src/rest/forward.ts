@@ -22,6 +22,7 @@ import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { isRefusal, parseTarget } from '../http/target.js';
 import { type Refusal, refusal } from '../refusal.js';
+import type { Store } from '../store/store.js';
 import { findModel, readBody, rewriteModel } from './body.js';
 import { type MintOptions, mintClientSecret } from './client-secrets.js';
 
@@ -58,8 +59,8 @@ export interface RestOptions {
   readonly maxBodyBytes: number;
   /** Longest an upstream may take to answer. */
   readonly timeoutMs: number;
-  /** Calls remembered for routing their control requests. */
-  readonly maxRememberedCalls?: number;
+  /** Where forwarded calls' routes are kept, for their control requests. */
+  readonly store: Store;
   /** Which browser origins may call, and the CORS answers for them. */
   readonly origins: OriginPolicy;
   /** Client secrets the gateway mints; without it, every request is forwarded. */
@@ -68,17 +69,24 @@ export interface RestOptions {
   readonly calls?: CallsEndpoint;
 }
 
-/** Remembers which upstream holds a call, oldest forgotten first. */
+/**
+ * OpenAI ends a realtime session after 60 minutes; a call's route is kept twice that, so its
+ * control requests find their upstream for as long as it can live.
+ */
+const CALL_ROUTE_TTL_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * Remembers which upstream holds a forwarded call, in the store: a control request that reaches
+ * another process of the deployment finds it too. A route the store cannot give is no route
+ * (the request is then planned as any other).
+ */
 class CallRoutes {
-  private readonly routes = new Map<string, string>();
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly store: Store) {}
   remember(callId: string, upstream: string): void {
-    this.routes.delete(callId);
-    this.routes.set(callId, upstream);
-    if (this.routes.size > this.capacity) this.routes.delete(this.routes.keys().next().value as string);
+    this.store.put(`call-route:${callId}`, upstream, CALL_ROUTE_TTL_MS).catch(() => {});
   }
-  upstream(callId: string): string | null {
-    return this.routes.get(callId) ?? null;
+  upstream(callId: string): Promise<string | null> {
+    return this.store.get(`call-route:${callId}`).catch(() => null);
   }
 }
 
@@ -107,7 +115,7 @@ export function rewriteLocation(location: string, upstreamBaseUrl: string, origi
  * createGateway({ config, handlers: [rest] });
  */
 export function restHandler(options: RestOptions): RequestHandler {
-  const calls = new CallRoutes(options.maxRememberedCalls ?? 10_000);
+  const calls = new CallRoutes(options.store);
   return async (req, res) => {
     const target = parseTarget(req.url);
     if (isRefusal(target)) return false;
@@ -189,16 +197,16 @@ export function restHandler(options: RestOptions): RequestHandler {
  * The upstreams to try, best first. A call's control requests go to the upstream that holds
  * the call, and only to it: no other upstream knows the call.
  */
-function planTargets(
+async function planTargets(
   access: Access,
   model: string | null,
   principal: Parameters<Access['planUpstreams']>[1],
   callId: string | null,
   calls: CallRoutes,
 ): Promise<readonly UpstreamTarget[] | Refusal> {
-  const remembered = callId === null ? null : calls.upstream(callId);
+  const remembered = callId === null ? null : await calls.upstream(callId);
   const held = remembered === null ? null : access.selectUpstreamByName(remembered, principal);
-  return held === null ? access.planUpstreams(model, principal) : Promise.resolve([held]);
+  return held === null ? access.planUpstreams(model, principal) : [held];
 }
 
 /** One attempt at an upstream: its answer, or why there was none. */

@@ -97,6 +97,7 @@ export class ClusterStore implements Store {
   readonly add = this.operation('add');
   readonly read = this.operation('read');
   readonly put = this.operation('put');
+  readonly get = this.operation('get');
   readonly pop = this.operation('pop');
   readonly acquire = this.operation('acquire');
   readonly release = this.operation('release');

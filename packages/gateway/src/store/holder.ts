@@ -4,6 +4,8 @@ import type { PoolLimit, SlotGrant, Store } from './store.js';
 /** How often a failed release is tried again, a third of the time to live apart. */
 const RELEASE_RETRIES = 3;
 
+const addressKey = (holder: string): string => `holder-address:${holder}`;
+
 /** Options for {@link StoreHolder}. */
 export interface StoreHolderOptions {
   /** This process's name in the store; unique among the processes that share it. */
@@ -31,6 +33,8 @@ export class StoreHolder {
   private readonly timer: NodeJS.Timeout;
   private readonly retryMs: number;
   private readonly onRenewFailed: ((error: unknown) => void) | undefined;
+  /** Where the other processes reach this one, once it said (see {@link advertise}). */
+  private address: string | null = null;
 
   constructor(
     readonly store: Store,
@@ -42,6 +46,10 @@ export class StoreHolder {
     this.retryMs = Math.max(10, Math.floor(this.ttlMs / 3));
     this.timer = setInterval(() => {
       store.renew(this.id, this.ttlMs).catch((error: unknown) => this.onRenewFailed?.(error));
+      if (this.address !== null)
+        store
+          .put(addressKey(this.id), this.address, this.ttlMs)
+          .catch((error: unknown) => this.onRenewFailed?.(error));
     }, this.retryMs);
     this.timer.unref();
   }
@@ -96,9 +104,24 @@ export class StoreHolder {
     };
   }
 
+  /**
+   * Tells the other processes of the deployment where to reach this one (its internal
+   * listener), for as long as it lives: the address is kept, like its slots, by renewal.
+   */
+  async advertise(url: string): Promise<void> {
+    this.address = url;
+    await this.store.put(addressKey(this.id), url, this.ttlMs);
+  }
+
+  /** Where another process said it can be reached, or null when it said nothing or is gone. */
+  addressOf(holder: string): Promise<string | null> {
+    return this.store.get(addressKey(holder));
+  }
+
   /** Stops renewing and gives back everything this process holds. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    if (this.address !== null) await this.store.pop(addressKey(this.id));
     await this.store.dropHolder(this.id);
   }
 }

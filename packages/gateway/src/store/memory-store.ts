@@ -87,6 +87,12 @@ export class MemoryStore implements Store {
     this.values.set(key, { value, expiresAt: this.now() + ttlMs });
   }
 
+  async get(key: string): Promise<string | null> {
+    this.check();
+    const kept = this.values.get(key);
+    return kept === undefined || kept.expiresAt <= this.now() ? null : kept.value;
+  }
+
   async pop(key: string): Promise<string | null> {
     this.check();
     const kept = this.values.get(key);

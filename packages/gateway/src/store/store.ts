@@ -38,9 +38,14 @@ export type SlotGrant =
   /** `pool` had no free slot; nothing was taken. */
   | { readonly ok: false; readonly pool: string };
 
+/** The directory kind a live session is entered under. */
+export const SESSION_ENTRY = 'session';
+/** The directory kind a call the gateway terminates is entered under. */
+export const CALL_ENTRY = 'call';
+
 /** One entry of the directory: which holder has an object (a session, a call, a client secret). */
 export interface DirectoryEntry {
-  /** `session`, `call`, `client_secret`. */
+  /** {@link SESSION_ENTRY}, {@link CALL_ENTRY}. */
   readonly kind: string;
   readonly id: string;
   readonly holder: string;
@@ -67,6 +72,8 @@ export interface Store {
   read(key: string): Promise<number>;
   /** Keeps `value` under `key` for `ttlMs`, replacing what was there. */
   put(key: string, value: string, ttlMs: number): Promise<void>;
+  /** The value under `key`, left in place; null when there is none or it has lapsed. */
+  get(key: string): Promise<string | null>;
   /**
    * Takes the value under `key` and removes it, in one step: of two callers at once, only one
    * gets it (a single-use client secret). Null when there is none or it has lapsed.
@@ -102,6 +109,7 @@ export const STORE_OPERATIONS = [
   'add',
   'read',
   'put',
+  'get',
   'pop',
   'acquire',
   'release',
