@@ -23,6 +23,7 @@ import {
   type Infer,
   integer,
   literal,
+  nullable,
   number,
   object,
   optional,
@@ -47,10 +48,10 @@ const sessionFields = {
   input_audio_format: optional(BetaAudioFormatSchema),
   output_audio_format: optional(BetaAudioFormatSchema),
   /** `null` turns transcription off. */
-  input_audio_transcription: optional(AudioTranscriptionSchema),
+  input_audio_transcription: optional(nullable(AudioTranscriptionSchema)),
   turn_detection: optional(BetaTurnDetectionSchema),
   /** `null` turns noise reduction off. */
-  input_audio_noise_reduction: optional(NoiseReductionSchema),
+  input_audio_noise_reduction: optional(nullable(NoiseReductionSchema)),
   /** Beta tools are functions only. */
   tools: optional(array(FunctionToolSchema)),
   tool_choice: optional(BetaToolChoiceSchema),

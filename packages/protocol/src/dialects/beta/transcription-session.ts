@@ -5,17 +5,26 @@
  */
 import { AudioTranscriptionSchema, NoiseReductionSchema } from '../../model/audio.js';
 import { IncludeSchema, ModalitySchema } from '../../model/session.js';
-import { array, extend, type Infer, integer, object, optional, string } from '../../schema/schema.js';
+import {
+  array,
+  extend,
+  type Infer,
+  integer,
+  nullable,
+  object,
+  optional,
+  string,
+} from '../../schema/schema.js';
 import { BetaAudioFormatSchema } from './formats.js';
 import { BetaClientSecretConfigSchema, BetaClientSecretSchema, BetaTurnDetectionSchema } from './shared.js';
 
 const transcriptionFields = {
   input_audio_format: optional(BetaAudioFormatSchema),
   /** `null` turns transcription off. */
-  input_audio_transcription: optional(AudioTranscriptionSchema),
+  input_audio_transcription: optional(nullable(AudioTranscriptionSchema)),
   turn_detection: optional(BetaTurnDetectionSchema),
   /** `null` turns noise reduction off. */
-  input_audio_noise_reduction: optional(NoiseReductionSchema),
+  input_audio_noise_reduction: optional(nullable(NoiseReductionSchema)),
   include: optional(IncludeSchema),
   /** Beta accepted output modalities here, though a transcription session produces only text. */
   modalities: optional(array(ModalitySchema)),
