@@ -2,7 +2,8 @@
  * The OpenAI Realtime API (GA) wire model: the types of every event and of what events carry,
  * parsers that validate untrusted frames, a peek at a frame's type and id without parsing it,
  * builders for every event (`client` and `server`), the `error` event for a rejected frame, id
- * generators, and rendering for logs. No dependencies and no Node-only APIs.
+ * generators, and rendering for logs; and the beta dialect's session shapes with their pure
+ * translation to and from GA. No dependencies and no Node-only APIs.
  *
  * The schemas the parsers check with, and the combinators they are written in, are a separate
  * entry point, `@realtime-gateway/protocol/schema`, for validating parts of the model (a session
@@ -23,7 +24,39 @@
 // Builders.
 export * as client from './build/client.js';
 export * as server from './build/server.js';
-
+// The beta dialect (`OpenAI-Beta: realtime=v1`): session shapes and translation to and from GA.
+export {
+  betaSessionRequestToGa,
+  betaTranscriptionSessionRequestToGa,
+  type ClientSecretRequest,
+  type ClientSecretResponse,
+  gaClientSecretToBetaSession,
+  gaClientSecretToBetaTranscriptionSession,
+} from './dialects/beta/client-secrets.js';
+export {
+  BETA_AUDIO_FORMATS,
+  type BetaAudioFormat,
+  betaAudioFormatToGa,
+  gaAudioFormatToBeta,
+} from './dialects/beta/formats.js';
+export type {
+  BetaSession,
+  BetaSessionConfig,
+  BetaSessionCreateResponse,
+  BetaToolChoice,
+} from './dialects/beta/session.js';
+export { betaSessionToGa, gaSessionToBeta } from './dialects/beta/session-translate.js';
+export type { BetaClientSecret, BetaClientSecretConfig, BetaTurnDetection } from './dialects/beta/shared.js';
+export type {
+  BetaTranscriptionSession,
+  BetaTranscriptionSessionConfig,
+  BetaTranscriptionSessionCreateResponse,
+} from './dialects/beta/transcription-session.js';
+export {
+  betaTranscriptionSessionToGa,
+  gaTranscriptionSessionToBeta,
+} from './dialects/beta/transcription-translate.js';
+export type { Translation, UnsupportedField } from './dialects/beta/unsupported.js';
 // Rejections: why a frame or value was refused, and the `error` event that says so.
 export {
   errorEvent,

@@ -12,6 +12,17 @@ import * as root from '@realtime-gateway/protocol';
 import * as schema from '@realtime-gateway/protocol/schema';
 
 const ROOT_EXPORTS = [
+  'BETA_AUDIO_FORMATS',
+  'betaAudioFormatToGa',
+  'betaSessionRequestToGa',
+  'betaSessionToGa',
+  'betaTranscriptionSessionRequestToGa',
+  'betaTranscriptionSessionToGa',
+  'gaAudioFormatToBeta',
+  'gaClientSecretToBetaSession',
+  'gaClientSecretToBetaTranscriptionSession',
+  'gaSessionToBeta',
+  'gaTranscriptionSessionToBeta',
   'CLIENT_EVENT_TYPES',
   'ClientEventType',
   'MCP_CONNECTORS',
@@ -65,6 +76,17 @@ const COMBINATORS = [
 ];
 
 const WIRE_SCHEMAS = [
+  'BetaAudioFormatSchema',
+  'BetaClientSecretConfigSchema',
+  'BetaClientSecretSchema',
+  'BetaSessionConfigSchema',
+  'BetaSessionCreateResponseSchema',
+  'BetaSessionSchema',
+  'BetaToolChoiceSchema',
+  'BetaTranscriptionSessionConfigSchema',
+  'BetaTranscriptionSessionCreateResponseSchema',
+  'BetaTranscriptionSessionSchema',
+  'BetaTurnDetectionSchema',
   'AssistantContentSchema',
   'AssistantMessageSchema',
   'AudioFormatSchema',

@@ -6,7 +6,8 @@
  * {@link Issue} into a `ProtocolError` with the root's `protocolError`.
  *
  * The event schemas are reached through {@link CLIENT_EVENT_SCHEMAS} and
- * {@link SERVER_EVENT_SCHEMAS}, keyed by event type.
+ * {@link SERVER_EVENT_SCHEMAS}, keyed by event type. The `Beta…Schema` ones are the session
+ * shapes of the beta dialect (`OpenAI-Beta: realtime=v1`), for checking what a beta client sends.
  *
  * @example
  * import { protocolError } from '@realtime-gateway/protocol';
@@ -18,6 +19,23 @@
  * if (issue) throw new Error(protocolError(issue, null).message); // "Missing required parameter: 'name'."
  */
 
+export { BetaAudioFormatSchema } from '../dialects/beta/formats.js';
+export {
+  BetaSessionConfigSchema,
+  BetaSessionCreateResponseSchema,
+  BetaSessionSchema,
+  BetaToolChoiceSchema,
+} from '../dialects/beta/session.js';
+export {
+  BetaClientSecretConfigSchema,
+  BetaClientSecretSchema,
+  BetaTurnDetectionSchema,
+} from '../dialects/beta/shared.js';
+export {
+  BetaTranscriptionSessionConfigSchema,
+  BetaTranscriptionSessionCreateResponseSchema,
+  BetaTranscriptionSessionSchema,
+} from '../dialects/beta/transcription-session.js';
 export { CLIENT_EVENT_SCHEMAS } from '../events/client-events.js';
 export {
   ErrorDetailsSchema,
