@@ -11,7 +11,7 @@ import type { Principal } from '../src/auth/authenticator.js';
 import { hashKey } from '../src/auth/credentials.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { mintClientSecret } from '../src/rest/client-secrets.js';
+import { mintBetaSession, mintClientSecret } from '../src/rest/client-secrets.js';
 import { ClientSecrets } from '../src/secrets/client-secrets.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { connect, expectRefused, type TestClient, testConfig } from './support/harness.js';
@@ -50,8 +50,9 @@ after(async () => {
 async function mint(
   body: unknown,
   key = APP,
+  endpoint = 'client_secrets',
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const response = await fetch(`${base}/v1/realtime/client_secrets`, {
+  const response = await fetch(`${base}/v1/realtime/${endpoint}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -132,6 +133,90 @@ describe('minting', () => {
     assert.equal(anonymous.status, 401);
     assert.equal((await mint({}, 'sk-unknown')).status, 401);
     assert.equal((await mint({}, await secretFor())).status, 401);
+  });
+});
+
+describe('the beta minting endpoints', () => {
+  test('/v1/realtime/sessions: a flat beta session in, the beta session with its client_secret out', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const minted = await mint(
+      {
+        model: 'gpt-realtime',
+        modalities: ['text', 'audio'],
+        instructions: 'Speak like a pirate.',
+        voice: 'verse',
+        input_audio_format: 'g711_ulaw',
+        turn_detection: { type: 'server_vad', silence_duration_ms: 400 },
+        max_response_output_tokens: 'inf',
+        client_secret: { expires_at: { anchor: 'created_at', seconds: 300 } },
+      },
+      APP,
+      'sessions',
+    );
+    assert.equal(minted.status, 200, JSON.stringify(minted.body));
+    assert.equal(minted.headers.get('cache-control'), 'no-store');
+    const body = minted.body;
+    assert.equal(body.object, 'realtime.session');
+    assert.match(body.id as string, /^sess_/);
+    assert.equal(body.model, 'gpt-realtime');
+    assert.equal(body.voice, 'verse');
+    assert.equal(body.input_audio_format, 'g711_ulaw');
+    assert.equal(body.max_response_output_tokens, 'inf');
+    assert.deepEqual((body.turn_detection as Record<string, unknown>).silence_duration_ms, 400);
+    assert.equal(body.audio, undefined, 'flat, as beta answered');
+    const secret = body.client_secret as { value: string; expires_at: number };
+    assert.match(secret.value, /^ek_/);
+    assert.ok(secret.expires_at >= before + 300 && secret.expires_at <= before + 301);
+    // The secret opens a session that starts with the configuration, in GA's words.
+    const client = await connect(realtime, bearer(secret.value));
+    try {
+      const created = await client.waitFor('session.created');
+      const session = created.session as {
+        instructions: string;
+        audio: { input: { format: unknown }; output: { voice: string } };
+      };
+      assert.equal(session.instructions, 'Speak like a pirate.');
+      assert.deepEqual(session.audio.input.format, { type: 'audio/pcmu' });
+      assert.equal(session.audio.output.voice, 'verse');
+    } finally {
+      client.socket.close();
+    }
+  });
+
+  test('/v1/realtime/transcription_sessions: a transcription secret, in the beta shape', async () => {
+    const minted = await mint(
+      { input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1', language: 'en' } },
+      APP,
+      'transcription_sessions',
+    );
+    assert.equal(minted.status, 200, JSON.stringify(minted.body));
+    assert.equal(minted.body.input_audio_format, 'pcm16');
+    assert.deepEqual(minted.body.input_audio_transcription, { model: 'whisper-1', language: 'en' });
+    assert.match((minted.body.client_secret as { value: string }).value, /^ek_/);
+    const client = await connect(realtime, bearer((minted.body.client_secret as { value: string }).value));
+    try {
+      const created = await client.waitFor('session.created');
+      assert.equal((created.session as { type: string }).type, 'transcription');
+    } finally {
+      client.socket.close();
+    }
+  });
+
+  test('a beta field GA has no equivalent for is refused by name, as is a field of the wrong type', async () => {
+    const temperature = await mint({ model: 'gpt-realtime', temperature: 0.8 }, APP, 'sessions');
+    assert.equal(temperature.status, 400);
+    const error = temperature.body.error as { code: string; param: string; message: string };
+    assert.equal(error.code, 'unsupported_parameter');
+    assert.equal(error.param, 'temperature');
+    assert.match(error.message, /temperature/);
+    const voice = await mint({ voice: 5 }, APP, 'sessions');
+    assert.equal(voice.status, 400);
+    assert.equal((voice.body.error as { param: string }).param, 'voice');
+    const nested = await mint({ audio: { input: {} } }, APP, 'sessions');
+    assert.equal(nested.status, 400, 'a GA body on the beta endpoint is named, not guessed at');
+    assert.equal((nested.body.error as { param: string }).param, 'audio');
+    const modalities = await mint({ modalities: ['text'] }, APP, 'transcription_sessions');
+    assert.equal(modalities.status, 400);
   });
 });
 
@@ -242,6 +327,43 @@ describe('the minting request parser', () => {
           assert.equal(answer.type, 'invalid_request_error');
           assert.ok(answer.message.length > 0);
         } else assert.match(answer.value, /^ek_/);
+      }),
+      fuzzParameters(150),
+    );
+    await store.close();
+  });
+
+  test('the beta endpoints, any body: a secret or a 400 naming what is wrong, never a throw', async () => {
+    const store = new MemoryStore();
+    const options = { secrets: new ClientSecrets(store), defaultTtlSeconds: 600, maxTtlSeconds: 7200 };
+    const principal: Principal = { keyId: 'app', key: null, upstreamKey: null, secret: null };
+    const field = fc.constantFrom(
+      'modalities',
+      'voice',
+      'input_audio_format',
+      'turn_detection',
+      'input_audio_transcription',
+      'tools',
+      'client_secret',
+      'max_response_output_tokens',
+    );
+    const body = fc.oneof(
+      fc.tuple(field, hostileValue).map(([name, value]) => JSON.stringify({ [name]: value })),
+      hostileValue.map((value) => JSON.stringify(value) ?? ''),
+      fc.string(),
+    );
+    const endpoint = fc.constantFrom('sessions' as const, 'transcription_sessions' as const);
+    await fc.assert(
+      fc.asyncProperty(endpoint, body, async (which, text) => {
+        const answer = await mintBetaSession(
+          which,
+          { body: Buffer.from(text), principal, defaultModel: 'gpt-realtime' },
+          options,
+        );
+        if ('status' in answer) {
+          assert.equal(answer.status, 400);
+          assert.ok(answer.message.length > 0);
+        } else assert.match(answer.client_secret.value, /^ek_/);
       }),
       fuzzParameters(150),
     );

@@ -4,7 +4,27 @@
  * secret is bound to the calling key and the session configuration, and the answer has
  * OpenAI's shape, so an application's server needs no change to mint through the gateway.
  */
-import { newSessionId, parseClientEvent } from '@realtime-gateway/protocol';
+import {
+  type BetaSessionConfig,
+  type BetaSessionCreateResponse,
+  type BetaTranscriptionSessionConfig,
+  type BetaTranscriptionSessionCreateResponse,
+  betaSessionRequestToGa,
+  betaTranscriptionSessionRequestToGa,
+  type ClientSecretResponse as ClientSecretAnswer,
+  gaClientSecretToBetaSession,
+  gaClientSecretToBetaTranscriptionSession,
+  newSessionId,
+  parseClientEvent,
+  protocolError,
+  type RealtimeSession,
+  type TranscriptionSession,
+} from '@realtime-gateway/protocol';
+import {
+  BetaSessionConfigSchema,
+  BetaTranscriptionSessionConfigSchema,
+  checkValue,
+} from '@realtime-gateway/protocol/schema';
 import type { Principal } from '../auth/authenticator.js';
 import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
 import type { ClientSecrets } from '../secrets/client-secrets.js';
@@ -125,9 +145,65 @@ export async function mintClientSecret(
 ): Promise<Refusal | ClientSecretResponse> {
   const body = readJson(request.body);
   if (!body.ok) return body.refusal;
-  const ttl = lifetime(body.value.expires_after, options);
+  return mint(body.value, request, options);
+}
+
+/** Which of the beta endpoints a request came to. */
+export type BetaMintEndpoint = 'sessions' | 'transcription_sessions';
+
+/**
+ * The beta endpoints that minted secrets before `client_secrets`, `POST /v1/realtime/sessions`
+ * and `POST /v1/realtime/transcription_sessions`, answered as they were: a flat beta session
+ * configuration in, the beta session with `client_secret: { value, expires_at }` out. The
+ * secret is minted as a GA request translated from the beta body would be; a beta field GA has
+ * no equivalent for (`temperature`) is refused by name rather than dropped.
+ *
+ * @example
+ * const answer = await mintBetaSession('sessions', { body, principal, defaultModel: 'gpt-realtime' }, options);
+ * if ('status' in answer) return sendRefusal(res, answer);
+ * res.end(JSON.stringify(answer)); // { id, object: 'realtime.session', model, voice, …, client_secret: { value: 'ek_…', expires_at } }
+ */
+export async function mintBetaSession(
+  endpoint: BetaMintEndpoint,
+  request: MintRequest,
+  options: MintOptions,
+): Promise<Refusal | BetaSessionCreateResponse | BetaTranscriptionSessionCreateResponse> {
+  const body = readJson(request.body);
+  if (!body.ok) return body.refusal;
+  const transcription = endpoint === 'transcription_sessions';
+  const issue = checkValue(
+    transcription ? BetaTranscriptionSessionConfigSchema : BetaSessionConfigSchema,
+    body.value,
+    true,
+  );
+  if (issue !== undefined) {
+    const { code, message, param } = protocolError(issue, null);
+    return refusal(400, code, message, { param });
+  }
+  const translated = transcription
+    ? betaTranscriptionSessionRequestToGa(body.value as BetaTranscriptionSessionConfig)
+    : betaSessionRequestToGa(body.value as BetaSessionConfig);
+  const unsupported = translated.unsupported[0];
+  if (unsupported !== undefined)
+    return refusal(400, 'unsupported_parameter', unsupported.message, { param: unsupported.param });
+  const answer = await mint(translated.value as unknown as Record<string, unknown>, request, options);
+  if ('status' in answer) return answer;
+  // Every field of the session came from the beta body, so every one has a beta name.
+  const beta = transcription
+    ? gaClientSecretToBetaTranscriptionSession(answer as unknown as ClientSecretAnswer<TranscriptionSession>)
+    : gaClientSecretToBetaSession(answer as unknown as ClientSecretAnswer<RealtimeSession>);
+  return beta.value;
+}
+
+/** Mints a secret for a GA client secret request body, or refuses it. */
+async function mint(
+  body: Record<string, unknown>,
+  request: MintRequest,
+  options: MintOptions,
+): Promise<Refusal | ClientSecretResponse> {
+  const ttl = lifetime(body.expires_after, options);
   if (!ttl.ok) return ttl.refusal;
-  const checked = sessionOf(body.value.session, request.defaultModel);
+  const checked = sessionOf(body.session, request.defaultModel);
   if (!checked.ok) return checked.refusal;
   const session = checked.value;
   const transcription = session.type === 'transcription';

@@ -24,10 +24,22 @@ import { isRefusal, parseTarget } from '../http/target.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { Store } from '../store/store.js';
 import { findModel, readBody, rewriteModel } from './body.js';
-import { type MintOptions, mintClientSecret } from './client-secrets.js';
+import {
+  type BetaMintEndpoint,
+  type MintOptions,
+  mintBetaSession,
+  mintClientSecret,
+} from './client-secrets.js';
 
-/** Where the gateway mints client secrets itself, for upstreams set to `clientSecrets: mint`. */
-const MINT_PATH = '/v1/realtime/client_secrets';
+/**
+ * Where the gateway mints client secrets itself, for upstreams set to `clientSecrets: mint`:
+ * GA's endpoint, and the two beta ones that came before it.
+ */
+const MINT_PATHS = new Map<string, 'client_secrets' | BetaMintEndpoint>([
+  ['/v1/realtime/client_secrets', 'client_secrets'],
+  ['/v1/realtime/sessions', 'sessions'],
+  ['/v1/realtime/transcription_sessions', 'transcription_sessions'],
+]);
 /** The model OpenAI gives a realtime session whose configuration names none. */
 const DEFAULT_MODEL = 'gpt-realtime';
 
@@ -156,9 +168,9 @@ export function restHandler(options: RestOptions): RequestHandler {
     }
     const contentType = req.headers['content-type'] ?? '';
     const model = control === null ? findModel(body, contentType, url.searchParams) : null;
-    const minting = target.path === MINT_PATH;
+    const minting = MINT_PATHS.get(target.path);
     // A secret with no model is for OpenAI's default, and is routed as a session of it would be.
-    const planned = model ?? (minting ? DEFAULT_MODEL : null);
+    const planned = model ?? (minting !== undefined ? DEFAULT_MODEL : null);
     const targets = await planTargets(options.access, planned, who.principal, control?.[1] ?? null, calls);
     if ('status' in targets) {
       sendRefusal(res, targets);
@@ -167,15 +179,16 @@ export function restHandler(options: RestOptions): RequestHandler {
     // With keys passing through, a session's credential is the client's upstream key, so only
     // the upstream can mint one.
     if (
-      minting &&
+      minting !== undefined &&
       options.mint &&
       targets[0]!.clientSecrets === 'mint' &&
       who.principal.upstreamKey === null
     ) {
-      const answer = await mintClientSecret(
-        { body, principal: who.principal, defaultModel: DEFAULT_MODEL },
-        options.mint,
-      );
+      const request = { body, principal: who.principal, defaultModel: DEFAULT_MODEL };
+      const answer =
+        minting === 'client_secrets'
+          ? await mintClientSecret(request, options.mint)
+          : await mintBetaSession(minting, request, options.mint);
       if ('status' in answer) sendRefusal(res, answer);
       else {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
