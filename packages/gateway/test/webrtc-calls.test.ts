@@ -411,6 +411,19 @@ describe('a sideband connection', () => {
     assert.equal((updated.session as { instructions?: string }).instructions, 'From the back office.');
     ask(caller, 'hello');
     await sideband.waitFor('response.done');
+    // The gateway's own playout events reach the sideband too, as OpenAI's do, the same ones.
+    const stopped = await sideband.waitFor('output_audio_buffer.stopped');
+    const types = (client: typeof sideband) =>
+      client.frames.map((frame) => JSON.parse(frame.data.toString()) as { type: string; event_id: string });
+    const started = types(sideband).find((event) => event.type === 'output_audio_buffer.started');
+    assert.ok(started, 'the sideband heard the playout start');
+    await caller.waitFor('output_audio_buffer.stopped');
+    const seen = caller.events.filter((event) => String(event.type).startsWith('output_audio_buffer.'));
+    assert.deepEqual(
+      seen.map((event) => event.event_id),
+      [started.event_id, stopped.event_id],
+      'the caller and the sideband hear the same events',
+    );
     // Its leaving does not end the call.
     sideband.socket.close();
     await sideband.closed;

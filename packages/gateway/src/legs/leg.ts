@@ -17,6 +17,12 @@ export interface LegListener {
   error(error: Error): void;
   /** The peer answered a liveness probe. */
   alive(): void;
+  /**
+   * A server event the leg made itself and sent its own peer (a WebRTC leg's
+   * `output_audio_buffer.*`), for the session's other client-side connections to hear too, as
+   * OpenAI's sideband connections do.
+   */
+  announced?(text: string): void;
 }
 
 /**

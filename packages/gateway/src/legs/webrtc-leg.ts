@@ -240,7 +240,11 @@ export class WebRtcLeg implements Leg {
   }
 
   private tellPlayout(events: readonly PlayoutEvent[]): void {
-    for (const event of events) this.toChannel(JSON.stringify({ ...event, event_id: newEventId() }));
+    for (const event of events) {
+      const text = JSON.stringify({ ...event, event_id: newEventId() });
+      this.toChannel(text);
+      this.listener?.announced?.(text);
+    }
   }
 
   private microphone(payload: Buffer): void {

@@ -359,6 +359,10 @@ export class Session {
       alive: () => {
         attached.alive = true;
       },
+      announced: (text) => {
+        if (!fromClient || !isRelaying(this.stateValue)) return;
+        for (const other of this.clientLegs()) if (other !== attached) this.sendClient(other, text, false);
+      },
     };
   }
 
