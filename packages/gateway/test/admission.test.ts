@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { selfSignedCertificate } from '../examples/tls-certificate.js';
+import { hashKey } from '../src/auth/credentials.js';
 import { DEFAULT_LIMITS, resolveConfig } from '../src/config/resolve.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import type { Refusal } from '../src/refusal.js';
@@ -327,6 +328,41 @@ describe('slow clients', () => {
       await gateway.close();
       await slowA.close();
       await slowB.close();
+    }
+  });
+  it('a client secret whose upgrade timed out is given back: the next attempt is let in again', async () => {
+    const slow = await startTestUpstream({ upgradeDelayMs: 5000 });
+    // Two attempts of 250 ms each: the upgrade's 300 ms run out during the second.
+    const gateway = createGateway({
+      config: testConfig({
+        upstreams: [
+          { name: 'a', baseUrl: `${slow.httpUrl}/v1`, connectTimeoutMs: 250 },
+          { name: 'b', baseUrl: `${slow.httpUrl}/v1`, connectTimeoutMs: 250 },
+        ],
+        routing: { maxAttempts: 2 },
+        auth: { keys: [{ id: 'app', hash: `sha256:${hashKey('sk-app')}` }] },
+        limits: { upgradeTimeoutMs: 300 },
+      }),
+    });
+    const { realtimeUrl, url } = await gateway.listen();
+    try {
+      const minted = await fetch(`${url}/v1/realtime/client_secrets`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-app', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const { value } = (await minted.json()) as { value: string };
+      const withSecret = { headers: { authorization: `Bearer ${value}` } };
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const refused = await expectRefused(realtimeUrl, withSecret);
+        // A secret lost to the first timeout would make the second attempt a 401.
+        assert.equal(refused.status, 504, `attempt ${attempt}: ${JSON.stringify(refused.json)}`);
+        await eventually(() => slow.requests.length === 2 * (attempt + 1), 5000, 'the dial');
+        await eventually(() => gateway.router.status().every((u) => u.active === 0), 5000, 'the dial to end');
+      }
+    } finally {
+      await gateway.close();
+      await slow.close();
     }
   });
 });
