@@ -25,6 +25,20 @@ interface AudioReport {
 
 type PageEvent = { type: string } & Record<string, unknown>;
 
+/** The part of the page's RTCPeerConnection the mDNS test drives (the tests compile without DOM types). */
+interface PagePeer {
+  readonly iceGatheringState: string;
+  readonly connectionState: string;
+  readonly localDescription: { readonly sdp: string } | null;
+  onicegatheringstatechange: (() => void) | null;
+  createDataChannel(label: string): { onmessage: ((message: { data: unknown }) => void) | null };
+  addTransceiver(kind: string, init: { direction: string }): unknown;
+  createOffer(): Promise<{ type: string; sdp: string }>;
+  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
+  setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
+  close(): void;
+}
+
 let running: Running | null = null;
 let pageServer: PageServer | null = null;
 let browser: Browser | null = null;
@@ -150,5 +164,65 @@ describe('a browser call through npm start', () => {
     await sideband.waitFor('conversation.item.truncated');
     sideband.socket.close();
     await page.click('#hangup');
+  });
+
+  test('an offer whose candidates are mDNS names, as browsers hide their addresses by default, still connects', async (t) => {
+    if (!haveChromium(t)) return;
+    const hiding = await launchChromium({ mdnsCandidates: true });
+    try {
+      const page = await hiding.newPage();
+      await page.goto(`${pageServer!.url}/`);
+      // Unlike the example page (which posts at once, as OpenAI's examples do, so its offer has
+      // no candidates at all), this caller waits for its candidates, and they are `….local`.
+      const outcome = await page.evaluate(async (gateway) => {
+        const minted = await fetch(`${gateway}/v1/realtime/client_secrets`, { method: 'POST', body: '{}' });
+        const { value } = (await minted.json()) as { value: string };
+        const { RTCPeerConnection } = globalThis as unknown as { RTCPeerConnection: new () => PagePeer };
+        const peer = new RTCPeerConnection();
+        const channel = peer.createDataChannel('oai-events');
+        peer.addTransceiver('audio', { direction: 'sendrecv' });
+        const created = new Promise<string>((resolve) => {
+          channel.onmessage = (message: { data: unknown }) => {
+            const event = JSON.parse(message.data as string) as { type: string };
+            if (event.type === 'session.created') resolve(event.type);
+          };
+        });
+        await peer.setLocalDescription(await peer.createOffer());
+        await new Promise<void>((resolve) => {
+          if (peer.iceGatheringState === 'complete') return resolve();
+          peer.onicegatheringstatechange = () => {
+            if (peer.iceGatheringState === 'complete') resolve();
+          };
+        });
+        const offer = peer.localDescription!.sdp;
+        const answer = await fetch(`${gateway}/v1/realtime/calls`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${value}`, 'content-type': 'application/sdp' },
+          body: offer,
+        });
+        await peer.setRemoteDescription({ type: 'answer', sdp: await answer.text() });
+        const first = await Promise.race([
+          created,
+          new Promise<string>((resolve) =>
+            setTimeout(() => resolve(`timed out: ${peer.connectionState}`), 10_000),
+          ),
+        ]);
+        peer.close();
+        return { offer, status: answer.status, first };
+      }, gatewayUrl);
+      const candidates = outcome.offer
+        .split(/\r?\n/)
+        .filter((line: string) => line.startsWith('a=candidate:'));
+      assert.ok(candidates.length > 0, 'the offer has candidates');
+      assert.ok(
+        candidates.every((line: string) => / [0-9a-f-]+\.local /.test(line)),
+        `only mDNS candidates: ${candidates.join(' | ')}`,
+      );
+      assert.equal(outcome.status, 201);
+      // The gateway cannot resolve the names; it learns the browser's address from its checks.
+      assert.equal(outcome.first, 'session.created');
+    } finally {
+      await hiding.close();
+    }
   });
 });

@@ -25,6 +25,12 @@ export function haveChromium(t: TestContext): boolean {
 export interface LaunchOptions {
   /** A WAV file the fake microphone plays (once, not looped). */
   readonly microphone?: string;
+  /**
+   * Whether the page's host candidates are hidden behind mDNS names (`….local`), as a browser's
+   * are by default for a page without microphone permission (there is no fake microphone then);
+   * without it they carry plain loopback addresses.
+   */
+  readonly mdnsCandidates?: boolean;
 }
 
 /**
@@ -46,11 +52,13 @@ export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
+      // A page allowed the microphone sees plain addresses; one not asked for it, mDNS names.
+      ...(options.mdnsCandidates
+        ? []
+        : ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']),
       ...(options.microphone ? [`--use-file-for-fake-audio-capture=${options.microphone}%noloop`] : []),
       '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...(options.mdnsCandidates ? [] : ['--disable-features=WebRtcHideLocalIpsWithMdns']),
       '--autoplay-policy=no-user-gesture-required',
     ],
   });
