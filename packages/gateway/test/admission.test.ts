@@ -9,11 +9,18 @@ import { describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { selfSignedCertificate } from '../examples/tls-certificate.js';
-import { hashKey } from '../src/auth/credentials.js';
 import { DEFAULT_LIMITS, resolveConfig } from '../src/config/resolve.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import type { Refusal } from '../src/refusal.js';
-import { connect, eventually, expectRefused, startRig, TestClient, testConfig } from './support/harness.js';
+import {
+  connect,
+  eventually,
+  expectRefused,
+  keyEntry,
+  startRig,
+  TestClient,
+  testConfig,
+} from './support/harness.js';
 import { plainRequest, RawSocket, rawRequest } from './support/raw-http.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
@@ -340,7 +347,7 @@ describe('slow clients', () => {
           { name: 'b', baseUrl: `${slow.httpUrl}/v1`, connectTimeoutMs: 250 },
         ],
         routing: { maxAttempts: 2 },
-        auth: { keys: [{ id: 'app', hash: `sha256:${hashKey('sk-app')}` }] },
+        auth: { keys: [keyEntry('app', 'sk-app')] },
         limits: { upgradeTimeoutMs: 300 },
       }),
     });

@@ -3,11 +3,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Authenticator } from '../src/auth/authenticator.js';
-import { hashKey } from '../src/auth/credentials.js';
 import { createAccess } from '../src/http/access.js';
 import { sendRefusal } from '../src/http/respond.js';
 import { Router } from '../src/routing/router.js';
-import { connect, eventually, expectRefused, type Rig, startRig, testConfig } from './support/harness.js';
+import {
+  connect,
+  eventually,
+  expectRefused,
+  keyEntry,
+  type Rig,
+  startRig,
+  testConfig,
+} from './support/harness.js';
 
 const MODEL = 'gpt-realtime';
 const KEY = 'rg-team-key-1';
@@ -28,8 +35,8 @@ describe('auth with gateway keys', () => {
     rig = await startRig({
       auth: {
         keys: [
-          { id: 'team', hash: `sha256:${hashKey(KEY)}`, models: [MODEL, 'fast'] },
-          { id: 'limited', hash: `sha256:${hashKey(LIMITED)}`, maxSessions: 1, sessionsPerMinute: 2 },
+          keyEntry('team', KEY, { models: [MODEL, 'fast'] }),
+          keyEntry('limited', LIMITED, { maxSessions: 1, sessionsPerMinute: 2 }),
         ],
       },
       aliases: { fast: MODEL },
@@ -203,7 +210,7 @@ describe('the same auth and routing for REST requests', () => {
           },
         ],
         aliases: { fast: 'gpt-realtime-mini' },
-        auth: { keys: [{ id: 'team', hash: `sha256:${hashKey(KEY)}`, models: ['fast', 'azure-rt'] }] },
+        auth: { keys: [keyEntry('team', KEY, { models: ['fast', 'azure-rt'] })] },
       },
       { OA: 'sk-oa', AZ: 'az-key' },
     );

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { describe, test } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
 import { freePort, startCli } from './support/cli.js';
-import { connect, delay, eventually, expectRefused, type TestClient } from './support/harness.js';
+import { connect, delay, eventually, expectRefused, keyEntry, type TestClient } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 import { TestCaller } from './support/webrtc-client.js';
 
@@ -220,7 +220,7 @@ describe('the realtime-gateway process', () => {
     const running = await startCli(
       {
         server: { port },
-        auth: { keys: [{ id: 'app', hash: `sha256:${hashKey('sk-app')}` }] },
+        auth: { keys: [keyEntry('app', 'sk-app')] },
         webrtc: { iceAddresses: ['127.0.0.1'] },
         log: { level: 'warn' },
         shutdown: { drainMs: 0 },

@@ -8,13 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { fuzzParameters, hostileValue } from '../../protocol/test/support/hostile.js';
 import type { Principal } from '../src/auth/authenticator.js';
-import { hashKey } from '../src/auth/credentials.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { mintBetaSession, mintClientSecret } from '../src/rest/client-secrets.js';
 import { ClientSecrets } from '../src/secrets/client-secrets.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { connect, expectRefused, type TestClient, testConfig } from './support/harness.js';
+import { connect, expectRefused, keyEntry, type TestClient, testConfig } from './support/harness.js';
 
 const APP = 'sk-app';
 const SOLO = 'sk-solo';
@@ -29,10 +28,7 @@ before(async () => {
   const config = testConfig({
     upstreams: [{ name: 'engine', baseUrl: engine.baseUrl }],
     auth: {
-      keys: [
-        { id: 'app', hash: `sha256:${hashKey(APP)}` },
-        { id: 'solo', hash: `sha256:${hashKey(SOLO)}`, maxSessions: 1 },
-      ],
+      keys: [keyEntry('app', APP), keyEntry('solo', SOLO, { maxSessions: 1 })],
     },
     clientSecrets: { maxTtlSeconds: 3600 },
   });

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { hashKey } from '../src/auth/credentials.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { FORWARDED_HEADER } from '../src/http/forwarding.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { connect, expectRefused, testConfig } from './support/harness.js';
+import { connect, expectRefused, keyEntry, testConfig } from './support/harness.js';
 import { TestCaller } from './support/webrtc-client.js';
 
 const APP = 'sk-app';
@@ -31,10 +30,7 @@ function gatewayOf(holderId: string): Gateway {
   const config = testConfig({
     upstreams: [{ name: 'engine', baseUrl: engine.baseUrl }],
     auth: {
-      keys: [
-        { id: 'app', hash: `sha256:${hashKey(APP)}` },
-        { id: 'other', hash: `sha256:${hashKey(OTHER)}` },
-      ],
+      keys: [keyEntry('app', APP), keyEntry('other', OTHER)],
     },
     webrtc: { iceAddresses: ['127.0.0.1'], idleTimeoutMs: 3000, connectTimeoutMs: 3000 },
     log: { level: 'silent' },

@@ -10,9 +10,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { WebSocketServer } from 'ws';
-import { hashKey } from '../src/auth/credentials.js';
 import { checkHandshake } from '../src/http/handshake.js';
-import { connect, expectRefused, type Rig, startRig } from './support/harness.js';
+import { connect, expectRefused, keyEntry, type Rig, startRig } from './support/harness.js';
 import { errorOf, RawSocket, rawRequest, upgradeRequest, VALID_KEY } from './support/raw-http.js';
 
 const KEY = 'rg-edge-key';
@@ -25,7 +24,7 @@ describe('a malformed handshake is refused before any upstream work', () => {
   before(async () => {
     // One new session a minute: a token spent on a refused handshake would starve the next one.
     rig = await startRig({
-      auth: { keys: [{ id: 'edge', hash: `sha256:${hashKey(KEY)}`, sessionsPerMinute: 1 }] },
+      auth: { keys: [keyEntry('edge', KEY, { sessionsPerMinute: 1 })] },
     });
     port = rig.gateway.address!.port;
   });
@@ -120,7 +119,7 @@ describe('a malformed handshake is refused before any upstream work', () => {
 describe('a browser must offer realtime with its key subprotocol', () => {
   let rig: Rig;
   before(async () => {
-    rig = await startRig({ auth: { keys: [{ id: 'browser', hash: `sha256:${hashKey(KEY)}` }] } });
+    rig = await startRig({ auth: { keys: [keyEntry('browser', KEY)] } });
   });
   after(() => rig.close());
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseServerEvent } from '@realtime-gateway/protocol';
-import { hashKey } from '../src/auth/credentials.js';
-import { connect, eventually, expectRefused, startRig } from './support/harness.js';
+import { connect, eventually, expectRefused, keyEntry, startRig } from './support/harness.js';
 
 const MODEL = 'gpt-realtime';
 
@@ -79,7 +78,7 @@ describe('limits', () => {
   it('applies limits.maxSessionsPerKey to keys without their own limit', async () => {
     const key = 'rg-default-limit';
     const rig = await startRig({
-      auth: { keys: [{ id: 'k', hash: `sha256:${hashKey(key)}` }] },
+      auth: { keys: [keyEntry('k', key)] },
       limits: { maxSessionsPerKey: 1 },
     });
     try {

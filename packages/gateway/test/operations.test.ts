@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
 import { createLogger } from '../src/observability/logger.js';
 import { typeLabel } from '../src/observability/metrics.js';
-import { connect, delay, startRig } from './support/harness.js';
+import { connect, delay, keyEntry, startRig } from './support/harness.js';
 
 const ADMIN_KEY = 'rg-admin-secret';
 
@@ -65,7 +65,7 @@ describe('health', () => {
 describe('metrics', () => {
   test('sessions, frames and bytes by type, connect latency, usage tokens, outcomes and refusals', async () => {
     const rig = await startRig(
-      { auth: { keys: [{ id: 'team', hash: `sha256:${hashKey('rg-key')}` }] } },
+      { auth: { keys: [keyEntry('team', 'rg-key')] } },
       {},
       {},
       { models: ['gpt-realtime', 'gpt-realtime-*'] },
@@ -194,7 +194,7 @@ describe('admin API', () => {
   test('lists, shows and terminates sessions, behind its own key', async () => {
     const rig = await startRig({
       admin: { keyHash: `sha256:${hashKey(ADMIN_KEY)}` },
-      auth: { keys: [{ id: 'team-a', hash: `sha256:${hashKey('rg-client')}` }] },
+      auth: { keys: [keyEntry('team-a', 'rg-client')] },
     });
     try {
       const base = `${rig.gateway.address!.url}/admin/sessions`;

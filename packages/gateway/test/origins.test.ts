@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hashKey } from '../src/auth/credentials.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import { connect, expectRefused, type Rig, startRig } from './support/harness.js';
+import { connect, expectRefused, keyEntry, type Rig, startRig } from './support/harness.js';
 
 const KEY = 'sk-app';
 const APP = 'https://app.example';
@@ -18,7 +17,7 @@ let base: string;
 before(async () => {
   rig = await startRig({
     server: { allowedOrigins: [APP] },
-    auth: { keys: [{ id: 'app', hash: `sha256:${hashKey(KEY)}` }] },
+    auth: { keys: [keyEntry('app', KEY)] },
   });
   base = rig.gateway.address!.url;
 });

@@ -3,17 +3,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hashKey } from '../src/auth/credentials.js';
 import { createGateway } from '../src/gateway.js';
 import { findModel, multipartPart, rewriteModel } from '../src/rest/body.js';
 import { rewriteLocation } from '../src/rest/forward.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { startRig, testConfig } from './support/harness.js';
+import { keyEntry, startRig, testConfig } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
 /** The forwarding under test: client secrets minted and WebRTC calls answered by the upstream, not the gateway. */
 const FORWARD = { clientSecrets: 'forward' as const, webrtc: 'forward' as const };
-const KEYS = { auth: { keys: [{ id: 'team', hash: `sha256:${hashKey('rg-client')}` }] } };
+const KEYS = { auth: { keys: [keyEntry('team', 'rg-client')] } };
 const CLIENT = { authorization: 'Bearer rg-client' };
 
 function multipart(boundary: string, session: string): Buffer {

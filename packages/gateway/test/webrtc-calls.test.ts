@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hashKey } from '../src/auth/credentials.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { rmsLevel } from '../src/media/opus.js';
-import { connect, expectRefused, testConfig } from './support/harness.js';
+import { connect, expectRefused, keyEntry, testConfig } from './support/harness.js';
 import { TestCaller, tone } from './support/webrtc-client.js';
 
 const APP = 'sk-app';
@@ -29,11 +28,7 @@ before(async () => {
   const config = testConfig({
     upstreams: [{ name: 'engine', baseUrl: engine.baseUrl }],
     auth: {
-      keys: [
-        { id: 'app', hash: `sha256:${hashKey(APP)}` },
-        { id: 'other', hash: `sha256:${hashKey(OTHER)}` },
-        { id: 'solo', hash: `sha256:${hashKey(SOLO)}`, maxCalls: 1 },
-      ],
+      keys: [keyEntry('app', APP), keyEntry('other', OTHER), keyEntry('solo', SOLO, { maxCalls: 1 })],
     },
     webrtc: { iceAddresses: ['127.0.0.1'], idleTimeoutMs: 1500, connectTimeoutMs: 3000 },
     log: { level: 'silent' },

@@ -2,9 +2,11 @@
  * Helpers for gateway integration tests: a gateway in front of test upstreams on loopback, and
  * WebSocket clients whose frames and close can be awaited.
  */
+
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { hashKey } from '../../src/auth/credentials.js';
 import { type GatewayConfig, resolveConfig } from '../../src/config/resolve.js';
 import type { GatewayConfigInput, UpstreamConfigInput } from '../../src/config/schema.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
@@ -70,6 +72,20 @@ export async function startRig(
       await upstream.close();
     },
   };
+}
+
+/**
+ * A gateway key's entry in `auth.keys`, for the key `key`: its id, its hash, and any limits.
+ *
+ * @example
+ * testConfig({ auth: { keys: [keyEntry('app', 'sk-app'), keyEntry('solo', 'sk-solo', { maxSessions: 1 })] } });
+ */
+export function keyEntry<E extends object>(
+  id: string,
+  key: string,
+  limits?: E,
+): { id: string; hash: string } & E {
+  return { id, hash: `sha256:${hashKey(key)}`, ...(limits as E) };
 }
 
 /** A received frame. */

@@ -12,11 +12,21 @@ import { type UnsupportedField, unsupportedField } from './unsupported.js';
 export type Fields = Readonly<Record<string, unknown>>;
 
 /** The reason given for `id`, `object` and `expires_at` sent to a server. */
-export const READ_ONLY = 'The server sets it; a session configuration cannot.';
+const READ_ONLY = 'The server sets it; a session configuration cannot.';
 
 /** The reason given for a beta `client_secret` inside a session configuration. */
-export const CLIENT_SECRET_IN_SESSION =
+const CLIENT_SECRET_IN_SESSION =
   "A GA session has no client secret settings; a secret's lifetime is the `expires_after` of the client secret request.";
+
+/**
+ * The report for a beta field that no translation to GA carries: the secret's settings, what
+ * the server sets, or a field the beta `kind` (`beta session`) never had.
+ */
+export function untranslatedBetaField(key: string, kind: string): UnsupportedField {
+  if (key === 'client_secret') return unsupportedField([key], CLIENT_SECRET_IN_SESSION);
+  if (key === 'id' || key === 'object' || key === 'expires_at') return unsupportedField([key], READ_ONLY);
+  return unsupportedField([key], `It is not a field of a ${kind}.`);
+}
 
 /**
  * GA allows one output modality: `audio` (always with a transcript) or `text`. Beta listed

@@ -7,14 +7,13 @@ import type { RealtimeSession, RealtimeSessionConfig } from '../../model/session
 import type { Tool, ToolChoice } from '../../model/tools.js';
 import {
   betaModalitiesToGa,
-  CLIENT_SECRET_IN_SESSION,
   type Fields,
   gaModalitiesToBeta,
   isFields,
   putBetaAudioInput,
   putGaFormat,
-  READ_ONLY,
   takeGaAudioInput,
+  untranslatedBetaField,
 } from './common.js';
 import { type BetaAudioFormat, betaAudioFormatToGa } from './formats.js';
 import type { BetaSession, BetaSessionConfig } from './session.js';
@@ -87,16 +86,8 @@ export function betaSessionToGa(config: BetaSessionConfig): Translation<Realtime
       case 'temperature':
         unsupported.push(unsupportedField([key], 'GA sessions have no sampling temperature.'));
         break;
-      case 'client_secret':
-        unsupported.push(unsupportedField([key], CLIENT_SECRET_IN_SESSION));
-        break;
-      case 'id':
-      case 'object':
-      case 'expires_at':
-        unsupported.push(unsupportedField([key], READ_ONLY));
-        break;
       default:
-        unsupported.push(unsupportedField([key], 'It is not a field of a beta session.'));
+        unsupported.push(untranslatedBetaField(key, 'beta session'));
     }
   }
   const audio: GaAudio = {};

@@ -5,12 +5,11 @@
  */
 import type { TranscriptionSession, TranscriptionSessionConfig } from '../../model/session.js';
 import {
-  CLIENT_SECRET_IN_SESSION,
   type Fields,
   isFields,
   putBetaAudioInput,
-  READ_ONLY,
   takeGaAudioInput,
+  untranslatedBetaField,
 } from './common.js';
 import type { BetaTranscriptionSession, BetaTranscriptionSessionConfig } from './transcription-session.js';
 import { type Translation, type UnsupportedField, unsupportedField } from './unsupported.js';
@@ -56,16 +55,8 @@ export function betaTranscriptionSessionToGa(
           ),
         );
         break;
-      case 'client_secret':
-        unsupported.push(unsupportedField([key], CLIENT_SECRET_IN_SESSION));
-        break;
-      case 'id':
-      case 'object':
-      case 'expires_at':
-        unsupported.push(unsupportedField([key], READ_ONLY));
-        break;
       default:
-        unsupported.push(unsupportedField([key], 'It is not a field of a beta transcription session.'));
+        unsupported.push(untranslatedBetaField(key, 'beta transcription session'));
     }
   }
   if (Object.keys(input).length > 0) session.audio = { input };
