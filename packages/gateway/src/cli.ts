@@ -78,12 +78,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 1;
   }
   const worker = isClusterWorker();
-  const handlers = metrics && worker ? [clusterMetricsHandler(metrics.registry)] : [];
+  const metricsHandler = metrics && worker ? clusterMetricsHandler(metrics.registry) : undefined;
   const gateway = createGateway({
     config,
     log,
     metrics,
-    handlers,
+    ...(metricsHandler ? { metricsHandler } : {}),
     // The workers of a cluster share the primary's store, so every limit holds for all of them.
     ...(worker
       ? {
@@ -95,7 +95,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       : {}),
   });
   const address = await gateway.listen();
-  log.info({ url: address.url, upstreams: config.upstreams.map((u) => u.name) }, 'listening');
+  log.info(
+    { url: address.url, ...gateway.operatorUrls, upstreams: config.upstreams.map((u) => u.name) },
+    'listening',
+  );
   if (engine !== null) {
     process.stdout.write(`embedded reference engine on 127.0.0.1:${engine.port} serves every model\n`);
   }

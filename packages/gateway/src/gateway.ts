@@ -2,7 +2,6 @@
  * The gateway as a library: create it from a configuration, `listen()`, and `close()`.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -14,6 +13,14 @@ import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { Forwarding, forwardedOnly, forwardedUpgradesOnly } from './http/forwarding.js';
 import { healthHandler } from './http/health.js';
+import {
+  listenOn,
+  type OperatorSurface,
+  operatorListeners,
+  startOperatorListener,
+  urlOf,
+  withMetricsKey,
+} from './http/operator-listeners.js';
 import { OriginPolicy } from './http/origins.js';
 import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
@@ -70,6 +77,11 @@ export interface GatewayOptions {
    * passed in is shared with whoever else uses it, and left open.
    */
   readonly store?: Store;
+  /**
+   * Answers `/metrics` instead of this process's own registry (a cluster worker's, which sums
+   * every worker's), wherever `/metrics` is served.
+   */
+  readonly metricsHandler?: RequestHandler;
   /** This process's name in the store (default: made from the process id and a random part). */
   readonly holderId?: string;
   /**
@@ -113,6 +125,11 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | null;
   /** Client sockets open now, in total and per address (capped by `limits.maxConnections*`). */
   readonly connections: ConnectionCounts;
+  /**
+   * Where the admin API and `/metrics` are served once listening: their own listeners
+   * (`admin.listen`, `metrics.listen`) or the client port; `metrics` is null when disabled.
+   */
+  readonly operatorUrls: { readonly admin: string | null; readonly metrics: string | null };
   /** Starts listening; port 0 picks a free port. Defaults from `config.server`. */
   listen(port?: number, host?: string): Promise<GatewayAddress>;
   /** Stops accepting, drains and closes every session, and stops listening. Idempotent. */
@@ -242,12 +259,28 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
     pacer,
   });
+  const health = healthHandler({ accepting: () => accepting, upstreams: () => router.status() });
+  const surfaces: OperatorSurface[] = [
+    ...(metrics === null
+      ? []
+      : [
+          {
+            name: 'metrics' as const,
+            handler: withMetricsKey(options.metricsHandler ?? metrics.handler, config.metrics.keyHash),
+            listen: config.metrics.listen,
+          },
+        ]),
+    {
+      name: 'admin',
+      handler: adminHandler(options.adminRegistry?.(registry) ?? registry, config.admin.keyHash),
+      listen: config.admin.listen,
+    },
+  ];
   // The caller's handlers come first, so an embedder can replace a built-in route.
   const handlers: RequestHandler[] = [
     ...(options.handlers ?? []),
-    healthHandler({ accepting: () => accepting, upstreams: () => router.status() }),
-    ...(metrics === null ? [] : [metrics.handler]),
-    adminHandler(options.adminRegistry?.(registry) ?? registry, config.admin.keyHash),
+    health,
+    ...surfaces.filter((surface) => surface.listen === null).map((surface) => surface.handler),
     restHandler({
       access: createAccess(ctx.auth, router),
       maxBodyBytes: config.limits.maxRestBodyBytes,
@@ -288,12 +321,19 @@ export function createGateway(options: GatewayOptions): Gateway {
             log: ctx.log,
           },
         );
+  const operators = operatorListeners(surfaces, health, {
+    headersTimeoutMs: config.limits.headersTimeoutMs,
+    requestTimeoutMs: config.limits.requestTimeoutMs,
+    log: ctx.log,
+  });
   let address: GatewayAddress | null = null;
   let closing: Promise<void> | null = null;
 
   const close = async (closeOptions: CloseOptions): Promise<void> => {
     accepting = false;
-    const serverClosed = Promise.all([server, internal].map(stopListening));
+    const serverClosed = Promise.all(
+      [server, internal, ...operators.map((o) => o.server)].map(stopListening),
+    );
     const drainMs = closeOptions.drainMs ?? 0;
     if (registry.size > 0 && drainMs > 0) {
       registry.drainAll();
@@ -320,6 +360,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry.stop();
     server.closeAllConnections();
     internal?.closeAllConnections();
+    for (const operator of operators) operator.server.closeAllConnections();
     await serverClosed;
     await mcp?.pool.close();
     await holder.stop().catch((error: unknown) => {
@@ -342,25 +383,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     metrics,
     connections: admission,
-    listen(port = config.server.port, host = config.server.host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const info = server.address() as AddressInfo;
-          const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-          const secure = config.server.tls !== null;
-          address = {
-            host: info.address,
-            port: info.port,
-            url: `${secure ? 'https' : 'http'}://${shownHost}:${info.port}`,
-            realtimeUrl: `${secure ? 'wss' : 'ws'}://${shownHost}:${info.port}/v1/realtime`,
-          };
-          const listening = address;
-          if (internal === null) return resolve(listening);
-          listenInternally(internal, options.internal!.host, holder).then(() => resolve(listening), reject);
-        });
-      });
+    get operatorUrls() {
+      const served = (name: OperatorSurface['name']) =>
+        operators.find((operator) => operator.serves.includes(name))?.url ?? address?.url ?? null;
+      return { admin: served('admin'), metrics: metrics === null ? null : served('metrics') };
+    },
+    async listen(port = config.server.port, host = config.server.host) {
+      const info = await listenOn(server, { port, host });
+      const secure = config.server.tls !== null;
+      const url = urlOf(info, secure);
+      const listening: GatewayAddress = {
+        host: info.address,
+        port: info.port,
+        url,
+        realtimeUrl: `${url.replace(/^http/, 'ws')}/v1/realtime`,
+      };
+      address = listening;
+      await Promise.all(operators.map(startOperatorListener));
+      if (internal !== null) await listenInternally(internal, options.internal!.host, holder);
+      return listening;
     },
     close(closeOptions = {}) {
       closing ??= close(closeOptions);
@@ -381,13 +422,6 @@ function stopListening(server: Server | null): Promise<void> {
  * would otherwise share the primary's port with its siblings) and advertises it.
  */
 async function listenInternally(server: Server, host: string, holder: StoreHolder): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: 0, host, exclusive: true }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, family, address } = server.address() as AddressInfo;
-  await holder.advertise(`http://${family === 'IPv6' ? `[${address}]` : address}:${port}`);
+  const info = await listenOn(server, { port: 0, host, exclusive: true });
+  await holder.advertise(urlOf(info, false));
 }

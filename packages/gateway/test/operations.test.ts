@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
+import { resolveConfig } from '../src/config/resolve.js';
 import { createLogger } from '../src/observability/logger.js';
 import { typeLabel } from '../src/observability/metrics.js';
-import { connect, delay, keyEntry, startRig } from './support/harness.js';
+import { freePort } from './support/cli.js';
+import { connect, delay, expectRefused, keyEntry, startRig } from './support/harness.js';
 
 const ADMIN_KEY = 'rg-admin-secret';
 
@@ -231,6 +233,72 @@ describe('admin API', () => {
     } finally {
       await rig.close();
     }
+  });
+});
+
+describe('operator listeners', () => {
+  test('admin.listen and metrics.listen move both off the client port; /metrics can ask for a key', async () => {
+    const METRICS_KEY = 'rg-scraper';
+    const rig = await startRig({
+      admin: { keyHash: `sha256:${hashKey(ADMIN_KEY)}`, listen: { port: 0 } },
+      metrics: { keyHash: `sha256:${hashKey(METRICS_KEY)}`, listen: { host: '127.0.0.1', port: 0 } },
+    });
+    try {
+      const client = rig.gateway.address!.url;
+      const { admin, metrics } = rig.gateway.operatorUrls;
+      assert.ok(admin && metrics, JSON.stringify({ admin, metrics }));
+      assert.ok(
+        admin !== client && metrics !== client && admin !== metrics,
+        JSON.stringify({ client, admin, metrics }),
+      );
+      assert.equal((await get(`${client}/metrics`)).status, 404, 'not on the client port');
+      assert.equal(
+        (await get(`${client}/admin/sessions`, { authorization: `Bearer ${ADMIN_KEY}` })).status,
+        404,
+      );
+      assert.equal((await get(`${client}/healthz`)).status, 200, 'health stays on the client port');
+      const scrape = await get(`${metrics}/metrics`, { authorization: `Bearer ${METRICS_KEY}` });
+      assert.equal(scrape.status, 200);
+      assert.match(scrape.body, /realtime_gateway_/);
+      assert.equal((await get(`${metrics}/metrics`)).status, 401);
+      assert.equal((await get(`${metrics}/metrics`, { authorization: 'Bearer wrong' })).status, 403);
+      assert.equal((await get(`${metrics}/healthz`)).status, 200, 'an operator listener answers health');
+      const listed = await get(`${admin}/admin/sessions`, { authorization: `Bearer ${ADMIN_KEY}` });
+      assert.equal(listed.status, 200);
+      assert.equal((await get(`${admin}/metrics`, { authorization: `Bearer ${METRICS_KEY}` })).status, 404);
+      // Nothing but operator endpoints: no REST, no sessions.
+      assert.equal((await get(`${admin}/v1/realtime/client_secrets`, {}, 'POST')).status, 404);
+      const refused = await expectRefused(`${admin.replace('http', 'ws')}/v1/realtime?model=gpt-realtime`);
+      assert.equal(refused.status, 404);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('one listener when both name the same address; a listen without an admin key is an error', async () => {
+    const port = await freePort();
+    const rig = await startRig({
+      admin: { keyHash: `sha256:${hashKey(ADMIN_KEY)}`, listen: { port } },
+      metrics: { listen: { port } },
+    });
+    try {
+      const { admin, metrics } = rig.gateway.operatorUrls;
+      assert.equal(admin, `http://127.0.0.1:${port}`);
+      assert.equal(metrics, admin);
+      assert.equal((await get(`${metrics}/metrics`)).status, 200, 'no metrics key, no key asked');
+      assert.equal(
+        (await get(`${admin}/admin/sessions`, { authorization: `Bearer ${ADMIN_KEY}` })).status,
+        200,
+      );
+    } finally {
+      await rig.close();
+    }
+    const resolved = resolveConfig(
+      { admin: { listen: { port: 9100 } }, metrics: { keyHash: 'sha256:nothex' } },
+      { env: {}, readFile: () => '' },
+    );
+    assert.ok(!resolved.ok);
+    assert.deepEqual(resolved.errors.map((error) => error.field).sort(), ['admin.listen', 'metrics.keyHash']);
   });
 });
 

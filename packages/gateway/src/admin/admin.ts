@@ -8,9 +8,7 @@
  *
  * With no admin key configured the API does not exist (404), so it cannot be opened by mistake.
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { extractCredential, hashKey } from '../auth/credentials.js';
+import { checkOperatorKey } from '../http/operator-key.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { decodePath, isRefusal, parseTarget } from '../http/target.js';
@@ -26,21 +24,6 @@ export interface AdminRegistry {
 
 const PREFIX = '/admin/sessions';
 
-/** The bearer token of a request (the admin API takes no browser subprotocol keys). */
-function bearer(req: IncomingMessage): string | null {
-  const credential = extractCredential(req.headers);
-  return credential?.via === 'bearer' ? credential.key : null;
-}
-
-/** Whether the request carries the admin key; compared in constant time by hash. */
-function isAdmin(req: IncomingMessage, keyHash: string): boolean {
-  const presented = bearer(req);
-  if (presented === null) return false;
-  const given = Buffer.from(hashKey(presented), 'hex');
-  const expected = Buffer.from(keyHash, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 /**
  * @example
  * const admin = adminHandler(registry, config.admin.keyHash);
@@ -53,14 +36,9 @@ export function adminHandler(registry: AdminRegistry, keyHash: string | null): R
     const { path, query } = target;
     if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return false;
     if (keyHash === null) return false;
-    if (!isAdmin(req, keyHash)) {
-      const hasKey = bearer(req) !== null;
-      sendRefusal(
-        res,
-        hasKey
-          ? refusal(403, 'forbidden', 'The admin API needs the admin key.')
-          : refusal(401, 'missing_api_key', 'The admin API needs the admin key as a bearer token.'),
-      );
+    const refused = checkOperatorKey(req, keyHash, 'The admin API');
+    if (refused !== null) {
+      sendRefusal(res, refused);
       return true;
     }
     const id = path === PREFIX ? null : decodePath(path.slice(PREFIX.length + 1));

@@ -100,7 +100,7 @@ export interface GatewayConfig {
   readonly upstreams: readonly UpstreamConfig[];
   readonly aliases: Readonly<Record<string, string>>;
   readonly auth: { readonly mode: AuthMode; readonly keys: readonly KeyConfig[] };
-  readonly admin: { readonly keyHash: string | null };
+  readonly admin: { readonly keyHash: string | null; readonly listen: Listen | null };
   readonly routing: {
     readonly maxAttempts: number;
     readonly failureThreshold: number;
@@ -109,7 +109,13 @@ export interface GatewayConfig {
   readonly inputChecking: InputChecking;
   readonly limits: Limits;
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
-  readonly metrics: { readonly enabled: boolean };
+  readonly metrics: {
+    readonly enabled: boolean;
+    /** Where `/metrics` is served: a listener of its own, or (null) the client port. */
+    readonly listen: Listen | null;
+    /** The hex SHA-256 of the bearer token `/metrics` asks for, or null. */
+    readonly keyHash: string | null;
+  };
   readonly shutdown: { readonly drainMs: number };
   /** Client secrets the gateway mints (`POST /v1/realtime/client_secrets`). */
   readonly clientSecrets: {
@@ -205,6 +211,28 @@ export interface ResolveEnvironment {
 }
 
 const SHA256 = /^sha256:([0-9a-f]{64})$/i;
+
+/** Where an operator listener listens (`admin.listen`, `metrics.listen`). */
+export interface Listen {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A listener's settings; loopback unless a host is given. */
+function listenOf(raw: { host?: string | null; port: number } | null): Listen | null {
+  return raw === null ? null : { host: raw.host ?? '127.0.0.1', port: raw.port };
+}
+
+/** A `sha256:<hex>` key hash as lower-case hex, or null (with an error when it is malformed). */
+function keyHashOf(value: string | null, field: string, errors: ConfigError[]): string | null {
+  if (value === null) return null;
+  const match = SHA256.exec(value);
+  if (match === null) {
+    errors.push({ field, message: "Expected 'sha256:' followed by 64 hex digits." });
+    return null;
+  }
+  return match[1]!.toLowerCase();
+}
 
 /** `server.allowedOrigins`: `*` for any, else origins exactly as a browser sends them. */
 function allowedOrigins(
@@ -341,11 +369,12 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     errors.push({ field: 'auth.keys', message: "auth.mode is 'keys' but no key is configured." });
   }
 
-  const adminHash = raw.admin?.keyHash ?? null;
-  const adminMatch = adminHash === null ? null : SHA256.exec(adminHash);
-  if (adminHash !== null && !adminMatch) {
-    errors.push({ field: 'admin.keyHash', message: "Expected 'sha256:' followed by 64 hex digits." });
-  }
+  const adminHash = keyHashOf(raw.admin?.keyHash ?? null, 'admin.keyHash', errors);
+  const metricsHash = keyHashOf(raw.metrics?.keyHash ?? null, 'metrics.keyHash', errors);
+  const adminListen = listenOf(raw.admin?.listen ?? null);
+  const metricsListen = listenOf(raw.metrics?.listen ?? null);
+  if (adminListen !== null && adminHash === null)
+    errors.push({ field: 'admin.listen', message: 'The admin API needs admin.keyHash to exist.' });
 
   const aliases = raw.aliases ?? {};
   for (const [alias, target] of Object.entries(aliases)) {
@@ -388,12 +417,12 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       upstreams,
       aliases,
       auth: { mode, keys },
-      admin: { keyHash: adminMatch?.[1]?.toLowerCase() ?? null },
+      admin: { keyHash: adminHash, listen: adminListen },
       routing: { ...DEFAULT_ROUTING, ...withoutNulls(raw.routing ?? {}) },
       inputChecking: raw.inputChecking ?? 'enforce',
       limits,
       log: { level: raw.log?.level ?? 'info' },
-      metrics: { enabled: raw.metrics?.enabled ?? true },
+      metrics: { enabled: raw.metrics?.enabled ?? true, listen: metricsListen, keyHash: metricsHash },
       shutdown: { drainMs: raw.shutdown?.drainMs ?? 10_000 },
       clientSecrets: {
         defaultTtlSeconds: Math.min(

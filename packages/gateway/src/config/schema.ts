@@ -131,6 +131,12 @@ export const LimitsConfigSchema = object({
   upgradeTimeoutMs: optional(positive()),
 });
 
+/** Where an operator listener listens. */
+const ListenSchema = object({
+  host: optional(string()),
+  port: integer({ min: 0, max: 65_535 }),
+});
+
 export const GatewayConfigSchema = object({
   server: optional(
     object({
@@ -152,8 +158,14 @@ export const GatewayConfigSchema = object({
       keys: optional(array(KeyConfigSchema)),
     }),
   ),
-  /** The admin API's key, separate from the gateway keys, as a `sha256:<hex>` hash. */
-  admin: optional(object({ keyHash: optional(string()) })),
+  admin: optional(
+    object({
+      /** The admin API's key, separate from the gateway keys, as a `sha256:<hex>` hash. */
+      keyHash: optional(string()),
+      /** A listener of its own for the admin API, off the client port. */
+      listen: optional(ListenSchema),
+    }),
+  ),
   routing: optional(
     object({
       /** Upstreams tried for one session before giving up. */
@@ -168,7 +180,15 @@ export const GatewayConfigSchema = object({
   inputChecking: optional(enumOf(['off', 'warn', 'enforce'])),
   limits: optional(LimitsConfigSchema),
   log: optional(object({ level: optional(enumOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'])) })),
-  metrics: optional(object({ enabled: optional(boolean()) })),
+  metrics: optional(
+    object({
+      enabled: optional(boolean()),
+      /** A listener of its own for `/metrics`, off the client port (may be the admin API's). */
+      listen: optional(ListenSchema),
+      /** A bearer token `/metrics` asks for, as a `sha256:<hex>` hash; none asks for nothing. */
+      keyHash: optional(string()),
+    }),
+  ),
   /** MCP servers the gateway runs tools from, and how client-declared MCP tools are handled. */
   mcp: optional(McpConfigSchema),
   /** How long live sessions may continue after SIGTERM before they are closed with 1001. */
