@@ -19,7 +19,7 @@ import { configuredModelNames } from './config/model-names.js';
 import { redactConfig } from './config/redact.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway } from './gateway.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, logDestination } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { ClusterStore } from './store/cluster-store.js';
 
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   // With nothing configured, the reference engine serves every model (and OpenAI gpt-* models
   // when OPENAI_API_KEY is set).
-  const log = createLogger(loaded.config.log.level);
+  const log = createLogger(loaded.config.log.level, await logDestination(loaded.config.log.format));
   // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
   const metrics = loaded.config.metrics.enabled
     ? new GatewayMetrics({ models: configuredModelNames(loaded.config) })

@@ -22,6 +22,7 @@ import {
   withMetricsKey,
 } from './http/operator-listeners.js';
 import { OriginPolicy } from './http/origins.js';
+import { REQUEST_ID_HEADER, TrustedProxies } from './http/request-context.js';
 import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpMiddleware } from './mcp/middleware.js';
@@ -222,12 +223,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     options.internal === undefined
       ? undefined
       : new Forwarding({ holder, token: options.internal.token, timeoutMs: config.limits.restTimeoutMs });
+  const proxies = new TrustedProxies(config.server.trustedProxies);
+  // The request id goes back with the handshake, as it does on every REST answer.
+  wss.on('headers', (headers, req) =>
+    headers.push(`${REQUEST_ID_HEADER}: ${proxies.contextOf(req).requestId}`),
+  );
   const ctx: UpgradeContext = {
     config,
     wss,
     auth: new Authenticator(config.auth.mode, config.auth.keys, store),
     quota: new SessionQuota(holder, config.limits.maxSessions),
     origins: new OriginPolicy(config.server.allowedOrigins),
+    proxies,
     router,
     registry,
     middleware: [
@@ -303,6 +310,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     headersTimeoutMs: config.limits.headersTimeoutMs,
     requestTimeoutMs: config.limits.requestTimeoutMs,
     admission,
+    proxies,
     log: ctx.log,
     ...(onRefused ? { onRefused } : {}),
   });
@@ -322,6 +330,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           },
         );
   const operators = operatorListeners(surfaces, health, {
+    proxies,
     headersTimeoutMs: config.limits.headersTimeoutMs,
     requestTimeoutMs: config.limits.requestTimeoutMs,
     log: ctx.log,

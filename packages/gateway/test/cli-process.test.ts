@@ -37,6 +37,23 @@ describe('the realtime-gateway process', () => {
     }
   });
 
+  test('log.format pretty: lines a person reads, not JSON', async () => {
+    const port = await freePort();
+    const running = await startCli({ server: { port }, log: { level: 'info', format: 'pretty' } });
+    try {
+      await eventually(() => /INFO.*listening/.test(running.output()), 5000, 'the listening line');
+      const line = running
+        .output()
+        .split('\n')
+        .find((l) => /INFO.*listening/.test(l))!;
+      assert.ok(!line.trimStart().startsWith('{'), line);
+      assert.match(running.output(), /url: "http:\/\/127\.0\.0\.1:\d+"/);
+    } finally {
+      running.child.kill('SIGTERM');
+      await running.exited;
+    }
+  });
+
   test('SIGTERM: stops accepting, drains, sends an error event and close 1001 to live sessions, exits 0', async () => {
     const upstream = await startTestUpstream();
     const port = await freePort();

@@ -33,7 +33,11 @@ describe('config resolution', () => {
       port: 8080,
       tls: null,
       allowedOrigins: null,
+      trustedProxies: [],
     });
+    assert.deepEqual(result.config.admin, { keyHash: null, listen: null });
+    assert.deepEqual(result.config.metrics, { enabled: true, listen: null, keyHash: null });
+    assert.deepEqual(result.config.log, { level: 'info', format: 'json' });
     assert.deepEqual(result.config.mcp.servers, []);
     assert.equal(result.config.mcp.callEvents, 'mcp');
   });

@@ -16,6 +16,7 @@ import { extractCredential } from '../auth/credentials.js';
 import type { SessionQuota, SessionSlot } from '../auth/quota.js';
 import { everyCallTerminated } from '../config/resolve.js';
 import type { Forwarding } from '../http/forwarding.js';
+import { withFields } from '../http/request-context.js';
 import { sendRefusal } from '../http/respond.js';
 import { type AdmissionContext, admitSession } from '../http/session-admission.js';
 import type { RequestTarget } from '../http/target.js';
@@ -114,7 +115,8 @@ export class CallsEndpoint {
     res: ServerResponse,
     target: RequestTarget,
   ): Promise<CallsOutcome> {
-    const { ctx } = this;
+    // Every line about this offer, and the call's session, says which request and client.
+    const ctx = { ...this.ctx, log: withFields(this.ctx.log, this.ctx.proxies.contextOf(req)) };
     const limit = ctx.config.limits.maxRestBodyBytes;
     const body = await readBody(req, limit);
     if (body === null) {
@@ -134,6 +136,7 @@ export class CallsEndpoint {
     let callSlot: SessionSlot | null = null;
     let call: Call | null = null;
     const admitted = await admitSession(ctx, {
+      log: ctx.log,
       headers: req.headers,
       query: { model: offer.model, intent: 'conversation', callId: null },
       session: offer.session,

@@ -89,6 +89,8 @@ export interface GatewayConfig {
      * endpoints; null for any. Requests without an `Origin` (servers) are not browsers.
      */
     readonly allowedOrigins: readonly string[] | null;
+    /** Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges). */
+    readonly trustedProxies: readonly string[];
     /** PEM certificate and key when serving TLS. */
     readonly tls: {
       readonly cert: string;
@@ -108,7 +110,10 @@ export interface GatewayConfig {
   };
   readonly inputChecking: InputChecking;
   readonly limits: Limits;
-  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  readonly log: {
+    readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+    readonly format: 'json' | 'pretty';
+  };
   readonly metrics: {
     readonly enabled: boolean;
     /** Where `/metrics` is served: a listener of its own, or (null) the client port. */
@@ -221,6 +226,22 @@ export interface Listen {
 /** A listener's settings; loopback unless a host is given. */
 function listenOf(raw: { host?: string | null; port: number } | null): Listen | null {
   return raw === null ? null : { host: raw.host ?? '127.0.0.1', port: raw.port };
+}
+
+/** `server.trustedProxies`: each an IP address or a CIDR range of one. */
+function proxyRanges(entries: readonly string[], errors: ConfigError[]): string[] {
+  entries.forEach((entry, index) => {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bits = Number(prefix);
+    const validPrefix = prefix === undefined || (/^\d+$/.test(prefix) && bits <= (family === 6 ? 128 : 32));
+    if (family === 0 || !validPrefix || extra !== undefined)
+      errors.push({
+        field: `server.trustedProxies[${index}]`,
+        message: `Expected an IP address or a CIDR range such as 10.0.0.0/8, not '${entry.slice(0, 64)}'.`,
+      });
+  });
+  return [...entries];
 }
 
 /** A `sha256:<hex>` key hash as lower-case hex, or null (with an error when it is malformed). */
@@ -384,6 +405,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   }
 
   const origins = allowedOrigins(raw.server?.allowedOrigins ?? undefined, errors);
+  const trustedProxies = proxyRanges(raw.server?.trustedProxies ?? [], errors);
   let tls: GatewayConfig['server']['tls'] = null;
   if (raw.server?.tls) {
     const { certFile, keyFile } = raw.server.tls;
@@ -413,6 +435,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
         port: raw.server?.port ?? 8080,
         tls,
         allowedOrigins: origins,
+        trustedProxies,
       },
       upstreams,
       aliases,
@@ -421,7 +444,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       routing: { ...DEFAULT_ROUTING, ...withoutNulls(raw.routing ?? {}) },
       inputChecking: raw.inputChecking ?? 'enforce',
       limits,
-      log: { level: raw.log?.level ?? 'info' },
+      log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'json' },
       metrics: { enabled: raw.metrics?.enabled ?? true, listen: metricsListen, keyHash: metricsHash },
       shutdown: { drainMs: raw.shutdown?.drainMs ?? 10_000 },
       clientSecrets: {

@@ -146,6 +146,8 @@ export const GatewayConfigSchema = object({
       tls: optional(object({ certFile: string(), keyFile: string() })),
       /** Browser origins allowed to open sessions and call the REST endpoints (`*` for any). */
       allowedOrigins: optional(array(string())),
+      /** Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client. */
+      trustedProxies: optional(array(string())),
     }),
   ),
   upstreams: optional(array(UpstreamConfigSchema)),
@@ -179,7 +181,13 @@ export const GatewayConfigSchema = object({
   /** What happens to a malformed client frame. */
   inputChecking: optional(enumOf(['off', 'warn', 'enforce'])),
   limits: optional(LimitsConfigSchema),
-  log: optional(object({ level: optional(enumOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'])) })),
+  log: optional(
+    object({
+      level: optional(enumOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'])),
+      /** `json` lines, or `pretty` (colours and aligned fields) for a terminal. */
+      format: optional(enumOf(['json', 'pretty'])),
+    }),
+  ),
   metrics: optional(
     object({
       enabled: optional(boolean()),

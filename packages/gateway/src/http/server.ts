@@ -12,6 +12,7 @@ import type { SessionLog } from '../session/observer.js';
 import type { ConnectionAdmission } from './admission.js';
 import { answerClientErrors } from './client-error.js';
 import { guardConnections } from './connection-guard.js';
+import { REQUEST_ID_HEADER, type TrustedProxies } from './request-context.js';
 import { sendRefusal, writeRefusal } from './respond.js';
 import { isRefusal, parseTarget } from './target.js';
 
@@ -34,6 +35,8 @@ export interface HttpServerOptions {
   readonly onRefused?: (refusal: Refusal) => void;
   /** Where handler failures are logged (the client only learns that there was one). */
   readonly log?: SessionLog;
+  /** Gives each request its id (answered in `x-request-id`) and client address, for the logs. */
+  readonly proxies?: TrustedProxies;
 }
 
 /** Longest request path put in a log line: the path is the client's, and so is its length. */
@@ -108,6 +111,8 @@ async function route(
   res: ServerResponse,
   options: HttpServerOptions,
 ): Promise<void> {
+  const context = options.proxies?.contextOf(req);
+  if (context !== undefined) res.setHeader(REQUEST_ID_HEADER, context.requestId);
   const target = parseTarget(req.url);
   if (isRefusal(target)) return sendRefusal(res, target);
   try {
@@ -120,6 +125,7 @@ async function route(
   } catch (error) {
     options.log?.error(
       {
+        ...context,
         err: error instanceof Error ? error.message : String(error),
         method: req.method,
         path: boundedPath(target.path),

@@ -22,6 +22,7 @@ import { Session } from '../session/session.js';
 import type { EndCause } from '../session/state.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
+import type { TrustedProxies } from './request-context.js';
 
 /** What admission works with (the gateway's shared parts). */
 export interface AdmissionContext {
@@ -34,6 +35,8 @@ export interface AdmissionContext {
   readonly middleware: readonly MiddlewareFactory[];
   readonly observer: SessionObserver;
   readonly log: SessionLog;
+  /** Who a request is for the logs (request id, client address). */
+  readonly proxies: TrustedProxies;
   /** False once shutdown has begun: new sessions are refused with 503. */
   readonly accepting: () => boolean;
   readonly onAttempt?: AttemptListener;
@@ -69,6 +72,8 @@ export interface AdmissionRequest {
   readonly middleware?: readonly MiddlewareFactory[];
   /** Told when the session ends, after its slots are freed. */
   readonly onEnd?: (cause: EndCause) => void;
+  /** The request's log (its request id and client address on every line); `ctx.log` when absent. */
+  readonly log?: SessionLog;
 }
 
 /**
@@ -168,7 +173,7 @@ export async function admitSession(
   // A session refused after its secret was taken does not cost the client the secret.
   const giveBack = (): void => {
     secret?.giveBack().catch((error: unknown) => {
-      ctx.log.warn({ err: describeError(error) }, 'a client secret could not be given back');
+      (request.log ?? ctx.log).warn({ err: describeError(error) }, 'a client secret could not be given back');
     });
   };
   const deny = (r: Refusal): Refusal => {
@@ -242,7 +247,7 @@ export async function admitSession(
       request.session ?? null,
     ),
     observer: ctx.observer,
-    log: ctx.log,
+    log: request.log ?? ctx.log,
     onEnd: (_, cause) => {
       releaseAll();
       ctx.registry.remove(info.sessionId);

@@ -15,6 +15,7 @@ import { describeError } from '../vocabulary/session.js';
 import type { Forwarding } from './forwarding.js';
 import { checkHandshake } from './handshake.js';
 import type { OriginPolicy } from './origins.js';
+import { withFields } from './request-context.js';
 import { writeRefusal } from './respond.js';
 import { type AdmissionContext, admitSession, parseRealtimeQuery } from './session-admission.js';
 import { isRefusal, parseTarget } from './target.js';
@@ -45,11 +46,13 @@ export interface UpgradeContext extends AdmissionContext {
  * server.on('upgrade', (req, socket, head) => void handleRealtimeUpgrade(ctx, req, socket, head));
  */
 export async function handleRealtimeUpgrade(
-  ctx: UpgradeContext,
+  gateway: UpgradeContext,
   req: IncomingMessage,
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
+  // Every line about this request, and the session it opens, says which request and client.
+  const ctx: UpgradeContext = { ...gateway, log: withFields(gateway.log, gateway.proxies.contextOf(req)) };
   // The first answer wins: a refusal after the guard's timeout (or the reverse) is not sent twice.
   const answer = { given: false };
   const refuse = (r: Refusal): void => {
@@ -126,6 +129,7 @@ async function admit(
   };
   socket.once('close', onGone);
   const admitted = await admitSession(ctx, {
+    log: ctx.log,
     headers: req.headers,
     query,
     gone: () => clientGone || socket.destroyed || answer.given,

@@ -50,3 +50,20 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
+
+/**
+ * Where log lines go for `log.format`: stdout as JSON lines (the default, for collectors), or
+ * through pino-pretty for a person at a terminal. pino-pretty is loaded only when asked for.
+ *
+ * @example
+ * const log = createLogger('info', await logDestination('pretty'));
+ */
+export async function logDestination(format: 'json' | 'pretty'): Promise<DestinationStream | undefined> {
+  if (format === 'json') return undefined;
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+  });
+}
