@@ -374,10 +374,10 @@ async function main(): Promise<void> {
       `  ${LABEL[kind].padEnd(12)} RSS ${(memory[kind]!.rss / 1024).toFixed(1)} KB, heap + external ${(memory[kind]!.heap / 1024).toFixed(1)} KB`,
     );
   }
-  console.log('\ntarget                                      | measured | target  | result');
+  console.log('\ntarget                                          | measured | target  | result');
   const row = (name: string, measured: string, target: string, met: boolean) =>
     console.log(
-      `${name.padEnd(43)} | ${measured.padStart(8)} | ${target.padEnd(7)} | ${met ? 'met' : 'MISSED'}`,
+      `${name.padEnd(47)} | ${measured.padStart(8)} | ${target.padEnd(7)} | ${met ? 'met' : 'MISSED'}`,
     );
   for (const size of ['small', 'large'] as const) {
     const ratios = runs.flatMap((run, i) =>
@@ -402,9 +402,10 @@ async function main(): Promise<void> {
     }
   }
   if (memory.gateway !== undefined) {
-    // RSS moves in allocator-sized steps, the heap in objects; the larger of the two is judged.
-    const perIdle = Math.max(memory.gateway.rss, memory.gateway.heap) / 1024;
-    row('memory per idle session (gateway)', `${perIdle.toFixed(1)} KB`, '≤ 16 KB', perIdle <= 16);
+    // Judged on heap + external, what the target (BENCHMARKS.md) is stated in: RSS moves in
+    // allocator-sized steps (heap pages, malloc arenas) and is shown above beside it.
+    const perIdle = memory.gateway.heap / 1024;
+    row('memory per idle session (gateway, heap+ext)', `${perIdle.toFixed(1)} KB`, '≤ 16 KB', perIdle <= 16);
   }
 }
 
