@@ -6,9 +6,11 @@
  * left after its full GCs, and whether `ws` loaded bufferutil).
  *
  *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway|gateway-done <upstream-port>
+ *   BENCH_BASELINE=/path/to/checkout node --expose-gc --import tsx bench/relay-server.ts gateway-before <upstream-port>
  *
  * It imports the gateway by its package name without the `source` condition, so it runs the
- * compiled dist/ (the bench builds it first).
+ * compiled dist/ (the bench builds it first). `gateway-before` imports the dist/ of the checkout
+ * BENCH_BASELINE names instead, which must have been built there.
  *
  * The bench runs the bare relay with WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1: the relay
  * as a user would write it with `ws` installed alone.
@@ -20,18 +22,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 // The gateway as shipped: its build (dist/), which the bench makes first. (Run from source
 // through tsx, every closure the gateway creates would carry a `name` property that the
 // transpiler defines, and an idle session would weigh twice what it does.)
 // The bare relay's process loads `ws` alone: the gateway is imported only by the gateway's.
 import type { Middleware } from '@realtime-gateway/gateway';
-import { WebSocket, WebSocketServer } from 'ws';
 
 const [kind, upstreamPort] = process.argv.slice(2);
 
 /** The baseline: accept, dial the upstream, pipe frames both ways. */
 async function bare(): Promise<number> {
+  // Imported here, so that a gateway's process loads only the `ws` of the gateway it runs (and
+  // the bufferutil check below reports that one).
+  const { WebSocket, WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
   wss.on('connection', (client, req) => {
     const upstream = new WebSocket(`ws://127.0.0.1:${upstreamPort}${req.url}`, { perMessageDeflate: false });
@@ -52,8 +57,13 @@ async function bare(): Promise<number> {
   return (wss.address() as AddressInfo).port;
 }
 
-async function gateway(withMiddleware: boolean): Promise<number> {
-  const { createGateway, FORWARD, resolveConfig } = await import('@realtime-gateway/gateway');
+async function gateway(withMiddleware: boolean, baseline?: string): Promise<number> {
+  // `gateway-before`: the build of another checkout (BENCH_BASELINE), with its own dependencies.
+  const { createGateway, FORWARD, resolveConfig } = (
+    baseline === undefined
+      ? await import('@realtime-gateway/gateway')
+      : await import(pathToFileURL(join(baseline, 'packages/gateway/dist/index.js')).href)
+  ) as typeof import('@realtime-gateway/gateway');
   /** A middleware as a user would add one: it wants `response.done` and nothing else. */
   const wantsDone: Middleware = {
     name: 'wants-response-done',
@@ -92,7 +102,13 @@ new PerformanceObserver((list) => {
 
 const sampling = new Session();
 sampling.connect();
-const port = kind === 'bare' ? await bare() : await gateway(kind === 'gateway-done');
+const port =
+  kind === 'bare'
+    ? await bare()
+    : await gateway(
+        kind === 'gateway-done',
+        kind === 'gateway-before' ? process.env.BENCH_BASELINE : undefined,
+      );
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));
 process.on('message', (message: { cmd: string }) => {

@@ -11,7 +11,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { newId } from '@realtime-gateway/protocol';
-import { MediaStreamTrack } from 'werift';
 import { extractCredential } from '../auth/credentials.js';
 import type { SessionQuota, SessionSlot } from '../auth/quota.js';
 import { everyCallTerminated } from '../config/resolve.js';
@@ -20,8 +19,6 @@ import { withFields } from '../http/request-context.js';
 import { sendRefusal } from '../http/respond.js';
 import { type AdmissionContext, admitSession } from '../http/session-admission.js';
 import type { RequestTarget } from '../http/target.js';
-import { WebRtcLeg } from '../legs/webrtc-leg.js';
-import { createOpusCodec } from '../media/opus.js';
 import type { Pacer } from '../media/pacer.js';
 import { callNotFound, refusal } from '../refusal.js';
 import { findModel, readBody } from '../rest/body.js';
@@ -33,13 +30,24 @@ import { describeError } from '../vocabulary/session.js';
 import { callAudioFormats } from './audio-formats.js';
 import { Call } from './call.js';
 import { readOffer } from './offer-request.js';
-import { answerOffer } from './peer.js';
+import type { AnsweredPeer } from './peer.js';
 
 export const CALLS_PATH = '/v1/realtime/calls';
 /** As REST forwarding reads control paths: an id of URL-safe characters, then the action. */
 const CONTROL = /^\/v1\/realtime\/calls\/([A-Za-z0-9_-]+)\/(accept|hangup|refer|reject)$/;
 /** The model OpenAI gives a call that names none; routing decides with it. */
 const DEFAULT_MODEL = 'gpt-realtime';
+
+let callMedia: Promise<typeof import('./call-media.js')> | null = null;
+
+/** werift and opusscript, loaded at the first call (a broken install is tried again at the next). */
+function loadCallMedia(): Promise<typeof import('./call-media.js')> {
+  callMedia ??= import('./call-media.js');
+  callMedia.catch(() => {
+    callMedia = null;
+  });
+  return callMedia;
+}
 
 /** What the calls endpoint works with. */
 export interface CallsContext extends AdmissionContext {
@@ -133,6 +141,7 @@ export class CallsEndpoint {
       sendRefusal(res, offer);
       return TAKEN;
     }
+    const { MediaStreamTrack, WebRtcLeg, answerOffer, createOpusCodec } = await loadCallMedia();
     let callSlot: SessionSlot | null = null;
     let call: Call | null = null;
     const admitted = await admitSession(ctx, {
@@ -165,7 +174,7 @@ export class CallsEndpoint {
     }
 
     const speaker = new MediaStreamTrack({ kind: 'audio' });
-    let answered: Awaited<ReturnType<typeof answerOffer>>;
+    let answered: AnsweredPeer;
     try {
       answered = await answerOffer(offer.sdp, ctx.config.webrtc, speaker);
     } catch (error) {

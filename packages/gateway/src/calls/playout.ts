@@ -9,7 +9,7 @@
  * "Played" means handed to the RTP track: the caller's jitter buffer holds a few tens of
  * milliseconds more, which is below what truncation can resolve in speech.
  */
-import { PCM_RATE } from '../media/opus.js';
+import { PCM_RATE } from '../media/frames.js';
 
 /** Which assistant audio a frame belongs to. */
 export interface AudioSource {

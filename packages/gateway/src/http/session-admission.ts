@@ -211,12 +211,17 @@ export async function admitSession(
     slot.release();
     return deny(dialled);
   }
+  // What the closures below keep for the session's life is named one by one: a closure that
+  // read `dialled` or `request` would keep all of them (and the request's headers).
+  const upstreamSlot = dialled.slot;
+  const upstreamLeg = dialled.leg;
+  const ended = request.onEnd;
   let released = false;
   const releaseAll = (): void => {
     if (released) return;
     released = true;
     slot.release();
-    dialled.slot.release();
+    upstreamSlot.release();
   };
   if (!ctx.accepting()) {
     dialled.leg.destroy();
@@ -251,7 +256,7 @@ export async function admitSession(
     onEnd: (_, cause) => {
       releaseAll();
       ctx.registry.remove(info.sessionId);
-      request.onEnd?.(cause);
+      ended?.(cause);
     },
   });
   ctx.registry.add(session);
@@ -262,7 +267,7 @@ export async function admitSession(
     abandon(giveSecretBack) {
       if (giveSecretBack) giveBack();
       session.refuse();
-      dialled.leg.destroy();
+      upstreamLeg.destroy();
       releaseAll();
       ctx.registry.remove(info.sessionId);
     },

@@ -138,13 +138,12 @@ async function admit(
   if (admitted === null) return;
   if ('status' in admitted) return refuse(admitted);
   const { session, upstream } = admitted;
-  let upgraded = false;
   // The handshake was checked, but the client may still go away before ws completes it.
-  socket.once('close', () => {
-    if (!upgraded) admitted.abandon(true);
-  });
+  // (Removed once upgraded: for the session's life it would keep this whole setup alive.)
+  const onClosedEarly = (): void => admitted.abandon(true);
+  socket.once('close', onClosedEarly);
   ctx.wss.handleUpgrade(req, socket, head, (client) => {
-    upgraded = true;
+    socket.off('close', onClosedEarly);
     answer.given = true;
     settle();
     try {

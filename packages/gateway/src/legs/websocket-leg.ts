@@ -61,7 +61,10 @@ interface HeldFrame {
 export class WebSocketLeg implements Leg {
   readonly transport = 'websocket';
   private listener: LegListener | null = null;
-  private held: HeldFrame[] | null = [];
+  /** Frames read before {@link attach}; made at the first. */
+  private held: HeldFrame[] | null = null;
+  /** Whether a listener was ever attached (frames and a close come to it from then on). */
+  private attached = false;
   /** A close or error seen before a listener was attached, delivered on attach. */
   private earlyClose: { code: number; reason: string } | null = null;
 
@@ -71,10 +74,12 @@ export class WebSocketLeg implements Leg {
     private readonly masks: FrameMasks | null = null,
   ) {
     socket.pause();
-    socket.on('message', this.onMessage);
-    socket.on('close', this.onClose);
-    socket.on('error', this.onError);
-    socket.on('pong', this.onPong);
+    // The socket's listeners are shared by every leg: each finds its leg on the socket.
+    (socket as LegSocket)[LEG] = this;
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+    socket.on('pong', onPong);
   }
 
   get isOpen(): boolean {
@@ -91,6 +96,7 @@ export class WebSocketLeg implements Leg {
 
   attach(listener: LegListener): void {
     this.listener = listener;
+    this.attached = true;
     const held = this.held;
     this.held = null;
     for (const frame of held ?? []) {
@@ -160,23 +166,53 @@ export class WebSocketLeg implements Leg {
     this.socket.terminate();
   }
 
-  private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
+  /** For the socket's listeners below. */
+  message(data: Buffer, isBinary: boolean): void {
     if (this.listener !== null) this.listener.frame(data, isBinary);
-    else this.held?.push({ data, isBinary });
-  };
+    // Once attached, a leg without a listener was detached (handed over): frames are dropped.
+    else if (!this.attached) {
+      if (this.held === null) this.held = [{ data, isBinary }];
+      else this.held.push({ data, isBinary });
+    }
+  }
 
-  private readonly onClose = (code: number, reason: Buffer): void => {
+  /** For the socket's listeners below. */
+  closed(code: number, reason: Buffer): void {
     if (this.listener !== null) this.listener.closed(code, reason.toString(), code === 1006);
-    else if (this.held !== null) this.earlyClose = { code, reason: reason.toString() };
-  };
+    else if (!this.attached) this.earlyClose = { code, reason: reason.toString() };
+  }
 
-  private readonly onError = (error: Error): void => {
+  /** For the socket's listeners below. */
+  errored(error: Error): void {
     this.listener?.error(error);
-  };
+  }
 
-  private readonly onPong = (): void => {
+  /** For the socket's listeners below. */
+  ponged(): void {
     this.listener?.alive();
-  };
+  }
+}
+
+/** Where a socket's leg is kept, for the listeners every leg shares. */
+const LEG = Symbol('websocket-leg');
+
+type LegSocket = WebSocket & { [LEG]: WebSocketLeg };
+
+// `ws` calls its listeners with the socket as `this`.
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as LegSocket)[LEG].message(data, isBinary);
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as LegSocket)[LEG].closed(code, reason);
+}
+
+function onError(this: WebSocket, error: Error): void {
+  (this as LegSocket)[LEG].errored(error);
+}
+
+function onPong(this: WebSocket): void {
+  (this as LegSocket)[LEG].ponged();
 }
 
 /** `reason` cut on a character boundary to what a close frame can carry. */

@@ -51,7 +51,8 @@ export type Decision =
  * const decision = approvals.answer(item, eventId);
  */
 export class Approvals {
-  private readonly pending = new Map<string, { call: Call; cancelExpiry: () => void }>();
+  /** Made at the first request: most sessions never have one. */
+  private pending: Map<string, { call: Call; cancelExpiry: () => void }> | null = null;
   private readonly schedule: Schedule;
 
   constructor(private readonly options: ApprovalsOptions) {
@@ -70,12 +71,13 @@ export class Approvals {
     this.options.sendClient(conversationItem('conversation.item.added', request));
     this.options.sendClient(conversationItem('conversation.item.done', request));
     const cancelExpiry = this.schedule(() => {
-      this.pending.delete(requestId);
+      this.pending?.delete(requestId);
       this.options.onExpired(call, {
         type: 'tool_execution_error',
         message: 'The approval request expired.',
       });
     }, this.options.timeoutMs);
+    if (this.pending === null) this.pending = new Map();
     this.pending.set(requestId, { call, cancelExpiry });
   }
 
@@ -84,7 +86,7 @@ export class Approvals {
    * or null, with an `error` for the client, when no such request is pending.
    */
   answer(item: McpApprovalResponseItem, eventId: string | null): Decision | null {
-    const entry = this.pending.get(item.approval_request_id);
+    const entry = this.pending?.get(item.approval_request_id);
     if (
       entry === undefined ||
       transition(entry.call.state, { type: item.approve ? 'approve' : 'reject' }) === null
@@ -115,14 +117,15 @@ export class Approvals {
   /** Forgets a call's request, if it has one: it was answered, or the call settled otherwise. */
   release(call: Call): void {
     if (call.approvalRequestId === null) return;
-    const entry = this.pending.get(call.approvalRequestId);
+    const entry = this.pending?.get(call.approvalRequestId);
     if (entry?.call !== call) return;
     entry.cancelExpiry();
-    this.pending.delete(call.approvalRequestId);
+    this.pending?.delete(call.approvalRequestId);
   }
 
   /** Cancels every expiry: the session ended. */
   close(): void {
+    if (this.pending === null) return;
     for (const entry of this.pending.values()) entry.cancelExpiry();
     this.pending.clear();
   }

@@ -98,6 +98,9 @@ function isFunctionCall(item: ConversationItem): item is FunctionCallItem {
   return item.type === 'function_call';
 }
 
+const NO_CALLS: ReadonlyMap<string, Call> = new Map();
+const NO_RESPONSES: ReadonlyMap<string, ResponseWork> = new Map();
+
 /**
  * The session's calls, until their response has finished.
  *
@@ -108,8 +111,17 @@ function isFunctionCall(item: ConversationItem): item is FunctionCallItem {
  * const finished = book.finish(book.response(call.responseId)!);
  */
 export class CallBook {
-  private readonly calls = new Map<string, Call>();
-  private readonly responses = new Map<string, ResponseWork>();
+  // Made at the first call: most sessions never have one.
+  private callsMap: Map<string, Call> | null = null;
+  private responsesMap: Map<string, ResponseWork> | null = null;
+
+  private get calls(): ReadonlyMap<string, Call> {
+    return this.callsMap ?? NO_CALLS;
+  }
+
+  private get responses(): ReadonlyMap<string, ResponseWork> {
+    return this.responsesMap ?? NO_RESPONSES;
+  }
 
   /** Records a call the upstream started streaming, in its response's work. */
   open(
@@ -133,7 +145,8 @@ export class CallBook {
       error: null,
       controller: new AbortController(),
     };
-    this.calls.set(itemId, call);
+    if (this.callsMap === null) this.callsMap = new Map();
+    this.callsMap.set(itemId, call);
     let work = this.responses.get(event.response_id);
     if (work === undefined) {
       work = {
@@ -143,7 +156,8 @@ export class CallBook {
         cancelled: false,
         finished: false,
       };
-      this.responses.set(event.response_id, work);
+      if (this.responsesMap === null) this.responsesMap = new Map();
+      this.responsesMap.set(event.response_id, work);
     }
     work.calls.push(call);
     return call;
@@ -187,9 +201,9 @@ export class CallBook {
     if (work.finished || work.upstreamDone === null) return null;
     if (work.calls.some((call) => call.state !== 'settled')) return null;
     work.finished = true;
-    this.responses.delete(work.responseId);
+    this.responsesMap?.delete(work.responseId);
     const calls = [...work.calls].sort((a, b) => a.outputIndex - b.outputIndex);
-    for (const call of calls) this.calls.delete(call.itemId);
+    for (const call of calls) this.callsMap?.delete(call.itemId);
     return calls;
   }
 }

@@ -10,15 +10,60 @@
  *                     └──fails──▶ broken ──use after backoff──▶ connecting
  *   any ──close()──▶ closed
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { NO_LOG, type SessionLog } from '../vocabulary/session.js';
-import { createGuardedFetch, type GuardedFetch } from './guarded-fetch.js';
+import type { GuardedFetch } from './guarded-fetch.js';
 import type { UrlPattern } from './url-policy.js';
+
+/** What the gateway uses of the MCP SDK. */
+interface Sdk {
+  readonly Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
+  readonly SSEClientTransport: typeof import('@modelcontextprotocol/sdk/client/sse.js').SSEClientTransport;
+  readonly StdioClientTransport: typeof import('@modelcontextprotocol/sdk/client/stdio.js').StdioClientTransport;
+  readonly StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
+  readonly ErrorCode: typeof import('@modelcontextprotocol/sdk/types.js').ErrorCode;
+  readonly McpError: typeof import('@modelcontextprotocol/sdk/types.js').McpError;
+  readonly ToolListChangedNotificationSchema: typeof import('@modelcontextprotocol/sdk/types.js').ToolListChangedNotificationSchema;
+  /** The gateway's own, on undici. */
+  readonly createGuardedFetch: typeof import('./guarded-fetch.js').createGuardedFetch;
+}
+
+/**
+ * The MCP SDK (with zod, which it brings) and undici (for the guarded fetch) are loaded at the
+ * first connect, so that a gateway without MCP servers never loads them: together they are
+ * more than half the heap the gateway would have at start.
+ */
+let sdk: Sdk | null = null;
+let loadingSdk: Promise<Sdk> | null = null;
+
+function loadSdk(): Promise<Sdk> {
+  loadingSdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('./guarded-fetch.js'),
+  ]).then(([client, sse, stdio, streamable, types, guarded]) => {
+    sdk = {
+      Client: client.Client,
+      SSEClientTransport: sse.SSEClientTransport,
+      StdioClientTransport: stdio.StdioClientTransport,
+      StreamableHTTPClientTransport: streamable.StreamableHTTPClientTransport,
+      ErrorCode: types.ErrorCode,
+      McpError: types.McpError,
+      ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
+      createGuardedFetch: guarded.createGuardedFetch,
+    };
+    return sdk;
+  });
+  // A failed load (a broken install) is tried again at the next connect.
+  loadingSdk.catch(() => {
+    loadingSdk = null;
+  });
+  return loadingSdk;
+}
 
 /** How to reach an MCP server, with secrets already resolved. */
 export type McpTransportSpec =
@@ -109,8 +154,9 @@ export function resultText(result: { content?: unknown; structuredContent?: unkn
 
 /** Classifies anything the SDK threw into the protocol's failure kinds. */
 export function failureFrom(error: unknown, timeoutMs?: number): McpFailure {
-  if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout) {
+  // Before the SDK is loaded nothing can have thrown one of its errors.
+  if (sdk !== null && error instanceof sdk.McpError) {
+    if (error.code === sdk.ErrorCode.RequestTimeout) {
       return {
         type: 'protocol_error',
         code: error.code,
@@ -127,7 +173,11 @@ export function failureFrom(error: unknown, timeoutMs?: number): McpFailure {
 }
 
 /** Without a `fetch`, the SDK uses the global one. */
-function transportFor(spec: McpTransportSpec, fetch: FetchLike | undefined): Transport {
+function transportFor(
+  { StdioClientTransport, StreamableHTTPClientTransport, SSEClientTransport }: Sdk,
+  spec: McpTransportSpec,
+  fetch: FetchLike | undefined,
+): Transport {
   switch (spec.kind) {
     case 'stdio':
       return new StdioClientTransport({
@@ -276,6 +326,14 @@ export class McpConnection {
 
   private async connect(): Promise<Client> {
     this.stateValue = 'connecting';
+    let loaded: Sdk;
+    try {
+      loaded = await loadSdk();
+    } catch (error) {
+      if (!this.isClosed()) this.markBroken(failureFrom(error));
+      throw error;
+    }
+    const { Client, ErrorCode, McpError, ToolListChangedNotificationSchema } = loaded;
     const client = new Client(CLIENT_INFO, { capabilities: {} });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       void this.refreshTools(client, true);
@@ -296,7 +354,7 @@ export class McpConnection {
         );
       });
       await Promise.race([
-        client.connect(transportFor(this.spec.transport, this.fetch()), {
+        client.connect(transportFor(loaded, this.spec.transport, this.fetch(loaded)), {
           timeout: this.spec.connectTimeoutMs,
         }),
         timeout,
@@ -320,7 +378,7 @@ export class McpConnection {
     return client;
   }
 
-  private fetch(): FetchLike | undefined {
+  private fetch({ createGuardedFetch }: Sdk): FetchLike | undefined {
     if (this.spec.allowlist === undefined) return undefined;
     this.guarded ??= createGuardedFetch(this.spec.allowlist);
     return this.guarded.fetch;

@@ -18,6 +18,7 @@ import type {
 import {
   DROP,
   FORWARD,
+  type Frame,
   type Middleware,
   type MiddlewareContext,
   type MiddlewareFactory,
@@ -399,23 +400,39 @@ export function createMcpMiddleware(options: McpMiddlewareOptions): MiddlewareFa
       });
     }
     if (operatorSources.length === 0 && !emulate) return null;
-    let session: McpSession | null = null;
-    return {
-      name: 'mcp',
-      client: CLIENT_TYPES,
-      upstream: SERVER_TYPES,
-      open: (ctx) => {
-        session = new McpSession({ ctx, middleware: options, operatorSources, emulate });
-      },
-      // Frames that are not valid known events pass by: input checking answers those.
-      onClient: (frame) =>
-        frame.event === null || session === null ? FORWARD : session.onClient(frame.event),
-      onUpstream: (frame) =>
-        frame.event === null || session === null ? FORWARD : session.onUpstream(frame.event),
-      close: () => {
-        session?.close();
-        return undefined;
-      },
-    };
+    return new McpMiddleware(options, operatorSources, emulate);
   };
+}
+
+/** One session's MCP middleware: its methods are shared, its state is the {@link McpSession}. */
+class McpMiddleware implements Middleware {
+  readonly name = 'mcp';
+  readonly client = CLIENT_TYPES;
+  readonly upstream = SERVER_TYPES;
+  private session: McpSession | null = null;
+
+  constructor(
+    private readonly options: McpMiddlewareOptions,
+    private readonly operatorSources: readonly ToolSource[],
+    private readonly emulate: boolean,
+  ) {}
+
+  open(ctx: MiddlewareContext): void {
+    const { options: middleware, operatorSources, emulate } = this;
+    this.session = new McpSession({ ctx, middleware, operatorSources, emulate });
+  }
+
+  // Frames that are not valid known events pass by: input checking answers those.
+  onClient(frame: Frame<ClientEvent>): Verdict<ClientEvent> {
+    return frame.event === null || this.session === null ? FORWARD : this.session.onClient(frame.event);
+  }
+
+  onUpstream(frame: Frame<ServerEvent>): Verdict<ServerEvent> {
+    return frame.event === null || this.session === null ? FORWARD : this.session.onUpstream(frame.event);
+  }
+
+  close(): undefined {
+    this.session?.close();
+    return undefined;
+  }
 }

@@ -30,6 +30,8 @@ export interface ResolvedTool {
   readonly needsApproval: boolean;
 }
 
+const NO_SOURCES: ReadonlyMap<string, ToolSource> = new Map();
+
 /**
  * @example
  * const tools = new SessionTools();
@@ -39,9 +41,14 @@ export interface ResolvedTool {
  */
 export class SessionTools {
   private readonly names = new ToolNames();
-  private readonly sources = new Map<string, ToolSource>();
+  /** Made at the first source: most sessions never have one. */
+  private sourcesMap: Map<string, ToolSource> | null = null;
   /** The client's tools as it declared them (MCP declarations included). */
   private declared: readonly Tool[] = [];
+
+  private get sources(): ReadonlyMap<string, ToolSource> {
+    return this.sourcesMap ?? NO_SOURCES;
+  }
 
   /** The client's tools as declared: what the client sees in `session.updated`. */
   get clientDeclared(): readonly Tool[] {
@@ -54,13 +61,14 @@ export class SessionTools {
 
   addSource(source: ToolSource): void {
     this.removeSource(source.label);
-    this.sources.set(source.label, source);
+    if (this.sourcesMap === null) this.sourcesMap = new Map();
+    this.sourcesMap.set(source.label, source);
   }
 
   removeSource(label: string): void {
     const existing = this.sources.get(label);
     if (existing === undefined) return;
-    this.sources.delete(label);
+    this.sourcesMap?.delete(label);
     this.names.removeServer(label);
     existing.release();
   }

@@ -58,26 +58,30 @@ export function functionNameFor(ref: ToolRef): string {
  * names.resolve(fn); // { server: 'crm', tool: 'lookup' }
  */
 export class ToolNames {
-  private readonly byName = new Map<string, ToolRef>();
+  /** Made at the first tool: most sessions never have one. */
+  private byName: Map<string, ToolRef> | null = null;
 
   /** Registers a tool and returns its function name. */
   add(ref: ToolRef): string {
     const name = functionNameFor(ref);
+    if (this.byName === null) this.byName = new Map();
     this.byName.set(name, ref);
     return name;
   }
 
   /** Removes every tool of a server (its tool list changed or it was dropped). */
   removeServer(server: string): void {
-    for (const [name, ref] of this.byName) if (ref.server === server) this.byName.delete(name);
+    const byName = this.byName;
+    if (byName === null) return;
+    for (const [name, ref] of byName) if (ref.server === server) byName.delete(name);
   }
 
   /** The tool a function name stands for, or null for any other function (the client's own). */
   resolve(functionName: string): ToolRef | null {
-    return this.byName.get(functionName) ?? null;
+    return this.byName?.get(functionName) ?? null;
   }
 
   has(functionName: string): boolean {
-    return this.byName.has(functionName);
+    return this.byName?.has(functionName) ?? false;
   }
 }

@@ -58,8 +58,9 @@ export class ToolSync {
   /**
    * The ids of the gateway's own `session.update`s the upstream has yet to answer, oldest
    * first: a `session.updated` answers the oldest, an `error` naming one means none will.
+   * Made at the first.
    */
-  private readonly pendingUpdates = new Set<string>();
+  private pendingUpdates: Set<string> | null = null;
   private closed = false;
 
   constructor(private readonly options: ToolSyncOptions) {
@@ -74,14 +75,16 @@ export class ToolSync {
 
   /** Starts listing the operator servers' tools, and following their changes. */
   open(): void {
-    const signal = this.options.ctx.signal;
-    for (const source of this.options.operatorSources) {
+    const sources = this.options.operatorSources;
+    // Read only when needed: a session's signal is made on first use.
+    const signal = sources.length === 0 ? null : this.options.ctx.signal;
+    for (const source of sources) {
       this.tools.addSource(source);
       const off = source.connection.onToolsChanged((listed) => {
         this.tools.setSourceTools(source.label, listed);
         this.sync();
       });
-      signal.addEventListener('abort', off, { once: true });
+      signal!.addEventListener('abort', off, { once: true });
       this.listOperatorTools(source, 1);
     }
   }
@@ -167,9 +170,9 @@ export class ToolSync {
 
   /** The upstream's `session.updated`: hidden when it answers the gateway's own update. */
   onSessionUpdated(event: ServerEventMap['session.updated']): Verdict<SessionEvent> {
-    const oldest = this.pendingUpdates.values().next();
-    if (!oldest.done) {
-      this.pendingUpdates.delete(oldest.value);
+    const oldest = this.pendingUpdates?.values().next();
+    if (oldest !== undefined && !oldest.done) {
+      this.pendingUpdates?.delete(oldest.value);
       return DROP;
     }
     return this.sessionForClient(event);
@@ -177,7 +180,7 @@ export class ToolSync {
 
   /** The upstream refused an event of the gateway's; if it was a `session.update`, nothing will answer it. */
   ownEventRefused(eventId: string): void {
-    this.pendingUpdates.delete(eventId);
+    this.pendingUpdates?.delete(eventId);
   }
 
   /** Sends the upstream the full tool list: the client's own plus the gateway's. */
@@ -187,6 +190,7 @@ export class ToolSync {
     const eventId = newEventId();
     this.options.ownEvents.add(eventId);
     // An upstream that never answers must not grow the set without end.
+    if (this.pendingUpdates === null) this.pendingUpdates = new Set();
     if (this.pendingUpdates.size >= TRACKED_IDS)
       this.pendingUpdates.delete(this.pendingUpdates.values().next().value!);
     this.pendingUpdates.add(eventId);

@@ -9,15 +9,9 @@
  * encodes noise without an error, so every PCM frame passed in here is a Buffer of bytes.
  */
 import OpusScript from 'opusscript';
+import { FRAME_BYTES, FRAME_SAMPLES, PCM_RATE } from './frames.js';
 
-/** The realtime API's PCM: 24 kHz, mono, 16-bit little-endian. */
-export const PCM_RATE = 24_000;
-/** One Opus frame: 20 ms, the packet time browsers use. */
-export const FRAME_MS = 20;
-export const FRAME_SAMPLES = (PCM_RATE * FRAME_MS) / 1000;
-export const FRAME_BYTES = FRAME_SAMPLES * 2;
-/** RTP time of one frame: Opus RTP runs a 48 kHz clock (RFC 7587). */
-export const RTP_FRAME_TICKS = (48_000 * FRAME_MS) / 1000;
+export { FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, PCM_RATE, RTP_FRAME_TICKS } from './frames.js';
 /** A 20 ms Opus frame of silence (a CELT-only TOC byte and an empty frame), as browsers send. */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 

@@ -5,7 +5,7 @@
  * missed deadline, so the audio keeps real time and the caller's jitter buffer absorbs the
  * burst. How late ticks run is recorded, for the benchmark and the metrics.
  */
-import { FRAME_MS } from './opus.js';
+import { FRAME_MS } from './frames.js';
 
 /** Something ticked once per frame. */
 export type PacedTrack = () => void;

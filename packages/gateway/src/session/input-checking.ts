@@ -9,9 +9,17 @@ import {
   parseClientEvent,
   toErrorEvent,
 } from '@realtime-gateway/protocol';
-import type { SessionLog } from '../vocabulary/session.js';
+import type { SessionInfo, SessionLog } from '../vocabulary/session.js';
 import { APPEND_TYPE, type CheckingMode, frameSizeError, isPlainAppend } from './checking.js';
-import { DROP, FORWARD, type Frame, type Middleware, type MiddlewareFactory } from './middleware.js';
+import {
+  DROP,
+  FORWARD,
+  type Frame,
+  type Middleware,
+  type MiddlewareContext,
+  type MiddlewareFactory,
+  type Verdict,
+} from './middleware.js';
 import type { SessionObserver } from './observer.js';
 
 /** Options for {@link inputChecking}. */
@@ -33,41 +41,54 @@ const LOGGED_MALFORMED_FRAMES = 10;
  * const middleware = [...yours, inputChecking({ mode: 'enforce', maxFrameBytes, observer, log })];
  */
 export function inputChecking(options: InputCheckingOptions): MiddlewareFactory {
-  return (info) => {
-    if (options.mode === 'off') return null;
-    const { maxFrameBytes, observer, log } = options;
-    let malformed = 0;
-    const middleware: Middleware = {
-      name: 'input-checking',
-      client: 'all',
-      // An audio append that passes the byte scan is valid by construction: no peek, no parse.
-      recognize: (data) => (data.length <= maxFrameBytes && isPlainAppend(data) ? APPEND_TYPE : null),
-      onClient(frame: Frame<ClientEvent>, ctx) {
-        if (frame.recognized) return FORWARD;
-        const error = problemOf(frame, maxFrameBytes);
-        if (error === null) return FORWARD;
-        observer.relayError(info, 'invalid_client_frame');
-        // A client sending nothing but bad frames gets a few lines, then a count at the end.
-        if (++malformed <= LOGGED_MALFORMED_FRAMES) {
-          log.warn(
-            {
-              sessionId: info.sessionId,
-              type: frame.type,
-              code: error.code,
-              param: error.param,
-              ...(malformed === LOGGED_MALFORMED_FRAMES ? { furtherLinesSuppressed: true } : {}),
-            },
-            'malformed client frame',
-          );
-        }
-        if (options.mode !== 'enforce') return FORWARD;
-        ctx.sendClient(toErrorEvent(error));
-        return DROP;
-      },
-      close: () => (malformed > 0 ? { malformedFrames: malformed } : undefined),
-    };
-    return middleware;
-  };
+  return (info) => (options.mode === 'off' ? null : new InputChecking(options, info));
+}
+
+/** One session's input checking: its methods are shared, its state is a count. */
+class InputChecking implements Middleware {
+  readonly name = 'input-checking';
+  readonly client = 'all';
+  private malformed = 0;
+
+  constructor(
+    private readonly options: InputCheckingOptions,
+    private readonly info: SessionInfo,
+  ) {}
+
+  // An audio append that passes the byte scan is valid by construction: no peek, no parse.
+  recognize(data: Buffer): string | null {
+    return data.length <= this.options.maxFrameBytes && isPlainAppend(data) ? APPEND_TYPE : null;
+  }
+
+  onClient(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Verdict<ClientEvent> {
+    if (frame.recognized) return FORWARD;
+    const { maxFrameBytes, observer, log } = this.options;
+    const info = this.info;
+    const error = problemOf(frame, maxFrameBytes);
+    if (error === null) return FORWARD;
+    observer.relayError(info, 'invalid_client_frame');
+    // A client sending nothing but bad frames gets a few lines, then a count at the end.
+    const malformed = ++this.malformed;
+    if (malformed <= LOGGED_MALFORMED_FRAMES) {
+      log.warn(
+        {
+          sessionId: info.sessionId,
+          type: frame.type,
+          code: error.code,
+          param: error.param,
+          ...(malformed === LOGGED_MALFORMED_FRAMES ? { furtherLinesSuppressed: true } : {}),
+        },
+        'malformed client frame',
+      );
+    }
+    if (this.options.mode !== 'enforce') return FORWARD;
+    ctx.sendClient(toErrorEvent(error));
+    return DROP;
+  }
+
+  close(): Readonly<Record<string, unknown>> | undefined {
+    return this.malformed > 0 ? { malformedFrames: this.malformed } : undefined;
+  }
 }
 
 /** What is wrong with a frame, or null. An injected event is checked as the object it is. */

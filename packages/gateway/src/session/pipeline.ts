@@ -28,10 +28,33 @@ export interface Stage<E> {
   readonly index: number;
   readonly name: string;
   readonly wants: Wants;
-  readonly handle: (frame: Frame<E>, ctx: MiddlewareContext) => Outcome<E>;
+  /** The middleware, as `this` for its handler and recogniser (they are called, not bound). */
+  readonly middleware: object;
+  readonly handle: (this: object, frame: Frame<E>, ctx: MiddlewareContext) => Outcome<E>;
   readonly ctx: MiddlewareContext;
   /** See {@link Middleware.recognize}. */
-  readonly recognize?: ((data: Buffer) => string | null) | undefined;
+  readonly recognize?: ((this: object, data: Buffer) => string | null) | undefined;
+}
+
+/** Sets of types already made, by their contents: every session of a configuration shares them. */
+const unions = new Map<string, ReadonlySet<string>>();
+/** Beyond this many different sets (middleware whose wants vary by session), new ones are not kept. */
+const MAX_UNIONS = 256;
+
+/** Every type some stage wants, or `'all'`; the same set for the same wants. */
+function unionOf(stages: readonly { readonly wants: Wants }[]): Wants {
+  const types: string[] = [];
+  for (const stage of stages) {
+    if (stage.wants === 'all') return 'all';
+    for (const type of stage.wants) types.push(type);
+  }
+  const key = [...new Set(types)].sort().join('\n');
+  let union = unions.get(key);
+  if (union === undefined) {
+    union = new Set(types);
+    if (unions.size < MAX_UNIONS) unions.set(key, union);
+  }
+  return union;
 }
 
 /** Where a direction's frames go, and whom it tells about what happens to them. */
@@ -124,13 +147,15 @@ interface Entry<E extends PipelineEvent> {
 export class Flow<E extends PipelineEvent> {
   private readonly stages: readonly Stage<E>[];
   private readonly sink: FlowSink;
-  private readonly wanted = new Set<string>();
+  private readonly wanted: ReadonlySet<string> | null;
   private readonly wantsAll: boolean;
-  private readonly recognize: ((data: Buffer) => string | null) | null;
+  /** The stage whose middleware recognises frames, if one does. */
+  private readonly recognizer: Stage<E> | null;
   /** What the middleware other than the recognising one want: a vouched-for frame they do not want skips them all. */
-  private readonly othersWanted = new Set<string>();
+  private readonly othersWanted: ReadonlySet<string> | null;
   private readonly othersWantAll: boolean;
-  private readonly queue: Entry<E>[] = [];
+  /** Made when a first frame has to wait. */
+  private queue: Entry<E>[] | null = null;
   /** A handler's promise is pending; everything else waits in {@link queue}. */
   private busy = false;
   private held = false;
@@ -139,38 +164,31 @@ export class Flow<E extends PipelineEvent> {
   constructor(private readonly options: FlowOptions<E>) {
     this.stages = options.stages;
     this.sink = options.sink;
-    let wantsAll = false;
-    for (const stage of this.stages) {
-      if (stage.wants === 'all') wantsAll = true;
-      else for (const type of stage.wants) this.wanted.add(type);
-    }
-    this.wantsAll = wantsAll;
-    const recognizer = this.stages.find((stage) => stage.recognize !== undefined);
-    this.recognize = recognizer?.recognize ?? null;
-    let othersWantAll = false;
-    for (const stage of this.stages) {
-      if (stage === recognizer) continue;
-      if (stage.wants === 'all') othersWantAll = true;
-      else for (const type of stage.wants) this.othersWanted.add(type);
-    }
-    this.othersWantAll = othersWantAll;
+    const wanted = unionOf(this.stages);
+    this.wantsAll = wanted === 'all';
+    this.wanted = wanted === 'all' ? null : wanted;
+    this.recognizer = this.stages.find((stage) => stage.recognize !== undefined) ?? null;
+    const others = unionOf(this.stages.filter((stage) => stage !== this.recognizer));
+    this.othersWantAll = others === 'all';
+    this.othersWanted = others === 'all' ? null : others;
   }
 
   /** Frames waiting behind a handler. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue?.length ?? 0;
   }
 
   /** A frame read from the source. */
   receive(data: Buffer, isBinary: boolean): void {
     if (this.stopped) return;
-    let type = this.recognize === null ? null : this.recognize(data);
+    const recognizer = this.recognizer;
+    let type = recognizer === null ? null : recognizer.recognize!.call(recognizer.middleware, data);
     const recognized = type !== null;
     if (!recognized) type = peekEventType(data);
     this.sink.observe(type, data.length);
     const skips = recognized
-      ? !this.othersWantAll && !this.othersWanted.has(type!)
-      : !this.wantsAll && (type === null || !this.wanted.has(type));
+      ? !this.othersWantAll && !this.othersWanted!.has(type!)
+      : !this.wantsAll && (type === null || !this.wanted!.has(type));
     if (!this.busy && skips) {
       this.sink.relay(data, isBinary);
       return;
@@ -207,7 +225,12 @@ export class Flow<E extends PipelineEvent> {
   /** Drops what waits and ignores what is pending: the session has ended. */
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0;
+    this.queue = null;
+  }
+
+  private enqueue(entry: Entry<E>): void {
+    if (this.queue === null) this.queue = [entry];
+    else this.queue.push(entry);
   }
 
   private enter(entry: Entry<E>): void {
@@ -216,12 +239,12 @@ export class Flow<E extends PipelineEvent> {
       this.settle();
       return;
     }
-    if (this.queue.length >= this.options.maxHeld) {
+    if (this.waiting >= this.options.maxHeld) {
       this.stop();
       this.sink.overflow();
       return;
     }
-    this.queue.push(entry);
+    this.enqueue(entry);
   }
 
   private process(entry: Entry<E>): void {
@@ -254,7 +277,7 @@ export class Flow<E extends PipelineEvent> {
   }
 
   private drain(): void {
-    while (!this.busy && !this.stopped && this.queue.length > 0) this.process(this.queue.shift()!);
+    while (!this.busy && !this.stopped && this.waiting > 0) this.process(this.queue!.shift()!);
     this.settle();
   }
 
@@ -272,7 +295,7 @@ export class Flow<E extends PipelineEvent> {
       if (stage.wants !== 'all' && (frame.type === null || !stage.wants.has(frame.type))) continue;
       let outcome: Outcome<E>;
       try {
-        outcome = stage.handle(frame, stage.ctx);
+        outcome = stage.handle.call(stage.middleware, frame, stage.ctx);
       } catch (error) {
         this.sink.failed(frame, stage.name, error);
         return;
@@ -281,13 +304,13 @@ export class Flow<E extends PipelineEvent> {
       if (isPromise(outcome)) {
         const entry = { frame, stage: k, pending: outcome };
         // An event injected during the handler may already hold the direction; it goes first.
-        if (this.busy) this.queue.push(entry);
+        if (this.busy) this.enqueue(entry);
         else this.process(entry);
         return;
       }
       if (!this.apply(frame, outcome)) return;
       if (this.busy) {
-        this.queue.push({ frame, stage: k + 1, pending: null });
+        this.enqueue({ frame, stage: k + 1, pending: null });
         return;
       }
     }

@@ -62,6 +62,9 @@ const parseClient: EventParser<ClientEvent> = (input) => {
   return { event: result.known ? result.event : null, problem: null };
 };
 
+/** A session's attachments before it has any: shared, and never added to. */
+const NO_ATTACHMENTS: ReadonlySet<Attached> = new Set();
+
 const parseServer: EventParser<ServerEvent> = (input) => {
   const result = parseServerEvent(input);
   if (!result.ok) return { event: null, problem: result.error };
@@ -86,14 +89,16 @@ export class Session {
   private endCause: EndCause | null = null;
   private client: Attached | null = null;
   private upstream: Attached | null = null;
-  private readonly attachments = new Set<Attached>();
+  /** Made at the first attachment. */
+  private attachments = NO_ATTACHMENTS as Set<Attached>;
   private readonly limits: RelayLimits;
   private readonly observer: SessionObserver;
   private readonly log: SessionLog;
   private readonly onEnd: SessionOptions['onEnd'];
   private readonly now: () => number;
-  private readonly middleware: { readonly middleware: Middleware; readonly ctx: MiddlewareContext }[] = [];
-  private readonly abort = new AbortController();
+  private readonly middleware: SessionContext[] = [];
+  /** Made when a middleware first asks for its signal. */
+  private abort: AbortController | null = null;
   /** Client → upstream. */
   private readonly upward: Flow<ClientEvent>;
   /** Upstream → client. */
@@ -104,7 +109,6 @@ export class Session {
   private lastPing: number;
   private warned = false;
   private upstreamSessionId: string | null = null;
-  private closeFields: Record<string, unknown> = {};
 
   constructor(options: SessionOptions) {
     this.info = options.info;
@@ -117,26 +121,31 @@ export class Session {
     this.startedAt = this.now();
     this.lastActive = this.startedAt;
     this.lastPing = this.startedAt;
-    const factories = [...(options.middleware ?? []), () => this.identity];
-    for (const factory of factories) {
+    for (const factory of options.middleware ?? []) {
       const middleware = factory(this.info);
       if (middleware !== null)
-        this.middleware.push({ middleware, ctx: this.contextFor(this.middleware.length) });
+        this.middleware.push(new SessionContext(this, this.middleware.length, middleware));
     }
+    this.middleware.push(new SessionContext(this, this.middleware.length, UPSTREAM_IDENTITY));
     const clientStages: Stage<ClientEvent>[] = [];
     const upstreamStages: Stage<ServerEvent>[] = [];
-    this.middleware.forEach(({ middleware, ctx }, index) => {
-      const { name, onClient, onUpstream } = middleware;
-      if (onClient !== undefined && middleware.client !== undefined) {
-        const handle = onClient.bind(middleware);
-        const recognize = middleware.recognize?.bind(middleware);
-        clientStages.push({ index, name, wants: middleware.client, handle, ctx, recognize });
-      }
-      if (onUpstream !== undefined && middleware.upstream !== undefined) {
-        const handle = onUpstream.bind(middleware);
-        upstreamStages.push({ index, name, wants: middleware.upstream, handle, ctx });
-      }
-    });
+    for (const ctx of this.middleware) {
+      const { index, middleware } = ctx;
+      const { name, onClient, onUpstream, recognize } = middleware;
+      // Handlers are called with their middleware as `this`, not bound: nothing made per session.
+      if (onClient !== undefined && middleware.client !== undefined)
+        clientStages.push({
+          index,
+          name,
+          wants: middleware.client,
+          middleware,
+          handle: onClient,
+          ctx,
+          recognize,
+        });
+      if (onUpstream !== undefined && middleware.upstream !== undefined)
+        upstreamStages.push({ index, name, wants: middleware.upstream, middleware, handle: onUpstream, ctx });
+    }
     const maxHeld = this.limits.maxHeldFrames;
     this.upward = new Flow({
       direction: 'client_to_upstream',
@@ -193,8 +202,10 @@ export class Session {
     );
     client.attach(this.listenerFor(this.client));
     if (upstream.isOpen) {
-      for (const { middleware, ctx } of this.middleware)
-        this.callHook(middleware, () => middleware.open?.(ctx));
+      for (const ctx of this.middleware) {
+        const middleware = ctx.middleware;
+        if (middleware.open !== undefined) this.callHook(middleware, () => middleware.open?.(ctx));
+      }
     }
     upstream.attach(this.listenerFor(this.upstream));
     if (!upstream.isOpen) this.end('upstream_lost');
@@ -208,6 +219,7 @@ export class Session {
   attach(leg: Leg): boolean {
     if (!isRelaying(this.stateValue)) return false;
     const attached: Attached = { leg, role: 'attachment', paused: this.client?.paused ?? 0, alive: true };
+    if (this.attachments === NO_ATTACHMENTS) this.attachments = new Set();
     this.attachments.add(attached);
     leg.attach(this.listenerFor(attached));
     if (attached.paused !== 0) leg.pause();
@@ -323,68 +335,116 @@ export class Session {
   // ------------------------------------------------------------------------------------------
   // The relay, once for both directions
 
+  /**
+   * What a leg reports to, and what a direction's pipeline sends to: small objects whose
+   * methods are shared, so that a session costs no closures per leg or per direction.
+   */
   private listenerFor(attached: Attached): LegListener {
-    const fromClient = attached.role !== 'upstream';
-    const flow = fromClient ? this.upward : this.downward;
-    const stats = this.stats;
-    return {
-      frame: (data, isBinary) => {
-        if (!isRelaying(this.stateValue) || !this.isCurrent(attached)) return;
-        if (fromClient) {
-          stats.clientFrames++;
-          stats.clientBytes += data.length;
-        } else {
-          stats.upstreamFrames++;
-          stats.upstreamBytes += data.length;
-        }
-        try {
-          flow.receive(data, isBinary);
-        } catch (error) {
-          const peeked = peekEvent(data);
-          const direction = fromClient ? 'client_to_upstream' : 'upstream_to_client';
-          this.frameFailed(
-            direction,
-            { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null },
-            error,
-          );
-        }
-      },
-      closed: (code, reason, lost) => this.legClosed(attached, code, reason, lost),
-      error: (error) => {
-        if (attached.role === 'upstream') {
-          this.observer.relayError(this.info, 'upstream_error');
-          this.log.warn({ sessionId: this.id, err: error.message }, 'upstream socket error');
-        } else this.log.debug({ sessionId: this.id, err: error.message }, 'client socket error');
-      },
-      alive: () => {
-        attached.alive = true;
-      },
-      announced: (text) => {
-        if (!fromClient || !isRelaying(this.stateValue)) return;
-        for (const other of this.clientLegs()) if (other !== attached) this.sendClient(other, text, false);
-      },
-    };
+    return new Session.Listener(this, attached);
   }
 
   private sinkFor(direction: Direction): FlowSink {
-    const upward = direction === 'client_to_upstream';
-    return {
-      relay: upward
-        ? (data, isBinary) => this.sendUpstream(data, isBinary)
-        : (data, isBinary) => this.sendClients(data, isBinary),
-      observe: (type, bytes) => this.observer.frame(this.info, direction, type, bytes),
-      failed: (frame, middleware, error) => this.frameFailed(direction, frame, error, middleware),
-      holding: (held) => {
-        for (const source of upward ? this.clientLegs() : this.upstreamLegs())
-          this.pauseFor(source, PAUSED_FOR_MIDDLEWARE, held);
-      },
-      overflow: () => {
-        this.observer.relayError(this.info, 'held_frames_overflow');
-        this.log.warn({ sessionId: this.id, direction }, 'too many frames held by middleware');
-        this.end('buffer_overflow', CloseCode.tryAgainLater, 'too many frames held by middleware');
-      },
-    };
+    return new Session.Sink(this, direction);
   }
+
+  private static readonly Listener = class implements LegListener {
+    private readonly fromClient: boolean;
+
+    constructor(
+      private readonly session: Session,
+      private readonly attached: Attached,
+    ) {
+      this.fromClient = attached.role !== 'upstream';
+    }
+
+    frame(data: Buffer, isBinary: boolean): void {
+      const session = this.session;
+      if (!isRelaying(session.stateValue) || !session.isCurrent(this.attached)) return;
+      const stats = session.stats;
+      const fromClient = this.fromClient;
+      if (fromClient) {
+        stats.clientFrames++;
+        stats.clientBytes += data.length;
+      } else {
+        stats.upstreamFrames++;
+        stats.upstreamBytes += data.length;
+      }
+      try {
+        (fromClient ? session.upward : session.downward).receive(data, isBinary);
+      } catch (error) {
+        const peeked = peekEvent(data);
+        const direction = fromClient ? 'client_to_upstream' : 'upstream_to_client';
+        session.frameFailed(
+          direction,
+          { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null },
+          error,
+        );
+      }
+    }
+
+    closed(code: number, reason: string, lost: boolean): void {
+      this.session.legClosed(this.attached, code, reason, lost);
+    }
+
+    error(error: Error): void {
+      const session = this.session;
+      if (this.attached.role === 'upstream') {
+        session.observer.relayError(session.info, 'upstream_error');
+        session.log.warn({ sessionId: session.id, err: error.message }, 'upstream socket error');
+      } else session.log.debug({ sessionId: session.id, err: error.message }, 'client socket error');
+    }
+
+    alive(): void {
+      this.attached.alive = true;
+    }
+
+    announced(text: string): void {
+      const session = this.session;
+      if (!this.fromClient || !isRelaying(session.stateValue)) return;
+      for (const other of session.clientLegs())
+        if (other !== this.attached) session.sendClient(other, text, false);
+    }
+  };
+
+  private static readonly Sink = class implements FlowSink {
+    private readonly upward: boolean;
+
+    constructor(
+      private readonly session: Session,
+      private readonly direction: Direction,
+    ) {
+      this.upward = direction === 'client_to_upstream';
+    }
+
+    relay(data: Buffer | string, isBinary: boolean): void {
+      if (this.upward) this.session.sendUpstream(data, isBinary);
+      else this.session.sendClients(data, isBinary);
+    }
+
+    observe(type: string | null, bytes: number): void {
+      this.session.observer.frame(this.session.info, this.direction, type, bytes);
+    }
+
+    failed(frame: Frame<PipelineEvent>, middleware: string, error: unknown): void {
+      this.session.frameFailed(this.direction, frame, error, middleware);
+    }
+
+    holding(held: boolean): void {
+      const session = this.session;
+      for (const source of this.upward ? session.clientLegs() : session.upstreamLegs())
+        session.pauseFor(source, PAUSED_FOR_MIDDLEWARE, held);
+    }
+
+    overflow(): void {
+      const session = this.session;
+      session.observer.relayError(session.info, 'held_frames_overflow');
+      session.log.warn(
+        { sessionId: session.id, direction: this.direction },
+        'too many frames held by middleware',
+      );
+      session.end('buffer_overflow', CloseCode.tryAgainLater, 'too many frames held by middleware');
+    }
+  };
 
   private sendUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
@@ -554,11 +614,14 @@ export class Session {
     if (!clientDone || !upstreamDone) return;
     this.apply({ type: 'closed' });
     const cause = this.endCause ?? 'client_closed';
-    this.abort.abort();
-    for (const { middleware, ctx } of this.middleware) {
+    this.abort?.abort();
+    const closeFields: Record<string, unknown> = {};
+    for (const ctx of this.middleware) {
+      const middleware = ctx.middleware;
+      if (middleware.close === undefined) continue;
       this.callHook(middleware, () => {
         const fields = middleware.close?.(ctx);
-        if (fields !== undefined) Object.assign(this.closeFields, fields);
+        if (fields !== undefined) Object.assign(closeFields, fields);
       });
     }
     const durationMs = this.now() - this.startedAt;
@@ -570,7 +633,7 @@ export class Session {
         cause,
         durationMs,
         ...this.stats,
-        ...this.closeFields,
+        ...closeFields,
       },
       'session ended',
     );
@@ -610,35 +673,36 @@ export class Session {
   // ------------------------------------------------------------------------------------------
   // Middleware
 
-  private contextFor(index: number): MiddlewareContext {
-    const session = this;
-    return {
-      info: this.info,
-      log: this.log,
-      signal: this.abort.signal,
-      sendUpstream(event: ClientEvent) {
-        if (isRelaying(session.stateValue)) session.upward.inject(event, index);
-      },
-      sendClient(event: ServerEvent) {
-        if (isRelaying(session.stateValue)) session.downward.inject(event, index);
-      },
-    };
+  /** For {@link SessionContext}: an event a middleware sends, entering after it. */
+  inject(index: number, event: ClientEvent | ServerEvent, toUpstream: boolean): void {
+    if (!isRelaying(this.stateValue)) return;
+    if (toUpstream) this.upward.inject(event as ClientEvent, index);
+    else this.downward.inject(event as ServerEvent, index);
   }
 
-  /** Learns the upstream's own id for the session, logged so an operator can find it in the provider's logs. */
-  private readonly identity: Middleware = {
-    name: 'upstream-identity',
-    upstream: new Set(['session.created']),
-    onUpstream: (frame) => {
-      if (this.upstreamSessionId !== null) return FORWARD;
-      const event = frame.event;
-      if (event?.type === 'session.created' && typeof event.session.id === 'string') {
-        this.upstreamSessionId = event.session.id;
-        this.log.info({ sessionId: this.id, upstreamSessionId: event.session.id }, 'upstream session');
-      }
-      return FORWARD;
-    },
-  };
+  /** For {@link SessionContext}. */
+  get middlewareLog(): SessionLog {
+    return this.log;
+  }
+
+  /** For {@link SessionContext}: aborted when the session has ended. */
+  get signal(): AbortSignal {
+    if (this.abort === null) {
+      this.abort = new AbortController();
+      if (this.stateValue === 'closed') this.abort.abort();
+    }
+    return this.abort.signal;
+  }
+
+  /** For {@link UPSTREAM_IDENTITY}: the upstream's own id for the session, from its `session.created`. */
+  learnUpstreamId(frame: Frame<ServerEvent>): void {
+    if (this.upstreamSessionId !== null) return;
+    const event = frame.event;
+    if (event?.type === 'session.created' && typeof event.session.id === 'string') {
+      this.upstreamSessionId = event.session.id;
+      this.log.info({ sessionId: this.id, upstreamSessionId: event.session.id }, 'upstream session');
+    }
+  }
 
   /**
    * Runs a middleware's open or close hook: a throwing hook is logged and counted, and the
@@ -656,3 +720,52 @@ export class Session {
     }
   }
 }
+
+/**
+ * What one middleware of a session is given. Its methods are on the prototype, so a context
+ * costs a session one small object; `sendUpstream` and `sendClient`, which some middleware
+ * pass around as functions, are bound the first time they are read.
+ */
+class SessionContext implements MiddlewareContext {
+  private boundSendUpstream: ((event: ClientEvent) => void) | null = null;
+  private boundSendClient: ((event: ServerEvent) => void) | null = null;
+
+  constructor(
+    readonly session: Session,
+    /** The middleware's position in the session's list: what it sends enters after it. */
+    readonly index: number,
+    readonly middleware: Middleware,
+  ) {}
+
+  get info(): SessionInfo {
+    return this.session.info;
+  }
+
+  get log(): SessionLog {
+    return this.session.middlewareLog;
+  }
+
+  get signal(): AbortSignal {
+    return this.session.signal;
+  }
+
+  get sendUpstream(): (event: ClientEvent) => void {
+    this.boundSendUpstream ??= (event) => this.session.inject(this.index, event, true);
+    return this.boundSendUpstream;
+  }
+
+  get sendClient(): (event: ServerEvent) => void {
+    this.boundSendClient ??= (event) => this.session.inject(this.index, event, false);
+    return this.boundSendClient;
+  }
+}
+
+/** Learns the upstream's own id for the session, logged so an operator can find it in the provider's logs. */
+const UPSTREAM_IDENTITY: Middleware = {
+  name: 'upstream-identity',
+  upstream: new Set(['session.created']),
+  onUpstream: (frame, ctx) => {
+    (ctx as SessionContext).session.learnUpstreamId(frame);
+    return FORWARD;
+  },
+};

@@ -1,5 +1,5 @@
 import type { ServerEvent } from '@realtime-gateway/protocol';
-import { FORWARD, type Frame, type MiddlewareFactory } from './middleware.js';
+import { FORWARD, type Frame, type Middleware, type MiddlewareFactory } from './middleware.js';
 import type { SessionObserver } from './observer.js';
 
 const RESPONSE_DONE = new Set(['response.done']);
@@ -13,14 +13,16 @@ const RESPONSE_DONE = new Set(['response.done']);
  * const middleware = [usageMetering(metrics)];
  */
 export function usageMetering(observer: SessionObserver): MiddlewareFactory {
-  return (info) => ({
+  // One middleware for every session: the session is the context's.
+  const middleware: Middleware = {
     name: 'usage-metering',
     upstream: RESPONSE_DONE,
-    onUpstream(frame: Frame<ServerEvent>) {
+    onUpstream(frame: Frame<ServerEvent>, ctx) {
       const event = frame.event;
       if (event?.type === 'response.done' && event.response.usage != null)
-        observer.usage(info, event.response.usage);
+        observer.usage(ctx.info, event.response.usage);
       return FORWARD;
     },
-  });
+  };
+  return () => middleware;
 }
