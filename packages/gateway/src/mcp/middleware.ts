@@ -29,7 +29,7 @@ import { Approvals } from './approvals.js';
 import { advance, type Call, CallBook, callArguments, type ResponseWork } from './calls.js';
 import { ClientView } from './client-view.js';
 import type { McpConfig } from './config.js';
-import type { McpFailure } from './connection.js';
+import type { McpConnection, McpFailure } from './connection.js';
 import { FollowUp } from './follow-up.js';
 import { type CallOutcome, type McpObserver, NO_MCP_OBSERVER, outcomeOf } from './observer.js';
 import type { McpPool } from './pool.js';
@@ -377,34 +377,40 @@ function serverApplies(
  * const middleware = mcp(info); // null for a session without MCP tools
  */
 export function createMcpMiddleware(options: McpMiddlewareOptions): MiddlewareFactory {
-  for (const server of options.config.servers) {
-    if (options.pool.operatorServer(server.spec.label) === null) options.pool.addOperatorServer(server.spec);
-  }
+  // This configuration's operator connections: sessions made from it use these, even once a
+  // newer configuration has replaced some (they close when their last session ends).
+  const connections = options.pool.useOperatorServers(options.config.servers.map((server) => server.spec));
   return (info): Middleware | null => {
     if (info.intent === 'transcription') return null;
     const upstream = options.upstreams.find((u) => u.name === info.upstreamName);
     const emulate = (upstream?.mcpTools ?? 'native') === 'emulate';
-    const operatorSources: ToolSource[] = [];
+    const applicable: McpConnection[] = [];
     for (const server of options.config.servers) {
       if (!serverApplies(server, info)) continue;
-      const connection = options.pool.operatorServer(server.spec.label);
-      if (connection === null) continue;
-      operatorSources.push({
-        label: server.spec.label,
-        origin: 'operator',
-        connection,
-        declaration: null,
-        tools: [],
-        release: () => {},
-      });
+      const connection = connections.get(server.spec.label);
+      if (connection !== undefined) applicable.push(connection);
     }
-    if (operatorSources.length === 0 && !emulate) return null;
+    if (applicable.length === 0 && !emulate) return null;
     let session: McpSession | null = null;
     return {
       name: 'mcp',
       client: CLIENT_TYPES,
       upstream: SERVER_TYPES,
       open: (ctx) => {
+        // Taken when the session starts: a session refused before it never holds a server.
+        const operatorSources: ToolSource[] = [];
+        for (const connection of applicable) {
+          const lease = options.pool.leaseOperator(connection);
+          if (lease === null) continue;
+          operatorSources.push({
+            label: connection.spec.label,
+            origin: 'operator',
+            connection,
+            declaration: null,
+            tools: [],
+            release: lease.release,
+          });
+        }
         session = new McpSession({ ctx, middleware: options, operatorSources, emulate });
       },
       // Frames that are not valid known events pass by: input checking answers those.
