@@ -9,7 +9,9 @@
  * life the settings it was admitted with (its limits, middleware, MCP servers, upstream).
  */
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -139,8 +141,9 @@ export interface Gateway {
    * and routing, origins, the admin key, input checking, MCP servers, client secret lifetimes
    * and WebRTC settings. Live sessions keep the settings they were admitted with. Upstreams
    * that remain keep their session counts and circuits. A configuration that changes what only
-   * a restart can (`server.host`, `server.port`, `server.tls`, `store.*`, `metrics.enabled`) is
-   * refused whole, its fields named, and the running one kept.
+   * a restart can (`server.host`, `server.port`, TLS turned on or off, `store.*`,
+   * `metrics.enabled`) is refused whole, its fields named, and the running one kept. A new TLS
+   * certificate and key (read again from their files) serve new connections.
    */
   reload(config: GatewayConfig): ReloadResult;
   /** Stops accepting, drains and closes every session, and stops listening. Idempotent. */
@@ -411,6 +414,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     const changed = configChanges(running, config);
     if (changed.length === 0) return { ok: true, changed };
     current = build(config, current);
+    const tls = config.server.tls;
+    // New connections get the new certificate; open ones keep theirs.
+    if (tls !== null && !isDeepStrictEqual(tls, running.server.tls))
+      (server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
     registry.setTickMs(tickInterval(config));
     for (const listener of [server, internal]) {
       if (listener === null) continue;

@@ -3,9 +3,13 @@
  * sessions keep theirs, and a configuration that needs a restart changes nothing.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { connect as connectTls } from 'node:tls';
+import { selfSignedCertificate } from '../examples/tls-certificate.js';
 import { configChanges } from '../src/config/changes.js';
 import type { GatewayConfigInput } from '../src/config/schema.js';
+import { createGateway } from '../src/gateway.js';
 import { McpPool } from '../src/mcp/pool.js';
 import {
   connect,
@@ -183,6 +187,41 @@ describe('gateway.reload', () => {
     const router = rig.gateway.router;
     assert.deepEqual(rig.gateway.reload(configFor({})), { ok: true, changed: [] });
     assert.equal(rig.gateway.router, router);
+  });
+});
+
+/** The fingerprint of the certificate a TLS server presents to a new connection. */
+function presented(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('gateway.reload with TLS', () => {
+  test('a renewed certificate in the same files serves new connections; turning TLS off needs a restart', async () => {
+    const first = selfSignedCertificate();
+    const renewed = selfSignedCertificate();
+    const server = { tls: { certFile: first.certFile, keyFile: first.keyFile } };
+    const gateway = createGateway({ config: testConfig({ server }) });
+    const { port } = await gateway.listen();
+    try {
+      const before = await presented(port);
+      copyFileSync(renewed.certFile, first.certFile);
+      copyFileSync(renewed.keyFile, first.keyFile);
+      const result = gateway.reload(testConfig({ server }));
+      assert.deepEqual(result, { ok: true, changed: ['server.tls.cert', 'server.tls.key'] });
+      const after = await presented(port);
+      assert.notEqual(after, before);
+      const off = gateway.reload(testConfig({}));
+      assert.deepEqual(!off.ok && off.errors.map((e) => e.field), ['server.tls']);
+      assert.equal(await presented(port), after);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 

@@ -6,14 +6,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ConfigError, GatewayConfig } from './resolve.js';
 
 /**
- * Fields that a running gateway cannot take from a new configuration: its listening socket, the
- * certificate it was created with, the store its slots live in, and whether it keeps metrics.
- * A reload that changes one is refused as a whole (the running configuration stays as it is).
+ * Fields that a running gateway cannot take from a new configuration: its listening socket,
+ * whether it speaks TLS at all (a new certificate and key are taken), the store its slots live
+ * in, and whether it keeps metrics. A reload that changes one is refused as a whole (the running
+ * configuration stays as it is).
  */
 const RESTART_ONLY: readonly { readonly field: string; readonly of: (c: GatewayConfig) => unknown }[] = [
   { field: 'server.host', of: (c) => c.server.host },
   { field: 'server.port', of: (c) => c.server.port },
-  { field: 'server.tls', of: (c) => c.server.tls },
+  { field: 'server.tls', of: (c) => c.server.tls === null },
   { field: 'store.leaseTtlMs', of: (c) => c.store.leaseTtlMs },
   { field: 'store.timeoutMs', of: (c) => c.store.timeoutMs },
   { field: 'metrics.enabled', of: (c) => c.metrics.enabled },
