@@ -413,11 +413,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (refused.length > 0) return { ok: false, errors: refused };
     const changed = configChanges(running, config);
     if (changed.length === 0) return { ok: true, changed };
-    current = build(config, current);
     const tls = config.server.tls;
-    // New connections get the new certificate; open ones keep theirs.
-    if (tls !== null && !isDeepStrictEqual(tls, running.server.tls))
-      (server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+    // New connections get the new certificate; open ones keep theirs. Taken first: a pair that
+    // does not make a TLS context refuses the whole reload.
+    if (tls !== null && !isDeepStrictEqual(tls, running.server.tls)) {
+      try {
+        (server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+      } catch (error) {
+        const message = `The certificate and key do not make a TLS context: ${(error as Error).message}`;
+        return { ok: false, errors: [{ field: 'server.tls', message }] };
+      }
+    }
+    current = build(config, current);
     registry.setTickMs(tickInterval(config));
     for (const listener of [server, internal]) {
       if (listener === null) continue;

@@ -3,7 +3,7 @@
  * sessions keep theirs, and a configuration that needs a restart changes nothing.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { selfSignedCertificate } from '../examples/tls-certificate.js';
@@ -216,6 +216,15 @@ describe('gateway.reload with TLS', () => {
       assert.deepEqual(result, { ok: true, changed: ['server.tls.cert', 'server.tls.key'] });
       const after = await presented(port);
       assert.notEqual(after, before);
+      // A key that is no key: refused whole, the renewed certificate still served.
+      const broken = selfSignedCertificate();
+      writeFileSync(broken.keyFile, 'not a key');
+      const bad = gateway.reload(
+        testConfig({ server: { tls: { certFile: broken.certFile, keyFile: broken.keyFile } } }),
+      );
+      assert.deepEqual(!bad.ok && bad.errors.map((e) => e.field), ['server.tls']);
+      assert.equal(await presented(port), after);
+      assert.equal(gateway.config.server.tls?.certFile, first.certFile);
       const off = gateway.reload(testConfig({}));
       assert.deepEqual(!off.ok && off.errors.map((e) => e.field), ['server.tls']);
       assert.equal(await presented(port), after);
