@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * `realtime-gateway`: loads the configuration, starts the gateway, and stops it gracefully on
- * SIGTERM or SIGINT.
+ * `realtime-gateway`: loads the configuration, starts the gateway, reloads the configuration on
+ * SIGHUP and when its file changes, and stops it gracefully on SIGTERM or SIGINT.
  */
 import cluster from 'node:cluster';
 import { hashKey } from './auth/credentials.js';
 import { parseCli, USAGE } from './cli/args.js';
+import { ConfigReloader } from './cli/reload.js';
 import {
   clusterAdminRegistry,
   clusterMetricsHandler,
@@ -109,10 +110,26 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       `  browser: POST ${address.url}/v1/realtime/client_secrets, then ${address.url}/v1/realtime/calls` +
       ' (try it: npm run example:call)\n',
   );
+  // Keys, limits, upstreams… without a restart (see cli/reload.ts).
+  const reloader = new ConfigReloader({
+    gateway,
+    file: command.configFile,
+    env,
+    overrides: command.overrides,
+    engineBaseUrl: engine?.baseUrl ?? null,
+    say: (line) => process.stderr.write(`realtime-gateway: ${line}\n`),
+    onReloaded: (reloaded, changed) => {
+      log.level = reloaded.log.level;
+      log.info({ changed }, 'configuration reloaded');
+    },
+  });
+  reloader.start();
   const stop = (signal: string): void => {
-    log.info({ signal, drainMs: config.shutdown.drainMs }, 'shutting down');
+    reloader.stop();
+    const { drainMs } = gateway.config.shutdown;
+    log.info({ signal, drainMs }, 'shutting down');
     void gateway
-      .close({ drainMs: config.shutdown.drainMs })
+      .close({ drainMs })
       .then(() => engine?.close())
       .then(() => process.exit(0));
   };

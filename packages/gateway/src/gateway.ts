@@ -1,14 +1,24 @@
 /**
- * The gateway as a library: create it from a configuration, `listen()`, and `close()`.
+ * The gateway as a library: create it from a configuration, `listen()`, `reload()` a new
+ * configuration while it runs, and `close()`.
+ *
+ * Everything made from the configuration (the authenticator and its keys, limits and quotas,
+ * the router, origins, the middleware list, the REST and admin handlers) belongs to one
+ * {@link Generation}; a reload builds the next one whole and swaps it in with one assignment.
+ * Each request is answered with the generation it found, and a session keeps for its whole
+ * life the settings it was admitted with (its limits, middleware, MCP servers, upstream).
  */
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { isDeepStrictEqual } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
-import { CallsEndpoint } from './calls/calls-endpoint.js';
+import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
+import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
-import type { GatewayConfig } from './config/resolve.js';
+import type { ConfigError, GatewayConfig } from './config/resolve.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { Forwarding, forwardedOnly, forwardedUpgradesOnly } from './http/forwarding.js';
@@ -22,7 +32,7 @@ import {
   withMetricsKey,
 } from './http/operator-listeners.js';
 import { OriginPolicy } from './http/origins.js';
-import { REQUEST_ID_HEADER, TrustedProxies } from './http/request-context.js';
+import { REQUEST_ID_HEADER, type RequestContexts, TrustedProxies } from './http/request-context.js';
 import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { createMcpMiddleware } from './mcp/middleware.js';
@@ -109,10 +119,20 @@ export interface CloseOptions {
   readonly drainMs?: number;
 }
 
+/**
+ * What {@link Gateway.reload} did: the fields it changed (by path, without values), or why it
+ * changed nothing.
+ */
+export type ReloadResult =
+  | { readonly ok: true; readonly changed: readonly string[] }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] };
+
 /** A gateway instance with an explicit lifecycle. */
 export interface Gateway {
+  /** The configuration new sessions and requests get (the latest one reloaded). */
   readonly config: GatewayConfig;
   readonly registry: SessionRegistry;
+  /** The router of the current configuration. */
   readonly router: Router;
   /** The store and this process's name in it. */
   readonly holder: StoreHolder;
@@ -133,8 +153,31 @@ export interface Gateway {
   readonly operatorUrls: { readonly admin: string | null; readonly metrics: string | null };
   /** Starts listening; port 0 picks a free port. Defaults from `config.server`. */
   listen(port?: number, host?: string): Promise<GatewayAddress>;
+  /**
+   * Makes `config` (checked as at start-up: see `loadConfig`) the configuration of every new
+   * session and request, at once and as a whole: keys and auth mode, limits, upstreams, aliases
+   * and routing, origins, the admin key, input checking, MCP servers, client secret lifetimes
+   * and WebRTC settings. Live sessions keep the settings they were admitted with. Upstreams
+   * that remain keep their session counts and circuits. A configuration that changes what only
+   * a restart can (`server.host`, `server.port`, TLS turned on or off, `store.*`,
+   * `metrics.enabled`) is refused whole, its fields named, and the running one kept. A new TLS
+   * certificate and key (read again from their files) serve new connections.
+   */
+  reload(config: GatewayConfig): ReloadResult;
   /** Stops accepting, drains and closes every session, and stops listening. Idempotent. */
   close(options?: CloseOptions): Promise<void>;
+}
+
+/** Everything made from one configuration; replaced whole by a reload. */
+interface Generation {
+  readonly config: GatewayConfig;
+  readonly router: Router;
+  readonly upgrade: UpgradeContext;
+  readonly calls: CallsContext;
+  readonly admin: RequestHandler;
+  /** `/metrics` behind the generation's key, or null when metrics are off. */
+  readonly metrics: RequestHandler | null;
+  readonly rest: RequestHandler;
 }
 
 /** How often the registry runs the sessions' time checks: fine enough for the smallest limit. */
@@ -151,18 +194,17 @@ function tickInterval(config: GatewayConfig): number {
  */
 function mcpMiddleware(
   config: GatewayConfig,
-  options: GatewayOptions,
-): { middleware: MiddlewareFactory; pool: McpPool } | null {
+  pool: () => McpPool,
+  observer: McpObserver | undefined,
+): MiddlewareFactory | null {
   const emulating = config.upstreams.some((upstream) => upstream.mcpTools === 'emulate');
   if (config.mcp.servers.length === 0 && !emulating) return null;
-  const pool = new McpPool(options.log ?? NO_LOG);
-  const middleware = createMcpMiddleware({
+  return createMcpMiddleware({
     config: config.mcp,
     upstreams: config.upstreams,
-    pool,
-    ...(options.mcpObserver ? { observer: options.mcpObserver } : {}),
+    pool: pool(),
+    ...(observer ? { observer } : {}),
   });
-  return { middleware, pool };
 }
 
 /**
@@ -177,42 +219,29 @@ function mcpMiddleware(
  * await gateway.close({ drainMs: 10_000 });
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const config = options.config;
+  const first = options.config;
   const log = options.log ?? NO_LOG;
   const store = options.store ?? new MemoryStore();
   const holder = new StoreHolder(store, {
-    ttlMs: config.store.leaseTtlMs,
+    ttlMs: first.store.leaseTtlMs,
     ...(options.holderId ? { id: options.holderId } : {}),
     onRenewFailed: (error) => log.warn({ err: describeError(error) }, 'the store did not take a renewal'),
   });
   const registry = new SessionRegistry({
-    tickMs: tickInterval(config),
+    tickMs: tickInterval(first),
     directory: holder.directory(SESSION_ENTRY, (error) =>
       log.warn({ err: describeError(error) }, 'the store did not take a directory change'),
     ),
   });
-  const router = new Router(config, { holder, onCircuitChange: logCircuitChanges(log) });
   let accepting = true;
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    // Client frames are untrusted input: their text is checked to be UTF-8 (the upstream leg,
-    // a server the operator configured, skips that; see upstream/connect.ts).
-    skipUTF8Validation: false,
-    // Frames up to twice the limit are read so that input checking can answer them with an
-    // `error` event; beyond that the connection is closed with 1009 before the frame is buffered.
-    maxPayload: config.limits.maxFrameBytes * 2,
-    clientTracking: false,
-    handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
-  });
   const metrics =
-    options.metrics === false || !config.metrics.enabled
+    options.metrics === false || !first.metrics.enabled
       ? null
-      : (options.metrics ?? new GatewayMetrics({ models: configuredModelNames(config) }));
-  const mcp = mcpMiddleware(config, {
-    ...options,
-    ...(metrics && !options.mcpObserver ? { mcpObserver: metrics.mcp } : {}),
-  });
+      : (options.metrics ?? new GatewayMetrics({ models: configuredModelNames(first) }));
+  const mcpObserver = options.mcpObserver ?? metrics?.mcp;
+  // One pool for the gateway's life: a reload keeps the connections of unchanged MCP servers.
+  let mcpPool: McpPool | null = null;
+  const pool = (): McpPool => (mcpPool ??= new McpPool(log));
   const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
   const observer = options.observer ?? metrics ?? NO_OBSERVER;
@@ -222,96 +251,149 @@ export function createGateway(options: GatewayOptions): Gateway {
   const forwarding =
     options.internal === undefined
       ? undefined
-      : new Forwarding({ holder, token: options.internal.token, timeoutMs: config.limits.restTimeoutMs });
-  const proxies = new TrustedProxies(config.server.trustedProxies);
-  // The request id goes back with the handshake, as it does on every REST answer.
-  wss.on('headers', (headers, req) =>
-    headers.push(`${REQUEST_ID_HEADER}: ${proxies.contextOf(req).requestId}`),
-  );
-  const ctx: UpgradeContext = {
-    config,
-    wss,
-    auth: new Authenticator(config.auth.mode, config.auth.keys, store),
-    quota: new SessionQuota(holder, config.limits.maxSessions),
-    origins: new OriginPolicy(config.server.allowedOrigins),
-    proxies,
-    router,
-    registry,
-    middleware: [
-      ...(options.middleware ?? []),
-      ...(mcp === null ? [] : [mcp.middleware]),
-      usageMetering(observer),
-      inputChecking({
-        mode: config.inputChecking,
-        maxFrameBytes: config.limits.maxFrameBytes,
-        observer,
-        log,
+      : new Forwarding({
+          holder,
+          token: options.internal.token,
+          get timeoutMs() {
+            return current.config.limits.restTimeoutMs;
+          },
+        });
+  // Made once: in a cluster it answers the primary's questions for as long as the process runs.
+  const adminRegistry = options.adminRegistry?.(registry) ?? registry;
+  const calls = new CallsEndpoint(() => current.calls);
+
+  const build = (config: GatewayConfig, previous: Generation | null): Generation => {
+    const wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      // Client frames are untrusted input: their text is checked to be UTF-8 (the upstream leg,
+      // a server the operator configured, skips that; see upstream/connect.ts).
+      skipUTF8Validation: false,
+      // Frames up to twice the limit are read so that input checking can answer them with an
+      // `error` event; beyond that the connection is closed with 1009 before the frame is buffered.
+      maxPayload: config.limits.maxFrameBytes * 2,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
+    });
+    const proxies = new TrustedProxies(config.server.trustedProxies);
+    // The request id goes back with the handshake, as it does on every REST answer.
+    wss.on('headers', (headers, req) =>
+      headers.push(`${REQUEST_ID_HEADER}: ${proxies.contextOf(req).requestId}`),
+    );
+    const auth = new Authenticator(config.auth.mode, config.auth.keys, store);
+    const origins = new OriginPolicy(config.server.allowedOrigins);
+    // Last, as they act on what outlives a generation: upstream health and MCP connections.
+    const router = new Router(config, {
+      holder,
+      onCircuitChange: logCircuitChanges(log),
+      ...(previous === null ? {} : { previous: previous.router }),
+    });
+    const mcp = mcpMiddleware(config, pool, mcpObserver);
+    const upgrade: UpgradeContext = {
+      config,
+      wss,
+      auth,
+      quota: new SessionQuota(holder, config.limits.maxSessions),
+      origins,
+      proxies,
+      router,
+      registry,
+      middleware: [
+        ...(options.middleware ?? []),
+        ...(mcp === null ? [] : [mcp]),
+        usageMetering(observer),
+        inputChecking({
+          mode: config.inputChecking,
+          maxFrameBytes: config.limits.maxFrameBytes,
+          observer,
+          log,
+        }),
+      ],
+      observer,
+      log,
+      accepting: () => accepting,
+      onAttempt,
+      ...(onRefused ? { onRefused } : {}),
+      sideband: (callId) => calls.sideband(callId),
+      ...(forwarding ? { forwarding } : {}),
+    };
+    return {
+      config,
+      router,
+      upgrade,
+      calls: {
+        ...upgrade,
+        holder,
+        callQuota: new SessionQuota(holder, config.webrtc.maxCalls, {
+          total: CALLS_POOL,
+          perKey: keyCallsPool,
+          noun: 'calls',
+        }),
+        pacer,
+      },
+      admin: adminHandler(adminRegistry, config.admin.keyHash),
+      metrics:
+        metrics === null
+          ? null
+          : withMetricsKey(options.metricsHandler ?? metrics.handler, config.metrics.keyHash),
+      rest: restHandler({
+        access: createAccess(auth, router),
+        maxBodyBytes: config.limits.maxRestBodyBytes,
+        timeoutMs: config.limits.restTimeoutMs,
+        mint: { secrets: auth.secrets, ...config.clientSecrets },
+        origins,
+        calls,
+        store,
       }),
-    ],
-    observer,
-    log,
-    accepting: () => accepting,
-    onAttempt,
-    ...(onRefused ? { onRefused } : {}),
-    sideband: (callId) => calls.sideband(callId),
-    ...(forwarding ? { forwarding } : {}),
+    };
   };
-  const calls = new CallsEndpoint({
-    ...ctx,
-    holder,
-    callQuota: new SessionQuota(holder, config.webrtc.maxCalls, {
-      total: CALLS_POOL,
-      perKey: keyCallsPool,
-      noun: 'calls',
-    }),
-    pacer,
-  });
-  const health = healthHandler({ accepting: () => accepting, upstreams: () => router.status() });
+  let current = build(first, null);
+
+  const health = healthHandler({ accepting: () => accepting, upstreams: () => current.router.status() });
+  // Where each is served is fixed at start (admin.listen and metrics.listen need a restart);
+  // what answers is the current generation's.
   const surfaces: OperatorSurface[] = [
     ...(metrics === null
       ? []
       : [
           {
             name: 'metrics' as const,
-            handler: withMetricsKey(options.metricsHandler ?? metrics.handler, config.metrics.keyHash),
-            listen: config.metrics.listen,
+            handler: ((req, res) => current.metrics?.(req, res) ?? false) satisfies RequestHandler,
+            listen: first.metrics.listen,
           },
         ]),
-    {
-      name: 'admin',
-      handler: adminHandler(options.adminRegistry?.(registry) ?? registry, config.admin.keyHash),
-      listen: config.admin.listen,
-    },
+    { name: 'admin', handler: (req, res) => current.admin(req, res), listen: first.admin.listen },
   ];
   // The caller's handlers come first, so an embedder can replace a built-in route.
   const handlers: RequestHandler[] = [
     ...(options.handlers ?? []),
     health,
     ...surfaces.filter((surface) => surface.listen === null).map((surface) => surface.handler),
-    restHandler({
-      access: createAccess(ctx.auth, router),
-      maxBodyBytes: config.limits.maxRestBodyBytes,
-      timeoutMs: config.limits.restTimeoutMs,
-      mint: { secrets: ctx.auth.secrets, ...config.clientSecrets },
-      origins: ctx.origins,
-      calls,
-      store,
-    }),
+    (req, res) => current.rest(req, res),
   ];
-  const admission = new ConnectionAdmission(config.limits);
+  const admission = new ConnectionAdmission({
+    get maxConnections() {
+      return current.config.limits.maxConnections;
+    },
+    get maxConnectionsPerAddress() {
+      return current.config.limits.maxConnectionsPerAddress;
+    },
+  });
+  const currentProxies: RequestContexts = { contextOf: (req) => current.upgrade.proxies.contextOf(req) };
   const upgrade: UpgradeHandler = (req, socket, head) => {
+    const ctx = current.upgrade;
     // handleRealtimeUpgrade answers its own faults; this is the last resort.
     handleRealtimeUpgrade(ctx, req, socket, head).catch((error: unknown) => {
       ctx.log.error({ err: describeError(error) }, 'upgrade failed');
       socket.destroy();
     });
   };
-  const server = createHttpServer(handlers, upgrade, config.server.tls, {
-    headersTimeoutMs: config.limits.headersTimeoutMs,
-    requestTimeoutMs: config.limits.requestTimeoutMs,
+  const server = createHttpServer(handlers, upgrade, first.server.tls, {
+    headersTimeoutMs: first.limits.headersTimeoutMs,
+    requestTimeoutMs: first.limits.requestTimeoutMs,
     admission,
-    proxies,
-    log: ctx.log,
+    proxies: currentProxies,
+    log,
     ...(onRefused ? { onRefused } : {}),
   });
   // Requests reach it from the deployment's other processes only, so the per-address caps of
@@ -324,16 +406,16 @@ export function createGateway(options: GatewayOptions): Gateway {
           forwardedUpgradesOnly(forwarding, upgrade),
           null,
           {
-            headersTimeoutMs: config.limits.headersTimeoutMs,
-            requestTimeoutMs: config.limits.requestTimeoutMs,
-            log: ctx.log,
+            headersTimeoutMs: first.limits.headersTimeoutMs,
+            requestTimeoutMs: first.limits.requestTimeoutMs,
+            log,
           },
         );
   const operators = operatorListeners(surfaces, health, {
-    proxies,
-    headersTimeoutMs: config.limits.headersTimeoutMs,
-    requestTimeoutMs: config.limits.requestTimeoutMs,
-    log: ctx.log,
+    proxies: currentProxies,
+    headersTimeoutMs: first.limits.headersTimeoutMs,
+    requestTimeoutMs: first.limits.requestTimeoutMs,
+    log,
   });
   let address: GatewayAddress | null = null;
   let closing: Promise<void> | null = null;
@@ -371,17 +453,51 @@ export function createGateway(options: GatewayOptions): Gateway {
     internal?.closeAllConnections();
     for (const operator of operators) operator.server.closeAllConnections();
     await serverClosed;
-    await mcp?.pool.close();
+    await mcpPool?.close();
     await holder.stop().catch((error: unknown) => {
       log.warn({ err: describeError(error) }, 'the store did not take back the slots of a closing gateway');
     });
     if (options.store === undefined) await store.close();
   };
 
+  const reload = (config: GatewayConfig): ReloadResult => {
+    if (closing !== null)
+      return { ok: false, errors: [{ field: '', message: 'The gateway is shutting down.' }] };
+    const running = current.config;
+    const refused = restartOnlyChanges(running, config);
+    if (refused.length > 0) return { ok: false, errors: refused };
+    const changed = configChanges(running, config);
+    if (changed.length === 0) return { ok: true, changed };
+    const tls = config.server.tls;
+    // New connections get the new certificate; open ones keep theirs. Taken first: a pair that
+    // does not make a TLS context refuses the whole reload.
+    if (tls !== null && !isDeepStrictEqual(tls, running.server.tls)) {
+      try {
+        (server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+      } catch (error) {
+        const message = `The certificate and key do not make a TLS context: ${(error as Error).message}`;
+        return { ok: false, errors: [{ field: 'server.tls', message }] };
+      }
+    }
+    current = build(config, current);
+    registry.setTickMs(tickInterval(config));
+    for (const listener of [server, internal]) {
+      if (listener === null) continue;
+      listener.headersTimeout = config.limits.headersTimeoutMs;
+      listener.requestTimeout = config.limits.requestTimeoutMs;
+    }
+    metrics?.knowModels(configuredModelNames(config));
+    return { ok: true, changed };
+  };
+
   return {
-    config,
+    get config() {
+      return current.config;
+    },
     registry,
-    router,
+    get router() {
+      return current.router;
+    },
     holder,
     server,
     get address() {
@@ -397,9 +513,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         operators.find((operator) => operator.serves.includes(name))?.url ?? address?.url ?? null;
       return { admin: served('admin'), metrics: metrics === null ? null : served('metrics') };
     },
-    async listen(port = config.server.port, host = config.server.host) {
+    async listen(port = first.server.port, host = first.server.host) {
       const info = await listenOn(server, { port, host });
-      const secure = config.server.tls !== null;
+      const secure = first.server.tls !== null;
       const url = urlOf(info, secure);
       const listening: GatewayAddress = {
         host: info.address,
@@ -412,6 +528,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (internal !== null) await listenInternally(internal, options.internal!.host, holder);
       return listening;
     },
+    reload,
     close(closeOptions = {}) {
       closing ??= close(closeOptions);
       return closing;

@@ -40,6 +40,7 @@ export {
   type Gateway,
   type GatewayAddress,
   type GatewayOptions,
+  type ReloadResult,
 } from './gateway.js';
 export type { RequestHandler } from './http/server.js';
 // Transport legs

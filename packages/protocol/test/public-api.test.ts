@@ -73,6 +73,7 @@ const COMBINATORS = [
   'record',
   'string',
   'taggedUnion',
+  'toJsonSchema',
 ];
 
 const WIRE_SCHEMAS = [

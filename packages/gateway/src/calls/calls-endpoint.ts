@@ -67,7 +67,7 @@ const TAKEN: CallsOutcome = { taken: true };
 
 /**
  * @example
- * const calls = new CallsEndpoint(ctx);
+ * const calls = new CallsEndpoint(() => ctx);
  * const outcome = await calls.handle(req, res, target);
  * if (!outcome.taken) forward(req, res, outcome.body);
  */
@@ -76,7 +76,11 @@ export class CallsEndpoint {
   /** The session each live call is bridged to, for sideband connections. */
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly ctx: CallsContext) {}
+  /**
+   * `context` gives the gateway's settings of the moment (its configuration is reloadable): each
+   * request is answered with the settings it found, and a live call keeps those it started with.
+   */
+  constructor(private readonly context: () => CallsContext) {}
 
   /** Calls live in this process. */
   get size(): number {
@@ -100,31 +104,33 @@ export class CallsEndpoint {
 
   async handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<CallsOutcome> {
     if (req.method !== 'POST') return NOT_TAKEN;
-    if (target.path === CALLS_PATH) return this.create(req, res, target);
+    const current = this.context();
+    // Every line about this request, and a call's session, says which request and client.
+    const ctx = { ...current, log: withFields(current.log, current.proxies.contextOf(req)) };
+    if (target.path === CALLS_PATH) return this.create(ctx, req, res, target);
     const control = CONTROL.exec(target.path);
     if (control === null) return NOT_TAKEN;
-    return this.control(req, res, control[1]!, control[2]!);
+    return this.control(ctx, req, res, control[1]!, control[2]!);
   }
 
   // ------------------------------------------------------------------------------------------
 
   /** Whether the gateway answers this offer itself rather than forwarding it. */
-  private async terminates(req: IncomingMessage, model: string | null): Promise<boolean> {
+  private async terminates(ctx: CallsContext, req: IncomingMessage, model: string | null): Promise<boolean> {
     const credential = extractCredential(req.headers);
     // A client secret is the gateway's own unless keys pass through (then it is the upstream's).
-    if (credential !== null && isClientSecret(credential.key) && this.ctx.config.auth.mode !== 'passthrough')
+    if (credential !== null && isClientSecret(credential.key) && ctx.config.auth.mode !== 'passthrough')
       return true;
-    const plan = await this.ctx.router.plan(model ?? DEFAULT_MODEL);
+    const plan = await ctx.router.plan(model ?? DEFAULT_MODEL);
     return !('status' in plan) && plan.candidates[0]?.webrtc === 'terminate';
   }
 
   private async create(
+    ctx: CallsContext,
     req: IncomingMessage,
     res: ServerResponse,
     target: RequestTarget,
   ): Promise<CallsOutcome> {
-    // Every line about this offer, and the call's session, says which request and client.
-    const ctx = { ...this.ctx, log: withFields(this.ctx.log, this.ctx.proxies.contextOf(req)) };
     const limit = ctx.config.limits.maxRestBodyBytes;
     const body = await readBody(req, limit);
     if (body === null) {
@@ -132,7 +138,7 @@ export class CallsEndpoint {
       return TAKEN;
     }
     const contentType = req.headers['content-type'] ?? '';
-    if (!(await this.terminates(req, findModel(body, contentType, target.query))))
+    if (!(await this.terminates(ctx, req, findModel(body, contentType, target.query))))
       return { taken: false, body };
 
     // The offer is checked before the client secret is taken: a bad offer costs nothing.
@@ -247,12 +253,12 @@ export class CallsEndpoint {
   }
 
   private async control(
+    ctx: CallsContext,
     req: IncomingMessage,
     res: ServerResponse,
     id: string,
     action: string,
   ): Promise<CallsOutcome> {
-    const { ctx } = this;
     const call = this.calls.get(id);
     if (call === undefined) {
       const peer = (await ctx.forwarding?.holderOf(CALL_ENTRY, id, req)) ?? null;
@@ -260,7 +266,7 @@ export class CallsEndpoint {
         await ctx.forwarding!.forwardRequest(req, res, peer);
         return TAKEN;
       }
-      if (!(await this.answersUnknownCalls(id))) return NOT_TAKEN;
+      if (!(await this.answersUnknownCalls(ctx, id))) return NOT_TAKEN;
     }
     const who = ctx.auth.authenticate(req.headers);
     if (!who.ok) {
@@ -298,10 +304,10 @@ export class CallsEndpoint {
    * a call another process of the deployment terminated (found in the store's directory), or
    * any call when no upstream forwards calls (the request could go nowhere else).
    */
-  private async answersUnknownCalls(id: string): Promise<boolean> {
-    if (everyCallTerminated(this.ctx.config)) return true;
+  private async answersUnknownCalls(ctx: CallsContext, id: string): Promise<boolean> {
+    if (everyCallTerminated(ctx.config)) return true;
     try {
-      return (await this.ctx.holder.store.locate(CALL_ENTRY, id)) !== null;
+      return (await ctx.holder.store.locate(CALL_ENTRY, id)) !== null;
     } catch {
       return false;
     }

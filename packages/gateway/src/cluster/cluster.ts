@@ -15,7 +15,9 @@
  * sessions of all workers, so `maxSessions: 2` is 2 whatever the number of workers.
  *
  * Lifecycle: the primary forks the workers, restarts one that dies unexpectedly, forwards
- * SIGTERM/SIGINT to all of them, and exits once they have drained and exited.
+ * SIGTERM/SIGINT to all of them, and exits once they have drained and exited. It forwards
+ * SIGHUP too: each worker reloads its configuration itself (and watches the file itself), as a
+ * single process does.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -127,6 +129,10 @@ export function runPrimary(workers: number, log: (message: string) => void = () 
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+    });
   });
 }
 

@@ -138,6 +138,8 @@ const ListenSchema = object({
 });
 
 export const GatewayConfigSchema = object({
+  /** The file's JSON Schema, for editors (`gateway.schema.json`); the gateway ignores it. */
+  $schema: optional(string()),
   server: optional(
     object({
       host: optional(string()),

@@ -25,6 +25,11 @@ const MAX_HOPS = 16;
 
 const contexts = new WeakMap<IncomingMessage, RequestContext>();
 
+/** What gives a request its context: {@link TrustedProxies}, or whatever stands for the current one. */
+export interface RequestContexts {
+  contextOf(req: IncomingMessage): RequestContext;
+}
+
 /**
  * The proxies whose `X-Forwarded-For` is believed (`server.trustedProxies`: addresses or CIDR
  * ranges); none by default, so a client cannot choose the address it is logged with.
@@ -33,7 +38,7 @@ const contexts = new WeakMap<IncomingMessage, RequestContext>();
  * const proxies = new TrustedProxies(['10.0.0.0/8', '127.0.0.1']);
  * const { requestId, clientIp } = proxies.contextOf(req);
  */
-export class TrustedProxies {
+export class TrustedProxies implements RequestContexts {
   private readonly list = new BlockList();
   private readonly empty: boolean;
 

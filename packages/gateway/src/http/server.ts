@@ -12,7 +12,7 @@ import type { SessionLog } from '../session/observer.js';
 import type { ConnectionAdmission } from './admission.js';
 import { answerClientErrors } from './client-error.js';
 import { guardConnections } from './connection-guard.js';
-import { REQUEST_ID_HEADER, type TrustedProxies } from './request-context.js';
+import { REQUEST_ID_HEADER, type RequestContexts } from './request-context.js';
 import { sendRefusal, writeRefusal } from './respond.js';
 import { isRefusal, parseTarget } from './target.js';
 
@@ -36,7 +36,7 @@ export interface HttpServerOptions {
   /** Where handler failures are logged (the client only learns that there was one). */
   readonly log?: SessionLog;
   /** Gives each request its id (answered in `x-request-id`) and client address, for the logs. */
-  readonly proxies?: TrustedProxies;
+  readonly proxies?: RequestContexts;
 }
 
 /** Longest request path put in a log line: the path is the client's, and so is its length. */

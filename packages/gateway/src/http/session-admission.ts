@@ -22,7 +22,7 @@ import { Session } from '../session/session.js';
 import type { EndCause } from '../session/state.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
-import type { TrustedProxies } from './request-context.js';
+import type { RequestContexts } from './request-context.js';
 
 /** What admission works with (the gateway's shared parts). */
 export interface AdmissionContext {
@@ -36,7 +36,7 @@ export interface AdmissionContext {
   readonly observer: SessionObserver;
   readonly log: SessionLog;
   /** Who a request is for the logs (request id, client address). */
-  readonly proxies: TrustedProxies;
+  readonly proxies: RequestContexts;
   /** False once shutdown has begun: new sessions are refused with 503. */
   readonly accepting: () => boolean;
   readonly onAttempt?: AttemptListener;

@@ -30,7 +30,7 @@ import { Approvals } from './approvals.js';
 import { advance, type Call, CallBook, callArguments, type ResponseWork } from './calls.js';
 import { ClientView } from './client-view.js';
 import type { McpConfig } from './config.js';
-import type { McpFailure } from './connection.js';
+import type { McpConnection, McpFailure } from './connection.js';
 import { FollowUp } from './follow-up.js';
 import { type CallOutcome, type McpObserver, NO_MCP_OBSERVER, outcomeOf } from './observer.js';
 import type { McpPool } from './pool.js';
@@ -378,29 +378,21 @@ function serverApplies(
  * const middleware = mcp(info); // null for a session without MCP tools
  */
 export function createMcpMiddleware(options: McpMiddlewareOptions): MiddlewareFactory {
-  for (const server of options.config.servers) {
-    if (options.pool.operatorServer(server.spec.label) === null) options.pool.addOperatorServer(server.spec);
-  }
+  // This configuration's operator connections: sessions made from it use these, even once a
+  // newer configuration has replaced some (they close when their last session ends).
+  const connections = options.pool.useOperatorServers(options.config.servers.map((server) => server.spec));
   return (info): Middleware | null => {
     if (info.intent === 'transcription') return null;
     const upstream = options.upstreams.find((u) => u.name === info.upstreamName);
     const emulate = (upstream?.mcpTools ?? 'native') === 'emulate';
-    const operatorSources: ToolSource[] = [];
+    const applicable: McpConnection[] = [];
     for (const server of options.config.servers) {
       if (!serverApplies(server, info)) continue;
-      const connection = options.pool.operatorServer(server.spec.label);
-      if (connection === null) continue;
-      operatorSources.push({
-        label: server.spec.label,
-        origin: 'operator',
-        connection,
-        declaration: null,
-        tools: [],
-        release: () => {},
-      });
+      const connection = connections.get(server.spec.label);
+      if (connection !== undefined) applicable.push(connection);
     }
-    if (operatorSources.length === 0 && !emulate) return null;
-    return new McpMiddleware(options, operatorSources, emulate);
+    if (applicable.length === 0 && !emulate) return null;
+    return new McpMiddleware(options, applicable, emulate);
   };
 }
 
@@ -413,12 +405,26 @@ class McpMiddleware implements Middleware {
 
   constructor(
     private readonly options: McpMiddlewareOptions,
-    private readonly operatorSources: readonly ToolSource[],
+    private readonly applicable: readonly McpConnection[],
     private readonly emulate: boolean,
   ) {}
 
   open(ctx: MiddlewareContext): void {
-    const { options: middleware, operatorSources, emulate } = this;
+    // Leased when the session starts: a session refused before it never holds a server.
+    const operatorSources: ToolSource[] = [];
+    for (const connection of this.applicable) {
+      const lease = this.options.pool.leaseOperator(connection);
+      if (lease === null) continue;
+      operatorSources.push({
+        label: connection.spec.label,
+        origin: 'operator',
+        connection,
+        declaration: null,
+        tools: [],
+        release: lease.release,
+      });
+    }
+    const { options: middleware, emulate } = this;
     this.session = new McpSession({ ctx, middleware, operatorSources, emulate });
   }
 

@@ -70,7 +70,7 @@ export class GatewayMetrics implements SessionObserver {
   private readonly relayErrors: Counter<'reason'>;
   private readonly refusals: Counter<'status' | 'code'>;
   private readonly tokens: Counter<'model' | 'kind' | 'key'>;
-  private readonly models: ReadonlySet<string>;
+  private readonly models: Set<string>;
   /** Per direction, the tallies by type label (bounded, unlike the types clients may send). */
   private readonly tallies: Record<Direction, Map<string, FrameTally>> = {
     client_to_upstream: new Map(),
@@ -151,6 +151,14 @@ export class GatewayMetrics implements SessionObserver {
       registers,
     });
     this.mcp = new McpMetrics(registry);
+  }
+
+  /**
+   * Adds model names a (reloaded) configuration spells out to those that get their own label;
+   * names already known keep theirs, so the labels stay bounded by the configurations loaded.
+   */
+  knowModels(models: Iterable<string>): void {
+    for (const model of models) this.models.add(model);
   }
 
   /** The label for the model a client asked for: a configured name, or `other`. */

@@ -7,13 +7,22 @@ import { StoreError } from '../store/store.js';
 import { servesModel, specificity } from '../vocabulary/models.js';
 import { admit, type CircuitState, CLOSED, isAvailable, onFailure, onSuccess } from './circuit.js';
 
+/**
+ * What the router learns of an upstream while it runs. A router made from a new configuration
+ * takes it over from the previous one for an upstream of the same name, so the sessions it
+ * carries still count and its circuit is remembered (see {@link RouterOptions.previous}).
+ */
+interface UpstreamHealth {
+  /** This process's sessions on the upstream (the store counts the deployment's). */
+  active: number;
+  circuit: CircuitState;
+}
+
 /** What the router needs to know per upstream while it runs. */
 interface UpstreamState {
   readonly config: UpstreamConfig;
   readonly pool: string;
-  /** This process's sessions on the upstream (the store counts the deployment's). */
-  active: number;
-  circuit: CircuitState;
+  readonly health: UpstreamHealth;
 }
 
 /** A session slot on an upstream, taken with {@link Router.tryAcquire}. */
@@ -54,6 +63,13 @@ export interface RouterOptions {
   readonly now?: () => number;
   /** Told when an upstream's circuit changes state (`closed`, `open`, `half-open`). */
   readonly onCircuitChange?: CircuitChangeListener;
+  /**
+   * The router of the configuration this one replaces: an upstream of the same name keeps its
+   * session count, and its circuit unless its `baseUrl` or `kind` changed (then it is another
+   * server, and starts closed). Sessions on upstreams the new configuration drops still count
+   * should the upstream come back.
+   */
+  readonly previous?: Router;
 }
 
 /**
@@ -71,6 +87,8 @@ export interface RouterOptions {
  */
 export class Router {
   private readonly states = new Map<string, UpstreamState>();
+  /** Dropped upstreams' health while sessions still run on them, for when they come back. */
+  private readonly retired = new Map<string, UpstreamState>();
   private readonly holder: StoreHolder;
   private readonly now: () => number;
   private readonly onCircuitChange: CircuitChangeListener | undefined;
@@ -82,10 +100,22 @@ export class Router {
     this.holder = options.holder ?? new StoreHolder(new MemoryStore(), { ttlMs: 15_000 });
     this.now = options.now ?? Date.now;
     this.onCircuitChange = options.onCircuitChange;
+    const before = new Map<string, UpstreamState>();
+    if (options.previous !== undefined) {
+      for (const [name, state] of options.previous.retired) before.set(name, state);
+      for (const [name, state] of options.previous.states) before.set(name, state);
+    }
     for (const upstream of config.upstreams) {
       const pool = upstreamPool(upstream.name);
-      this.states.set(upstream.name, { config: upstream, pool, active: 0, circuit: CLOSED });
+      const old = before.get(upstream.name);
+      before.delete(upstream.name);
+      const health = old?.health ?? { active: 0, circuit: CLOSED };
+      const state = { config: upstream, pool, health };
+      if (old !== undefined && (old.config.baseUrl !== upstream.baseUrl || old.config.kind !== upstream.kind))
+        this.setCircuit(state, CLOSED);
+      this.states.set(upstream.name, state);
     }
+    for (const [name, state] of before) if (state.health.active > 0) this.retired.set(name, state);
   }
 
   /** The model name sent upstream for a client's model name. */
@@ -133,7 +163,7 @@ export class Router {
       );
     }
     const now = this.now();
-    const open = serving.filter((s) => s.config.weight > 0 && isAvailable(s.circuit, now));
+    const open = serving.filter((s) => s.config.weight > 0 && isAvailable(s.health.circuit, now));
     let active: number[];
     try {
       active = await this.holder.store.count(open.map((s) => s.pool));
@@ -163,23 +193,24 @@ export class Router {
    */
   async tryAcquire(name: string): Promise<UpstreamSlot | null> {
     const state = this.states.get(name);
-    if (state === undefined || !isAvailable(state.circuit, this.now())) return null;
+    if (state === undefined || !isAvailable(state.health.circuit, this.now())) return null;
     const grant = await this.holder.acquire([{ pool: state.pool, limit: state.config.maxSessions }]);
     if (!grant.ok) return null;
     // The circuit is asked last, so a half-open trial is only taken by an attempt that will be made.
-    const decision = admit(state.circuit, this.now());
+    const decision = admit(state.health.circuit, this.now());
     this.setCircuit(state, decision.state);
     if (!decision.allowed) {
       this.holder.release(grant.slotId);
       return null;
     }
-    state.active++;
+    const { health } = state;
+    health.active++;
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
-        state.active--;
+        health.active--;
         this.holder.release(grant.slotId);
       },
     };
@@ -187,18 +218,18 @@ export class Router {
 
   reportSuccess(name: string): void {
     const state = this.states.get(name);
-    if (state !== undefined) this.setCircuit(state, onSuccess(state.circuit));
+    if (state !== undefined) this.setCircuit(state, onSuccess(state.health.circuit));
   }
 
   reportFailure(name: string): void {
     const state = this.states.get(name);
     if (state !== undefined)
-      this.setCircuit(state, onFailure(state.circuit, this.now(), this.config.routing));
+      this.setCircuit(state, onFailure(state.health.circuit, this.now(), this.config.routing));
   }
 
   private setCircuit(state: UpstreamState, next: CircuitState): void {
-    const from = state.circuit.kind;
-    state.circuit = next;
+    const from = state.health.circuit.kind;
+    state.health.circuit = next;
     if (next.kind !== from) this.onCircuitChange?.(state.config.name, from, next.kind);
   }
 
@@ -206,8 +237,8 @@ export class Router {
   status(): UpstreamStatus[] {
     return [...this.states.values()].map((s) => ({
       name: s.config.name,
-      active: s.active,
-      circuit: s.circuit.kind,
+      active: s.health.active,
+      circuit: s.health.circuit.kind,
     }));
   }
 

@@ -66,8 +66,21 @@ export class SessionRegistry {
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
+  private tickMs: number;
+
   constructor(private readonly options: RegistryOptions) {
     this.now = options.now ?? Date.now;
+    this.tickMs = options.tickMs;
+  }
+
+  /** Runs the time checks this often from now on (a new configuration has other time limits). */
+  setTickMs(tickMs: number): void {
+    if (tickMs === this.tickMs) return;
+    this.tickMs = tickMs;
+    if (this.timer === null) return;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), tickMs);
+    this.timer.unref();
   }
 
   get size(): number {
@@ -78,7 +91,7 @@ export class SessionRegistry {
     this.sessions.set(session.id, session);
     this.options.directory?.entered(session.id);
     if (this.timer === null) {
-      this.timer = setInterval(() => this.tick(), this.options.tickMs);
+      this.timer = setInterval(() => this.tick(), this.tickMs);
       this.timer.unref();
     }
   }

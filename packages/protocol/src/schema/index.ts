@@ -108,6 +108,7 @@ export {
   ToolChoiceSchema,
   ToolSchema,
 } from '../model/tools.js';
+export { type JsonSchema, type JsonSchemaOptions, toJsonSchema } from './json-schema.js';
 export {
   type ArrayOptions,
   anyObject,
