@@ -55,7 +55,7 @@ function readWav(path: string): Buffer {
 
 /** Starts the engine and a TLS gateway in this process; returns the SDK base URL and CA. */
 async function startOffline(): Promise<{ baseUrl: string; ca: string; stop(): Promise<void> }> {
-  const certificate = selfSignedCertificate();
+  const certificate = await selfSignedCertificate();
   const engine = await startEngine({ deltaDelayMs: 5 });
   const config = resolveConfig(
     {
