@@ -78,6 +78,12 @@ export interface GatewayOptions {
    * free port, advertised in the store) that takes only requests carrying `token`.
    */
   readonly internal?: { readonly host: string; readonly token: string };
+  /**
+   * A second listener, on `config.server.devTls.port` and the same host, serving HTTPS and WSS
+   * with this certificate and key (the command line passes the development CA's, see
+   * `tls/dev-ca.ts`). Everything else is shared with the main listener: routes, sessions, limits.
+   */
+  readonly devTls?: { readonly cert: string; readonly key: string };
 }
 
 /** Where a listening gateway can be reached. */
@@ -88,6 +94,12 @@ export interface GatewayAddress {
   readonly url: string;
   /** `ws://host:port/v1/realtime`. */
   readonly realtimeUrl: string;
+  /** The development TLS listener (`https://host:port`, `wss://…/v1/realtime`), when there is one. */
+  readonly devTls: {
+    readonly port: number;
+    readonly url: string;
+    readonly realtimeUrl: string;
+  } | null;
 }
 
 /** Options for {@link Gateway.close}. */
@@ -273,6 +285,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     log: ctx.log,
     ...(onRefused ? { onRefused } : {}),
   });
+  const devServer =
+    options.devTls === undefined
+      ? null
+      : createHttpServer(handlers, upgrade, options.devTls, {
+          headersTimeoutMs: config.limits.headersTimeoutMs,
+          requestTimeoutMs: config.limits.requestTimeoutMs,
+          admission,
+          log: ctx.log,
+          ...(onRefused ? { onRefused } : {}),
+        });
   // Requests reach it from the deployment's other processes only, so the per-address caps of
   // the public edge (which would count them all as one client) do not apply.
   const internal =
@@ -293,7 +315,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const close = async (closeOptions: CloseOptions): Promise<void> => {
     accepting = false;
-    const serverClosed = Promise.all([server, internal].map(stopListening));
+    const serverClosed = Promise.all([server, devServer, internal].map(stopListening));
     const drainMs = closeOptions.drainMs ?? 0;
     if (registry.size > 0 && drainMs > 0) {
       registry.drainAll();
@@ -319,6 +341,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry.destroyAll();
     registry.stop();
     server.closeAllConnections();
+    devServer?.closeAllConnections();
     internal?.closeAllConnections();
     await serverClosed;
     await mcp?.pool.close();
@@ -342,31 +365,70 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     metrics,
     connections: admission,
-    listen(port = config.server.port, host = config.server.host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const info = server.address() as AddressInfo;
-          const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-          const secure = config.server.tls !== null;
-          address = {
-            host: info.address,
-            port: info.port,
-            url: `${secure ? 'https' : 'http'}://${shownHost}:${info.port}`,
-            realtimeUrl: `${secure ? 'wss' : 'ws'}://${shownHost}:${info.port}/v1/realtime`,
-          };
-          const listening = address;
-          if (internal === null) return resolve(listening);
-          listenInternally(internal, options.internal!.host, holder).then(() => resolve(listening), reject);
-        });
-      });
+    async listen(port = config.server.port, host = config.server.host) {
+      const info = await listenOn(server, port, host);
+      const secure = config.server.tls !== null;
+      const dev = devServer === null ? null : await listenDevTls(devServer, server, config, host);
+      address = {
+        host: info.address,
+        port: info.port,
+        url: `${secure ? 'https' : 'http'}://${shownHost(info)}:${info.port}`,
+        realtimeUrl: `${secure ? 'wss' : 'ws'}://${shownHost(info)}:${info.port}/v1/realtime`,
+        devTls:
+          dev === null
+            ? null
+            : {
+                port: dev.port,
+                url: `https://${shownHost(dev)}:${dev.port}`,
+                realtimeUrl: `wss://${shownHost(dev)}:${dev.port}/v1/realtime`,
+              },
+      };
+      if (internal !== null) await listenInternally(internal, options.internal!.host, holder);
+      return address;
     },
     close(closeOptions = {}) {
       closing ??= close(closeOptions);
       return closing;
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Starts the development TLS listener; when it cannot, stops the main one too and says which setting to change. */
+async function listenDevTls(
+  devServer: Server,
+  server: Server,
+  config: GatewayConfig,
+  host: string,
+): Promise<AddressInfo> {
+  const port = config.server.devTls.port;
+  try {
+    return await listenOn(devServer, port, host);
+  } catch (error) {
+    await stopListening(server);
+    const cause = error as NodeJS.ErrnoException;
+    throw Object.assign(
+      new Error(
+        `The development TLS listener cannot listen on ${host}:${port} (${cause.code ?? cause.message}); ` +
+          'choose another server.devTls.port, or set server.devTls.enabled: false.',
+        { cause },
+      ),
+      { code: cause.code },
+    );
+  }
+}
+
+function shownHost(info: AddressInfo): string {
+  return info.family === 'IPv6' ? `[${info.address}]` : info.address;
 }
 
 function stopListening(server: Server | null): Promise<void> {

@@ -132,12 +132,30 @@ export const LimitsConfigSchema = object({
 });
 
 export const GatewayConfigSchema = object({
+  /**
+   * Where the gateway keeps what it makes and must find again after a restart (the development
+   * certificate authority); relative to the working directory. Default `.realtime-gateway`.
+   */
+  dataDir: optional(string()),
   server: optional(
     object({
       host: optional(string()),
       port: optional(integer({ min: 0, max: 65535 })),
       /** Serve HTTPS and WSS with this certificate and key (PEM files). */
       tls: optional(object({ certFile: string(), keyFile: string() })),
+      /**
+       * A second listener serving HTTPS and WSS with a certificate from a development certificate
+       * authority the command line makes and keeps in `dataDir` (for clients such as the `openai`
+       * SDK that only speak `wss:`). Default: on when no `tls` is set and `host` is a loopback
+       * address; never with `tls`.
+       */
+      devTls: optional(
+        object({
+          enabled: optional(boolean()),
+          /** Default 8443, or 0 (a free port) when `port` is 0. */
+          port: optional(integer({ min: 0, max: 65535 })),
+        }),
+      ),
       /** Browser origins allowed to open sessions and call the REST endpoints (`*` for any). */
       allowedOrigins: optional(array(string())),
     }),
@@ -150,6 +168,11 @@ export const GatewayConfigSchema = object({
       /** `keys`: gateway keys; `none`: no auth; `passthrough`: clients' own upstream keys go upstream. */
       mode: optional(enumOf(['keys', 'none', 'passthrough'])),
       keys: optional(array(KeyConfigSchema)),
+      /**
+       * Allows `mode: none` on an address that is not loopback: an open relay, where anyone who
+       * reaches the gateway opens sessions on its upstreams. Refused at start-up otherwise.
+       */
+      allowAnonymous: optional(boolean()),
     }),
   ),
   /** The admin API's key, separate from the gateway keys, as a `sha256:<hex>` hash. */
