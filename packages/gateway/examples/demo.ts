@@ -4,9 +4,11 @@
  *
  * With no argument it runs everything offline: the reference engine and a gateway serving TLS
  * (the SDK only speaks `wss:`) with a throwaway certificate. With `--url https://host:port/v1`
- * (and `--ca cert.pem` for a private CA) it talks to a running gateway instead.
+ * (and `--ca cert.pem` for a private CA) it talks to a running gateway instead: against
+ * `npm start`, its development TLS URL, trusting its CA with the line it prints.
  *
  *   npm run demo
+ *   NODE_EXTRA_CA_CERTS=$PWD/.realtime-gateway/dev-tls/ca.pem npm run demo -- --url https://127.0.0.1:8443/v1
  *   npm run demo -- --url https://gateway.internal:8443/v1 --ca ca.pem --key rg-...
  */
 import { readFileSync } from 'node:fs';
@@ -55,7 +57,7 @@ function readWav(path: string): Buffer {
 
 /** Starts the engine and a TLS gateway in this process; returns the SDK base URL and CA. */
 async function startOffline(): Promise<{ baseUrl: string; ca: string; stop(): Promise<void> }> {
-  const certificate = selfSignedCertificate();
+  const certificate = await selfSignedCertificate();
   const engine = await startEngine({ deltaDelayMs: 5 });
   const config = resolveConfig(
     {
@@ -82,7 +84,24 @@ async function startOffline(): Promise<{ baseUrl: string; ca: string; stop(): Pr
   };
 }
 
+/** The SDK speaks `wss:` only: a plain URL cannot work, so say what does. */
+const PLAIN_URL_HINT =
+  "The openai SDK's realtime client connects over TLS only (wss:), so --url must be https://. " +
+  '`npm start` serves TLS on a second port with a development CA and prints both: use its ' +
+  "'openai SDK: https://127.0.0.1:8443/v1' URL, and put its NODE_EXTRA_CA_CERTS=… line in " +
+  'front of the command (or pass --ca with that file).';
+
+/** What to do when the gateway's certificate is not trusted. */
+const UNTRUSTED_HINT =
+  "The gateway's certificate is not trusted. Against `npm start`, put the NODE_EXTRA_CA_CERTS=… " +
+  'line it printed in front of the command; for a private CA, pass --ca FILE.';
+
 async function main(): Promise<void> {
+  if (values.url !== undefined && !/^https:\/\//i.test(values.url)) {
+    process.stderr.write(`demo: ${values.url}: ${PLAIN_URL_HINT}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const offline = values.url === undefined ? await startOffline() : null;
   const baseUrl = offline?.baseUrl ?? values.url!;
   const ca = offline?.ca ?? (values.ca ? readFileSync(values.ca, 'utf8') : undefined);
@@ -91,7 +110,12 @@ async function main(): Promise<void> {
     ca,
     'gpt-realtime',
     values.key ?? process.env.OPENAI_API_KEY ?? 'demo-key',
-  );
+  ).catch((error: Error) => {
+    const untrusted = /certificate/i.test(error.message);
+    process.stderr.write(`demo: cannot open a session at ${baseUrl}: ${error.message}\n`);
+    if (untrusted) process.stderr.write(`demo: ${UNTRUSTED_HINT}\n`);
+    process.exit(1);
+  });
   rt.on('event', (event) => {
     if (event.type === 'error') console.log(`  ! ${event.error.message}`);
   });

@@ -48,7 +48,8 @@ export async function openSdkSession(
       }
       await delay(10);
     }
-    throw new Error(`no ${type}; got ${events.map((e) => e.type).join(', ')}`);
+    const seen = events.map((e) => (e.type === 'sdk_error' ? `sdk_error (${e.message})` : e.type));
+    throw new Error(`no ${type}; got ${seen.join(', ')}`);
   };
   await next('session.created');
   const say = (text: string): void => {

@@ -1,11 +1,14 @@
 /**
- * A throwaway self-signed certificate for 127.0.0.1 and localhost, made with the openssl
- * command line, for the offline demo and for tests of TLS on either side of the gateway.
+ * A throwaway self-signed certificate for 127.0.0.1 and localhost, made in-process with
+ * `@peculiar/x509` on Node's WebCrypto (no openssl command), for the offline demo and for tests
+ * of TLS on either side of the gateway. Being its own issuer, the certificate is also what a
+ * client is told to trust (`ca`, `caFile`).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { randomBytes, webcrypto } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
 
 export interface TestCertificate {
   readonly certFile: string;
@@ -14,31 +17,38 @@ export interface TestCertificate {
   readonly key: string;
 }
 
-export function selfSignedCertificate(): TestCertificate {
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export async function selfSignedCertificate(): Promise<TestCertificate> {
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+  const now = Date.now();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: `01${randomBytes(8).toString('hex')}`,
+      name: 'CN=127.0.0.1',
+      notBefore: new Date(now - 60 * 60_000),
+      notAfter: new Date(now + 24 * 60 * 60_000),
+      signingAlgorithm: ALGORITHM,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.SubjectAlternativeNameExtension([
+          { type: 'ip', value: '127.0.0.1' },
+          { type: 'dns', value: 'localhost' },
+        ]),
+      ],
+    },
+    webcrypto,
+  );
+  const cert = certificate.toString('pem');
+  const key = x509.PemConverter.encode(
+    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey),
+    'PRIVATE KEY',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'rg-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
-  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  writeFileSync(certFile, cert);
+  writeFileSync(keyFile, key, { mode: 0o600 });
+  return { certFile, keyFile, cert, key };
 }

@@ -18,11 +18,13 @@ import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig } from './config/load.js';
 import { configuredModelNames } from './config/model-names.js';
 import { redactConfig } from './config/redact.js';
+import type { GatewayConfig, UpstreamConfig } from './config/resolve.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
-import { createGateway } from './gateway.js';
+import { createGateway, type GatewayAddress } from './gateway.js';
 import { createLogger, logDestination } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { ClusterStore } from './store/cluster-store.js';
+import { ensureDevCertificates } from './tls/dev-ca.js';
 
 /** Runs the command line; resolves with the exit code (the server itself keeps the process alive). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -40,10 +42,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     case 'run':
       break;
   }
-  if (command.workers > 1 && cluster.isPrimary && !command.printConfig) {
-    process.stdout.write(`realtime-gateway: starting ${command.workers} workers\n`);
-    return runPrimary(command.workers, (message) => process.stderr.write(`realtime-gateway: ${message}\n`));
-  }
+  // Checked before any worker starts too: a configuration the gateway refuses stops the command
+  // instead of workers that exit and are replaced.
   const loaded = loadConfig({ file: command.configFile, env, overrides: command.overrides });
   if (!loaded.ok) {
     for (const error of loaded.errors) {
@@ -57,6 +57,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     const shown = withDefaultUpstreams(loaded.config, env, null);
     process.stdout.write(`${JSON.stringify(redactConfig(shown), null, 2)}\n`);
     return 0;
+  }
+  if (command.workers > 1 && cluster.isPrimary) {
+    // Made once here, so that the workers all find (and serve) the same certificate.
+    if (loaded.config.server.devTls.enabled) await ensureDevCertificates(loaded.config.dataDir);
+    banner(`realtime-gateway: starting ${command.workers} workers`);
+    return runPrimary(command.workers, (message) => banner(`realtime-gateway: ${message}`));
   }
   // With nothing configured, the reference engine serves every model (and OpenAI gpt-* models
   // when OPENAI_API_KEY is set).
@@ -78,6 +84,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write('realtime-gateway: no upstream configured; set OPENAI_API_KEY or use --config.\n');
     return 1;
   }
+  const dev = config.server.devTls.enabled ? await ensureDevCertificates(config.dataDir) : null;
   const worker = isClusterWorker();
   const metricsHandler = metrics && worker ? clusterMetricsHandler(metrics.registry) : undefined;
   const gateway = createGateway({
@@ -85,6 +92,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     log,
     metrics,
     ...(metricsHandler ? { metricsHandler } : {}),
+    ...(dev === null ? {} : { devTls: { cert: dev.cert, key: dev.key } }),
     // The workers of a cluster share the primary's store, so every limit holds for all of them.
     ...(worker
       ? {
@@ -95,21 +103,53 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         }
       : {}),
   });
-  const address = await gateway.listen();
+  let address: GatewayAddress;
+  try {
+    address = await gateway.listen();
+  } catch (error) {
+    // The embedded engine would keep the process alive.
+    process.stderr.write(`realtime-gateway: ${(error as Error).message}\n`);
+    await gateway.close();
+    await engine?.close();
+    return 1;
+  }
   log.info(
     { url: address.url, ...gateway.operatorUrls, upstreams: config.upstreams.map((u) => u.name) },
     'listening',
   );
-  if (engine !== null) {
-    process.stdout.write(`embedded reference engine on 127.0.0.1:${engine.port} serves every model\n`);
-  }
-  process.stdout.write(
-    `realtime-gateway listening on ${address.url}\n` +
-      `  connect: ${address.realtimeUrl}?model=gpt-realtime\n` +
-      // A browser mints a client secret, then posts its WebRTC offer to /v1/realtime/calls.
-      `  browser: POST ${address.url}/v1/realtime/client_secrets, then ${address.url}/v1/realtime/calls` +
-      ' (try it: npm run example:call)\n',
+  // Banners go to stderr, in one write so that they arrive together: stdout carries the JSON
+  // log lines only.
+  const lines: string[] = [];
+  if (engine !== null) lines.push(`embedded reference engine on 127.0.0.1:${engine.port} serves every model`);
+  lines.push(
+    `realtime-gateway listening on ${address.url}`,
+    `  connect: ${address.realtimeUrl}?model=gpt-realtime`,
+    // A browser mints a client secret, then posts its WebRTC offer to /v1/realtime/calls.
+    `  browser: POST ${address.url}/v1/realtime/client_secrets, then ${address.url}/v1/realtime/calls` +
+      ' (try it: npm run example:call)',
   );
+  if (address.devTls !== null && dev !== null) {
+    log.info({ url: address.devTls.url, caFile: dev.caFile, created: dev.created }, 'development TLS');
+    lines.push(
+      // The openai SDK speaks wss: only; the line after this one is what a shell needs to trust the CA.
+      `  openai SDK: ${address.devTls.url}/v1 (TLS with the development CA; a Node client trusts it with the next line)`,
+      `NODE_EXTRA_CA_CERTS=${dev.caFile}`,
+    );
+  }
+  const exposed = anonymousUpstreamKeys(config);
+  if (exposed.length > 0) {
+    log.warn(
+      { upstreams: exposed.map((u) => u.name), authMode: config.auth.mode },
+      'upstream keys in use without gateway keys: anyone who reaches the gateway spends them',
+    );
+    lines.push(
+      `realtime-gateway: WARNING: auth.mode is 'none' and ${exposed
+        .map((u) => `upstream '${u.name}' uses the key in ${u.apiKeyEnv}`)
+        .join(', ')}: anyone who reaches ${address.url} spends it. ` +
+        'Configure gateway keys (auth.keys; realtime-gateway --hash-key KEY).',
+    );
+  }
+  banner(lines.join('\n'));
   // Keys, limits, upstreams… without a restart (see cli/reload.ts).
   const reloader = new ConfigReloader({
     gateway,
@@ -136,6 +176,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return null;
+}
+
+/** A line for the person at the terminal, on stderr. */
+function banner(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Upstreams whose own key any client may spend: auth is off and they hold a key. */
+function anonymousUpstreamKeys(config: GatewayConfig): readonly UpstreamConfig[] {
+  if (config.auth.mode !== 'none') return [];
+  return config.upstreams.filter((upstream) => upstream.apiKey !== null);
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -10,6 +10,7 @@
  */
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
@@ -101,6 +102,12 @@ export interface GatewayOptions {
    * free port, advertised in the store) that takes only requests carrying `token`.
    */
   readonly internal?: { readonly host: string; readonly token: string };
+  /**
+   * A second listener, on `config.server.devTls.port` and the same host, serving HTTPS and WSS
+   * with this certificate and key (the command line passes the development CA's, see
+   * `tls/dev-ca.ts`). Everything else is shared with the main listener: routes, sessions, limits.
+   */
+  readonly devTls?: { readonly cert: string; readonly key: string };
 }
 
 /** Where a listening gateway can be reached. */
@@ -111,6 +118,12 @@ export interface GatewayAddress {
   readonly url: string;
   /** `ws://host:port/v1/realtime`. */
   readonly realtimeUrl: string;
+  /** The development TLS listener (`https://host:port`, `wss://…/v1/realtime`), when there is one. */
+  readonly devTls: {
+    readonly port: number;
+    readonly url: string;
+    readonly realtimeUrl: string;
+  } | null;
 }
 
 /** Options for {@link Gateway.close}. */
@@ -396,6 +409,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     log,
     ...(onRefused ? { onRefused } : {}),
   });
+  const devServer =
+    options.devTls === undefined
+      ? null
+      : createHttpServer(handlers, upgrade, options.devTls, {
+          headersTimeoutMs: first.limits.headersTimeoutMs,
+          requestTimeoutMs: first.limits.requestTimeoutMs,
+          admission,
+          proxies: currentProxies,
+          log,
+          ...(onRefused ? { onRefused } : {}),
+        });
   // Requests reach it from the deployment's other processes only, so the per-address caps of
   // the public edge (which would count them all as one client) do not apply.
   const internal =
@@ -423,7 +447,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const close = async (closeOptions: CloseOptions): Promise<void> => {
     accepting = false;
     const serverClosed = Promise.all(
-      [server, internal, ...operators.map((o) => o.server)].map(stopListening),
+      [server, devServer, internal, ...operators.map((o) => o.server)].map(stopListening),
     );
     const drainMs = closeOptions.drainMs ?? 0;
     if (registry.size > 0 && drainMs > 0) {
@@ -450,6 +474,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry.destroyAll();
     registry.stop();
     server.closeAllConnections();
+    devServer?.closeAllConnections();
     internal?.closeAllConnections();
     for (const operator of operators) operator.server.closeAllConnections();
     await serverClosed;
@@ -481,7 +506,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     current = build(config, current);
     registry.setTickMs(tickInterval(config));
-    for (const listener of [server, internal]) {
+    for (const listener of [server, devServer, internal]) {
       if (listener === null) continue;
       listener.headersTimeout = config.limits.headersTimeoutMs;
       listener.requestTimeout = config.limits.requestTimeoutMs;
@@ -515,13 +540,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async listen(port = first.server.port, host = first.server.host) {
       const info = await listenOn(server, { port, host });
-      const secure = first.server.tls !== null;
-      const url = urlOf(info, secure);
+      const url = urlOf(info, first.server.tls !== null);
+      const dev = devServer === null ? null : await listenDevTls(devServer, server, first, host);
+      const devUrl = dev === null ? null : urlOf(dev, true);
       const listening: GatewayAddress = {
         host: info.address,
         port: info.port,
         url,
         realtimeUrl: `${url.replace(/^http/, 'ws')}/v1/realtime`,
+        devTls:
+          dev === null
+            ? null
+            : { port: dev.port, url: devUrl!, realtimeUrl: `${devUrl!.replace(/^http/, 'ws')}/v1/realtime` },
       };
       address = listening;
       await Promise.all(operators.map(startOperatorListener));
@@ -534,6 +564,30 @@ export function createGateway(options: GatewayOptions): Gateway {
       return closing;
     },
   };
+}
+
+/** Starts the development TLS listener; when it cannot, stops the main one too and says which setting to change. */
+async function listenDevTls(
+  devServer: Server,
+  server: Server,
+  config: GatewayConfig,
+  host: string,
+): Promise<AddressInfo> {
+  const port = config.server.devTls.port;
+  try {
+    return await listenOn(devServer, { port, host });
+  } catch (error) {
+    await stopListening(server);
+    const cause = error as NodeJS.ErrnoException;
+    throw Object.assign(
+      new Error(
+        `The development TLS listener cannot listen on ${host}:${port} (${cause.code ?? cause.message}); ` +
+          'choose another server.devTls.port, or set server.devTls.enabled: false.',
+        { cause },
+      ),
+      { code: cause.code },
+    );
+  }
 }
 
 function stopListening(server: Server | null): Promise<void> {

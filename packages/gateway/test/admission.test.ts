@@ -223,7 +223,7 @@ function tlsExchange(port: number, text: string): Promise<string> {
 
 describe('connection caps over TLS', () => {
   it('closes a TLS socket over the cap without an answer, and counts the admitted one out', async () => {
-    const { certFile, keyFile } = selfSignedCertificate();
+    const { certFile, keyFile } = await selfSignedCertificate();
     const refused: Refusal[] = [];
     const rig = await startRig(
       {

@@ -32,6 +32,7 @@ describe('config resolution', () => {
       host: '127.0.0.1',
       port: 8080,
       tls: null,
+      devTls: { enabled: true, port: 8443 },
       allowedOrigins: null,
       trustedProxies: [],
     });
@@ -341,7 +342,11 @@ describe('command line', () => {
     const upstream = await startTestUpstream();
     const file = write(
       'run.json',
-      JSON.stringify({ upstreams: [{ name: 'u', baseUrl: `${upstream.httpUrl}/v1` }] }),
+      // Its own data directory: the development CA is not made in the working tree.
+      JSON.stringify({
+        dataDir: join(dir, 'data'),
+        upstreams: [{ name: 'u', baseUrl: `${upstream.httpUrl}/v1` }],
+      }),
     );
     const child = spawn(
       process.execPath,
@@ -352,9 +357,10 @@ describe('command line', () => {
     );
     try {
       let out = '';
-      child.stdout.setEncoding('utf8');
+      // The banner is on stderr; stdout carries log lines only.
+      child.stderr.setEncoding('utf8');
       const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: string) => {
+        child.stderr.on('data', (chunk: string) => {
           out += chunk;
           const match = /connect: (ws:\/\/\S+)\?model=/.exec(out);
           if (match) resolve(match[1]!);

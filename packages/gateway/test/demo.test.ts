@@ -20,3 +20,16 @@ test('the demo runs a text turn, an audio turn and a tool call through the gatew
   );
   assert.ok(!run.stdout.includes('  ! '), 'no error events');
 });
+
+test('the demo against a plain http:// URL says what works instead (the SDK speaks wss: only)', () => {
+  const demo = fileURLToPath(new URL('../examples/demo.ts', import.meta.url));
+  const run = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', demo, '--url', 'http://127.0.0.1:8080/v1'],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /TLS only \(wss:\), so --url must be https:\/\//);
+  assert.match(run.stderr, /NODE_EXTRA_CA_CERTS=/);
+  assert.equal(run.stdout, '');
+});

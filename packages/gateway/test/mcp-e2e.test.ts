@@ -19,7 +19,7 @@ let http: TestMcpHttpServer;
 let certificate: TestCertificate;
 
 before(async () => {
-  certificate = selfSignedCertificate();
+  certificate = await selfSignedCertificate();
   http = await startMcpHttpServer('web');
   engine = await startCheckedEngine({ deltaDelayMs: 2 });
   const crm = stdioServerSpec('crm');

@@ -203,8 +203,8 @@ function presented(port: number): Promise<string> {
 
 describe('gateway.reload with TLS', () => {
   test('a renewed certificate in the same files serves new connections; turning TLS off needs a restart', async () => {
-    const first = selfSignedCertificate();
-    const renewed = selfSignedCertificate();
+    const first = await selfSignedCertificate();
+    const renewed = await selfSignedCertificate();
     const server = { tls: { certFile: first.certFile, keyFile: first.keyFile } };
     const gateway = createGateway({ config: testConfig({ server }) });
     const { port } = await gateway.listen();
@@ -217,7 +217,7 @@ describe('gateway.reload with TLS', () => {
       const after = await presented(port);
       assert.notEqual(after, before);
       // A key that is no key: refused whole, the renewed certificate still served.
-      const broken = selfSignedCertificate();
+      const broken = await selfSignedCertificate();
       writeFileSync(broken.keyFile, 'not a key');
       const bad = gateway.reload(
         testConfig({ server: { tls: { certFile: broken.certFile, keyFile: broken.keyFile } } }),

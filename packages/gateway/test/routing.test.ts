@@ -400,7 +400,7 @@ describe('routing through the gateway', () => {
 
 describe('upstream over TLS', () => {
   it('trusts an upstream certificate only through the configured extra CA', async () => {
-    const { certFile, keyFile } = selfSignedCertificate();
+    const { certFile, keyFile } = await selfSignedCertificate();
     const server = createHttpsServer({
       key: readFileSync(keyFile),
       cert: readFileSync(certFile),

@@ -34,7 +34,7 @@ let certificate: TestCertificate;
 const store = new MemoryStore();
 
 before(async () => {
-  certificate = selfSignedCertificate();
+  certificate = await selfSignedCertificate();
   // A little pacing so that interruption and cancel land while a response is still streaming.
   engine = await startCheckedEngine({ deltaDelayMs: 15 });
   const upstreams = [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1` }];

@@ -4,6 +4,7 @@
  * the environment. Nothing here touches the network; file reads are injected.
  */
 import { isIP } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
@@ -98,10 +99,22 @@ export interface GatewayConfig {
       readonly certFile: string;
       readonly keyFile: string;
     } | null;
+    /**
+     * The second listener with a certificate from the development certificate authority (made by
+     * the command line in {@link GatewayConfig.dataDir}); never enabled together with `tls`.
+     */
+    readonly devTls: { readonly enabled: boolean; readonly port: number };
   };
+  /** Absolute path of the directory where the gateway keeps what outlives a restart. */
+  readonly dataDir: string;
   readonly upstreams: readonly UpstreamConfig[];
   readonly aliases: Readonly<Record<string, string>>;
-  readonly auth: { readonly mode: AuthMode; readonly keys: readonly KeyConfig[] };
+  readonly auth: {
+    readonly mode: AuthMode;
+    readonly keys: readonly KeyConfig[];
+    /** Whether `mode: none` may listen on an address that is not loopback (an open relay). */
+    readonly allowAnonymous: boolean;
+  };
   readonly admin: { readonly keyHash: string | null; readonly listen: Listen | null };
   readonly routing: {
     readonly maxAttempts: number;
@@ -195,6 +208,10 @@ export const DEFAULT_WEBRTC = Object.freeze({
 
 export const DEFAULT_STORE = Object.freeze({ leaseTtlMs: 15_000, timeoutMs: 2000 });
 
+/** The development TLS listener's port when `server.port` is not 0, and the data directory. */
+export const DEFAULT_DEV_TLS_PORT = 8443;
+export const DEFAULT_DATA_DIR = '.realtime-gateway';
+
 export const DEFAULT_ROUTING = Object.freeze({ maxAttempts: 3, failureThreshold: 5, cooldownMs: 30_000 });
 
 /** A configuration problem, naming the field it concerns. */
@@ -213,6 +230,19 @@ export interface ResolveEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads a file (extra CA certificates); throws when it cannot. */
   readonly readFile: (path: string) => string;
+  /** What a relative `dataDir` is relative to; default the process's working directory. */
+  readonly cwd?: string;
+}
+
+/**
+ * Whether a listening address is reachable from this machine only: `localhost`, 127.0.0.0/8 or
+ * `::1` (also as an IPv4-mapped address). `0.0.0.0`, `::` and host names are not.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  const v4 = bare.startsWith('::ffff:') ? bare.slice(7) : bare;
+  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 const SHA256 = /^sha256:([0-9a-f]{64})$/i;
@@ -389,6 +419,19 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   if (mode === 'keys' && keys.length === 0) {
     errors.push({ field: 'auth.keys', message: "auth.mode is 'keys' but no key is configured." });
   }
+  const host = raw.server?.host ?? '127.0.0.1';
+  const port = raw.server?.port ?? 8080;
+  const allowAnonymous = raw.auth?.allowAnonymous ?? false;
+  if (mode === 'none' && !allowAnonymous && !isLoopbackHost(host)) {
+    errors.push({
+      field: 'auth.allowAnonymous',
+      message:
+        `The gateway would listen on '${host}', which is not a loopback address, with auth.mode 'none': ` +
+        'anyone who reaches it could open sessions on its upstreams and spend their keys. Configure ' +
+        'gateway keys (auth.keys; realtime-gateway --hash-key KEY), or set auth.allowAnonymous: true ' +
+        'to run an open relay on purpose.',
+    });
+  }
 
   const adminHash = keyHashOf(raw.admin?.keyHash ?? null, 'admin.keyHash', errors);
   const metricsHash = keyHashOf(raw.metrics?.keyHash ?? null, 'metrics.keyHash', errors);
@@ -422,6 +465,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     };
     tls = { cert: read(certFile, 'certFile'), key: read(keyFile, 'keyFile'), certFile, keyFile };
   }
+  const devTls = resolveDevTls(raw.server?.devTls ?? {}, { tls: tls !== null, host, port }, errors);
 
   const mcp = resolveMcpConfig(raw.mcp ?? undefined, environment.env, errors);
   const webrtc = resolveWebRtc(raw.webrtc ?? {}, environment.env, errors);
@@ -430,16 +474,11 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   return {
     ok: true,
     config: {
-      server: {
-        host: raw.server?.host ?? '127.0.0.1',
-        port: raw.server?.port ?? 8080,
-        tls,
-        allowedOrigins: origins,
-        trustedProxies,
-      },
+      server: { host, port, tls, devTls, allowedOrigins: origins, trustedProxies },
+      dataDir: resolvePath(environment.cwd ?? process.cwd(), raw.dataDir ?? DEFAULT_DATA_DIR),
       upstreams,
       aliases,
-      auth: { mode, keys },
+      auth: { mode, keys, allowAnonymous },
       admin: { keyHash: adminHash, listen: adminListen },
       routing: { ...DEFAULT_ROUTING, ...withoutNulls(raw.routing ?? {}) },
       inputChecking: raw.inputChecking ?? 'enforce',
@@ -462,6 +501,30 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       webrtc,
     },
   };
+}
+
+/**
+ * `server.devTls`: on by default when the gateway serves no certificate of its own and listens on
+ * loopback only (the development certificate names loopback addresses only); never with one.
+ */
+function resolveDevTls(
+  raw: { readonly enabled?: boolean | null; readonly port?: number | null },
+  server: { readonly tls: boolean; readonly host: string; readonly port: number },
+  errors: ConfigError[],
+): GatewayConfig['server']['devTls'] {
+  const enabled = raw.enabled ?? (!server.tls && isLoopbackHost(server.host));
+  const port = raw.port ?? (server.port === 0 ? 0 : DEFAULT_DEV_TLS_PORT);
+  if (raw.enabled === true && server.tls) {
+    errors.push({
+      field: 'server.devTls.enabled',
+      message:
+        'Must not be true with server.tls: a gateway with a certificate of its own never serves a development one.',
+    });
+  }
+  if (enabled && port !== 0 && port === server.port) {
+    errors.push({ field: 'server.devTls.port', message: `Must differ from server.port (${server.port}).` });
+  }
+  return { enabled: enabled && !server.tls, port };
 }
 
 /** The `webrtc` section with its defaults; TURN credentials come from the environment. */

@@ -140,12 +140,30 @@ const ListenSchema = object({
 export const GatewayConfigSchema = object({
   /** The file's JSON Schema, for editors (`gateway.schema.json`); the gateway ignores it. */
   $schema: optional(string()),
+  /**
+   * Where the gateway keeps what it makes and must find again after a restart (the development
+   * certificate authority); relative to the working directory. Default `.realtime-gateway`.
+   */
+  dataDir: optional(string()),
   server: optional(
     object({
       host: optional(string()),
       port: optional(integer({ min: 0, max: 65535 })),
       /** Serve HTTPS and WSS with this certificate and key (PEM files). */
       tls: optional(object({ certFile: string(), keyFile: string() })),
+      /**
+       * A second listener serving HTTPS and WSS with a certificate from a development certificate
+       * authority the command line makes and keeps in `dataDir` (for clients such as the `openai`
+       * SDK that only speak `wss:`). Default: on when no `tls` is set and `host` is a loopback
+       * address; never with `tls`.
+       */
+      devTls: optional(
+        object({
+          enabled: optional(boolean()),
+          /** Default 8443, or 0 (a free port) when `port` is 0. */
+          port: optional(integer({ min: 0, max: 65535 })),
+        }),
+      ),
       /** Browser origins allowed to open sessions and call the REST endpoints (`*` for any). */
       allowedOrigins: optional(array(string())),
       /** Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client. */
@@ -160,6 +178,11 @@ export const GatewayConfigSchema = object({
       /** `keys`: gateway keys; `none`: no auth; `passthrough`: clients' own upstream keys go upstream. */
       mode: optional(enumOf(['keys', 'none', 'passthrough'])),
       keys: optional(array(KeyConfigSchema)),
+      /**
+       * Allows `mode: none` on an address that is not loopback: an open relay, where anyone who
+       * reaches the gateway opens sessions on its upstreams. Refused at start-up otherwise.
+       */
+      allowAnonymous: optional(boolean()),
     }),
   ),
   admin: optional(

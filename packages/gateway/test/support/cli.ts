@@ -26,7 +26,37 @@ export interface Running {
   /** The configuration file the gateway reads (the link's target, when it is given a link). */
   readonly file: string;
   readonly exited: Promise<number | null>;
+  /** stdout and stderr as they came. */
   output(): string;
+  /** stdout alone (JSON log lines), and stderr alone (banners, warnings, errors). */
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * The CLI's config file for a test: unless the config says otherwise, the data directory is the
+ * test's own and the development TLS listener takes a free port, so that no test writes into the
+ * working tree or competes for port 8443.
+ */
+function writeConfig(config: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rg-cli-'));
+  const file = join(dir, 'gateway.json');
+  const server = (config.server ?? {}) as Record<string, unknown>;
+  const devTls = (server.devTls ?? {}) as Record<string, unknown>;
+  const completed = {
+    ...config,
+    dataDir: config.dataDir ?? join(dir, 'data'),
+    server: { ...server, devTls: { port: 0, ...devTls } },
+  };
+  writeFileSync(file, JSON.stringify(completed));
+  return file;
+}
+
+function spawnCli(file: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, '--config', file, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream', ...env },
+  });
 }
 
 /**
@@ -34,38 +64,55 @@ export interface Running {
  * `link`, `--config` names a symbolic link, in a directory of its own, to the file.
  */
 export async function startCli(
-  config: object,
+  config: Record<string, unknown>,
   args: string[] = [],
   listening = 1,
-  { link = false }: { readonly link?: boolean } = {},
+  { link = false, env = {} }: { readonly link?: boolean; readonly env?: NodeJS.ProcessEnv } = {},
 ): Promise<Running> {
-  const dir = mkdtempSync(join(tmpdir(), 'rg-cli-'));
-  const file = join(dir, 'gateway.json');
-  writeFileSync(file, JSON.stringify(config));
+  const file = writeConfig(config);
   let given = file;
   if (link) {
     given = join(mkdtempSync(join(tmpdir(), 'rg-cli-link-')), 'gateway.json');
     symlinkSync(file, given);
   }
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', CLI, '--config', given, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream' },
-    },
-  );
+  const child = spawnCli(given, args, env);
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+    stdout += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
+    stderr += chunk;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // Up to 30 s: a slow machine compiles the sources on the fly in every worker.
   for (let k = 0; k < 600; k++) {
     if ((output.match(/listening on/g) ?? []).length >= listening)
-      return { child, file, exited, output: () => output };
+      return { child, file, exited, output: () => output, stdout: () => stdout, stderr: () => stderr };
     if (child.exitCode !== null) break;
     await delay(50);
   }
   child.kill('SIGKILL');
   throw new Error(`the gateway did not start:\n${output}`);
+}
+
+/** Runs the CLI to its end (one that refuses to start, say); SIGKILLed after 30 s. */
+export async function runCli(
+  config: Record<string, unknown>,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(writeConfig(config), args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  // 'close', not 'exit': the output is all read by then.
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }

@@ -152,12 +152,17 @@ export class TestClient {
 export interface ConnectOptions {
   readonly headers?: Record<string, string>;
   readonly protocols?: string[];
+  /** Certificate authorities to trust for `wss:` (PEM). */
+  readonly ca?: string;
 }
 
 /** Connects and waits for the open; rejects with the HTTP status and body when refused. */
 export function connect(url: string, options: ConnectOptions = {}): Promise<TestClient> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} });
+    const socket = new WebSocket(url, options.protocols ?? [], {
+      headers: options.headers ?? {},
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    });
     const client = new TestClient(socket);
     socket.once('open', () => resolve(client));
     socket.once('unexpected-response', (_req, res: IncomingMessage) => {
