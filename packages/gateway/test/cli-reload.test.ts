@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { renameSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { freePort, type Running, startCli } from './support/cli.js';
+import { cliConfig, freePort, type Running, startCli } from './support/cli.js';
 import { connect, eventually, expectRefused, keyEntry, type TestClient } from './support/harness.js';
 import { startTestUpstream, type TestUpstream } from './support/test-upstream.js';
 
@@ -14,8 +14,13 @@ const MODEL = 'gpt-realtime';
 const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
 /** Replaces the file as editors do: a new file renamed over the old one. */
+/** Writes `config` over the running gateway's file, as startCli wrote it (same data dir, dev TLS port). */
+function rewrite(file: string, config: object): void {
+  writeFileSync(file, JSON.stringify(cliConfig(file, config as Record<string, unknown>)));
+}
+
 function replaceFile(file: string, config: object): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(config));
+  writeFileSync(`${file}.tmp`, JSON.stringify(cliConfig(file, config as Record<string, unknown>)));
   renameSync(`${file}.tmp`, file);
 }
 
@@ -67,13 +72,10 @@ describe('realtime-gateway reloads its configuration', () => {
       assert.doesNotMatch(running.output(), /sha256|sk-new/, 'no key or hash is written');
 
       // Written in place this time, with a field that does not pass: refused, the keys kept.
-      writeFileSync(
-        running.file,
-        JSON.stringify({
-          ...configWith(port, [keyEntry('other', 'sk-other')]),
-          limits: { maxSessions: 'many' },
-        }),
-      );
+      rewrite(running.file, {
+        ...configWith(port, [keyEntry('other', 'sk-other')]),
+        limits: { maxSessions: 'many' },
+      });
       await said(running, /configuration not reloaded \(file change\): the running configuration is kept/);
       assert.match(
         running.output(),
@@ -92,13 +94,11 @@ describe('realtime-gateway reloads its configuration', () => {
     const url = `ws://127.0.0.1:${port}/v1/realtime?model=${MODEL}`;
     const running = await startCli(configWith(port, [keyEntry('old-app', 'sk-old')]), [], 1, { link: true });
     try {
-      writeFileSync(
+      rewrite(
         running.file,
-        JSON.stringify(
-          configWith(port, [keyEntry('old-app', 'sk-old'), keyEntry('new-app', 'sk-new')], {
-            upstreams: [{ name: 'test', baseUrl: `${upstream.httpUrl}/v1`, weight: 'heavy' }],
-          }),
-        ),
+        configWith(port, [keyEntry('old-app', 'sk-old'), keyEntry('new-app', 'sk-new')], {
+          upstreams: [{ name: 'test', baseUrl: `${upstream.httpUrl}/v1`, weight: 'heavy' }],
+        }),
       );
       running.child.kill('SIGHUP');
       await said(running, /configuration not reloaded \(SIGHUP\)/);
@@ -110,13 +110,13 @@ describe('realtime-gateway reloads its configuration', () => {
       assert.equal((await expectRefused(url, bearer('sk-new'))).status, 401);
 
       // A restart-only field is refused too, naming it.
-      writeFileSync(running.file, JSON.stringify(configWith(port + 1, [keyEntry('new-app', 'sk-new')])));
+      rewrite(running.file, configWith(port + 1, [keyEntry('new-app', 'sk-new')]));
       running.child.kill('SIGHUP');
       await said(running, /configuration not reloaded \(SIGHUP\)/, 2);
       assert.match(running.output(), /config error at server\.port: Changing it needs a restart/);
       assert.equal((await expectRefused(url, bearer('sk-new'))).status, 401);
 
-      writeFileSync(running.file, JSON.stringify(configWith(port, [keyEntry('new-app', 'sk-new')])));
+      rewrite(running.file, configWith(port, [keyEntry('new-app', 'sk-new')]));
       running.child.kill('SIGHUP');
       await said(running, /configuration reloaded \(SIGHUP\): auth\.keys: \+new-app -old-app/);
       (await opens(url, 'sk-new')).socket.close();
@@ -135,7 +135,7 @@ describe('realtime-gateway reloads its configuration', () => {
     });
     const clients: TestClient[] = [];
     try {
-      writeFileSync(running.file, JSON.stringify(configWith(port, [keyEntry('new-app', 'sk-new')])));
+      rewrite(running.file, configWith(port, [keyEntry('new-app', 'sk-new')]));
       running.child.kill('SIGHUP');
       await said(running, /configuration reloaded \(SIGHUP\): auth\.keys: \+new-app -old-app/, 2);
       // Connections are spread over the workers: none of them may still know only the old key.

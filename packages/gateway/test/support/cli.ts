@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { delay } from './harness.js';
 
@@ -41,15 +41,23 @@ export interface Running {
 function writeConfig(config: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'rg-cli-'));
   const file = join(dir, 'gateway.json');
+  writeFileSync(file, JSON.stringify(cliConfig(file, config)));
+  return file;
+}
+
+/**
+ * A test's configuration as the CLI gets it from `file`: its data directory beside the file and
+ * the development TLS listener on a free port, unless the test sets them (a file rewritten for a
+ * reload goes through this too, so those fields do not change).
+ */
+export function cliConfig(file: string, config: Record<string, unknown>): Record<string, unknown> {
   const server = (config.server ?? {}) as Record<string, unknown>;
   const devTls = (server.devTls ?? {}) as Record<string, unknown>;
-  const completed = {
+  return {
     ...config,
-    dataDir: config.dataDir ?? join(dir, 'data'),
+    dataDir: config.dataDir ?? join(dirname(file), 'data'),
     server: { ...server, devTls: { port: 0, ...devTls } },
   };
-  writeFileSync(file, JSON.stringify(completed));
-  return file;
 }
 
 function spawnCli(file: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
