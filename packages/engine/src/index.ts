@@ -1,4 +1,4 @@
-export { type Brain, type BrainInput, type BrainOutput, itemText } from './brain/brain.js';
+export { type Brain, BrainError, type BrainInput, type BrainOutput, itemText } from './brain/brain.js';
 export { type ChatBrainOptions, chatBrain } from './brain/chat.js';
 export { echoBrain, echoReply } from './brain/echo.js';
 export { type EngineOptions, type RunningEngine, startEngine } from './server.js';

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerEvent } from '@realtime-gateway/protocol';
 import { WebSocketServer } from 'ws';
-import type { Brain } from './brain/brain.js';
+import type { Brain, BrainError } from './brain/brain.js';
 import { type ChatBrainOptions, chatBrain } from './brain/chat.js';
 import { echoBrain } from './brain/echo.js';
 import { EngineSession } from './session/session.js';
@@ -33,11 +33,24 @@ export interface EngineOptions {
    * one line on standard error.
    */
   readonly onFault?: (error: unknown, sessionId: string) => void;
+  /**
+   * Told that a response failed because its brain said why (a chat backend that refused or
+   * broke off, a turn the brain cannot read): the client got `response.done` failed with
+   * `status_details.error` and an `error` event. By default one line on standard error.
+   */
+  readonly onBrainError?: (error: BrainError, sessionId: string, responseId: string) => void;
 }
 
 function reportFault(error: unknown, sessionId: string): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`realtime-engine: fault in session ${sessionId}: ${detail}\n`);
+}
+
+function reportBrainError(error: BrainError, sessionId: string, responseId: string): void {
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  process.stderr.write(
+    `realtime-engine: response ${responseId} in session ${sessionId} failed: ${error.code}: ${error.message}${cause}\n`,
+  );
 }
 
 export interface RunningEngine {
@@ -95,6 +108,7 @@ const MISSING_REALTIME = JSON.stringify({
 export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   const brain = resolveBrain(options.brain);
   const onFault = options.onFault ?? reportFault;
+  const onBrainError = options.onBrainError ?? reportBrainError;
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -138,6 +152,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
             if (ws.readyState === ws.OPEN) ws.send(frame);
           },
           onFault: (error) => onFault(error, session.id),
+          onBrainError: (error, responseId) => onBrainError(error, session.id, responseId),
         });
       } catch (error) {
         // Only the greeting runs outside the session's own guard.

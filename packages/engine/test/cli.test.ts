@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EngineClient } from './support/engine-client.js';
+import { EngineClient, userText } from './support/engine-client.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const node = (args: string[]) =>
@@ -44,4 +46,56 @@ test('realtime-engine refuses bad options with usage errors', () => {
   }
   const [command, args] = node(['--help']);
   assert.match(spawnSync(command, args, { encoding: 'utf8' }).stdout, /Usage: realtime-engine/);
+});
+
+test('realtime-engine --brain chat logs a failed backend answer on standard error', async () => {
+  const backend = createServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'no GPU left' } }));
+  });
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const chatUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}/v1`;
+  const [command, args] = node([
+    '--port',
+    '0',
+    '--brain',
+    'chat',
+    '--chat-url',
+    chatUrl,
+    '--chat-model',
+    'm',
+  ]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        const match = /listening on (ws:\/\/\S+)/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.on('exit', () => reject(new Error(`exited: ${output}${stderr}`)));
+    });
+    const client = await EngineClient.open(`${url}?model=gpt-realtime`);
+    client.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
+    client.send(userText('hi'));
+    client.send({ type: 'response.create' });
+    const done = await client.waitFor('response.done');
+    const response = done.response as { id: string; status: string };
+    assert.equal(response.status, 'failed');
+    client.close();
+    // The line is written before response.done is sent, so it is in the pipe already; wait for it to be read.
+    while (!/failed: .*\n/.test(stderr)) await new Promise((resolve) => child.stderr.once('data', resolve));
+    assert.match(
+      stderr,
+      new RegExp(
+        `realtime-engine: response ${response.id} in session sess_\\S+ failed: chat_backend_error: .*503.*no GPU left`,
+      ),
+    );
+  } finally {
+    child.kill('SIGKILL');
+    backend.close();
+  }
 });

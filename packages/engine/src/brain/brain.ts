@@ -18,6 +18,27 @@ export type BrainOutput =
   | { readonly type: 'text'; readonly delta: string }
   | { readonly type: 'function_call'; readonly name: string; readonly arguments: string };
 
+/**
+ * A failure a brain reports, in the shape of OpenAI's errors: the response ends `failed` with
+ * `status_details.error` `{ type, code, message }`, the client also gets an `error` event, and
+ * the engine logs it. Anything else a brain throws is reported as a generic `server_error`.
+ *
+ * @example
+ * throw new BrainError('server_error', 'backend_error', 'The chat backend answered 500.');
+ */
+export class BrainError extends Error {
+  override readonly name = 'BrainError';
+  constructor(
+    /** `server_error` when the fault is the server's, `invalid_request_error` when it is the client's. */
+    readonly type: 'server_error' | 'invalid_request_error',
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export interface Brain {
   readonly name: string;
   respond(input: BrainInput): AsyncIterable<BrainOutput>;

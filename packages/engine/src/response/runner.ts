@@ -20,7 +20,7 @@ import {
 } from '@realtime-gateway/protocol';
 import { encodeBase64 } from '../audio/codec.js';
 import { speechDurationMs, synthesize } from '../audio/synth.js';
-import type { Brain, BrainOutput } from '../brain/brain.js';
+import { type Brain, BrainError, type BrainOutput } from '../brain/brain.js';
 
 /** Where a response writes and what it reads; the session provides it. */
 export interface ResponseSink {
@@ -31,6 +31,28 @@ export interface ResponseSink {
   updateInConversation(item: ConversationItem, audioMs: number | null): void;
   /** Waits a turn of the event loop (or the configured pacing) between deltas. */
   pace(): Promise<void>;
+  /**
+   * Tells the client and the operator that the response failed (before its `response.done`):
+   * `error` is what the brain threw, `details` what the client is told.
+   */
+  failed(error: unknown, details: ResponseFailure, responseId: string): void;
+}
+
+/** Why a response failed, as `status_details.error` and the `error` event carry it. */
+export interface ResponseFailure {
+  readonly type: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What the client is told of a brain's failure: a {@link BrainError}'s own words, or a generic server error. */
+export function responseFailure(error: unknown): ResponseFailure {
+  if (error instanceof BrainError) return { type: error.type, code: error.code, message: error.message };
+  return {
+    type: 'server_error',
+    code: 'server_error',
+    message: 'The server had an error while processing your response.',
+  };
 }
 
 export interface ResponsePlan {
@@ -54,6 +76,8 @@ export interface ResponsePlan {
 export type ResponseEnd = {
   readonly status: Response['status'];
   readonly reason?: 'turn_detected' | 'client_cancelled' | 'max_output_tokens';
+  /** For a failed response. */
+  readonly error?: ResponseFailure;
 };
 
 /** Roughly four characters a token, as OpenAI's tokenizers average on English. */
@@ -141,6 +165,7 @@ export class ResponseRun {
       ...(end?.reason
         ? { status_details: { type: status as 'cancelled' | 'incomplete', reason: end.reason } }
         : {}),
+      ...(end?.error ? { status_details: { type: 'failed' as const, error: { ...end.error } } } : {}),
       output: [...this.output],
       ...(this.plan.inConversation ? { conversation_id: 'conv_default' } : {}),
       output_modalities: [...this.plan.modalities],
@@ -156,15 +181,18 @@ export class ResponseRun {
     this.stream_ = server.response(this.responseObject('in_progress'));
     this.sink.send(this.stream_.created());
     let end: ResponseEnd = { status: 'completed' };
+    let thrown: unknown = null;
     try {
       end = await this.stream();
-    } catch {
-      end =
-        this.cancelReason !== null
-          ? { status: 'cancelled', reason: this.cancelReason }
-          : { status: 'failed' };
+    } catch (error) {
+      if (this.cancelReason !== null) end = { status: 'cancelled', reason: this.cancelReason };
+      else {
+        thrown = error;
+        end = { status: 'failed', error: responseFailure(error) };
+      }
     }
     try {
+      if (end.error !== undefined) this.sink.failed(thrown, end.error, this.id);
       this.sink.send(this.stream_.done(this.responseObject(end.status, end)));
     } finally {
       // The session waits on `done` to free its active slot, whatever happened to the send.
@@ -185,19 +213,25 @@ export class ResponseRun {
       signal: this.controller.signal,
     });
     let message: MessageWriter | null = null;
-    for await (const output of outputs) {
-      if (this.cancelReason !== null) break;
-      if (output.type === 'text') {
-        message ??= await this.openMessage();
-        const ended = await message.write(output.delta);
-        if (ended !== null) return ended;
-      } else {
-        if (message !== null) {
-          await message.close();
-          message = null;
+    try {
+      for await (const output of outputs) {
+        if (this.cancelReason !== null) break;
+        if (output.type === 'text') {
+          message ??= await this.openMessage();
+          const ended = await message.write(output.delta);
+          if (ended !== null) return ended;
+        } else {
+          if (message !== null) {
+            await message.close();
+            message = null;
+          }
+          await this.functionCall(output);
         }
-        await this.functionCall(output);
       }
+    } catch (error) {
+      // A brain that fails mid-answer leaves what it said as an incomplete message.
+      if (message !== null && this.cancelReason === null) await message.close('incomplete');
+      throw error;
     }
     if (message !== null && this.cancelReason === null) await message.close();
     if (this.cancelReason !== null) {

@@ -24,8 +24,7 @@ import {
 } from '@realtime-gateway/protocol';
 import { decodeBase64, durationMs, sampleRate, toSamples } from '../audio/codec.js';
 import { EnergyVad, type VadEvent } from '../audio/vad.js';
-import type { Brain } from '../brain/brain.js';
-import { itemText } from '../brain/brain.js';
+import { type Brain, BrainError, itemText } from '../brain/brain.js';
 import { audioTokens, ResponseRun, type ResponseSink, textTokens } from '../response/runner.js';
 import { mergeSession } from './config.js';
 import { Conversation } from './conversation.js';
@@ -52,6 +51,12 @@ export interface EngineSessionOptions {
    * bad input): the event got a `server_error` and the session goes on.
    */
   readonly onFault?: (error: unknown) => void;
+  /**
+   * Told that a response failed because its brain reported a {@link BrainError} (a chat backend
+   * that answered 500, a turn the brain cannot read): the client got the response failed with
+   * `status_details.error` and an `error` event. Other failures of a brain go to `onFault`.
+   */
+  readonly onBrainError?: (error: BrainError, responseId: string) => void;
 }
 
 /** Per-response settings with the session's values filled in. */
@@ -578,7 +583,7 @@ export class EngineSession {
         inputTextTokens: inputText,
         inputAudioTokens: inputAudio,
       },
-      this.sinkFor(),
+      this.sinkFor(eventId),
     );
     if (modalities.includes('audio')) this.audioProduced = true;
     if (inConversation) this.active = run;
@@ -625,9 +630,14 @@ export class EngineSession {
     return items;
   }
 
-  private sinkFor(): ResponseSink {
+  private sinkFor(eventId: string | null): ResponseSink {
     return {
       send: (event) => this.sendEvent(event),
+      failed: (error, details, responseId) => {
+        if (error instanceof BrainError) this.options.onBrainError?.(error, responseId);
+        else this.options.onFault?.(error);
+        this.error({ ...details, param: null }, eventId);
+      },
       addToConversation: (item, audioMs) => {
         const previous = this.conversation.lastId();
         this.conversation.insert(item, null);

@@ -30,7 +30,10 @@ export type ResponseStatus = Infer<typeof ResponseStatusSchema>;
 export const ResponseStatusDetailsSchema = object({
   type: optional(enumOf(['completed', 'cancelled', 'failed', 'incomplete'])),
   reason: optional(enumOf(['turn_detected', 'client_cancelled', 'max_output_tokens', 'content_filter'])),
-  error: optional(object({ type: optional(string()), code: optional(string()) })),
+  // The spec names type and code; `message` says what went wrong, as an `error` event's does.
+  error: optional(
+    object({ type: optional(string()), code: optional(string()), message: optional(string()) }),
+  ),
 });
 export type ResponseStatusDetails = Infer<typeof ResponseStatusDetailsSchema>;
 
