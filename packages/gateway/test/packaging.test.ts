@@ -141,6 +141,8 @@ function satisfies(version: string, range: string): boolean {
       .replace(/\.[xX*]/g, '')
       .split(/\s+/)
       .every((comparator) => {
+        // `*` (or nothing) is any version.
+        if (comparator === '*' || comparator === '') return true;
         const match = /^(>=|<=|>|<|\^|~|=)?v?([\d.]+)$/.exec(comparator);
         assert.ok(match, `unsupported comparator '${comparator}' in '${range}'`);
         const want = parse(match[2]!);
