@@ -401,25 +401,18 @@ export function createGateway(options: GatewayOptions): Gateway {
       socket.destroy();
     });
   };
-  const server = createHttpServer(handlers, upgrade, first.server.tls, {
+  // The client port and the development TLS port are one edge: same routes, caps and timeouts.
+  const edge = {
     headersTimeoutMs: first.limits.headersTimeoutMs,
     requestTimeoutMs: first.limits.requestTimeoutMs,
     admission,
     proxies: currentProxies,
     log,
     ...(onRefused ? { onRefused } : {}),
-  });
+  };
+  const server = createHttpServer(handlers, upgrade, first.server.tls, edge);
   const devServer =
-    options.devTls === undefined
-      ? null
-      : createHttpServer(handlers, upgrade, options.devTls, {
-          headersTimeoutMs: first.limits.headersTimeoutMs,
-          requestTimeoutMs: first.limits.requestTimeoutMs,
-          admission,
-          proxies: currentProxies,
-          log,
-          ...(onRefused ? { onRefused } : {}),
-        });
+    options.devTls === undefined ? null : createHttpServer(handlers, upgrade, options.devTls, edge);
   // Requests reach it from the deployment's other processes only, so the per-address caps of
   // the public edge (which would count them all as one client) do not apply.
   const internal =
