@@ -24,12 +24,11 @@ import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { Forwarding, forwardedOnly, forwardedUpgradesOnly } from './http/forwarding.js';
 import { healthHandler } from './http/health.js';
+import { listenOn, urlOf } from './http/listen.js';
 import {
-  listenOn,
   type OperatorSurface,
   operatorListeners,
   startOperatorListener,
-  urlOf,
   withMetricsKey,
 } from './http/operator-listeners.js';
 import { OriginPolicy } from './http/origins.js';

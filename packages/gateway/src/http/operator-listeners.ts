@@ -5,9 +5,9 @@
  * Each also answers the health checks; nothing else (no sessions, no REST) is served there.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo, ListenOptions } from 'node:net';
 import type { Listen } from '../config/resolve.js';
 import { refusal } from '../refusal.js';
+import { listenOn, urlOf } from './listen.js';
 import { checkOperatorKey } from './operator-key.js';
 import { sendRefusal, writeRefusal } from './respond.js';
 import { createHttpServer, type HttpServerOptions, type RequestHandler } from './server.js';
@@ -86,21 +86,4 @@ export function withMetricsKey(handler: RequestHandler, keyHash: string | null):
     sendRefusal(res, refused);
     return true;
   };
-}
-
-/** Listens, resolving with the address once listening, rejecting on a listen error. */
-export function listenOn(server: Server, options: ListenOptions): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-/** `http(s)://host:port` of a listening address, IPv6 in brackets. */
-export function urlOf(info: AddressInfo, secure: boolean): string {
-  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-  return `${secure ? 'https' : 'http'}://${host}:${info.port}`;
 }
