@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EngineClient, userText } from './support/engine-client.js';
@@ -10,20 +11,28 @@ const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const node = (args: string[]) =>
   [process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args]] as const;
 
+/** The WebSocket URL the engine says it listens on; rejects, with what it printed, if it exits first. */
+function listeningUrl(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  stderr = () => '',
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on (ws:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', () => reject(new Error(`exited: ${output}${stderr()}`)));
+  });
+}
+
 test('realtime-engine serves sessions and stops on SIGTERM', async () => {
   const [command, args] = node(['--port', '0']);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening on (ws:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      child.on('exit', () => reject(new Error(`exited: ${output}`)));
-    });
+    const url = await listeningUrl(child);
     const client = await EngineClient.open(`${url}?model=gpt-realtime`);
     assert.equal((await client.next()).type, 'session.created');
     client.close();
@@ -69,15 +78,7 @@ test('realtime-engine --brain chat logs a failed backend answer on standard erro
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening on (ws:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      child.on('exit', () => reject(new Error(`exited: ${output}${stderr}`)));
-    });
+    const url = await listeningUrl(child, () => stderr);
     const client = await EngineClient.open(`${url}?model=gpt-realtime`);
     client.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
     client.send(userText('hi'));
