@@ -15,7 +15,7 @@ import {
   workerInternalListener,
 } from './cluster/cluster.js';
 import { withDefaultUpstreams } from './config/defaults.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig, unrelatedEnv } from './config/load.js';
 import { configuredModelNames } from './config/model-names.js';
 import { redactConfig } from './config/redact.js';
 import type { GatewayConfig, UpstreamConfig } from './config/resolve.js';
@@ -134,6 +134,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       // The openai SDK speaks wss: only; the line after this one is what a shell needs to trust the CA.
       `  openai SDK: ${address.devTls.url}/v1 (TLS with the development CA; a Node client trusts it with the next line)`,
       `NODE_EXTRA_CA_CERTS=${dev.caFile}`,
+    );
+  }
+  const unrelated = unrelatedEnv(env);
+  if (unrelated.length > 0) {
+    log.warn(
+      { variables: unrelated },
+      'environment variables named like configuration overrides name no configuration section; left alone',
     );
   }
   const exposed = anonymousUpstreamKeys(config);

@@ -260,6 +260,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const pacer = new Pacer(undefined, (error) =>
     log.error({ err: describeError(error) }, "pacing a call's audio failed"),
   );
+  // Whichever generation is current says how a request's client address is read.
+  const currentProxies: RequestContexts = { contextOf: (req) => current.upgrade.proxies.contextOf(req) };
   const forwarding =
     options.internal === undefined
       ? undefined
@@ -269,6 +271,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           get timeoutMs() {
             return current.config.limits.restTimeoutMs;
           },
+          contexts: currentProxies,
         });
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = options.adminRegistry?.(registry) ?? registry;
@@ -391,7 +394,6 @@ export function createGateway(options: GatewayOptions): Gateway {
       return current.config.limits.maxConnectionsPerAddress;
     },
   });
-  const currentProxies: RequestContexts = { contextOf: (req) => current.upgrade.proxies.contextOf(req) };
   const upgrade: UpgradeHandler = (req, socket, head) => {
     const ctx = current.upgrade;
     // handleRealtimeUpgrade answers its own faults; this is the last resort.

@@ -54,6 +54,34 @@ describe('the realtime-gateway process', () => {
     }
   });
 
+  test('variables an orchestrator sets for a service of the same name (REALTIME_GATEWAY_PORT) are left alone, with a warning', async () => {
+    const port = await freePort();
+    const running = await startCli({ server: { port }, log: { level: 'warn' } }, [], 1, {
+      env: {
+        REALTIME_GATEWAY_PORT: 'tcp://10.96.0.7:8080',
+        REALTIME_GATEWAY_SERVICE_HOST: '10.96.0.7',
+        REALTIME_GATEWAY_LIMITS__IDLE_TIMEOUT_MS: '60000',
+      },
+    });
+    try {
+      const client = await connect(`ws://127.0.0.1:${port}/v1/realtime?model=gpt-realtime`);
+      await client.waitFor('session.created');
+      client.socket.close();
+      const warning = running
+        .output()
+        .split('\n')
+        .find((l) => l.includes('name no configuration section'));
+      assert.ok(warning, running.output());
+      assert.deepEqual(JSON.parse(warning).variables.sort(), [
+        'REALTIME_GATEWAY_PORT',
+        'REALTIME_GATEWAY_SERVICE_HOST',
+      ]);
+    } finally {
+      running.child.kill('SIGTERM');
+      await running.exited;
+    }
+  });
+
   test('SIGTERM: stops accepting, drains, sends an error event and close 1001 to live sessions, exits 0', async () => {
     const upstream = await startTestUpstream();
     const port = await freePort();
@@ -77,14 +105,17 @@ describe('the realtime-gateway process', () => {
     }
   });
 
-  test('--workers 2: one port, sessions on both workers, /metrics covers all of them', async () => {
+  test('--workers 2: one port, sessions on both workers, /metrics and the admin API on listeners of their own cover all of them', async () => {
     const upstream = await startTestUpstream();
     const port = await freePort();
+    const adminPort = await freePort();
+    const metricsPort = await freePort();
     const running = await startCli(
       {
         server: { port },
         upstreams: [{ name: 'test', baseUrl: `${upstream.httpUrl}/v1`, apiKeyEnv: 'TEST_UPSTREAM_KEY' }],
-        admin: { keyHash: `sha256:${hashKey('rg-admin')}` },
+        admin: { keyHash: `sha256:${hashKey('rg-admin')}`, listen: { port: adminPort } },
+        metrics: { keyHash: `sha256:${hashKey('rg-metrics')}`, listen: { port: metricsPort } },
         log: { level: 'warn' },
         shutdown: { drainMs: 0 },
       },
@@ -98,9 +129,16 @@ describe('the realtime-gateway process', () => {
         await client.waitFor('session.created');
         clients.push(client);
       }
+      assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/admin/sessions`)).status, 404);
+      assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status, 401);
       let total = 0;
       for (let k = 0; k < 4; k++) {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const text = await (
+          await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+            headers: { authorization: 'Bearer rg-metrics' },
+          })
+        ).text();
         const line = text.split('\n').find((l) => l.startsWith('realtime_gateway_active_sessions{'));
         total = Number(line?.split(' ').at(-1));
         assert.equal(total, 6, 'every worker reports its sessions, whichever worker answers');
@@ -110,22 +148,25 @@ describe('the realtime-gateway process', () => {
       const admin = { authorization: 'Bearer rg-admin' };
       for (let k = 0; k < 3; k++) {
         const list = (await (
-          await fetch(`http://127.0.0.1:${port}/admin/sessions`, { headers: admin })
+          await fetch(`http://127.0.0.1:${adminPort}/admin/sessions`, { headers: admin })
         ).json()) as {
           data: { id: string }[];
         };
         assert.equal(list.data.length, 6);
       }
       const list = (await (
-        await fetch(`http://127.0.0.1:${port}/admin/sessions`, { headers: admin })
+        await fetch(`http://127.0.0.1:${adminPort}/admin/sessions`, { headers: admin })
       ).json()) as {
         data: { id: string }[];
       };
       for (const session of list.data.slice(0, 2)) {
-        const ended = await fetch(`http://127.0.0.1:${port}/admin/sessions/${session.id}?reason=rebalance`, {
-          method: 'DELETE',
-          headers: admin,
-        });
+        const ended = await fetch(
+          `http://127.0.0.1:${adminPort}/admin/sessions/${session.id}?reason=rebalance`,
+          {
+            method: 'DELETE',
+            headers: admin,
+          },
+        );
         assert.equal(ended.status, 200);
       }
       const closed = await Promise.all(

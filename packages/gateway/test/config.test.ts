@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashKey } from '../src/auth/credentials.js';
-import { applyOverrides, envOverrides, loadConfig, setOverride } from '../src/config/load.js';
+import { applyOverrides, envOverrides, loadConfig, setOverride, unrelatedEnv } from '../src/config/load.js';
 import { redactConfig } from '../src/config/redact.js';
 import { DEFAULT_LIMITS, resolveConfig } from '../src/config/resolve.js';
 import { connect } from './support/harness.js';
@@ -223,6 +223,27 @@ describe('config sources', () => {
     });
     assert.ok('message' in setOverride('novalue'));
   });
+
+  it("leaves alone variables that name no section, as Kubernetes sets for a service named 'realtime-gateway'", () => {
+    const env = {
+      REALTIME_GATEWAY_PORT: 'tcp://10.96.0.7:8080',
+      REALTIME_GATEWAY_PORT_8080_TCP_ADDR: '10.96.0.7',
+      REALTIME_GATEWAY_SERVICE_HOST: '10.96.0.7',
+      REALTIME_GATEWAY_SERVER__PORT: '9001',
+    };
+    assert.deepEqual(
+      envOverrides(env).map((o) => o.source),
+      ['env REALTIME_GATEWAY_SERVER__PORT'],
+    );
+    assert.deepEqual(unrelatedEnv(env), [
+      'REALTIME_GATEWAY_PORT',
+      'REALTIME_GATEWAY_PORT_8080_TCP_ADDR',
+      'REALTIME_GATEWAY_SERVICE_HOST',
+    ]);
+    const loaded = loadConfig({ env });
+    assert.ok(loaded.ok);
+    assert.equal(loaded.config.server.port, 9001);
+  });
 });
 
 describe('printing the effective config', () => {
@@ -290,6 +311,7 @@ describe('command line', () => {
     assert.equal(result.status, 0);
     assert.match(result.stdout, /Usage: realtime-gateway/);
     assert.match(result.stdout, /--print-config/);
+    assert.match(result.stdout, /WSS on port 8443 \(server\.devTls\.port\)/);
   });
 
   it('--hash-key prints the hash to configure', () => {

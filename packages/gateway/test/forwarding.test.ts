@@ -7,12 +7,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import type { GatewayConfigInput } from '../src/config/schema.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { FORWARDED_HEADER } from '../src/http/forwarding.js';
+import { createLogger } from '../src/observability/logger.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { connect, expectRefused, keyEntry, testConfig } from './support/harness.js';
+import type { SessionLog } from '../src/vocabulary/session.js';
+import { connect, eventually, expectRefused, keyEntry, testConfig } from './support/harness.js';
 import { TestCaller } from './support/webrtc-client.js';
 
 const APP = 'sk-app';
@@ -26,8 +30,21 @@ let holding: Gateway;
 let other: Gateway;
 const callers: TestCaller[] = [];
 
-function gatewayOf(holderId: string): Gateway {
+/** Log lines of the holding process. */
+const holderLines: Record<string, unknown>[] = [];
+const holderLog = createLogger(
+  'info',
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) holderLines.push(JSON.parse(line));
+      done();
+    },
+  }),
+);
+
+function gatewayOf(holderId: string, input: GatewayConfigInput = {}, log?: SessionLog): Gateway {
   const config = testConfig({
+    ...input,
     upstreams: [{ name: 'engine', baseUrl: engine.baseUrl }],
     auth: {
       keys: [keyEntry('app', APP), keyEntry('other', OTHER)],
@@ -35,14 +52,21 @@ function gatewayOf(holderId: string): Gateway {
     webrtc: { iceAddresses: ['127.0.0.1'], idleTimeoutMs: 3000, connectTimeoutMs: 3000 },
     log: { level: 'silent' },
   });
-  return createGateway({ config, store, holderId, internal: { host: '127.0.0.1', token: TOKEN } });
+  return createGateway({
+    config,
+    store,
+    holderId,
+    internal: { host: '127.0.0.1', token: TOKEN },
+    ...(log ? { log } : {}),
+  });
 }
 
 before(async () => {
   engine = (await startEmbeddedEngine())!;
   store = new MemoryStore();
-  holding = gatewayOf('node-a');
-  other = gatewayOf('node-b');
+  holding = gatewayOf('node-a', {}, holderLog);
+  // Behind a proxy: the client's address comes from X-Forwarded-For there, and only there.
+  other = gatewayOf('node-b', { server: { trustedProxies: ['127.0.0.1'] } });
   await holding.listen();
   await other.listen();
 });
@@ -120,6 +144,29 @@ describe('a request about a call held by another process', () => {
     assert.equal((await control(other, id, 'hangup')).status, 200);
     await caller.until(() => holding.registry.size === 0, 5000, 'the call to end on the holder');
     assert.equal((await control(other, id, 'hangup')).status, 404, 'an ended call is gone everywhere');
+  });
+
+  test("the holder's log lines name the request and client the first process saw", async () => {
+    const { id } = await call();
+    const sideband = await connect(`ws://127.0.0.1:${other.address!.port}/v1/realtime?call_id=${id}`, {
+      headers: {
+        authorization: `Bearer ${APP}`,
+        'x-request-id': 'sideband-req-1',
+        'x-forwarded-for': '203.0.113.9',
+      },
+    });
+    await eventually(
+      () => holderLines.some((l) => l.requestId === 'sideband-req-1'),
+      5000,
+      "the holder's line",
+    );
+    const lines = holderLines.filter((l) => l.requestId === 'sideband-req-1');
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.clientIp]),
+      [['sideband joined a call', '203.0.113.9']],
+    );
+    sideband.socket.close();
+    assert.equal((await control(other, id, 'hangup')).status, 200);
   });
 
   test('a sideband connection with another key is refused by the holder as an unknown call', async () => {

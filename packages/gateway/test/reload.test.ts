@@ -7,7 +7,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { selfSignedCertificate } from '../examples/tls-certificate.js';
-import { configChanges } from '../src/config/changes.js';
+import { configChanges, restartOnlyChanges } from '../src/config/changes.js';
 import type { GatewayConfigInput } from '../src/config/schema.js';
 import { createGateway } from '../src/gateway.js';
 import { McpPool } from '../src/mcp/pool.js';
@@ -243,6 +243,33 @@ describe('configChanges', () => {
     });
     const changes = configChanges(before, after);
     assert.deepEqual(changes, ['auth.keys: ~a +c -b', 'limits.idleTimeoutMs']);
+  });
+});
+
+describe('restartOnlyChanges', () => {
+  const running = testConfig({});
+  const cases: readonly [string, GatewayConfigInput][] = [
+    ['server.host', { server: { host: '127.0.0.2' } }],
+    ['server.port', { server: { port: 9999 } }],
+    ['server.devTls', { server: { devTls: { port: 9443 } } }],
+    ['dataDir', { dataDir: '/tmp/elsewhere' }],
+    ['store.leaseTtlMs', { store: { leaseTtlMs: 1234 } }],
+    ['metrics.enabled', { metrics: { enabled: false } }],
+    ['metrics.listen', { metrics: { listen: { port: 9100 } } }],
+    ['admin.listen', { admin: { keyHash: `sha256:${'0'.repeat(64)}`, listen: { port: 9101 } } }],
+    ['log.format', { log: { format: 'pretty' } }],
+  ];
+  for (const [field, input] of cases)
+    test(`${field} needs a restart`, () => {
+      assert.deepEqual(
+        restartOnlyChanges(running, testConfig(input)).map((e) => e.field),
+        [field],
+      );
+    });
+
+  test('limits, keys and upstreams do not', () => {
+    const next = testConfig({ limits: { idleTimeoutMs: 1000 }, auth: { keys: [keyEntry('a', 'sk-a')] } });
+    assert.deepEqual(restartOnlyChanges(running, next), []);
   });
 });
 

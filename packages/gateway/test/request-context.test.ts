@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { resolveConfig } from '../src/config/resolve.js';
-import { TrustedProxies } from '../src/http/request-context.js';
+import { adoptForwardedContext, TrustedProxies } from '../src/http/request-context.js';
 import { createLogger } from '../src/observability/logger.js';
 import { connect, startRig } from './support/harness.js';
 
@@ -41,6 +41,26 @@ describe('the client address', () => {
     assert.equal(via('192.0.2.1', '203.0.113.9'), '192.0.2.1', 'an untrusted peer is the client');
     assert.equal(via('127.0.0.1', 'not-an-ip, 10.0.0.2'), '10.0.0.2', 'a malformed hop stops the walk');
     assert.equal(via('127.0.0.1', `${'10.0.0.1, '.repeat(100)}10.0.0.1`), '10.0.0.1', 'the walk is bounded');
+  });
+});
+
+describe('a request forwarded within the deployment', () => {
+  test('keeps the id and client address it had at the first process, when both are well formed', () => {
+    const proxies = new TrustedProxies([]);
+    const forwarded = (headers: Record<string, string>) => {
+      const req = request('127.0.0.1', headers);
+      adoptForwardedContext(req);
+      return proxies.contextOf(req);
+    };
+    assert.deepEqual(forwarded({ 'x-request-id': 'req_1', 'x-realtime-gateway-client-ip': '203.0.113.9' }), {
+      requestId: 'req_1',
+      clientIp: '203.0.113.9',
+    });
+    const hostile = forwarded({
+      'x-request-id': 'req_1',
+      'x-realtime-gateway-client-ip': '203.0.113.9\nforged',
+    });
+    assert.equal(hostile.clientIp, '127.0.0.1', 'what is not an address is not taken');
   });
 });
 

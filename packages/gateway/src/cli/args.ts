@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type ConfigOverride, setOverride } from '../config/load.js';
+import { DEFAULT_DATA_DIR, DEFAULT_DEV_TLS_PORT } from '../config/resolve.js';
 
 export const USAGE = `Usage: realtime-gateway [options]
 
@@ -27,6 +28,11 @@ Environment:
 
 With no upstream configured and no OPENAI_API_KEY, the gateway starts the reference engine
 in-process and routes every model to it.
+
+Listening on loopback with no certificate of its own (server.tls), it also serves HTTPS and
+WSS on port ${DEFAULT_DEV_TLS_PORT} (server.devTls.port) with a development certificate authority it
+makes in its data directory (dataDir, default ./${DEFAULT_DATA_DIR}); it prints the line that
+makes Node clients trust it. server.devTls.enabled: false turns it off.
 `;
 
 /** What the command line asks for. */

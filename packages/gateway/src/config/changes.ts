@@ -5,16 +5,31 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigError, GatewayConfig } from './resolve.js';
 
+interface RestartOnlyField {
+  readonly field: string;
+  readonly of: (c: GatewayConfig) => unknown;
+  /** Fields whose change already explains this one's (its default is derived from them). */
+  readonly unlessChanged?: readonly string[];
+}
+
 /**
  * Fields that a running gateway cannot take from a new configuration: its listening socket,
- * whether it speaks TLS at all (a new certificate and key are taken), the store its slots live
- * in, and whether it keeps metrics. A reload that changes one is refused as a whole (the running
+ * whether it speaks TLS at all (a new certificate and key are taken), its development TLS
+ * listener and data directory, the store its slots live in, and whether it keeps metrics. A reload that changes one is refused as a whole (the running
  * configuration stays as it is).
  */
-const RESTART_ONLY: readonly { readonly field: string; readonly of: (c: GatewayConfig) => unknown }[] = [
+const RESTART_ONLY: readonly RestartOnlyField[] = [
   { field: 'server.host', of: (c) => c.server.host },
   { field: 'server.port', of: (c) => c.server.port },
   { field: 'server.tls', of: (c) => c.server.tls === null },
+  // The development TLS listener is opened at start, its certificate read from the data directory.
+  // Its defaults follow the client listener's, so a change there is not told twice.
+  {
+    field: 'server.devTls',
+    of: (c) => (c.server.devTls.enabled ? c.server.devTls.port : 'off'),
+    unlessChanged: ['server.host', 'server.port', 'server.tls'],
+  },
+  { field: 'dataDir', of: (c) => c.dataDir },
   { field: 'store.leaseTtlMs', of: (c) => c.store.leaseTtlMs },
   { field: 'store.timeoutMs', of: (c) => c.store.timeoutMs },
   { field: 'metrics.enabled', of: (c) => c.metrics.enabled },
@@ -32,10 +47,18 @@ const RESTART_ONLY: readonly { readonly field: string; readonly of: (c: GatewayC
  * restartOnlyChanges(running, next); // [{ field: 'server.port', message: 'Changing it needs a restart …' }]
  */
 export function restartOnlyChanges(running: GatewayConfig, next: GatewayConfig): ConfigError[] {
-  return RESTART_ONLY.filter(({ of }) => !isDeepStrictEqual(of(running), of(next))).map(({ field }) => ({
-    field,
-    message: 'Changing it needs a restart; the gateway keeps running with its current configuration.',
-  }));
+  const changed = RESTART_ONLY.filter(({ of }) => !isDeepStrictEqual(of(running), of(next))).map(
+    (f) => f.field,
+  );
+  return changed
+    .filter((field) => {
+      const implied = RESTART_ONLY.find((f) => f.field === field)?.unlessChanged ?? [];
+      return !implied.some((other) => changed.includes(other));
+    })
+    .map((field) => ({
+      field,
+      message: 'Changing it needs a restart; the gateway keeps running with its current configuration.',
+    }));
 }
 
 /** Lists whose entries have names: a change is told as the names added, removed and changed. */

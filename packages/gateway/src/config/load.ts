@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { type ConfigError, type ResolveResult, resolveConfig } from './resolve.js';
+import { GatewayConfigSchema } from './schema.js';
 
 export const ENV_PREFIX = 'REALTIME_GATEWAY_';
 
@@ -47,15 +48,41 @@ function overrideValue(text: string): unknown {
   }
 }
 
-/** Overrides from `REALTIME_GATEWAY_*` environment variables. */
+/**
+ * Overrides from `REALTIME_GATEWAY_*` environment variables. A variable whose first segment names
+ * no section of the configuration is not one: orchestrators set variables of that shape for a
+ * service of the same name (Kubernetes' `REALTIME_GATEWAY_PORT=tcp://…` and
+ * `REALTIME_GATEWAY_SERVICE_HOST`), and those must not stop the gateway ({@link unrelatedEnv}).
+ */
 export function envOverrides(env: Readonly<Record<string, string | undefined>>): ConfigOverride[] {
   const out: ConfigOverride[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
+    const path = envPath(name);
+    if (path === null || value === undefined || !isSection(path[0]!)) continue;
     out.push({ path, value: overrideValue(value), source: `env ${name}` });
   }
   return out;
+}
+
+/**
+ * The `REALTIME_GATEWAY_*` variables that {@link envOverrides} leaves alone, for a warning.
+ *
+ * @example
+ * unrelatedEnv({ REALTIME_GATEWAY_PORT: 'tcp://10.0.0.7:8080' }); // ['REALTIME_GATEWAY_PORT']
+ */
+export function unrelatedEnv(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env).filter((name) => {
+    const path = envPath(name);
+    return path !== null && !isSection(path[0]!);
+  });
+}
+
+function envPath(name: string): (string | number)[] | null {
+  return name.startsWith(ENV_PREFIX) ? name.slice(ENV_PREFIX.length).split('__').map(camel) : null;
+}
+
+function isSection(key: string | number): boolean {
+  return typeof key === 'string' && Object.hasOwn(GatewayConfigSchema.shape, key);
 }
 
 /** An override from `--set a.b[0].c=value`. */

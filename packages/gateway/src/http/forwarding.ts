@@ -15,21 +15,22 @@ import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type Refusal, refusal } from '../refusal.js';
 import type { StoreHolder } from '../store/holder.js';
+import {
+  adoptForwardedContext,
+  FORWARDED_CLIENT_HEADER,
+  REQUEST_ID_HEADER,
+  type RequestContexts,
+} from './request-context.js';
 import { sendRefusal, writeRefusal } from './respond.js';
 import type { RequestHandler, UpgradeHandler } from './server.js';
 
 /** The header a forwarded request carries the deployment's forwarding token in. */
 export const FORWARDED_HEADER = 'x-realtime-gateway-forwarded';
 
+/** Headers each forwarded request gets anew: the token, and the request's context. */
+const SET_PER_HOP = new Set([FORWARDED_HEADER, FORWARDED_CLIENT_HEADER, REQUEST_ID_HEADER]);
 /** Headers that belong to one hop and are not passed on. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  FORWARDED_HEADER,
-]);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', ...SET_PER_HOP]);
 
 /** Options for {@link Forwarding}. */
 export interface ForwardingOptions {
@@ -38,6 +39,8 @@ export interface ForwardingOptions {
   readonly token: string;
   /** How long the holding process may take to answer a request (or accept a connection). */
   readonly timeoutMs: number;
+  /** The request id and client address a forwarded request goes on with. */
+  readonly contexts: RequestContexts;
 }
 
 /** Where another process of the deployment listens. */
@@ -147,20 +150,32 @@ export class Forwarding {
   }
 
   private headersOf(req: IncomingMessage): Record<string, string | string[]> {
-    const headers = withoutHopHeaders(req.headers);
-    headers[FORWARDED_HEADER] = this.options.token;
-    return headers;
+    return { ...withoutHopHeaders(req.headers), ...this.hopHeaders(req) };
   }
 
-  /** The upgrade request line and headers, as the client sent them, plus the forwarding token. */
+  /**
+   * The upgrade request line and headers as the client sent them (their case and order kept),
+   * plus the hop's own.
+   */
   private requestHead(req: IncomingMessage): string {
     let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
     const raw = req.rawHeaders;
     for (let k = 0; k + 1 < raw.length; k += 2) {
-      if (raw[k]!.toLowerCase() === FORWARDED_HEADER) continue;
+      if (SET_PER_HOP.has(raw[k]!.toLowerCase())) continue;
       head += `${raw[k]}: ${raw[k + 1]}\r\n`;
     }
-    return `${head}${FORWARDED_HEADER}: ${this.options.token}\r\n\r\n`;
+    for (const [name, value] of Object.entries(this.hopHeaders(req))) head += `${name}: ${value}\r\n`;
+    return `${head}\r\n`;
+  }
+
+  /** The forwarding token, and the request id and client address the holder logs. */
+  private hopHeaders(req: IncomingMessage): Record<string, string> {
+    const { requestId, clientIp } = this.options.contexts.contextOf(req);
+    return {
+      [FORWARDED_HEADER]: this.options.token,
+      [REQUEST_ID_HEADER]: requestId,
+      [FORWARDED_CLIENT_HEADER]: clientIp,
+    };
   }
 }
 
@@ -185,17 +200,21 @@ function parseAddress(url: string): PeerAddress | null {
 /** On an internal listener: a request that was not forwarded by the deployment is refused. */
 export function forwardedOnly(forwarding: Forwarding): RequestHandler {
   return (req, res) => {
-    if (forwarding.isForwarded(req)) return false;
-    sendRefusal(res, notForwarded());
-    return true;
+    if (!forwarding.isForwarded(req)) {
+      sendRefusal(res, notForwarded());
+      return true;
+    }
+    adoptForwardedContext(req);
+    return false;
   };
 }
 
 /** On an internal listener: as {@link forwardedOnly}, for upgrades. */
 export function forwardedUpgradesOnly(forwarding: Forwarding, upgrade: UpgradeHandler): UpgradeHandler {
   return (req, socket, head) => {
-    if (forwarding.isForwarded(req)) upgrade(req, socket, head);
-    else writeRefusal(socket, notForwarded());
+    if (!forwarding.isForwarded(req)) return writeRefusal(socket, notForwarded());
+    adoptForwardedContext(req);
+    upgrade(req, socket, head);
   };
 }
 

@@ -88,6 +88,25 @@ export class TrustedProxies implements RequestContexts {
   }
 }
 
+/**
+ * The header a request forwarded within the deployment carries its client's address in (see
+ * `forwarding.ts`); believed only on a request that carries the forwarding token.
+ */
+export const FORWARDED_CLIENT_HEADER = 'x-realtime-gateway-client-ip';
+
+/**
+ * Gives a request forwarded by another process of the deployment the context it had there: its
+ * request id and client address, so that both processes' log lines name the same request and
+ * client rather than this one naming the forwarding process. Call it only once the request's
+ * forwarding token has been checked.
+ */
+export function adoptForwardedContext(req: IncomingMessage): void {
+  const id = req.headers[REQUEST_ID_HEADER];
+  const ip = req.headers[FORWARDED_CLIENT_HEADER];
+  if (typeof id !== 'string' || !PLAUSIBLE_ID.test(id) || typeof ip !== 'string' || isIP(ip) === 0) return;
+  contexts.set(req, { requestId: id, clientIp: ip });
+}
+
 /** `::ffff:10.0.0.1` as `10.0.0.1`. */
 function unmapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
@@ -100,10 +119,29 @@ function unmapped(address: string): string {
  * const requestLog = withFields(log, proxies.contextOf(req));
  */
 export function withFields(log: SessionLog, fields: object): SessionLog {
-  return {
-    debug: (more, message) => log.debug({ ...fields, ...more }, message),
-    info: (more, message) => log.info({ ...fields, ...more }, message),
-    warn: (more, message) => log.warn({ ...fields, ...more }, message),
-    error: (more, message) => log.error({ ...fields, ...more }, message),
-  };
+  return new FieldsLog(log, fields);
+}
+
+/** A class rather than four closures: every live session holds one. */
+class FieldsLog implements SessionLog {
+  constructor(
+    private readonly log: SessionLog,
+    private readonly fields: object,
+  ) {}
+
+  debug(more: object, message: string): void {
+    this.log.debug({ ...this.fields, ...more }, message);
+  }
+
+  info(more: object, message: string): void {
+    this.log.info({ ...this.fields, ...more }, message);
+  }
+
+  warn(more: object, message: string): void {
+    this.log.warn({ ...this.fields, ...more }, message);
+  }
+
+  error(more: object, message: string): void {
+    this.log.error({ ...this.fields, ...more }, message);
+  }
 }
