@@ -40,6 +40,8 @@ import type { McpObserver } from './mcp/observer.js';
 import { McpPool } from './mcp/pool.js';
 import { Pacer } from './media/pacer.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { responseTracing } from './observability/response-tracing.js';
+import { NO_TRACING, startTracing, type Tracing } from './observability/tracing.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
 import type { Refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
@@ -54,6 +56,7 @@ import { MemoryStore } from './store/memory-store.js';
 import { CALLS_POOL, keyCallsPool } from './store/pools.js';
 import { SESSION_ENTRY, type Store } from './store/store.js';
 import type { AttemptListener } from './upstream/dial.js';
+import { GATEWAY_VERSION } from './version.js';
 import { describeError } from './vocabulary/session.js';
 
 /** Options for {@link createGateway}. */
@@ -234,6 +237,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const first = options.config;
   const log = options.log ?? NO_LOG;
   const store = options.store ?? new MemoryStore();
+  /** Started by `listen()`, which may load the OpenTelemetry SDK. */
+  let tracing: Tracing = NO_TRACING;
   const holder = new StoreHolder(store, {
     ttlMs: first.store.leaseTtlMs,
     ...(options.holderId ? { id: options.holderId } : {}),
@@ -316,6 +321,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       middleware: [
         ...(options.middleware ?? []),
         ...(mcp === null ? [] : [mcp]),
+        // Only with traces exported: otherwise no session pays for watching its responses.
+        ...(config.telemetry.otlp === null ? [] : [responseTracing()]),
         usageMetering(observer),
         inputChecking({
           mode: config.inputChecking,
@@ -328,6 +335,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       log,
       accepting: () => accepting,
       onAttempt,
+      get tracing() {
+        return tracing;
+      },
       ...(onRefused ? { onRefused } : {}),
       sideband: (callId) => calls.sideband(callId),
       ...(forwarding ? { forwarding } : {}),
@@ -472,6 +482,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     internal?.closeAllConnections();
     for (const operator of operators) operator.server.closeAllConnections();
     await serverClosed;
+    // Every session's trace has ended by now: what is buffered goes out before the process does.
+    await tracing.close().catch((error: unknown) => {
+      log.warn({ err: describeError(error) }, 'traces could not be exported at close');
+    });
     await mcpPool?.close();
     await holder.stop().catch((error: unknown) => {
       log.warn({ err: describeError(error) }, 'the store did not take back the slots of a closing gateway');
@@ -533,6 +547,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       return { admin: served('admin'), metrics: metrics === null ? null : served('metrics') };
     },
     async listen(port = first.server.port, host = first.server.host) {
+      tracing = await startTracing(
+        first.telemetry,
+        { instanceId: holder.id, version: GATEWAY_VERSION },
+        (failure) => log.warn(failure, 'traces could not be exported'),
+      );
       const info = await listenOn(server, { port, host });
       const url = urlOf(info, first.server.tls !== null);
       const dev = devServer === null ? null : await listenDevTls(devServer, server, first, host);

@@ -82,3 +82,4 @@ export {
 export type { ConnectResult } from './upstream/connect.js';
 export type { AttemptListener } from './upstream/dial.js';
 export type { Direction, SessionInfo, SessionLog } from './vocabulary/session.js';
+export type { SessionTrace, TraceAttributes, TraceSpan, TraceValue } from './vocabulary/trace.js';

@@ -13,6 +13,7 @@ import { RecentSet, TRACKED_IDS } from '../src/mcp/recent-set.js';
 import { ToolSync } from '../src/mcp/tool-sync.js';
 import type { MiddlewareContext } from '../src/session/middleware.js';
 import { NO_LOG } from '../src/vocabulary/session.js';
+import { NO_TRACE } from '../src/vocabulary/trace.js';
 import { eventually } from './support/harness.js';
 import { stdioServerSpec } from './support/mcp-http-server.js';
 
@@ -48,6 +49,7 @@ async function synced(): Promise<{ sync: ToolSync; upstream: ClientEvent[]; ownE
       intent: 'conversation',
     },
     log: NO_LOG,
+    trace: NO_TRACE,
     signal: abort.signal,
     sendUpstream: (event) => upstream.push(event),
     sendClient: (event) => client.push(event),

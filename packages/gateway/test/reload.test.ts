@@ -258,6 +258,7 @@ describe('restartOnlyChanges', () => {
     ['metrics.listen', { metrics: { listen: { port: 9100 } } }],
     ['admin.listen', { admin: { keyHash: `sha256:${'0'.repeat(64)}`, listen: { port: 9101 } } }],
     ['log.format', { log: { format: 'pretty' } }],
+    ['telemetry', { telemetry: { otlp: { endpoint: 'http://127.0.0.1:4318' } } }],
   ];
   for (const [field, input] of cases)
     test(`${field} needs a restart`, () => {

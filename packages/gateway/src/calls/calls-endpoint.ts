@@ -154,6 +154,7 @@ export class CallsEndpoint {
       log: ctx.log,
       headers: req.headers,
       query: { model: offer.model, intent: 'conversation', callId: null },
+      transport: 'webrtc',
       session: offer.session,
       middleware: [callAudioFormats],
       gone: () => req.socket.destroyed,

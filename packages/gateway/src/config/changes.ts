@@ -36,6 +36,8 @@ const RESTART_ONLY: readonly RestartOnlyField[] = [
   // Listeners are opened at start; what answers on them follows reloads.
   { field: 'metrics.listen', of: (c) => c.metrics.listen },
   { field: 'admin.listen', of: (c) => c.admin.listen },
+  // The exporter and its sampler are made at start.
+  { field: 'telemetry', of: (c) => c.telemetry },
   // The logger's destination is made at start; its level follows reloads.
   { field: 'log.format', of: (c) => c.log.format },
 ];

@@ -36,6 +36,21 @@ export function redactConfig(config: GatewayConfig): unknown {
         credential: credential === null ? null : `[redacted, from ${server.credentialEnv}]`,
       })),
     },
+    telemetry: {
+      ...config.telemetry,
+      otlp:
+        config.telemetry.otlp === null
+          ? null
+          : {
+              ...config.telemetry.otlp,
+              headers: Object.fromEntries(
+                Object.keys(config.telemetry.otlp.headers).map((name) => [
+                  name,
+                  `[redacted, from ${config.telemetry.otlp?.headersEnv}]`,
+                ]),
+              ),
+            },
+    },
     mcp: {
       ...config.mcp,
       // Header values and child environments carry the MCP servers' credentials.

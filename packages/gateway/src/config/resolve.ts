@@ -10,6 +10,7 @@ import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { Limits } from '../vocabulary/limits.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
+import { resolveTelemetry, type TelemetryConfig } from './telemetry.js';
 
 export type { Limits };
 
@@ -151,6 +152,8 @@ export interface GatewayConfig {
   };
   readonly mcp: McpConfig;
   readonly webrtc: WebRtcConfig;
+  /** OpenTelemetry traces; see `config/telemetry.ts`. */
+  readonly telemetry: TelemetryConfig;
 }
 
 /** Default limits; the README's configuration reference lists the same values. */
@@ -469,6 +472,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
 
   const mcp = resolveMcpConfig(raw.mcp ?? undefined, environment.env, errors);
   const webrtc = resolveWebRtc(raw.webrtc ?? {}, environment.env, errors);
+  const telemetry = resolveTelemetry(raw.telemetry ?? undefined, environment.env, errors);
 
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -499,6 +503,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       },
       mcp,
       webrtc,
+      telemetry,
     },
   };
 }

@@ -132,6 +132,35 @@ export const LimitsConfigSchema = object({
 });
 
 /** Where an operator listener listens. */
+/** Traces of sessions exported over OTLP (off unless `otlp` is set). */
+export const TelemetryConfigSchema = object({
+  otlp: optional(
+    object({
+      /**
+       * The collector's OTLP/HTTP address: its base URL (`http://collector:4318`, to which
+       * `/v1/traces` is added) or the full URL of its traces endpoint.
+       */
+      endpoint: string(),
+      /**
+       * An environment variable holding headers for the collector (an API key), as
+       * `name=value,name2=value2`, the form of `OTEL_EXPORTER_OTLP_HEADERS`.
+       */
+      headersEnv: optional(string()),
+      /** How long one export may take. */
+      timeoutMs: optional(positive()),
+    }),
+  ),
+  /** The traces' `service.name`; default `realtime-gateway`. */
+  serviceName: optional(string()),
+  /**
+   * The share of sessions traced when the client sent no `traceparent` (0 to 1, default 1); a
+   * client's `traceparent` decides for its own session.
+   */
+  sampleRatio: optional(number({ min: 0, max: 1 })),
+  /** Put text into span attributes (input transcripts, the model's answers); default false. */
+  recordText: optional(boolean()),
+});
+
 const ListenSchema = object({
   host: optional(string()),
   port: integer({ min: 0, max: 65_535 }),
@@ -224,6 +253,8 @@ export const GatewayConfigSchema = object({
   ),
   /** MCP servers the gateway runs tools from, and how client-declared MCP tools are handled. */
   mcp: optional(McpConfigSchema),
+  /** OpenTelemetry traces of sessions, exported over OTLP/HTTP. */
+  telemetry: optional(TelemetryConfigSchema),
   /** How long live sessions may continue after SIGTERM before they are closed with 1001. */
   shutdown: optional(object({ drainMs: optional(integer({ min: 0 })) })),
   /** Client secrets minted by the gateway. */

@@ -9,19 +9,21 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { newSessionId } from '@realtime-gateway/protocol';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { SessionQuota } from '../auth/quota.js';
-import type { GatewayConfig } from '../config/resolve.js';
+import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
 import type { Leg } from '../legs/leg.js';
+import type { Tracing } from '../observability/tracing.js';
 import { type Refusal, refusal } from '../refusal.js';
 import type { Router } from '../routing/router.js';
 import { boundSession } from '../secrets/bound-session.js';
 import type { SecretBinding } from '../secrets/client-secrets.js';
 import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
-import type { SessionRegistry } from '../session/registry.js';
+import type { SessionRegistry, SessionStats } from '../session/registry.js';
 import { Session } from '../session/session.js';
 import type { EndCause } from '../session/state.js';
 import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
+import type { SessionTrace, TraceAttributes, TraceSpan } from '../vocabulary/trace.js';
 import type { RequestContexts } from './request-context.js';
 
 /** What admission works with (the gateway's shared parts). */
@@ -40,6 +42,8 @@ export interface AdmissionContext {
   /** False once shutdown has begun: new sessions are refused with 503. */
   readonly accepting: () => boolean;
   readonly onAttempt?: AttemptListener;
+  /** Each session's trace; {@link NO_TRACING} when telemetry is off. */
+  readonly tracing: Tracing;
 }
 
 /** The parts of the request a realtime session is about. */
@@ -74,6 +78,8 @@ export interface AdmissionRequest {
   readonly onEnd?: (cause: EndCause) => void;
   /** The request's log (its request id and client address on every line); `ctx.log` when absent. */
   readonly log?: SessionLog;
+  /** How the client reaches the session, for its trace; default `websocket`. */
+  readonly transport?: 'websocket' | 'webrtc';
 }
 
 /**
@@ -165,6 +171,37 @@ export async function admitSession(
   ctx: AdmissionContext,
   request: AdmissionRequest,
 ): Promise<Admitted | Refusal | null> {
+  // A refused session is a trace too: an operator looks for why a client was turned away.
+  const trace = ctx.tracing.session(request.headers, {
+    'realtime_gateway.transport': request.transport ?? 'websocket',
+  });
+  let admitted: Admitted | Refusal | null;
+  try {
+    admitted = await admit(ctx, request, trace);
+  } catch (error) {
+    trace.fail('internal_error');
+    trace.end();
+    throw error;
+  }
+  if (admitted === null) {
+    trace.fail('client_gone', 'The client went away while the upstream was dialled.');
+    trace.end();
+  } else if ('status' in admitted) {
+    trace.set({ 'http.response.status_code': admitted.status });
+    trace.fail(admitted.code, admitted.message);
+    trace.end();
+  }
+  return admitted;
+}
+
+/** Session ends that are a fault of the upstream's or the gateway's, not a client's choice. */
+const FAILED_ENDS: ReadonlySet<EndCause> = new Set(['upstream_lost', 'buffer_overflow']);
+
+async function admit(
+  ctx: AdmissionContext,
+  request: AdmissionRequest,
+  trace: SessionTrace,
+): Promise<Admitted | Refusal | null> {
   if (!ctx.accepting()) return refusal(503, 'shutting_down', 'The gateway is shutting down.');
   const authResult = await ctx.auth.admitSession(request.headers);
   if (!authResult.ok) return authResult.refusal;
@@ -183,6 +220,11 @@ export async function admitSession(
   const asked = sessionRequest(request.query, principal);
   if ('status' in asked) return deny(asked);
   const model = asked.model ?? '';
+  trace.set({
+    'gen_ai.request.model': asked.model ?? undefined,
+    'realtime_gateway.key.id': principal.keyId ?? undefined,
+    'realtime_gateway.session.intent': asked.intent,
+  });
   if (asked.model !== null) {
     const forbidden = ctx.auth.authorizeModel(principal, asked.model);
     if (forbidden !== null) return deny(forbidden);
@@ -199,18 +241,23 @@ export async function admitSession(
   );
   if ('status' in slot) return deny(slot);
 
+  const connecting = trace.span('upstream.connect');
   const dialled = await dialWithFailover(ctx.router, plan, {
     intent: asked.intent,
     callId: asked.callId,
     sendModel: asked.model !== null,
     passthroughKey: principal.upstreamKey,
     maxPayload: ctx.config.limits.maxBufferedBytes,
-    ...(ctx.onAttempt ? { onAttempt: ctx.onAttempt } : {}),
+    onAttempt: tracedAttempts(ctx.onAttempt, connecting),
   });
   if ('status' in dialled) {
+    connecting.fail(dialled.code);
+    connecting.end();
     slot.release();
     return deny(dialled);
   }
+  connecting.set(upstreamAttributes(dialled.upstream));
+  connecting.end();
   // What the closures below keep for the session's life is named one by one: a closure that
   // read `dialled` or `request` would keep all of them (and the request's headers).
   const upstreamSlot = dialled.slot;
@@ -253,11 +300,18 @@ export async function admitSession(
     ),
     observer: ctx.observer,
     log: request.log ?? ctx.log,
-    onEnd: (_, cause) => {
+    trace,
+    onEnd: (ending, cause) => {
       releaseAll();
       ctx.registry.remove(info.sessionId);
+      endTrace(trace, cause, ending.stats);
       ended?.(cause);
     },
+  });
+  trace.set({
+    'realtime_gateway.session.id': info.sessionId,
+    'gen_ai.conversation.id': info.sessionId,
+    ...upstreamAttributes(dialled.upstream),
   });
   ctx.registry.add(session);
   return {
@@ -270,6 +324,48 @@ export async function admitSession(
       upstreamLeg.destroy();
       releaseAll();
       ctx.registry.remove(info.sessionId);
+      trace.fail('abandoned', 'The client went away before the session started.');
+      trace.end();
     },
   };
+}
+
+/** The dial's attempts as events of its span, and told to `listener` as before. */
+function tracedAttempts(listener: AttemptListener | undefined, span: TraceSpan): AttemptListener {
+  return (upstream, result, attempt) => {
+    listener?.(upstream, result, attempt);
+    span.event('attempt', {
+      'realtime_gateway.upstream.name': upstream.name,
+      'realtime_gateway.attempt': attempt,
+      outcome: result.ok ? 'connected' : result.failure.kind,
+      'http.response.status_code':
+        !result.ok && result.failure.kind === 'status' ? result.failure.status : undefined,
+    });
+  };
+}
+
+/** The upstream a session went to: its name, and the provider in GenAI terms. */
+function upstreamAttributes(upstream: UpstreamConfig): TraceAttributes {
+  return {
+    'realtime_gateway.upstream.name': upstream.name,
+    'gen_ai.provider.name': PROVIDER_NAMES[upstream.kind],
+  };
+}
+
+const PROVIDER_NAMES: Readonly<Record<UpstreamConfig['kind'], string | undefined>> = {
+  openai: 'openai',
+  azure: 'azure.ai.openai',
+  generic: undefined,
+};
+
+function endTrace(trace: SessionTrace, cause: EndCause, stats: SessionStats): void {
+  trace.set({
+    'realtime_gateway.session.end_cause': cause,
+    'realtime_gateway.client.frames': stats.clientFrames,
+    'realtime_gateway.client.bytes': stats.clientBytes,
+    'realtime_gateway.upstream.frames': stats.upstreamFrames,
+    'realtime_gateway.upstream.bytes': stats.upstreamBytes,
+  });
+  if (FAILED_ENDS.has(cause)) trace.fail(cause);
+  trace.end();
 }

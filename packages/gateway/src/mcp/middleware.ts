@@ -300,7 +300,17 @@ class McpSession {
       this.settle(call, { via: 'finish', error, seconds: 0 });
       return;
     }
+    const span = this.ctx.trace.span(`execute_tool ${call.toolName}`, {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': call.toolName,
+      'gen_ai.tool.call.id': call.callId,
+      'gen_ai.tool.type': 'extension',
+      'realtime_gateway.mcp.server': call.source.label,
+    });
     const outcome = await call.source.connection.callTool(call.toolName, args, call.controller.signal);
+    // The type only: a tool's message may echo its arguments, which are the user's words.
+    if (!outcome.ok) span.fail(outcome.error.type);
+    span.end();
     const seconds = (performance.now() - started) / 1000;
     if (outcome.ok) this.settle(call, { via: 'finish', output: outcome.output, seconds });
     else

@@ -9,6 +9,7 @@
  */
 import type { ClientEvent, ProtocolError, ServerEvent } from '@realtime-gateway/protocol';
 import type { Direction, SessionInfo, SessionLog } from '../vocabulary/session.js';
+import type { SessionTrace } from '../vocabulary/trace.js';
 
 /** What a middleware decides about one frame. */
 export type Verdict<E> =
@@ -61,6 +62,8 @@ export interface MiddlewareContext {
   readonly log: SessionLog;
   /** Aborted when the session ends, for cancelling work the middleware started. */
   readonly signal: AbortSignal;
+  /** The session's trace: a middleware's own work (a tool call, a check) may be a span of it. */
+  readonly trace: SessionTrace;
   /** Sends an event towards the upstream, as if the client had sent it. */
   sendUpstream(event: ClientEvent): void;
   /** Sends an event towards the client, as if the upstream had sent it. */

@@ -21,6 +21,7 @@ import {
 import type { Leg, LegListener } from '../legs/leg.js';
 import type { RelayLimits } from '../vocabulary/limits.js';
 import { type Direction, describeError, type SessionInfo } from '../vocabulary/session.js';
+import { NO_TRACE, type SessionTrace } from '../vocabulary/trace.js';
 import { CloseCode, relayableCloseCode } from './close-codes.js';
 import type { Frame, Middleware, MiddlewareContext, MiddlewareFactory } from './middleware.js';
 import { FORWARD } from './middleware.js';
@@ -40,6 +41,8 @@ export interface SessionOptions {
   /** Called once, when the legs are closed; releases quotas and router slots. */
   readonly onEnd?: (session: Session, cause: EndCause) => void;
   readonly now?: () => number;
+  /** The session's trace, for its middleware to add spans to; ended by whoever made it. */
+  readonly trace?: SessionTrace;
 }
 
 /** Why reading from a leg is paused; reading resumes when no reason is left. */
@@ -85,6 +88,8 @@ export class Session {
   readonly info: SessionInfo;
   readonly stats: SessionStats = { clientFrames: 0, clientBytes: 0, upstreamFrames: 0, upstreamBytes: 0 };
   readonly startedAt: number;
+  /** The session's trace (a no-op one when telemetry is off). */
+  readonly trace: SessionTrace;
   private stateValue: SessionState = 'connecting';
   private endCause: EndCause | null = null;
   private client: Attached | null = null;
@@ -117,6 +122,7 @@ export class Session {
     this.observer = options.observer ?? NO_OBSERVER;
     this.log = options.log ?? NO_LOG;
     this.onEnd = options.onEnd;
+    this.trace = options.trace ?? NO_TRACE;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     this.lastActive = this.startedAt;
@@ -701,6 +707,7 @@ export class Session {
     if (event?.type === 'session.created' && typeof event.session.id === 'string') {
       this.upstreamSessionId = event.session.id;
       this.log.info({ sessionId: this.id, upstreamSessionId: event.session.id }, 'upstream session');
+      this.trace.set({ 'realtime_gateway.upstream.session_id': event.session.id });
     }
   }
 
@@ -747,6 +754,10 @@ class SessionContext implements MiddlewareContext {
 
   get signal(): AbortSignal {
     return this.session.signal;
+  }
+
+  get trace(): SessionTrace {
+    return this.session.trace;
   }
 
   get sendUpstream(): (event: ClientEvent) => void {
