@@ -20,6 +20,8 @@ import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
 import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { ConfigError, GatewayConfig } from './config/resolve.js';
+import { BudgetBook } from './governance/budget-book.js';
+import { BudgetEnforcer } from './governance/budget-enforcer.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { Forwarding, forwardedOnly, forwardedUpgradesOnly } from './http/forwarding.js';
@@ -278,6 +280,13 @@ export function createGateway(options: GatewayOptions): Gateway {
           },
           contexts: currentProxies,
         });
+  // Spend is counted in the store, so every process of the deployment sees the same.
+  const budgets = new BudgetEnforcer({
+    book: new BudgetBook(store, null),
+    budgetOf: (keyId) => current.config.auth.keys.find((key) => key.id === keyId)?.budget ?? null,
+    sessions: registry,
+    log,
+  });
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = options.adminRegistry?.(registry) ?? registry;
   const calls = new CallsEndpoint(() => current.calls);
@@ -338,6 +347,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       get tracing() {
         return tracing;
       },
+      budgets,
       ...(onRefused ? { onRefused } : {}),
       sideband: (callId) => calls.sideband(callId),
       ...(forwarding ? { forwarding } : {}),

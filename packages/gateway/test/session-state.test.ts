@@ -21,6 +21,7 @@ const CAUSES: EndCause[] = [
   'max_duration',
   'buffer_overflow',
   'shutdown',
+  'policy',
 ];
 const EVENTS: SessionEvent[] = [
   { type: 'open' },

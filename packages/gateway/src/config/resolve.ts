@@ -8,6 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
+import type { Budget } from '../vocabulary/budget.js';
 import type { Limits } from '../vocabulary/limits.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
 import { resolveTelemetry, type TelemetryConfig } from './telemetry.js';
@@ -79,6 +80,8 @@ export interface KeyConfig {
   /** New sessions per minute, or null for no rate limit. */
   readonly sessionsPerMinute: number | null;
   readonly maxCalls: number;
+  /** What the key may spend, or null for no cap. */
+  readonly budget: Budget | null;
 }
 
 /** The effective configuration. */
@@ -214,6 +217,8 @@ export const DEFAULT_STORE = Object.freeze({ leaseTtlMs: 15_000, timeoutMs: 2000
 /** The development TLS listener's port when `server.port` is not 0, and the data directory. */
 export const DEFAULT_DEV_TLS_PORT = 8443;
 export const DEFAULT_DATA_DIR = '.realtime-gateway';
+/** The share of a budget past which a live session is warned. */
+export const DEFAULT_BUDGET_WARN_AT = 0.8;
 
 export const DEFAULT_ROUTING = Object.freeze({ maxAttempts: 3, failureThreshold: 5, cooldownMs: 30_000 });
 
@@ -408,6 +413,9 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
     }
     if (keyIds.has(k.id))
       errors.push({ field: `auth.keys[${i}].id`, message: `Duplicate key id '${k.id}'.` });
+    const budget = k.budget ?? null;
+    if (budget !== null && budget.usd == null && budget.tokens == null)
+      errors.push({ field: `auth.keys[${i}].budget`, message: 'A budget needs usd, tokens or both.' });
     keyIds.add(k.id);
     return {
       id: k.id,
@@ -416,6 +424,15 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       maxSessions: k.maxSessions ?? limits.maxSessionsPerKey,
       sessionsPerMinute: k.sessionsPerMinute ?? null,
       maxCalls: k.maxCalls ?? raw.webrtc?.maxCallsPerKey ?? DEFAULT_WEBRTC.maxCallsPerKey,
+      budget:
+        budget === null
+          ? null
+          : {
+              usd: budget.usd ?? null,
+              tokens: budget.tokens ?? null,
+              period: budget.period,
+              warnAt: budget.warnAt ?? DEFAULT_BUDGET_WARN_AT,
+            },
     };
   });
   const mode = raw.auth?.mode ?? (keys.length > 0 ? 'keys' : 'none');

@@ -93,6 +93,20 @@ export const KeyConfigSchema = object({
   sessionsPerMinute: optional(positive()),
   /** Concurrent WebRTC calls for this key (each also counts as a session). */
   maxCalls: optional(positive()),
+  /**
+   * What the key may spend per period (US dollars, tokens, or both): past it, new sessions are
+   * refused with 429 `insufficient_quota` and live ones are ended after their next response.
+   */
+  budget: optional(
+    object({
+      usd: optional(number({ min: 0 })),
+      tokens: optional(positive()),
+      /** `day` and `month` are UTC calendar periods; `total` never resets. */
+      period: enumOf(['day', 'month', 'total']),
+      /** The share of the budget past which a live session gets one warning (default 0.8). */
+      warnAt: optional(number({ min: 0, max: 1 })),
+    }),
+  ),
 });
 
 export const LimitsConfigSchema = object({

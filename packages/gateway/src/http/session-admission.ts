@@ -10,6 +10,7 @@ import { newSessionId } from '@realtime-gateway/protocol';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { SessionQuota } from '../auth/quota.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
+import type { BudgetEnforcer } from '../governance/budget-enforcer.js';
 import type { Leg } from '../legs/leg.js';
 import type { Tracing } from '../observability/tracing.js';
 import { type Refusal, refusal } from '../refusal.js';
@@ -44,6 +45,8 @@ export interface AdmissionContext {
   readonly onAttempt?: AttemptListener;
   /** Each session's trace; {@link NO_TRACING} when telemetry is off. */
   readonly tracing: Tracing;
+  /** Refuses keys whose budget is spent. */
+  readonly budgets: BudgetEnforcer;
 }
 
 /** The parts of the request a realtime session is about. */
@@ -229,6 +232,8 @@ async function admit(
     const forbidden = ctx.auth.authorizeModel(principal, asked.model);
     if (forbidden !== null) return deny(forbidden);
   }
+  const overBudget = await ctx.budgets.admit(principal.keyId);
+  if (overBudget !== null) return deny(overBudget);
   const plan = await ctx.router.plan(model);
   if ('status' in plan) return deny(plan);
   const prechecked = (await request.precheck?.(principal)) ?? null;

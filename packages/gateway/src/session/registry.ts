@@ -1,3 +1,4 @@
+import type { WireError } from '@realtime-gateway/protocol';
 import type { SessionInfo } from '../vocabulary/session.js';
 import type { SessionState } from './state.js';
 
@@ -31,6 +32,10 @@ export interface ManagedSession {
   snapshot(): SessionSnapshot;
   /** Ends the session as an operator asked; false when it was not running. */
   terminate(reason: string): boolean;
+  /** Tells its client an `error` event; the session goes on. False when it was not running. */
+  warn(error: WireError): boolean;
+  /** Ends it for a policy: `error`, then close 1008 with `reason`. False when it was not running. */
+  endForPolicy(error: WireError, reason: string): boolean;
   drain(): void;
   shutdown(message?: string): void;
   destroy(): void;
@@ -118,6 +123,21 @@ export class SessionRegistry {
   /** Ends one session; the client gets a close with `reason`. False for an unknown or ended session. */
   terminate(id: string, reason: string): boolean {
     return this.sessions.get(id)?.terminate(reason) ?? false;
+  }
+
+  /** Tells one session's client an `error` event. False for an unknown or ended session. */
+  warn(id: string, error: WireError): boolean {
+    return this.sessions.get(id)?.warn(error) ?? false;
+  }
+
+  /** Ends one session for a policy (see {@link ManagedSession.endForPolicy}). */
+  endForPolicy(id: string, error: WireError, reason: string): boolean {
+    return this.sessions.get(id)?.endForPolicy(error, reason) ?? false;
+  }
+
+  /** Whether `id` is a live session of this process. */
+  has(id: string): boolean {
+    return this.sessions.has(id);
   }
 
   /** Marks every session as draining (shutdown has begun). */

@@ -254,6 +254,27 @@ export class Session {
     this.apply({ type: 'refused' });
   }
 
+  /**
+   * Tells every client of the session an `error` event of the gateway's own (a warning: the
+   * session goes on). False when the session is no longer relaying.
+   */
+  warn(error: WireError): boolean {
+    if (!isRelaying(this.stateValue)) return false;
+    this.tellClient(error);
+    return true;
+  }
+
+  /**
+   * Ends the session for a policy the gateway enforces: the client gets `error`, then close 1008
+   * with `reason`.
+   */
+  endForPolicy(error: WireError, reason: string): boolean {
+    if (!isRelaying(this.stateValue)) return false;
+    this.tellClient(error);
+    this.end('policy', CloseCode.policyViolation, reason);
+    return true;
+  }
+
   /** Ends the session as an operator asked; the client gets a close with `reason`. */
   terminate(reason: string): boolean {
     if (!isRelaying(this.stateValue)) return false;

@@ -28,7 +28,9 @@ export type EndCause =
   /** A bounded send buffer overflowed (close code 1013). */
   | 'buffer_overflow'
   /** The gateway is shutting down (close code 1001). */
-  | 'shutdown';
+  | 'shutdown'
+  /** A policy the gateway enforces ended it (a key's spent budget), after an `error` event. */
+  | 'policy';
 
 export type SessionEvent =
   | { readonly type: 'open' }
