@@ -4,8 +4,9 @@
  * batch is one multi-row INSERT per table in one transaction; a record already stored (a batch
  * retried after its acknowledgement was lost) is skipped by its id.
  *
- * The password is passed to the driver apart from the URL, and removed from any error message
- * that would repeat it, so it never reaches a log.
+ * The password comes apart from the URL (from an environment variable), is joined to it only for
+ * the driver, and is removed from any error message that would repeat it, so it never reaches a
+ * log.
  */
 import pg from 'pg';
 import type {
@@ -65,8 +66,7 @@ export class PostgresLedger implements Ledger {
   async open(): Promise<void> {
     if (this.pool === null) {
       const pool = new pg.Pool({
-        connectionString: this.options.url,
-        ...(this.options.password ? { password: this.options.password } : {}),
+        connectionString: withPassword(this.options.url, this.options.password ?? null),
         max: this.options.maxConnections ?? 2,
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
         statement_timeout: this.options.statementTimeoutMs ?? 30_000,
@@ -199,6 +199,14 @@ export function describeUrl(url: string): string {
   } catch {
     return '(an unparsable URL)';
   }
+}
+
+/** The URL with the password in it: the driver reads the URL's fields over any given beside it. */
+function withPassword(url: string, password: string | null): string {
+  if (!password) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 function passwordOf(url: string): string | null {
