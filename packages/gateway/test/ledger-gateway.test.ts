@@ -15,7 +15,13 @@ import type { ResponseUsage, TranscriptionUsage } from '@realtime-gateway/protoc
 import { hashKey } from '../src/auth/credentials.js';
 import type { GatewayConfigInput } from '../src/config/schema.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { addTokens, NO_TOKENS, type TokenCounts, tokensOfResponse, tokensOfTranscription } from '../src/ledger/tokens.js';
+import {
+  addTokens,
+  NO_TOKENS,
+  type TokenCounts,
+  tokensOfResponse,
+  tokensOfTranscription,
+} from '../src/ledger/tokens.js';
 import { costOf } from '../src/pricing/cost.js';
 import { BUILT_IN_PRICES } from '../src/pricing/prices.js';
 import { connect, eventually, keyEntry, type TestClient, testConfig } from './support/harness.js';
@@ -58,7 +64,13 @@ const AUDIO = Buffer.alloc(9600, 0x10).toString('base64');
  * One session: `responses` responses to text, each after a committed audio turn that is
  * transcribed with whisper-1; every usage the client sees is added to `seen`.
  */
-async function runSession(url: string, key: string, keyId: string, responses: number, seen: Seen): Promise<void> {
+async function runSession(
+  url: string,
+  key: string,
+  keyId: string,
+  responses: number,
+  seen: Seen,
+): Promise<void> {
   const client = await connect(`${url}?model=gpt-realtime`, { headers: { authorization: `Bearer ${key}` } });
   await client.waitFor('session.created');
   client.send({
@@ -79,7 +91,11 @@ async function runSession(url: string, key: string, keyId: string, responses: nu
     seen.add(keyId, 'whisper-1', tTokens, costOf(tTokens, BUILT_IN_PRICES['whisper-1']!));
     client.send({
       type: 'conversation.item.create',
-      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: `question ${i} ${'word '.repeat(i * 7)}` }] },
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: `question ${i} ${'word '.repeat(i * 7)}` }],
+      },
     });
     client.send({ type: 'response.create' });
     const done = await client.waitFor('response.done');
@@ -91,7 +107,10 @@ async function runSession(url: string, key: string, keyId: string, responses: nu
   await client.closed;
 }
 
-async function getJson(url: string, headers: Record<string, string> = admin): Promise<{ status: number; body: any }> {
+async function getJson(
+  url: string,
+  headers: Record<string, string> = admin,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(url, { headers });
   return { status: response.status, body: await response.json().catch(() => null) };
 }
@@ -108,10 +127,18 @@ const TOKEN_FIELDS: readonly [string, keyof TokenCounts][] = [
   ['total_tokens', 'totalTokens'],
 ];
 
-function assertTotals(row: Record<string, number>, expected: { tokens: TokenCounts; usd: number }, what: string) {
-  for (const [field, kind] of TOKEN_FIELDS) assert.equal(row[field], expected.tokens[kind], `${what}: ${field}`);
+function assertTotals(
+  row: Record<string, number>,
+  expected: { tokens: TokenCounts; usd: number },
+  what: string,
+) {
+  for (const [field, kind] of TOKEN_FIELDS)
+    assert.equal(row[field], expected.tokens[kind], `${what}: ${field}`);
   assert.ok(Math.abs(row.audio_seconds! - expected.tokens.audioSeconds) < 1e-9, `${what}: audio_seconds`);
-  assert.ok(Math.abs(row.cost_usd! - expected.usd) < 1e-12, `${what}: cost_usd ${row.cost_usd} vs ${expected.usd}`);
+  assert.ok(
+    Math.abs(row.cost_usd! - expected.usd) < 1e-12,
+    `${what}: cost_usd ${row.cost_usd} vs ${expected.usd}`,
+  );
 }
 
 describe('the usage ledger in a gateway', () => {
@@ -155,7 +182,10 @@ describe('the usage ledger in a gateway', () => {
     assert.equal(status, 200);
     assert.equal(body.data.length, 1);
     const expected = seen.total();
-    assert.ok(expected.tokens.totalTokens > 0 && expected.tokens.audioSeconds > 0, 'the sessions produced usage');
+    assert.ok(
+      expected.tokens.totalTokens > 0 && expected.tokens.audioSeconds > 0,
+      'the sessions produced usage',
+    );
     assertTotals(body.data[0], expected, 'all');
     assert.equal(body.data[0].sessions, 3);
     assert.equal(body.data[0].unpriced_records, 0);
@@ -180,7 +210,7 @@ describe('the usage ledger in a gateway', () => {
     for (const row of byModel.data) assertTotals(row, seen.byModel.get(row.model)!, row.model);
   });
 
-  test('group_by=day puts today\'s usage on today (UTC), and the filters narrow', async () => {
+  test("group_by=day puts today's usage on today (UTC), and the filters narrow", async () => {
     const today = new Date().toISOString().slice(0, 10);
     const byDay = (await getJson(`${base}/admin/usage?group_by=day`)).body;
     assert.equal(byDay.data.length, 1);
@@ -223,14 +253,23 @@ describe('the usage ledger in a gateway', () => {
   test('/metrics counts cost per key, with keys and models bounded', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     const cost = (key: string, model: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(`realtime_gateway_cost_usd_total{model="${model}",key="${key}"}`));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`realtime_gateway_cost_usd_total{model="${model}",key="${key}"}`));
       return line === undefined ? null : Number(line.split(' ')[1]);
     };
     const a = seen.byKey.get('team-a')!;
     assert.ok(Math.abs(cost('team-a', 'gpt-realtime')! + cost('team-a', 'whisper-1')! - a.usd) < 1e-9);
-    assert.match(text, /realtime_gateway_transcription_audio_seconds_total\{model="whisper-1",key="team-b"\} \d/);
+    assert.match(
+      text,
+      /realtime_gateway_transcription_audio_seconds_total\{model="whisper-1",key="team-b"\} \d/,
+    );
     assert.match(text, /realtime_gateway_ledger_records_written_total \d+/);
-    assert.doesNotMatch(text, /realtime_gateway_ledger_records_lost_total\{[^}]*\} [1-9]/, 'nothing was lost');
+    assert.doesNotMatch(
+      text,
+      /realtime_gateway_ledger_records_lost_total\{[^}]*\} [1-9]/,
+      'nothing was lost',
+    );
   });
 
   test('a model the price table does not know costs 0 and is flagged', async () => {

@@ -20,7 +20,9 @@ const DAY = 86_400_000;
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 let ids = 0;
 
-function usage(fields: Partial<UsageRecord> & { tokens?: Partial<UsageRecord['tokens']> }): UsageRecord {
+function usage(
+  fields: Partial<Omit<UsageRecord, 'tokens'>> & { tokens?: Partial<UsageRecord['tokens']> },
+): UsageRecord {
   return {
     type: 'usage',
     id: `u${++ids}`,
@@ -69,7 +71,11 @@ interface StoreUnderTest {
 }
 
 /** The expectations every store meets; `setup` returns null when the store is not available. */
-function contract(name: string, setup: (t: import('node:test').TestContext) => Promise<StoreUnderTest | null>, teardown: () => Promise<void>) {
+function contract(
+  name: string,
+  setup: (t: import('node:test').TestContext) => Promise<StoreUnderTest | null>,
+  teardown: () => Promise<void>,
+) {
   describe(`the ${name} ledger`, () => {
     let store: StoreUnderTest | null = null;
     let ledger: Ledger;
@@ -82,7 +88,10 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
       if (store === null) return t.skip('no database');
       ledger = store.make();
       await ledger.open();
-      assert.deepEqual(await store.versions(), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        await store.versions(),
+        MIGRATIONS.map((m) => m.version),
+      );
       await ledger.write([usage({ id: 'kept' })]);
       await ledger.close();
       // Two more opens, one at a time and two at once (two nodes starting together).
@@ -90,7 +99,10 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
       const other = store.make();
       await Promise.all([again.open(), other.open()]);
       await other.close();
-      assert.deepEqual(await store.versions(), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        await store.versions(),
+        MIGRATIONS.map((m) => m.version),
+      );
       const [totals] = await again.usage({});
       assert.equal(totals!.tokens.totalTokens, 10, 'the record written before is still there');
       ledger = again;
@@ -100,16 +112,50 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
       if (store === null) return t.skip('no database');
       const records = [
         usage({ id: 'r1', keyId: 'a', at: T0 + 1, sessionId: 's1' }),
-        usage({ id: 'r2', keyId: 'a', at: T0 + DAY, sessionId: 's2', costUsd: 0.25, tokens: { totalTokens: 7, cachedText: 2 } }),
-        usage({ id: 'r3', keyId: 'b', at: T0 + 2, sessionId: 's3', model: 'whisper-1', source: 'transcription', costUsd: 0.001, tokens: { totalTokens: 0, inputText: 0, outputAudio: 0, audioSeconds: 2.5 } }),
-        usage({ id: 'r4', keyId: null, at: T0 + 3, sessionId: 's4', model: 'mystery', costUsd: 0, priced: false }),
+        usage({
+          id: 'r2',
+          keyId: 'a',
+          at: T0 + DAY,
+          sessionId: 's2',
+          costUsd: 0.25,
+          tokens: { totalTokens: 7, cachedText: 2 },
+        }),
+        usage({
+          id: 'r3',
+          keyId: 'b',
+          at: T0 + 2,
+          sessionId: 's3',
+          model: 'whisper-1',
+          source: 'transcription',
+          costUsd: 0.001,
+          tokens: { totalTokens: 0, inputText: 0, outputAudio: 0, audioSeconds: 2.5 },
+        }),
+        usage({
+          id: 'r4',
+          keyId: null,
+          at: T0 + 3,
+          sessionId: 's4',
+          model: 'mystery',
+          costUsd: 0,
+          priced: false,
+        }),
         session({ id: 'x1', sessionId: 's1', keyId: 'a' }),
-        session({ id: 'x5', sessionId: 's5', keyId: 'b', startedAt: T0 + DAY, upstreamModel: 'gpt-realtime-mini' }),
+        session({
+          id: 'x5',
+          sessionId: 's5',
+          keyId: 'b',
+          startedAt: T0 + DAY,
+          upstreamModel: 'gpt-realtime-mini',
+        }),
       ];
       await ledger.write(records);
       await ledger.write(records.slice(0, 2)); // an acknowledgement lost: the batch again
       const [all] = await ledger.usage({ from: T0 - 1000 });
-      assert.equal(all!.tokens.totalTokens, 10 + 7 + 0 + 10 + 10, 'each record once (and the one from before)');
+      assert.equal(
+        all!.tokens.totalTokens,
+        10 + 7 + 0 + 10 + 10,
+        'each record once (and the one from before)',
+      );
       assert.ok(Math.abs(all!.costUsd - (0.5 + 0.25 + 0.001 + 0 + 0.5)) < 1e-12);
       assert.equal(all!.tokens.audioSeconds, 2.5);
       assert.equal(all!.unpriced, 1);
@@ -121,7 +167,7 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
         byKey.map((row) => [row.group, row.tokens.totalTokens, row.sessions]),
         [
           [null, 10, 1],
-          ['a', 17, 2],
+          ['a', 27, 2], // with the first test's record
           ['b', 0, 2],
         ],
       );
@@ -139,7 +185,7 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
       assert.deepEqual(
         byDay.map((row) => [row.group, row.tokens.totalTokens]),
         [
-          ['2026-12-01', 20],
+          ['2026-12-01', 30],
           ['2026-12-02', 7],
         ],
       );
@@ -151,7 +197,7 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
       assert.deepEqual(await ledger.usage({ model: 'nothing', groupBy: 'key' }), []);
     });
 
-    test('spendSince is a key\'s cost and tokens from a time on', async (t) => {
+    test("spendSince is a key's cost and tokens from a time on", async (t) => {
       if (store === null) return t.skip('no database');
       const a = await ledger.spendSince('a', T0 + 1);
       assert.equal(a.tokens, 17);
@@ -166,7 +212,14 @@ function contract(name: string, setup: (t: import('node:test').TestContext) => P
       const rows = await store.sessions();
       const row = rows.find((r) => r.id === 'x5')!;
       assert.deepEqual(
-        [row.duration_ms, row.client_frames, row.client_bytes, row.upstream_frames, row.upstream_bytes, row.cause].map(String),
+        [
+          row.duration_ms,
+          row.client_frames,
+          row.client_bytes,
+          row.upstream_frames,
+          row.upstream_bytes,
+          row.cause,
+        ].map(String),
         ['1000', '3', '300', '5', '500', 'client_closed'],
       );
       await ledger.close();
@@ -190,7 +243,8 @@ contract(
     };
     return {
       make: () => new SqliteLedger({ path }),
-      versions: async () => read<{ version: number }>('SELECT version FROM ledger_schema ORDER BY version').map((r) => r.version),
+      versions: async () =>
+        read<{ version: number }>('SELECT version FROM ledger_schema ORDER BY version').map((r) => r.version),
       sessions: async () => read<Record<string, unknown>>('SELECT * FROM session_records'),
     };
   },
@@ -215,7 +269,8 @@ contract(
     };
     return {
       make: () => new PostgresLedger({ url, password }),
-      versions: async () => (await read('SELECT version FROM ledger_schema ORDER BY version')).map((r) => Number(r.version)),
+      versions: async () =>
+        (await read('SELECT version FROM ledger_schema ORDER BY version')).map((r) => Number(r.version)),
       sessions: () => read('SELECT * FROM session_records'),
     };
   },
