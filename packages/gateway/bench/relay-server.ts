@@ -57,7 +57,7 @@ async function bare(): Promise<number> {
   return (wss.address() as AddressInfo).port;
 }
 
-async function gateway(withMiddleware: boolean, baseline?: string): Promise<number> {
+async function gateway(withMiddleware: boolean, baseline?: string, ledger = true): Promise<number> {
   // `gateway-before`: the build of another checkout (BENCH_BASELINE), with its own dependencies.
   const { createGateway, FORWARD, resolveConfig } = (
     baseline === undefined
@@ -76,6 +76,15 @@ async function gateway(withMiddleware: boolean, baseline?: string): Promise<numb
       upstreams: [{ name: 'bench', baseUrl: `http://127.0.0.1:${upstreamPort}/v1` }],
       limits: { maxSessions: 100_000, maxSessionsPerKey: 100_000 },
       log: { level: 'silent' },
+      // The usage ledger is on by default; `gateway-noledger` turns it off for the comparison.
+      // Its file goes to a temporary directory, not the working directory's data directory.
+      ...(baseline === undefined
+        ? {
+            ledger: ledger
+              ? { sqlite: { path: join(tmpdir(), `rg-bench-ledger-${process.pid}.sqlite`) } }
+              : { enabled: false },
+          }
+        : {}),
     },
     { env: {}, readFile: () => '' },
   );
@@ -108,6 +117,7 @@ const port =
     : await gateway(
         kind === 'gateway-done',
         kind === 'gateway-before' ? process.env.BENCH_BASELINE : undefined,
+        kind !== 'gateway-noledger',
       );
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));

@@ -7,7 +7,9 @@
  *
  * - bare: a relay of a few lines on `ws`, as a user would write it with `ws` installed alone
  *   (run with WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1);
- * - gateway: the gateway with its default settings;
+ * - gateway: the gateway with its default settings (the usage ledger on, in a temporary SQLite file);
+ * - gw-no-ledger: the gateway with `ledger.enabled: false` ("vs before" of the gateway's row is
+ *   then its ratio to this one, unless BENCH_BASELINE adds gw-before);
  * - gateway+done: the gateway with one more middleware that wants only `response.done`;
  * - gw-before (with BENCH_BASELINE=/path/to/checkout): the gateway as built in that checkout.
  *
@@ -42,7 +44,7 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 1000);
 const FRAME_MS = 20;
 const SMALL = Buffer.alloc(960, 1).toString('base64'); // 20 ms at 24 kHz, 16-bit mono: 1,280 bytes
 const LARGE = Buffer.alloc(75_000, 1).toString('base64'); // 100,000 bytes
-const ALL_KINDS = ['bare', 'gateway-before', 'gateway', 'gateway-done'] as const;
+const ALL_KINDS = ['bare', 'gateway-before', 'gateway-noledger', 'gateway', 'gateway-done'] as const;
 type Kind = (typeof ALL_KINDS)[number];
 /**
  * BENCH_BASELINE=/path/to/another/checkout adds the relay `gateway-before`: the gateway built in
@@ -61,6 +63,7 @@ const LABEL: Record<Kind, string> = {
   'gateway-before': 'gw-before',
   gateway: 'gateway',
   'gateway-done': 'gateway+done',
+  'gateway-noledger': 'gw-no-ledger',
 };
 
 /** The upstream: greets, then answers every append with an audio delta of its size carrying its id. */
@@ -353,7 +356,9 @@ async function main(): Promise<void> {
           ratio(m.cpuPerFrame, r.bare?.cpuPerFrame ?? Number.NaN).padStart(7),
           (kind === 'gateway' && r['gateway-before'] !== undefined
             ? ratio(m.cpuPerFrame, r['gateway-before'].cpuPerFrame)
-            : ''
+            : kind === 'gateway' && r['gateway-noledger'] !== undefined
+              ? ratio(m.cpuPerFrame, r['gateway-noledger'].cpuPerFrame)
+              : ''
           ).padStart(9),
           (kind === 'gateway-done'
             ? ratio(m.cpuPerFrame, r.gateway?.cpuPerFrame ?? Number.NaN)

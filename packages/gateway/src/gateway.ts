@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
+import { usageHandler } from './admin/usage.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
 import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
@@ -37,6 +38,10 @@ import { OriginPolicy } from './http/origins.js';
 import { REQUEST_ID_HEADER, type RequestContexts, TrustedProxies } from './http/request-context.js';
 import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
+import { ledgerMetering } from './ledger/metering.js';
+import { openLedger } from './ledger/open.js';
+import { withSessionRecords } from './ledger/session-records.js';
+import type { LedgerWriter } from './ledger/writer.js';
 import { createMcpMiddleware } from './mcp/middleware.js';
 import type { McpObserver } from './mcp/observer.js';
 import { McpPool } from './mcp/pool.js';
@@ -45,6 +50,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { responseTracing } from './observability/response-tracing.js';
 import { NO_TRACING, startTracing, type Tracing } from './observability/tracing.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
+import { priceTable } from './pricing/prices.js';
 import type { Refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
@@ -112,6 +118,11 @@ export interface GatewayOptions {
    * `tls/dev-ca.ts`). Everything else is shared with the main listener: routes, sessions, limits.
    */
   readonly devTls?: { readonly cert: string; readonly key: string };
+  /**
+   * The usage ledger: by default the one `config.ledger` names (opened here, closed with the
+   * gateway), or none when it is disabled; pass a writer to share one (left open), or false.
+   */
+  readonly ledger?: LedgerWriter | false;
 }
 
 /** Where a listening gateway can be reached. */
@@ -161,6 +172,12 @@ export interface Gateway {
   readonly accepting: boolean;
   /** The metrics, or null when disabled. */
   readonly metrics: GatewayMetrics | null;
+  /**
+   * The usage ledger's writer, or null when disabled: what a key spent since a time
+   * (`spendSince`, read back from the ledger, so a restart does not reset it) and each usage
+   * record as it is metered (`onRecord`).
+   */
+  readonly ledger: LedgerWriter | null;
   /** Client sockets open now, in total and per address (capped by `limits.maxConnections*`). */
   readonly connections: ConnectionCounts;
   /**
@@ -263,7 +280,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const pool = (): McpPool => (mcpPool ??= new McpPool(log));
   const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
-  const observer = options.observer ?? metrics ?? NO_OBSERVER;
+  const ledger =
+    options.ledger === false ? null : (options.ledger ?? openLedger(first.ledger, log, metrics?.ledger));
+  if (ledger !== null && metrics !== null) ledger.onRecord(metrics.ledger.metered);
+  const observed = options.observer ?? metrics ?? NO_OBSERVER;
+  const observer =
+    ledger === null ? observed : withSessionRecords(observed, (record) => ledger.record(record));
   const pacer = new Pacer(undefined, (error) =>
     log.error({ err: describeError(error) }, "pacing a call's audio failed"),
   );
@@ -318,6 +340,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(previous === null ? {} : { previous: previous.router }),
     });
     const mcp = mcpMiddleware(config, pool, mcpObserver);
+    const prices = priceTable(config.prices);
+    metrics?.knowModels(prices.keys());
+    // First, so it meters what the upstream reported before any middleware answers or hides it.
+    const metering = ledger === null ? [] : [ledgerMetering({ record: (r) => ledger.record(r), prices })];
     const upgrade: UpgradeContext = {
       config,
       wss,
@@ -328,6 +354,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       router,
       registry,
       middleware: [
+        ...metering,
         ...(options.middleware ?? []),
         ...(mcp === null ? [] : [mcp]),
         // Only with traces exported: otherwise no session pays for watching its responses.
@@ -366,7 +393,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         }),
         pacer,
       },
-      admin: adminHandler(adminRegistry, config.admin.keyHash),
+      admin: firstOf(
+        usageHandler(ledger, config.admin.keyHash, log),
+        adminHandler(adminRegistry, config.admin.keyHash),
+      ),
       metrics:
         metrics === null
           ? null
@@ -497,6 +527,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       log.warn({ err: describeError(error) }, 'traces could not be exported at close');
     });
     await mcpPool?.close();
+    // After the sessions: their last usage and their session records are in the queue.
+    if (options.ledger === undefined) await ledger?.close();
     await holder.stop().catch((error: unknown) => {
       log.warn({ err: describeError(error) }, 'the store did not take back the slots of a closing gateway');
     });
@@ -550,6 +582,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return accepting;
     },
     metrics,
+    ledger,
     connections: admission,
     get operatorUrls() {
       const served = (name: OperatorSurface['name']) =>
@@ -611,6 +644,11 @@ async function listenDevTls(
       { code: cause.code },
     );
   }
+}
+
+/** A handler that tries `a`, then `b`. */
+function firstOf(a: RequestHandler, b: RequestHandler): RequestHandler {
+  return async (req, res) => (await a(req, res)) || b(req, res);
 }
 
 function stopListening(server: Server | null): Promise<void> {

@@ -15,7 +15,8 @@ interface RestartOnlyField {
 /**
  * Fields that a running gateway cannot take from a new configuration: its listening socket,
  * whether it speaks TLS at all (a new certificate and key are taken), its development TLS
- * listener and data directory, the store its slots live in, and whether it keeps metrics. A reload that changes one is refused as a whole (the running
+ * listener and data directory, the store its slots live in, whether it keeps metrics, and its
+ * usage ledger (where and how it writes; prices are taken). A reload that changes one is refused as a whole (the running
  * configuration stays as it is).
  */
 const RESTART_ONLY: readonly RestartOnlyField[] = [
@@ -40,6 +41,9 @@ const RESTART_ONLY: readonly RestartOnlyField[] = [
   { field: 'telemetry', of: (c) => c.telemetry },
   // The logger's destination is made at start; its level follows reloads.
   { field: 'log.format', of: (c) => c.log.format },
+  // The ledger's store and writer are opened at start; prices follow reloads. The SQLite file's
+  // default is in the data directory, so moving that is not told twice.
+  { field: 'ledger', of: (c) => c.ledger, unlessChanged: ['dataDir'] },
 ];
 
 /**

@@ -51,6 +51,7 @@ export function redactConfig(config: GatewayConfig): unknown {
               ),
             },
     },
+    ledger: { ...config.ledger, store: redactLedgerStore(config.ledger.store) },
     mcp: {
       ...config.mcp,
       // Header values and child environments carry the MCP servers' credentials.
@@ -59,6 +60,24 @@ export function redactConfig(config: GatewayConfig): unknown {
         spec: { ...server.spec, transport: redactTransport(server.spec.transport) },
       })),
     },
+  };
+}
+
+/** The PostgreSQL password, from its variable or written in the URL, is shown as where it comes from. */
+function redactLedgerStore(store: GatewayConfig['ledger']['store']): unknown {
+  if (store.kind === 'sqlite') return store;
+  let url = '[an unparsable URL]';
+  try {
+    const parsed = new URL(store.url);
+    if (parsed.password !== '') parsed.password = 'redacted';
+    url = parsed.toString();
+  } catch {
+    // Shown as unparsable: the configuration check refuses it anyway.
+  }
+  return {
+    ...store,
+    url,
+    password: store.password === null ? null : `[redacted, from ${store.passwordEnv}]`,
   };
 }
 

@@ -7,7 +7,9 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
+import { type LedgerConfig, resolveLedgerConfig, resolvePrices } from '../ledger/config.js';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
+import type { PriceOverride } from '../pricing/prices.js';
 import type { Budget } from '../vocabulary/budget.js';
 import type { Limits } from '../vocabulary/limits.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
@@ -157,6 +159,10 @@ export interface GatewayConfig {
   readonly webrtc: WebRtcConfig;
   /** OpenTelemetry traces; see `config/telemetry.ts`. */
   readonly telemetry: TelemetryConfig;
+  /** The usage ledger (see `ledger/config.ts`). */
+  readonly ledger: LedgerConfig;
+  /** Price overrides by model, over the built-in table (`pricing/prices.ts`). */
+  readonly prices: Readonly<Record<string, PriceOverride>>;
 }
 
 /** Default limits; the README's configuration reference lists the same values. */
@@ -490,13 +496,16 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   const mcp = resolveMcpConfig(raw.mcp ?? undefined, environment.env, errors);
   const webrtc = resolveWebRtc(raw.webrtc ?? {}, environment.env, errors);
   const telemetry = resolveTelemetry(raw.telemetry ?? undefined, environment.env, errors);
+  const cwd = environment.cwd ?? process.cwd();
+  const dataDir = resolvePath(cwd, raw.dataDir ?? DEFAULT_DATA_DIR);
+  const ledger = resolveLedgerConfig(raw.ledger, { dataDir, cwd, env: environment.env }, errors);
 
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     config: {
       server: { host, port, tls, devTls, allowedOrigins: origins, trustedProxies },
-      dataDir: resolvePath(environment.cwd ?? process.cwd(), raw.dataDir ?? DEFAULT_DATA_DIR),
+      dataDir,
       upstreams,
       aliases,
       auth: { mode, keys, allowAnonymous },
@@ -521,6 +530,8 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       mcp,
       webrtc,
       telemetry,
+      ledger,
+      prices: resolvePrices(raw.prices),
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   record,
   string,
 } from '@realtime-gateway/protocol/schema';
+import { LedgerConfigSchema, PricesConfigSchema } from '../ledger/config.js';
 import { McpConfigSchema } from '../mcp/config.js';
 
 const positive = () => integer({ min: 1 });
@@ -291,6 +292,10 @@ export const GatewayConfigSchema = object({
       timeoutMs: optional(positive()),
     }),
   ),
+  /** The usage ledger: every metered usage and ended session, with its cost (see the README's "Usage ledger"). */
+  ledger: optional(LedgerConfigSchema),
+  /** Prices by model (USD per million tokens of each kind, or per minute), over the built-in table. */
+  prices: optional(PricesConfigSchema),
 });
 
 /** The configuration as written in the file: every field optional. */

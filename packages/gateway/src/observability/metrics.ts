@@ -18,6 +18,7 @@ import type { Direction, SessionObserver } from '../session/observer.js';
 import type { EndCause } from '../session/state.js';
 import type { ConnectResult } from '../upstream/connect.js';
 import type { SessionInfo } from '../vocabulary/session.js';
+import { LedgerMetrics } from './ledger-metrics.js';
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set([...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]);
 
@@ -60,6 +61,8 @@ export interface MetricsOptions {
 export class GatewayMetrics implements SessionObserver {
   readonly registry: Registry;
   readonly mcp: McpObserver;
+  /** The usage ledger's: cost per key, transcription usage, the writer's health. */
+  readonly ledger: LedgerMetrics;
   private readonly active: Gauge<'model' | 'upstream'>;
   private readonly sessions: Counter<'outcome' | 'key'>;
   private readonly sessionSeconds: Histogram<'outcome'>;
@@ -151,6 +154,7 @@ export class GatewayMetrics implements SessionObserver {
       registers,
     });
     this.mcp = new McpMetrics(registry);
+    this.ledger = new LedgerMetrics(registry, (model) => this.modelLabel(model));
   }
 
   /**

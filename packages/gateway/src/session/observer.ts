@@ -1,5 +1,6 @@
 import type { ResponseUsage } from '@realtime-gateway/protocol';
 import type { Direction, SessionInfo } from '../vocabulary/session.js';
+import type { SessionStats } from './registry.js';
 import type { EndCause } from './state.js';
 
 export { type Direction, NO_LOG, type SessionLog } from '../vocabulary/session.js';
@@ -10,7 +11,8 @@ export { type Direction, NO_LOG, type SessionLog } from '../vocabulary/session.j
  */
 export interface SessionObserver {
   sessionStarted(info: SessionInfo): void;
-  sessionEnded(info: SessionInfo, cause: EndCause, durationMs: number): void;
+  /** `stats`: the frames and bytes it relayed each way. */
+  sessionEnded(info: SessionInfo, cause: EndCause, durationMs: number, stats?: Readonly<SessionStats>): void;
   /** `type` is the peeked event type, or null for a frame without one. */
   frame(info: SessionInfo, direction: Direction, type: string | null, bytes: number): void;
   relayError(info: SessionInfo, reason: string): void;

@@ -652,7 +652,7 @@ export class Session {
       });
     }
     const durationMs = this.now() - this.startedAt;
-    this.observer.sessionEnded(this.info, cause, durationMs);
+    this.observer.sessionEnded(this.info, cause, durationMs, this.stats);
     this.log.info(
       {
         sessionId: this.id,

@@ -12,11 +12,15 @@ import type { GatewayConfigInput, UpstreamConfigInput } from '../../src/config/s
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { startTestUpstream, type TestUpstream, type TestUpstreamBehaviour } from './test-upstream.js';
 
-/** Builds an effective config; upstream base URLs may be given as test upstreams. */
+/**
+ * Builds an effective config; upstream base URLs may be given as test upstreams. The usage
+ * ledger is off unless the test configures one (a SQLite file of its own, in a temp directory):
+ * otherwise every test's gateway would write into the working directory's data directory.
+ */
 export function testConfig(input: GatewayConfigInput, env: Record<string, string> = {}): GatewayConfig {
   const result = resolveConfig(
     // A test's own server settings (TLS, say) keep the free port and loopback host.
-    { ...input, server: { host: '127.0.0.1', port: 0, ...input.server } },
+    { ledger: { enabled: false }, ...input, server: { host: '127.0.0.1', port: 0, ...input.server } },
     { env, readFile: (path) => readFileSync(path, 'utf8') },
   );
   if (!result.ok) throw new Error(result.errors.map((e) => `${e.field}: ${e.message}`).join('; '));

@@ -1,0 +1,109 @@
+/**
+ * `GET /admin/usage`: totals from the usage ledger, behind the admin key like the rest of the
+ * admin API. Answers
+ *
+ *   { "object": "usage", "group_by": "day", "from": "…", "to": null, "key": null, "model": null,
+ *     "data": [{ "day": "2026-12-03", "input_text_tokens": …, "output_audio_tokens": …,
+ *                "total_tokens": …, "audio_seconds": …, "cost_usd": …, "sessions": …,
+ *                "unpriced_records": … }] }
+ *
+ * 404 `ledger_disabled` when the ledger is off, 503 `ledger_unavailable` when it cannot be read.
+ */
+
+import { checkOperatorKey } from '../http/operator-key.js';
+import { sendRefusal } from '../http/respond.js';
+import type { RequestHandler } from '../http/server.js';
+import { isRefusal, parseTarget } from '../http/target.js';
+import type { UsageTotals } from '../ledger/ledger.js';
+import type { LedgerWriter } from '../ledger/writer.js';
+import { refusal } from '../refusal.js';
+import { describeError, NO_LOG, type SessionLog } from '../vocabulary/session.js';
+import { parseUsageQuery } from './usage-query.js';
+
+const PATH = '/admin/usage';
+
+/** One group's totals as the API spells them. */
+export function usageRow(totals: UsageTotals, groupName: string | null): Record<string, unknown> {
+  const t = totals.tokens;
+  return {
+    ...(groupName === null ? {} : { [groupName]: totals.group }),
+    input_text_tokens: t.inputText,
+    input_audio_tokens: t.inputAudio,
+    input_image_tokens: t.inputImage,
+    cached_text_tokens: t.cachedText,
+    cached_audio_tokens: t.cachedAudio,
+    cached_image_tokens: t.cachedImage,
+    output_text_tokens: t.outputText,
+    output_audio_tokens: t.outputAudio,
+    total_tokens: t.totalTokens,
+    audio_seconds: t.audioSeconds,
+    cost_usd: totals.costUsd,
+    sessions: totals.sessions,
+    unpriced_records: totals.unpriced,
+  };
+}
+
+/**
+ * @example
+ * const usage = usageHandler(gateway.ledger, config.admin.keyHash, log);
+ */
+export function usageHandler(
+  ledger: LedgerWriter | null,
+  keyHash: string | null,
+  log: SessionLog = NO_LOG,
+): RequestHandler {
+  return async (req, res) => {
+    const target = parseTarget(req.url);
+    if (isRefusal(target) || target.path !== PATH || keyHash === null) return false;
+    const refused = checkOperatorKey(req, keyHash, 'The admin API');
+    if (refused !== null) {
+      sendRefusal(res, refused);
+      return true;
+    }
+    if (req.method !== 'GET') {
+      sendRefusal(res, refusal(405, 'method_not_allowed', 'Use GET.'));
+      return true;
+    }
+    if (ledger === null) {
+      sendRefusal(
+        res,
+        refusal(404, 'ledger_disabled', 'The usage ledger is turned off (ledger.enabled: false).'),
+      );
+      return true;
+    }
+    const parsed = parseUsageQuery(target.query);
+    if (!parsed.ok) {
+      sendRefusal(res, parsed.refusal);
+      return true;
+    }
+    const query = parsed.query;
+    let totals: UsageTotals[];
+    try {
+      totals = await ledger.usage(query);
+    } catch (error) {
+      log.error(
+        { ledger: ledger.ledger.description, err: describeError(error) },
+        'reading usage from the ledger failed',
+      );
+      sendRefusal(
+        res,
+        refusal(503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again.'),
+      );
+      return true;
+    }
+    const iso = (time: number | undefined) => (time === undefined ? null : new Date(time).toISOString());
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        object: 'usage',
+        group_by: query.groupBy ?? null,
+        key: query.keyId ?? null,
+        model: query.model ?? null,
+        from: iso(query.from),
+        to: iso(query.to),
+        data: totals.map((row) => usageRow(row, query.groupBy ?? null)),
+      }),
+    );
+    return true;
+  };
+}

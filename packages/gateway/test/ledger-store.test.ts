@@ -1,0 +1,278 @@
+/**
+ * The two ledger stores against the same expectations, each a real database: a SQLite file in
+ * a temporary directory, and a PostgreSQL server started for the test (test/support/postgres.ts).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { Ledger, SessionRecord, UsageRecord } from '../src/ledger/ledger.js';
+import { MIGRATIONS } from '../src/ledger/migrations.js';
+import { PostgresLedger } from '../src/ledger/postgres-ledger.js';
+import { SqliteLedger } from '../src/ledger/sqlite-ledger.js';
+import { NO_TOKENS } from '../src/ledger/tokens.js';
+import { postgresOrSkip, type TestPostgres } from './support/postgres.js';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+let ids = 0;
+
+function usage(
+  fields: Partial<Omit<UsageRecord, 'tokens'>> & { tokens?: Partial<UsageRecord['tokens']> },
+): UsageRecord {
+  return {
+    type: 'usage',
+    id: `u${++ids}`,
+    at: T0,
+    sessionId: 's1',
+    keyId: 'a',
+    model: 'gpt-realtime',
+    sessionModel: 'gpt-realtime',
+    upstream: 'openai',
+    source: 'response',
+    costUsd: 0.5,
+    priced: true,
+    ...fields,
+    tokens: { ...NO_TOKENS, totalTokens: 10, inputText: 4, outputAudio: 6, ...fields.tokens },
+  };
+}
+
+function session(fields: Partial<SessionRecord>): SessionRecord {
+  return {
+    type: 'session',
+    id: `s${++ids}`,
+    sessionId: 's1',
+    keyId: 'a',
+    model: 'gpt-realtime',
+    upstreamModel: 'gpt-realtime',
+    upstream: 'openai',
+    intent: 'conversation',
+    startedAt: T0,
+    endedAt: T0 + 1000,
+    durationMs: 1000,
+    cause: 'client_closed',
+    clientFrames: 3,
+    clientBytes: 300,
+    upstreamFrames: 5,
+    upstreamBytes: 500,
+    ...fields,
+  };
+}
+
+interface StoreUnderTest {
+  make(): Ledger;
+  /** The versions recorded in ledger_schema, read past the ledger. */
+  versions(): Promise<number[]>;
+  /** The session rows, read past the ledger. */
+  sessions(): Promise<Record<string, unknown>[]>;
+}
+
+/** The expectations every store meets; `setup` returns null when the store is not available. */
+function contract(
+  name: string,
+  setup: (t: import('node:test').TestContext) => Promise<StoreUnderTest | null>,
+  teardown: () => Promise<void>,
+) {
+  describe(`the ${name} ledger`, () => {
+    let store: StoreUnderTest | null = null;
+    let ledger: Ledger;
+    before(async (t) => {
+      store = await setup(t as unknown as import('node:test').TestContext);
+    });
+    after(teardown);
+
+    test('migrations apply on an empty database, once, and again on one already migrated', async (t) => {
+      if (store === null) return t.skip('no database');
+      ledger = store.make();
+      await ledger.open();
+      assert.deepEqual(
+        await store.versions(),
+        MIGRATIONS.map((m) => m.version),
+      );
+      await ledger.write([usage({ id: 'kept' })]);
+      await ledger.close();
+      // Two more opens, one at a time and two at once (two nodes starting together).
+      const again = store.make();
+      const other = store.make();
+      await Promise.all([again.open(), other.open()]);
+      await other.close();
+      assert.deepEqual(
+        await store.versions(),
+        MIGRATIONS.map((m) => m.version),
+      );
+      const [totals] = await again.usage({});
+      assert.equal(totals!.tokens.totalTokens, 10, 'the record written before is still there');
+      ledger = again;
+    });
+
+    test('writes are idempotent by record id, and totals group and filter', async (t) => {
+      if (store === null) return t.skip('no database');
+      const records = [
+        usage({ id: 'r1', keyId: 'a', at: T0 + 1, sessionId: 's1' }),
+        usage({
+          id: 'r2',
+          keyId: 'a',
+          at: T0 + DAY,
+          sessionId: 's2',
+          costUsd: 0.25,
+          tokens: { totalTokens: 7, cachedText: 2 },
+        }),
+        usage({
+          id: 'r3',
+          keyId: 'b',
+          at: T0 + 2,
+          sessionId: 's3',
+          model: 'whisper-1',
+          source: 'transcription',
+          costUsd: 0.001,
+          tokens: { totalTokens: 0, inputText: 0, outputAudio: 0, audioSeconds: 2.5 },
+        }),
+        usage({
+          id: 'r4',
+          keyId: null,
+          at: T0 + 3,
+          sessionId: 's4',
+          model: 'mystery',
+          costUsd: 0,
+          priced: false,
+        }),
+        session({ id: 'x1', sessionId: 's1', keyId: 'a' }),
+        session({
+          id: 'x5',
+          sessionId: 's5',
+          keyId: 'b',
+          startedAt: T0 + DAY,
+          upstreamModel: 'gpt-realtime-mini',
+        }),
+      ];
+      await ledger.write(records);
+      await ledger.write(records.slice(0, 2)); // an acknowledgement lost: the batch again
+      const [all] = await ledger.usage({ from: T0 - 1000 });
+      assert.equal(
+        all!.tokens.totalTokens,
+        10 + 7 + 0 + 10 + 10,
+        'each record once (and the one from before)',
+      );
+      assert.ok(Math.abs(all!.costUsd - (0.5 + 0.25 + 0.001 + 0 + 0.5)) < 1e-12);
+      assert.equal(all!.tokens.audioSeconds, 2.5);
+      assert.equal(all!.unpriced, 1);
+      // s1 (the first test's record, r1 and x1: once), s2, s3, s4, and s5 (a session record alone).
+      assert.equal(all!.sessions, 5);
+
+      const byKey = await ledger.usage({ from: T0, groupBy: 'key' });
+      assert.deepEqual(
+        byKey.map((row) => [row.group, row.tokens.totalTokens, row.sessions]),
+        [
+          [null, 10, 1],
+          ['a', 27, 2], // with the first test's record
+          ['b', 0, 2],
+        ],
+      );
+      const byModel = await ledger.usage({ from: T0, groupBy: 'model' });
+      assert.deepEqual(
+        byModel.map((row) => [row.group, row.sessions]),
+        [
+          ['gpt-realtime', 2],
+          ['gpt-realtime-mini', 1],
+          ['mystery', 1],
+          ['whisper-1', 1],
+        ],
+      );
+      const byDay = await ledger.usage({ from: T0, groupBy: 'day' });
+      assert.deepEqual(
+        byDay.map((row) => [row.group, row.tokens.totalTokens]),
+        [
+          ['2026-12-01', 30],
+          ['2026-12-02', 7],
+        ],
+      );
+      const [aOnDayTwo] = await ledger.usage({ keyId: 'a', from: T0 + DAY, to: T0 + 2 * DAY });
+      assert.equal(aOnDayTwo!.tokens.totalTokens, 7);
+      assert.equal(aOnDayTwo!.tokens.cachedText, 2);
+      const [whisper] = await ledger.usage({ model: 'whisper-1' });
+      assert.equal(whisper!.tokens.audioSeconds, 2.5);
+      assert.deepEqual(await ledger.usage({ model: 'nothing', groupBy: 'key' }), []);
+    });
+
+    test("spendSince is a key's cost and tokens from a time on", async (t) => {
+      if (store === null) return t.skip('no database');
+      const a = await ledger.spendSince('a', T0 + 1);
+      assert.equal(a.tokens, 17);
+      assert.ok(Math.abs(a.usd - 0.75) < 1e-12);
+      assert.deepEqual(await ledger.spendSince('a', T0 + DAY + 1), { usd: 0, tokens: 0 });
+      assert.deepEqual(await ledger.spendSince(null, 0), { usd: 0, tokens: 10 });
+      assert.deepEqual(await ledger.spendSince('nobody', 0), { usd: 0, tokens: 0 });
+    });
+
+    test('session records keep duration, frames and bytes each way', async (t) => {
+      if (store === null) return t.skip('no database');
+      const rows = await store.sessions();
+      const row = rows.find((r) => r.id === 'x5')!;
+      assert.deepEqual(
+        [
+          row.duration_ms,
+          row.client_frames,
+          row.client_bytes,
+          row.upstream_frames,
+          row.upstream_bytes,
+          row.cause,
+        ].map(String),
+        ['1000', '3', '300', '5', '500', 'client_closed'],
+      );
+      await ledger.close();
+    });
+  });
+}
+
+let dir: string;
+contract(
+  'SQLite',
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rg-sqlite-'));
+    const path = join(dir, 'nested', 'ledger.sqlite');
+    const read = <T>(sql: string) => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
+      }
+    };
+    return {
+      make: () => new SqliteLedger({ path }),
+      versions: async () =>
+        read<{ version: number }>('SELECT version FROM ledger_schema ORDER BY version').map((r) => r.version),
+      sessions: async () => read<Record<string, unknown>>('SELECT * FROM session_records'),
+    };
+  },
+  async () => rmSync(dir, { recursive: true, force: true }),
+);
+
+let server: TestPostgres | null = null;
+contract(
+  'PostgreSQL',
+  async (t) => {
+    server = await postgresOrSkip(t);
+    if (server === null) return null;
+    const { url, password } = server;
+    const read = async (sql: string) => {
+      const client = new pg.Client({ connectionString: url.replace('postgres@', `postgres:${password}@`) });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows as Record<string, unknown>[];
+      } finally {
+        await client.end();
+      }
+    };
+    return {
+      make: () => new PostgresLedger({ url, password }),
+      versions: async () =>
+        (await read('SELECT version FROM ledger_schema ORDER BY version')).map((r) => Number(r.version)),
+      sessions: () => read('SELECT * FROM session_records'),
+    };
+  },
+  async () => server?.close(),
+);
