@@ -303,12 +303,23 @@ export function createGateway(options: GatewayOptions): Gateway {
           contexts: currentProxies,
         });
   // Spend is counted in the store, so every process of the deployment sees the same.
+  // Spend is seeded from the ledger (a restart resets nothing) and counted from its records.
   const budgets = new BudgetEnforcer({
-    book: new BudgetBook(store, null),
+    book: new BudgetBook(store, ledger),
     budgetOf: (keyId) => current.config.auth.keys.find((key) => key.id === keyId)?.budget ?? null,
     sessions: registry,
     log,
   });
+  if (ledger === null && first.auth.keys.some((key) => key.budget !== null))
+    log.warn({}, 'keys have budgets but the gateway has no usage ledger: nothing counts against them');
+  ledger?.onRecord((record) =>
+    budgets.charged({
+      sessionId: record.sessionId,
+      keyId: record.keyId,
+      usd: record.costUsd,
+      tokens: record.tokens.totalTokens,
+    }),
+  );
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = options.adminRegistry?.(registry) ?? registry;
   const calls = new CallsEndpoint(() => current.calls);

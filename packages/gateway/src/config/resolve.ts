@@ -499,6 +499,15 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
   const cwd = environment.cwd ?? process.cwd();
   const dataDir = resolvePath(cwd, raw.dataDir ?? DEFAULT_DATA_DIR);
   const ledger = resolveLedgerConfig(raw.ledger, { dataDir, cwd, env: environment.env }, errors);
+  // A budget is counted from the ledger's records: without a ledger nothing would count.
+  if (!ledger.enabled)
+    keys.forEach((key, i) => {
+      if (key.budget !== null)
+        errors.push({
+          field: `auth.keys[${i}].budget`,
+          message: 'Budgets are counted from the usage ledger, which ledger.enabled: false turns off.',
+        });
+    });
 
   if (errors.length > 0) return { ok: false, errors };
   return {

@@ -4,6 +4,7 @@
  * node) and PostgreSQL (for several). The gateway writes through a {@link LedgerWriter}
  * (`writer.ts`), which batches and retries; a `Ledger` itself is only the store.
  */
+import type { Spend } from '../vocabulary/budget.js';
 import type { TokenCounts } from './tokens.js';
 
 /** One metered usage: a `response.done` or an input transcription. */
@@ -86,11 +87,7 @@ export interface UsageTotals {
   readonly unpriced: number;
 }
 
-/** What a key spent. */
-export interface Spend {
-  readonly usd: number;
-  readonly tokens: number;
-}
+export type { Spend } from '../vocabulary/budget.js';
 
 /**
  * A store of usage and session records.
