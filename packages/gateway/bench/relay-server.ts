@@ -15,7 +15,7 @@
  * The bench runs the bare relay with WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1: the relay
  * as a user would write it with `ws` installed alone.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +31,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import type { Middleware } from '@realtime-gateway/gateway';
 
 const [kind, upstreamPort] = process.argv.slice(2);
+const LEDGER_FILE = join(tmpdir(), `rg-bench-ledger-${process.pid}.sqlite`);
 
 /** The baseline: accept, dial the upstream, pipe frames both ways. */
 async function bare(): Promise<number> {
@@ -80,9 +81,7 @@ async function gateway(withMiddleware: boolean, baseline?: string, ledger = true
       // Its file goes to a temporary directory, not the working directory's data directory.
       ...(baseline === undefined
         ? {
-            ledger: ledger
-              ? { sqlite: { path: join(tmpdir(), `rg-bench-ledger-${process.pid}.sqlite`) } }
-              : { enabled: false },
+            ledger: ledger ? { sqlite: { path: LEDGER_FILE } } : { enabled: false },
           }
         : {}),
     },
@@ -121,6 +120,10 @@ const port =
       );
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));
+// The gateway's ledger file (and its WAL) is this run's only.
+process.once('exit', () => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${LEDGER_FILE}${suffix}`, { force: true });
+});
 process.on('message', (message: { cmd: string }) => {
   if (message.cmd === 'memory') {
     for (let k = 0; k < 3; k++) (globalThis as { gc?: () => void }).gc?.();

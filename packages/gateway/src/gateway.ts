@@ -194,7 +194,7 @@ export interface Gateway {
    * and WebRTC settings. Live sessions keep the settings they were admitted with. Upstreams
    * that remain keep their session counts and circuits. A configuration that changes what only
    * a restart can (`server.host`, `server.port`, TLS turned on or off, `store.*`,
-   * `metrics.enabled`) is refused whole, its fields named, and the running one kept. A new TLS
+   * `metrics.enabled`, `ledger.*`; prices are taken) is refused whole, its fields named, and the running one kept. A new TLS
    * certificate and key (read again from their files) serve new connections.
    */
   reload(config: GatewayConfig): ReloadResult;
