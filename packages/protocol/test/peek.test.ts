@@ -128,6 +128,11 @@ describe('peekEvent on broken frames', () => {
     '{type:"t"}',
     '{"a":[1,2,"type":"t"}',
     '{"a":',
+    // Compact and flat, as audio events are, but broken after the type.
+    '{"type":"t","a":}',
+    '{"type":"t","a":1]}',
+    '{"type":"t","a":"x"}}',
+    '{"type":"t","a":"x\\"}',
   ];
   for (const text of broken) {
     test(`${JSON.stringify(text)} gives null`, () => {
