@@ -72,7 +72,7 @@ function isSpace(byte: number): boolean {
  *
  * The payload is never walked byte by byte in JavaScript: a plain append holds no backslash
  * anywhere (not in a key, a value or between them), so one native search rules escapes out for
- * the whole frame; each string's closing quote is another native search; and a value's control
+ * the whole frame; a long string's closing quote is another native search; and a value's control
  * characters are looked for four bytes at a time. On a `Buffer` both searches are a memchr.
  */
 export function isPlainAppend(data: Uint8Array): boolean {
@@ -87,7 +87,7 @@ export function isPlainAppend(data: Uint8Array): boolean {
     // Key
     if (data[i++] !== QUOTE) return false;
     const keyStart = i;
-    i = data.indexOf(QUOTE, keyStart);
+    i = nextQuote(data, keyStart);
     if (i === -1) return false;
     const key = keyOf(data, keyStart, i);
     if (key === 0 || (seen & key) !== 0) return false;
@@ -99,7 +99,7 @@ export function isPlainAppend(data: Uint8Array): boolean {
     // String value
     if (data[i++] !== QUOTE) return false;
     const valueStart = i;
-    i = data.indexOf(QUOTE, valueStart);
+    i = nextQuote(data, valueStart);
     if (i === -1 || hasControlByte(data, valueStart, i)) return false;
     if (key === KEY_TYPE && !equalsAt(data, valueStart, i, APPEND)) return false;
     i++;
@@ -110,6 +110,19 @@ export function isPlainAppend(data: Uint8Array): boolean {
     while (i < n && isSpace(data[i]!)) i++;
     return i === n && (seen & (KEY_TYPE | KEY_AUDIO)) === (KEY_TYPE | KEY_AUDIO);
   }
+}
+
+/**
+ * Bytes looked at in JavaScript before a search goes native: keys and ids close within this
+ * many, and a call to `indexOf` costs more than such a scan.
+ */
+const INLINE_SEARCH = 32;
+
+/** Index of the next `"` at or after `from`, or -1. */
+function nextQuote(data: Uint8Array, from: number): number {
+  const inline = Math.min(from + INLINE_SEARCH, data.length);
+  for (let k = from; k < inline; k++) if (data[k] === QUOTE) return k;
+  return inline === data.length ? -1 : data.indexOf(QUOTE, inline);
 }
 
 /** Below this many bytes a value is checked byte by byte; above, a word at a time. */
