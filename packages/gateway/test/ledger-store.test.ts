@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Ledger, SessionRecord, UsageRecord } from '../src/ledger/ledger.js';
@@ -317,6 +318,26 @@ describe('the SQLite ledger thread', () => {
     await ledger.close();
     await assert.rejects(ledger.spendSince('a', 0), /not open/);
     await ledger.close();
+  });
+
+  test('a worker that dies fails what it was asked, and the next request starts a new one', async () => {
+    const workers: Worker[] = [];
+    const started = (worker: Worker) => workers.push(worker);
+    process.on('worker', started);
+    try {
+      const ledger = new SqliteLedger({ path: join(threadDir, 'dies.sqlite') });
+      await ledger.open();
+      await ledger.write([usage({})]);
+      assert.equal(workers.length, 1);
+      const writing = ledger.write(Array.from({ length: 20_000 }, () => usage({})));
+      await workers[0]!.terminate();
+      await assert.rejects(writing, /worker thread stopped/);
+      assert.equal((await ledger.spendSince('a', 0)).tokens, 10, 'the unfinished batch left nothing behind');
+      assert.equal(workers.length, 2, 'a new worker answered');
+      await ledger.close();
+    } finally {
+      process.off('worker', started);
+    }
   });
 
   test('an open ledger never closed does not keep its process alive', async () => {
