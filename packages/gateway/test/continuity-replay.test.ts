@@ -17,7 +17,7 @@ import {
   LEDGER_AUDIO_EVENT_TYPES,
   LEDGER_EVENT_TYPES,
 } from '../src/continuity/conversation-ledger.js';
-import { ItemIdMap } from '../src/continuity/item-ids.js';
+import { ItemIdMap, rewriteClientEvent, rewriteUpstreamEvent } from '../src/continuity/item-ids.js';
 import {
   buildReplay,
   cutTranscript,
@@ -459,5 +459,38 @@ describe('sessionUpdateConfig', () => {
       },
     });
     assertValidOnTheWire([{ type: 'session.update', session: config }]);
+  });
+});
+
+describe('replay, id map and ledger together', () => {
+  test('a replayed upstream, seen through the id map, rebuilds the same ledger under the client ids', () => {
+    const original = ledgerOf(conversation());
+    const plan = buildReplay(original.snapshot());
+    const ids = ItemIdMap.from(plan.ids);
+    // The new upstream confirms each created item as it was sent, under the new id.
+    const rebuilt = new ConversationLedger();
+    rebuilt.apply(ev('session.updated', { session: SESSION }));
+    for (const create of plan.items) {
+      const confirmed = ev('conversation.item.done', {
+        previous_item_id: create.previous_item_id === 'root' ? null : create.previous_item_id,
+        item: { ...create.item, status: 'completed' } as ConversationItem,
+      });
+      rebuilt.apply(rewriteUpstreamEvent(confirmed, ids));
+    }
+    assert.deepEqual(
+      rebuilt.entries().map((e) => e.id),
+      original.entries().map((e) => e.id),
+    );
+    // A second replacement replays the same conversation (audio now as text).
+    const again = buildReplay(rebuilt.snapshot(), counters());
+    const first = buildReplay(original.snapshot(), counters());
+    assert.deepEqual(again.items, first.items);
+    // And the client's later events reach the new upstream under its ids.
+    const truncate = rewriteClientEvent(
+      { type: 'conversation.item.truncate', item_id: 'item_a1', content_index: 0, audio_end_ms: 500 },
+      ids,
+    );
+    assert.equal(truncate.item_id, ids.toUpstream('item_a1'));
+    assert.notEqual(truncate.item_id, 'item_a1');
   });
 });
