@@ -23,6 +23,18 @@ export interface SessionSnapshot extends SessionStats {
   readonly state: SessionState;
   /** The upstream's own id for the session (from its `session.created`), once known. */
   readonly upstreamSessionId: string | null;
+  /** Every upstream connection the session had (times ISO 8601), the current one last. */
+  readonly upstreams: readonly UpstreamConnectionSnapshot[];
+}
+
+/** One upstream connection of a session, as the admin API shows it. */
+export interface UpstreamConnectionSnapshot {
+  readonly upstream: string;
+  readonly upstreamSessionId: string | null;
+  readonly connectedAt: string;
+  readonly endedAt: string | null;
+  /** `lost`, `closed <code>`, `replaced`, or null while it serves. */
+  readonly ended: string | null;
 }
 
 /** What the registry needs from a session. */

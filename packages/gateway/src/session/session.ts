@@ -43,11 +43,40 @@ export interface SessionOptions {
   readonly now?: () => number;
   /** The session's trace, for its middleware to add spans to; ended by whoever made it. */
   readonly trace?: SessionTrace;
+  /**
+   * Asked when the upstream connection ends while the session is open: true when it takes
+   * over (the session then waits, `replacing`, for {@link Session.replaceUpstream} or
+   * {@link Session.failReplacement}); false, or absent, and the session ends as the upstream did.
+   */
+  readonly upstreamEnded?: UpstreamLossHandler;
+}
+
+/** How an upstream connection ended: its close frame, or `lost` without one. */
+export interface UpstreamLoss {
+  readonly code: number;
+  readonly reason: string;
+  readonly lost: boolean;
+}
+
+/** See {@link SessionOptions.upstreamEnded}. */
+export type UpstreamLossHandler = (session: Session, loss: UpstreamLoss) => boolean;
+
+/** What the session knows of one upstream connection it had. */
+export interface UpstreamConnection {
+  readonly upstream: string;
+  /** The upstream's own id for the session, once known. */
+  upstreamSessionId: string | null;
+  /** Milliseconds since the epoch. */
+  readonly connectedAt: number;
+  endedAt: number | null;
+  /** How it ended: `lost`, `closed <code>`, `replaced`, or null while it serves. */
+  ended: string | null;
 }
 
 /** Why reading from a leg is paused; reading resumes when no reason is left. */
 const PAUSED_FOR_BACKPRESSURE = 1;
 const PAUSED_FOR_MIDDLEWARE = 2;
+const PAUSED_FOR_REPLACEMENT = 4;
 
 /** A leg as the session keeps it. */
 interface Attached {
@@ -114,6 +143,12 @@ export class Session {
   private lastPing: number;
   private warned = false;
   private upstreamSessionId: string | null = null;
+  private readonly upstreamEnded: UpstreamLossHandler | undefined;
+  /** Every upstream connection the session had, the current one last. */
+  private readonly connections: UpstreamConnection[];
+  /** Frames for the upstream while it is being replaced, and their bytes. */
+  private waiting: { data: Buffer | string; isBinary: boolean }[] = [];
+  private waitingBytes = 0;
 
   constructor(options: SessionOptions) {
     this.info = options.info;
@@ -127,6 +162,16 @@ export class Session {
     this.startedAt = this.now();
     this.lastActive = this.startedAt;
     this.lastPing = this.startedAt;
+    this.upstreamEnded = options.upstreamEnded;
+    this.connections = [
+      {
+        upstream: options.info.upstreamName,
+        upstreamSessionId: null,
+        connectedAt: this.startedAt,
+        endedAt: null,
+        ended: null,
+      },
+    ];
     for (const factory of options.middleware ?? []) {
       const middleware = factory(this.info);
       if (middleware !== null)
@@ -189,6 +234,11 @@ export class Session {
       startedAt: new Date(this.startedAt).toISOString(),
       state: this.stateValue,
       upstreamSessionId: this.upstreamSessionId,
+      upstreams: this.connections.map((connection) => ({
+        ...connection,
+        connectedAt: new Date(connection.connectedAt).toISOString(),
+        endedAt: connection.endedAt === null ? null : new Date(connection.endedAt).toISOString(),
+      })),
       ...this.stats,
     };
   }
@@ -233,20 +283,63 @@ export class Session {
   }
 
   /**
-   * Puts `next` in place of the upstream leg while the client stays; the old leg is detached
-   * and closed. Frames `next` held since it opened are relayed first.
+   * Puts `next` in place of the upstream leg while the client stays: the old leg, if any, is
+   * detached and closed. Frames `next` held since it opened are relayed first, then what the
+   * client sent while the session was `replacing`, then the client is read again.
+   *
+   * @example
+   * // in an upstreamEnded handler that returned true, once a new upstream is ready:
+   * session.replaceUpstream(leg, { upstream: 'backup', upstreamSessionId: 'sess_2' });
    */
-  replaceUpstream(next: Leg): boolean {
+  replaceUpstream(
+    next: Leg,
+    identity: { upstream?: string; upstreamSessionId?: string | null } = {},
+  ): boolean {
+    if (!isRelaying(this.stateValue)) return false;
     const previous = this.upstream;
-    if (!isRelaying(this.stateValue) || previous === null) return false;
-    previous.leg.detach();
-    previous.leg.close(CloseCode.normal, 'upstream replaced');
-    const attached: Attached = { leg: next, role: 'upstream', paused: previous.paused, alive: true };
+    if (previous !== null) {
+      previous.leg.detach();
+      previous.leg.close(CloseCode.normal, 'upstream replaced');
+      this.connectionEnded('replaced');
+    }
+    const replacing = this.stateValue === 'replacing';
+    if (replacing) this.apply({ type: 'replaced' });
+    const attached: Attached = { leg: next, role: 'upstream', paused: previous?.paused ?? 0, alive: true };
     this.upstream = attached;
-    this.upstreamSessionId = null;
+    this.upstreamSessionId = identity.upstreamSessionId ?? null;
+    this.connections.push({
+      upstream: identity.upstream ?? this.connections.at(-1)!.upstream,
+      upstreamSessionId: this.upstreamSessionId,
+      connectedAt: this.now(),
+      endedAt: null,
+      ended: null,
+    });
     next.attach(this.listenerFor(attached));
     if (attached.paused !== 0) next.pause();
+    if (replacing) {
+      const waiting = this.waiting;
+      this.waiting = [];
+      this.waitingBytes = 0;
+      for (const frame of waiting) this.sendUpstream(frame.data, frame.isBinary);
+      for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, false);
+    }
     return true;
+  }
+
+  /**
+   * Ends a session whose upstream could not be replaced: its clients get `error`, then close
+   * 1011, as when an upstream is lost without continuity.
+   */
+  failReplacement(error: WireError): boolean {
+    if (this.stateValue !== 'replacing') return false;
+    this.tellClient(error);
+    this.end('upstream_lost', CloseCode.internalError, 'upstream connection lost');
+    return true;
+  }
+
+  /** Every upstream connection the session had, the current one last. */
+  get upstreams(): readonly Readonly<UpstreamConnection>[] {
+    return this.connections;
   }
 
   /** Marks a session that never started (the upstream refused or the client went away). */
@@ -475,7 +568,11 @@ export class Session {
 
   private sendUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
-    if (upstream === null || !upstream.leg.isOpen) return;
+    if (upstream === null) {
+      if (this.stateValue === 'replacing') this.wait(data, isBinary);
+      return;
+    }
+    if (!upstream.leg.isOpen) return;
     upstream.leg.send(data, isBinary, this.onUpstreamWritten);
     const queued = upstream.leg.bufferedAmount;
     if (queued > this.limits.highWaterBytes) {
@@ -484,6 +581,17 @@ export class Session {
         return;
       }
       for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_BACKPRESSURE, true);
+    }
+  }
+
+  /** Keeps a frame for the upstream that replaces the lost one; bounded like a send buffer. */
+  private wait(data: Buffer | string, isBinary: boolean): void {
+    this.waiting.push({ data, isBinary });
+    this.waitingBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (this.waitingBytes > this.limits.maxBufferedBytes) {
+      this.observer.relayError(this.info, 'buffer_overflow');
+      this.log.warn({ sessionId: this.id }, 'too much sent while the upstream was replaced');
+      this.end('buffer_overflow', CloseCode.tryAgainLater, 'upstream send buffer overflow');
     }
   }
 
@@ -597,6 +705,8 @@ export class Session {
           lost ? CloseCode.goingAway : relayableCloseCode(code, CloseCode.normal),
           lost ? 'client connection lost' : reason,
         );
+      } else if (this.replacementBegun(code, reason, lost)) {
+        return;
       } else if (lost) {
         this.endCause = 'upstream_lost';
         this.observer.relayError(this.info, 'upstream_lost');
@@ -614,6 +724,36 @@ export class Session {
       }
     }
     this.maybeClosed();
+  }
+
+  /**
+   * Offers an ended upstream to the session's {@link UpstreamLossHandler}; when it takes over,
+   * the session is `replacing`: the dead leg is let go and the clients are not read until the
+   * new upstream is in place. The handler must not settle the replacement before it returns.
+   */
+  private replacementBegun(code: number, reason: string, lost: boolean): boolean {
+    this.connectionEnded(lost ? 'lost' : `closed ${code}`);
+    if (this.stateValue !== 'open' || this.upstreamEnded === undefined) return false;
+    let taken = false;
+    try {
+      // The handler only starts its work here: the session is `replacing` before any of it runs.
+      taken = this.upstreamEnded(this, { code, reason, lost });
+    } catch (error) {
+      this.log.error({ sessionId: this.id, err: describeError(error) }, 'replacing the upstream failed');
+    }
+    if (!taken) return false;
+    this.apply({ type: 'replace' });
+    this.upstream?.leg.detach();
+    this.upstream = null;
+    for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, true);
+    return true;
+  }
+
+  private connectionEnded(how: string): void {
+    const current = this.connections.at(-1)!;
+    if (current.ended !== null) return;
+    current.ended = how;
+    current.endedAt = this.now();
   }
 
   /** Ends the session for a reason of the gateway's own: every leg is closed. */
@@ -727,6 +867,7 @@ export class Session {
     const event = frame.event;
     if (event?.type === 'session.created' && typeof event.session.id === 'string') {
       this.upstreamSessionId = event.session.id;
+      this.connections.at(-1)!.upstreamSessionId = event.session.id;
       this.log.info({ sessionId: this.id, upstreamSessionId: event.session.id }, 'upstream session');
       this.trace.set({ 'realtime_gateway.upstream.session_id': event.session.id });
     }

@@ -5,11 +5,17 @@
  *
  * ```
  * connecting ──open──▶ open ──(any end cause)──▶ closing ──closed──▶ closed
- *     │                  │
- *     └──refused──▶ closed  └──drain──▶ draining ──(any end cause)──▶ closing
+ *     │                 │ ▲
+ *     │                 │ └──replaced── replacing ──(any end cause)──▶ closing
+ *     │                 └──replace──────▶ ┘
+ *     │                 └──drain──▶ draining ──(any end cause)──▶ closing
+ *     └──refused──▶ closed
  * ```
+ *
+ * `replacing`: the upstream connection was lost and a new one is being opened and brought up to
+ * date; the client's connection stays open, and what it sends waits.
  */
-export type SessionState = 'connecting' | 'open' | 'draining' | 'closing' | 'closed';
+export type SessionState = 'connecting' | 'open' | 'replacing' | 'draining' | 'closing' | 'closed';
 
 /** Why a session ends; also the `outcome` label of the sessions metric. */
 export type EndCause =
@@ -36,6 +42,8 @@ export type SessionEvent =
   | { readonly type: 'open' }
   | { readonly type: 'refused' }
   | { readonly type: 'drain' }
+  | { readonly type: 'replace' }
+  | { readonly type: 'replaced' }
   | { readonly type: 'end'; readonly cause: EndCause }
   | { readonly type: 'closed' };
 
@@ -54,6 +62,11 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
       return null;
     case 'open':
       if (event.type === 'drain') return 'draining';
+      if (event.type === 'replace') return 'replacing';
+      if (event.type === 'end') return 'closing';
+      return null;
+    case 'replacing':
+      if (event.type === 'replaced') return 'open';
       if (event.type === 'end') return 'closing';
       return null;
     case 'draining':
@@ -69,5 +82,5 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
 
 /** Whether frames are relayed in this state. */
 export function isRelaying(state: SessionState): boolean {
-  return state === 'open' || state === 'draining';
+  return state === 'open' || state === 'replacing' || state === 'draining';
 }
