@@ -78,6 +78,11 @@ const PAUSED_FOR_BACKPRESSURE = 1;
 const PAUSED_FOR_MIDDLEWARE = 2;
 const PAUSED_FOR_REPLACEMENT = 4;
 
+interface WaitingFrame {
+  readonly data: Buffer | string;
+  readonly isBinary: boolean;
+}
+
 /** A leg as the session keeps it. */
 interface Attached {
   readonly leg: Leg;
@@ -146,8 +151,13 @@ export class Session {
   private readonly upstreamEnded: UpstreamLossHandler | undefined;
   /** Every upstream connection the session had, the current one last. */
   private readonly connections: UpstreamConnection[];
-  /** Frames for the upstream while it is being replaced, and their bytes. */
-  private waiting: { data: Buffer | string; isBinary: boolean }[] = [];
+  /**
+   * While the upstream is replaced: frames the clients sent, kept before the pipeline (so
+   * middleware see them with the new upstream in place), and events middleware sent upstream;
+   * bounded together by `maxBufferedBytes`.
+   */
+  private fromClients: WaitingFrame[] = [];
+  private injected: WaitingFrame[] = [];
   private waitingBytes = 0;
 
   constructor(options: SessionOptions) {
@@ -317,10 +327,13 @@ export class Session {
     next.attach(this.listenerFor(attached));
     if (attached.paused !== 0) next.pause();
     if (replacing) {
-      const waiting = this.waiting;
-      this.waiting = [];
+      const { injected, fromClients } = this;
+      this.injected = [];
+      this.fromClients = [];
       this.waitingBytes = 0;
-      for (const frame of waiting) this.sendUpstream(frame.data, frame.isBinary);
+      for (const frame of injected) this.sendUpstream(frame.data, frame.isBinary);
+      for (const frame of fromClients)
+        this.relay(this.upward, 'client_to_upstream', frame.data as Buffer, frame.isBinary);
       for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, false);
     }
     return true;
@@ -489,17 +502,9 @@ export class Session {
         stats.upstreamFrames++;
         stats.upstreamBytes += data.length;
       }
-      try {
-        (fromClient ? session.upward : session.downward).receive(data, isBinary);
-      } catch (error) {
-        const peeked = peekEvent(data);
-        const direction = fromClient ? 'client_to_upstream' : 'upstream_to_client';
-        session.frameFailed(
-          direction,
-          { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null },
-          error,
-        );
-      }
+      if (!fromClient) session.relay(session.downward, 'upstream_to_client', data, isBinary);
+      else if (session.stateValue === 'replacing') session.wait(session.fromClients, data, isBinary);
+      else session.relay(session.upward, 'client_to_upstream', data, isBinary);
     }
 
     closed(code: number, reason: string, lost: boolean): void {
@@ -566,10 +571,25 @@ export class Session {
     }
   };
 
+  /** One frame into a direction's pipeline; a fault costs that frame only. */
+  private relay(
+    flow: Flow<ClientEvent> | Flow<ServerEvent>,
+    direction: Direction,
+    data: Buffer,
+    isBinary: boolean,
+  ): void {
+    try {
+      flow.receive(data, isBinary);
+    } catch (error) {
+      const peeked = peekEvent(data);
+      this.frameFailed(direction, { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null }, error);
+    }
+  }
+
   private sendUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
     if (upstream === null) {
-      if (this.stateValue === 'replacing') this.wait(data, isBinary);
+      if (this.stateValue === 'replacing') this.wait(this.injected, data, isBinary);
       return;
     }
     if (!upstream.leg.isOpen) return;
@@ -585,8 +605,8 @@ export class Session {
   }
 
   /** Keeps a frame for the upstream that replaces the lost one; bounded like a send buffer. */
-  private wait(data: Buffer | string, isBinary: boolean): void {
-    this.waiting.push({ data, isBinary });
+  private wait(queue: WaitingFrame[], data: Buffer | string, isBinary: boolean): void {
+    queue.push({ data, isBinary });
     this.waitingBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (this.waitingBytes > this.limits.maxBufferedBytes) {
       this.observer.relayError(this.info, 'buffer_overflow');
