@@ -154,11 +154,9 @@ export class Session {
   /**
    * While the upstream is replaced: frames the clients sent, kept before the pipeline (so
    * middleware see them with the new upstream in place), and events middleware sent upstream;
-   * bounded together by `maxBufferedBytes`.
+   * bounded together by `maxBufferedBytes`. Made at the first replacement.
    */
-  private fromClients: WaitingFrame[] = [];
-  private injected: WaitingFrame[] = [];
-  private waitingBytes = 0;
+  private waiting: { fromClients: WaitingFrame[]; injected: WaitingFrame[]; bytes: number } | null = null;
 
   constructor(options: SessionOptions) {
     this.info = options.info;
@@ -326,16 +324,15 @@ export class Session {
     });
     next.attach(this.listenerFor(attached));
     if (attached.paused !== 0) next.pause();
-    if (replacing) {
-      const { injected, fromClients } = this;
-      this.injected = [];
-      this.fromClients = [];
-      this.waitingBytes = 0;
+    if (replacing && this.waiting !== null) {
+      const { injected, fromClients } = this.waiting;
+      this.waiting = null;
       for (const frame of injected) this.sendUpstream(frame.data, frame.isBinary);
       for (const frame of fromClients)
         this.relay(this.upward, 'client_to_upstream', frame.data as Buffer, frame.isBinary);
-      for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, false);
     }
+    if (replacing)
+      for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, false);
     return true;
   }
 
@@ -503,7 +500,7 @@ export class Session {
         stats.upstreamBytes += data.length;
       }
       if (!fromClient) session.relay(session.downward, 'upstream_to_client', data, isBinary);
-      else if (session.stateValue === 'replacing') session.wait(session.fromClients, data, isBinary);
+      else if (session.stateValue === 'replacing') session.wait('fromClients', data, isBinary);
       else session.relay(session.upward, 'client_to_upstream', data, isBinary);
     }
 
@@ -589,7 +586,7 @@ export class Session {
   private sendUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
     if (upstream === null) {
-      if (this.stateValue === 'replacing') this.wait(this.injected, data, isBinary);
+      if (this.stateValue === 'replacing') this.wait('injected', data, isBinary);
       return;
     }
     if (!upstream.leg.isOpen) return;
@@ -605,10 +602,11 @@ export class Session {
   }
 
   /** Keeps a frame for the upstream that replaces the lost one; bounded like a send buffer. */
-  private wait(queue: WaitingFrame[], data: Buffer | string, isBinary: boolean): void {
-    queue.push({ data, isBinary });
-    this.waitingBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (this.waitingBytes > this.limits.maxBufferedBytes) {
+  private wait(queue: 'fromClients' | 'injected', data: Buffer | string, isBinary: boolean): void {
+    this.waiting ??= { fromClients: [], injected: [], bytes: 0 };
+    this.waiting[queue].push({ data, isBinary });
+    this.waiting.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (this.waiting.bytes > this.limits.maxBufferedBytes) {
       this.observer.relayError(this.info, 'buffer_overflow');
       this.log.warn({ sessionId: this.id }, 'too much sent while the upstream was replaced');
       this.end('buffer_overflow', CloseCode.tryAgainLater, 'upstream send buffer overflow');
