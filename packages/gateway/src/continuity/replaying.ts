@@ -33,7 +33,6 @@ const ITEM_CONFIRMED = new Set(['conversation.item.added', 'conversation.item.cr
  */
 export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promise<ReplayOutcome> {
   const eventIds = new Set(plan.events.map((event) => event.event_id).filter((id) => id !== undefined));
-  const expected = plan.ids.map(([clientId, upstreamId]) => ({ clientId, upstreamId }));
   const confirmed: (readonly [string, string])[] = [];
   let configured = plan.sessionUpdate === null;
   let upstreamSessionId: string | null = null;
@@ -55,7 +54,7 @@ export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promi
       timeoutMs,
     );
     const check = () => {
-      if (configured && confirmed.length === expected.length)
+      if (configured && confirmed.length === plan.ids.length)
         settle({ ok: true, ids: confirmed, upstreamSessionId });
     };
     leg.attach({
@@ -67,6 +66,8 @@ export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promi
           item?: { id?: unknown };
           error?: { message?: unknown; event_id?: unknown };
         };
+        // Read leniently, not through the schema: an answer slightly off the spec (a self-hosted
+        // server's) still confirms what it names, where a strict parse would stall the replay.
         try {
           event = JSON.parse(data.toString('utf8'));
         } catch {
@@ -75,10 +76,9 @@ export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promi
         if (event.type === 'session.created' && typeof event.session?.id === 'string')
           upstreamSessionId = event.session.id;
         else if (event.type === 'session.updated') configured = true;
-        else if (ITEM_CONFIRMED.has(String(event.type)) && confirmed.length < expected.length) {
-          const next = expected[confirmed.length]!;
-          const id = typeof event.item?.id === 'string' ? event.item.id : next.upstreamId;
-          confirmed.push([next.clientId, id]);
+        else if (ITEM_CONFIRMED.has(String(event.type)) && confirmed.length < plan.ids.length) {
+          const [clientId, plannedId] = plan.ids[confirmed.length]!;
+          confirmed.push([clientId, typeof event.item?.id === 'string' ? event.item.id : plannedId]);
         } else if (event.type === 'error') {
           const refusedId = event.error?.event_id;
           if (typeof refusedId === 'string' && eventIds.has(refusedId)) {

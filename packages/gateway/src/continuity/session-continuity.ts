@@ -77,11 +77,6 @@ export class SessionContinuity implements Middleware {
     this.now = options.now ?? Date.now;
   }
 
-  /** How many times the session's upstream was replaced. */
-  get replaced(): number {
-    return this.replacements;
-  }
-
   open(ctx: MiddlewareContext): void {
     this.context = ctx;
   }

@@ -347,11 +347,6 @@ export class Session {
     return true;
   }
 
-  /** Every upstream connection the session had, the current one last. */
-  get upstreams(): readonly Readonly<UpstreamConnection>[] {
-    return this.connections;
-  }
-
   /** Marks a session that never started (the upstream refused or the client went away). */
   refuse(): void {
     this.apply({ type: 'refused' });
