@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Redialled, SessionContinuity } from '../src/continuity/session-continuity.js';
 import { Session } from '../src/session/session.js';
-import { NO_LOG } from '../src/vocabulary/session.js';
+import { NO_LOG, type UpstreamReplacement } from '../src/vocabulary/session.js';
 import { ev, SESSION, userAudioTurn } from './support/conversation-events.js';
 import { testConfig } from './support/harness.js';
 import { ScriptedLeg } from './support/scripted-leg.js';
@@ -39,47 +39,59 @@ function answering(leg: ScriptedLeg): void {
   }
 }
 
-function rig(maxReplacements: number) {
+function rig(
+  maxReplacements: number,
+  rollover: { maxSessionMs: number; rolloverBeforeMs: number } | null = null,
+) {
   const client = new ScriptedLeg();
   const first = new ScriptedLeg();
   const dialled: ScriptedLeg[] = [];
   const outcomes: string[] = [];
+  const replacements: UpstreamReplacement[] = [];
   const continuity = new SessionContinuity({
     maxReplacements,
-    replayTimeoutMs: 5000,
+    replayTimeoutMs: rollover === null ? 5000 : 100,
+    ...(rollover ?? {}),
     log: NO_LOG,
     dial: async (): Promise<Redialled> => {
       const leg = new ScriptedLeg();
       dialled.push(leg);
       // The new upstream answers on a later turn, as a socket would.
       setImmediate(() => answering(leg));
-      return { ok: true, leg, upstream: 'second' };
+      return { ok: true, leg, upstream: 'second', maxSessionMs: null };
     },
-    replaced: (outcome) => outcomes.push(outcome),
+    replaced: (_session, replacement) => {
+      outcomes.push(replacement.outcome);
+      replacements.push(replacement);
+    },
   });
   const session = new Session({
     info: INFO,
     limits: LIMITS,
-    middleware: [() => continuity],
+    middleware: [() => continuity.upstreamSide, () => continuity.clientSide],
     upstreamEnded: continuity.upstreamEnded,
   });
+  continuity.serve(session);
   session.start(client, first);
   for (const event of [
     ev('session.updated', { session: SESSION }),
     ...userAudioTurn('item_a', null, 'Hello there.'),
   ])
     first.receive(event);
-  return { client, first, dialled, outcomes, session, continuity };
+  return { client, first, dialled, outcomes, replacements, session, continuity };
 }
 
-const until = async (done: () => boolean) => {
-  for (let k = 0; k < 200 && !done(); k++) await new Promise((resolve) => setImmediate(resolve));
+/** Waits for `done`, for a few event-loop turns or, given `ms`, for up to that long. */
+const until = async (done: () => boolean, ms = 0) => {
+  const deadline = Date.now() + ms;
+  for (let k = 0; !done() && (k < 200 || Date.now() < deadline); k++)
+    await new Promise((resolve) => (k < 200 ? setImmediate(resolve) : setTimeout(resolve, 5)));
   assert.ok(done());
 };
 
 describe('a session with continuity', () => {
   it('outlives its upstream: the response in flight ends failed, the replay is unseen, old ids still work', async () => {
-    const { client, first, dialled, outcomes, session } = rig(3);
+    const { client, first, dialled, outcomes, replacements, session } = rig(3);
     first.receive(
       ev('response.created', {
         response: { object: 'realtime.response', id: 'resp_1', status: 'in_progress', output: [] },
@@ -118,6 +130,11 @@ describe('a session with continuity', () => {
     assert.equal(JSON.parse(client.texts.at(-1)!).item.id, 'item_a', 'the client sees the id it knows');
     assert.deepEqual(outcomes, ['replaced']);
     assert.deepEqual(
+      replacements.map((r) => [r.reason, r.from, r.to]),
+      [['lost', 'first', 'second']],
+    );
+    assert.equal(session.info.upstreamName, 'second', 'the session names the upstream it is on');
+    assert.deepEqual(
       session.snapshot().upstreams.map((u) => [u.upstream, u.upstreamSessionId, u.ended]),
       [
         ['first', null, 'lost'],
@@ -138,5 +155,50 @@ describe('a session with continuity', () => {
     normal.first.peerClose(1000, 'done');
     assert.deepEqual(normal.client.closedWith, { code: 1000, reason: 'done' });
     assert.equal(normal.dialled.length, 0);
+  });
+
+  it('rolls over at a quiet moment before the upstream’s cap, closing the old connection itself', async () => {
+    // Cap 400 ms, window from 100 ms before it: the session moves at about 300 ms.
+    const { client, first, dialled, replacements, session } = rig(3, {
+      maxSessionMs: 400,
+      rolloverBeforeMs: 100,
+    });
+    await until(() => dialled.length === 1, 1000);
+    assert.deepEqual(first.closedWith, { code: 1000, reason: 'rollover' });
+    await until(() => session.state === 'open');
+    assert.deepEqual(
+      replacements.map((r) => [r.outcome, r.reason, r.from, r.to]),
+      [['replaced', 'rollover', 'first', 'second']],
+    );
+    assert.equal(
+      client.texts.filter((text) => JSON.parse(text).type === 'response.done').length,
+      0,
+      'nothing was in flight, so nothing ended',
+    );
+    assert.deepEqual(
+      session.snapshot().upstreams.map((u) => u.ended),
+      ['rollover', null],
+    );
+    session.terminate('test over');
+  });
+
+  it('waits while the user speaks, and rolls over once they stop', async () => {
+    const { first, dialled, session } = rig(3, { maxSessionMs: 1200, rolloverBeforeMs: 1100 });
+    first.receive(ev('input_audio_buffer.speech_started', { audio_start_ms: 0, item_id: 'item_s' }));
+    // The window opens at 100 ms; the deadline (cap less the replay time) is 1100 ms.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(dialled.length, 0, 'no rollover while the user speaks');
+    first.receive(ev('input_audio_buffer.speech_stopped', { audio_end_ms: 900, item_id: 'item_s' }));
+    await until(() => dialled.length === 1, 1000);
+    assert.ok(first.closedWith !== null);
+    session.terminate('test over');
+  });
+
+  it('rolls over no more than maxReplacements allow', async () => {
+    const { first, dialled, session } = rig(0, { maxSessionMs: 200, rolloverBeforeMs: 150 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(dialled.length, 0);
+    assert.equal(first.closedWith, null);
+    session.terminate('test over');
   });
 });

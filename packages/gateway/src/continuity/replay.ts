@@ -130,10 +130,10 @@ export function buildReplay(snapshot: LedgerSnapshot, options: ReplayOptions = {
       content: [{ type: 'input_text', text: notice(lost) }],
     });
 
-  const cut = {
-    mode: options.truncatedTranscript ?? 'cut',
-    wordsPerSecond: options.wordsPerSecond ?? 2.5,
-  } as const;
+  const cut: CutOptions = {
+    mode: options.truncatedTranscript ?? DEFAULT_CUT.mode,
+    wordsPerSecond: options.wordsPerSecond ?? DEFAULT_CUT.wordsPerSecond,
+  };
   for (const entry of snapshot.entries) {
     const result = replayItem(entry, cut);
     if (typeof result === 'string') {
@@ -157,6 +157,9 @@ export function buildReplay(snapshot: LedgerSnapshot, options: ReplayOptions = {
 }
 
 type CutOptions = { readonly mode: 'cut' | 'full' | 'omit'; readonly wordsPerSecond: number };
+
+/** How a replay cuts a truncated transcript unless told otherwise (see {@link ReplayOptions}). */
+export const DEFAULT_CUT: CutOptions = Object.freeze({ mode: 'cut', wordsPerSecond: 2.5 });
 
 /**
  * The item to create for a ledger entry (without an id), or why there is none.

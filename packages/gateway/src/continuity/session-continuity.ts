@@ -9,17 +9,25 @@
  * (`replaying.ts`); the session switches to it. What the client sent meanwhile waits in the
  * session and goes to the new upstream after the replay.
  */
-import { type ClientEvent, newEventId, type ServerEvent, type WireError } from '@realtime-gateway/protocol';
+import {
+  type ClientEvent,
+  type ConversationItemTruncateEvent,
+  errorEvent,
+  newEventId,
+  type ServerEvent,
+  type WireError,
+} from '@realtime-gateway/protocol';
 import type { Leg } from '../legs/leg.js';
 import {
+  DROP,
   FORWARD,
   type Frame,
   type Middleware,
   type MiddlewareContext,
   type Verdict,
 } from '../session/middleware.js';
-import type { Session, UpstreamLoss, UpstreamLossHandler } from '../session/session.js';
-import { describeError, type SessionLog } from '../vocabulary/session.js';
+import type { Session, UpstreamLossHandler } from '../session/session.js';
+import { describeError, type SessionLog, type UpstreamReplacement } from '../vocabulary/session.js';
 import { ConversationLedger, LEDGER_EVENT_TYPES, type LedgerLimits } from './conversation-ledger.js';
 import {
   CLIENT_ITEM_ID_EVENTS,
@@ -28,12 +36,20 @@ import {
   rewriteUpstreamEvent,
   UPSTREAM_EARLIER_ITEM_EVENTS,
 } from './item-ids.js';
-import { buildReplay } from './replay.js';
+import { buildReplay, type ReplayPlan } from './replay.js';
 import { replayOnto } from './replaying.js';
+import { decideRollover } from './rollover.js';
+import { planTruncation } from './truncating.js';
 
 /** A new upstream connection, or why there is none. */
 export type Redialled =
-  | { readonly ok: true; readonly leg: Leg; readonly upstream: string }
+  | {
+      readonly ok: true;
+      readonly leg: Leg;
+      readonly upstream: string;
+      /** The new upstream's cap on a session's length, or null. */
+      readonly maxSessionMs: number | null;
+    }
   | { readonly ok: false; readonly error: WireError };
 
 export interface SessionContinuityOptions {
@@ -42,57 +58,127 @@ export interface SessionContinuityOptions {
   /** How long a replay may take before the replacement fails. */
   readonly replayTimeoutMs: number;
   readonly ledger?: Partial<LedgerLimits>;
-  /** Opens a new upstream connection for the session (its slot held until the session ends). */
-  readonly dial: () => Promise<Redialled>;
+  /**
+   * Opens a new upstream connection for the session (its slot held until the session ends);
+   * `lost` names the upstream the session leaves, to be tried last.
+   */
+  readonly dial: (lost: string) => Promise<Redialled>;
   readonly log: SessionLog;
-  /** Told of each replacement, once it settled. */
-  readonly replaced?: (outcome: 'replaced' | 'failed', durationMs: number) => void;
+  /** Told of each replacement, once it settled; the session's info names its upstream by then. */
+  readonly replaced?: (session: Session, replacement: UpstreamReplacement) => void;
+  /**
+   * The first upstream's cap on a session's length (null for none): the session moves to a new
+   * connection `rolloverBeforeMs` before it, at the first quiet moment.
+   */
+  readonly maxSessionMs?: number | null;
+  readonly rolloverBeforeMs?: number;
   readonly now?: () => number;
 }
 
 /** Close codes after which a new upstream is worth asking for: the server went away or failed. */
 const REPLACEABLE_CLOSES: ReadonlySet<number> = new Set([1001, 1006, 1011, 1012, 1013, 1014]);
 
-const UPSTREAM_WANTS: ReadonlySet<string> = new Set([...LEDGER_EVENT_TYPES, ...UPSTREAM_EARLIER_ITEM_EVENTS]);
+/** Whether the user is speaking, so that a rollover waits for them to stop. */
+const SPEECH_EVENTS = ['input_audio_buffer.speech_started', 'input_audio_buffer.speech_stopped'];
+
+const UPSTREAM_WANTS: ReadonlySet<string> = new Set([
+  // The upstream's answers to a truncation the gateway made, refusals included.
+  'error',
+  ...LEDGER_EVENT_TYPES,
+  ...UPSTREAM_EARLIER_ITEM_EVENTS,
+  ...SPEECH_EVENTS,
+]);
 
 /**
  * @example
  * const continuity = new SessionContinuity({ maxReplacements: 3, replayTimeoutMs: 10_000, dial, log });
- * new Session({ info, limits, middleware: [() => continuity, ...rest], upstreamEnded: continuity.upstreamEnded });
+ * const session = new Session({ info, limits, upstreamEnded: continuity.upstreamEnded,
+ *   middleware: [() => continuity.upstreamSide, ...rest, () => continuity.clientSide] });
+ * continuity.serve(session);
  */
-export class SessionContinuity implements Middleware {
-  readonly name = 'continuity';
-  readonly client = CLIENT_ITEM_ID_EVENTS;
-  readonly upstream = UPSTREAM_WANTS;
+export class SessionContinuity {
+  /**
+   * First in the session's list: it turns the upstream's ids into the client's before any other
+   * middleware sees them, and keeps the ledger.
+   */
+  readonly upstreamSide: Middleware = {
+    name: 'continuity',
+    upstream: UPSTREAM_WANTS,
+    open: (ctx) => this.open(ctx),
+    close: () => this.close(),
+    onUpstream: (frame) => this.onUpstream(frame),
+  };
+  /**
+   * Last in the list: it turns the client's ids into the upstream's after every other
+   * middleware, those a middleware injects included.
+   */
+  readonly clientSide: Middleware = {
+    name: 'continuity-ids',
+    client: CLIENT_ITEM_ID_EVENTS,
+    onClient: (frame, ctx) => this.onClient(frame, ctx),
+  };
   private readonly ledger: ConversationLedger;
   private ids = new ItemIdMap();
   /** Responses the client saw start and not end. */
   private readonly inFlight = new Set<string>();
   private replacements = 0;
   private context: MiddlewareContext | null = null;
+  private session: Session | null = null;
   private readonly now: () => number;
+  private userSpeaking = false;
+  /** The current upstream's cap on a session's length, and when its connection opened. */
+  private maxSessionMs: number | null;
+  private upstreamStartedAt = 0;
+  private rolloverTimer: NodeJS.Timeout | null = null;
+  /** Client ids of assistant audio items the current upstream holds as their transcript. */
+  private textOnly = new Set<string>();
+  /** Client ids of ledger items the current upstream does not hold (a replay left them out). */
+  private absent = new Set<string>();
+  /** Upstream ids and event ids of the gateway's own truncations, whose answers the client must not see. */
+  private readonly hidden = new Set<string>();
 
   constructor(private readonly options: SessionContinuityOptions) {
     this.ledger = new ConversationLedger(options.ledger);
     this.now = options.now ?? Date.now;
+    this.maxSessionMs = options.maxSessionMs ?? null;
   }
 
-  open(ctx: MiddlewareContext): void {
+  /** The session this continuity keeps; its rollover clock starts when the session opens. */
+  serve(session: Session): void {
+    this.session = session;
+  }
+
+  private open(ctx: MiddlewareContext): void {
     this.context = ctx;
+    this.upstreamStartedAt = this.now();
+    this.planRollover();
   }
 
-  onClient(frame: Frame<ClientEvent>): Verdict<ClientEvent> {
+  private close(): undefined {
+    this.cancelRollover();
+    this.session = null;
+    return undefined;
+  }
+
+  private onClient(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Verdict<ClientEvent> {
     const event = frame.event;
     if (event === null || this.ids.size === 0) return FORWARD;
+    if (event.type === 'conversation.item.truncate' && this.textOnly.has(event.item_id)) {
+      this.truncateReplayed(event, ctx);
+      return DROP;
+    }
     const rewritten = rewriteClientEvent(event, this.ids);
     return rewritten === event ? FORWARD : { action: 'replace', event: rewritten };
   }
 
-  onUpstream(frame: Frame<ServerEvent>): Verdict<ServerEvent> {
+  private onUpstream(frame: Frame<ServerEvent>): Verdict<ServerEvent> {
     const event = frame.event;
     if (event === null) return FORWARD;
+    if (this.hidden.size > 0 && this.answersOwnTruncation(event)) return DROP;
     const rewritten = this.ids.size === 0 ? event : rewriteUpstreamEvent(event, this.ids);
-    if (rewritten.type === 'response.created' && typeof rewritten.response.id === 'string')
+    if (rewritten.type === 'input_audio_buffer.speech_started') this.userSpeaking = true;
+    else if (rewritten.type === 'input_audio_buffer.speech_stopped') this.userSpeaking = false;
+    else if (rewritten.type === 'response.created' && typeof rewritten.response.id === 'string')
       this.inFlight.add(rewritten.response.id);
     else if (rewritten.type === 'response.done' && typeof rewritten.response.id === 'string')
       this.inFlight.delete(rewritten.response.id);
@@ -112,33 +198,75 @@ export class SessionContinuity implements Middleware {
       return false;
     }
     this.replacements++;
-    void this.replace(session, loss);
-    return true;
-  };
-
-  private async replace(session: Session, loss: UpstreamLoss): Promise<void> {
-    const started = this.now();
-    const log = this.options.log;
-    log.warn(
+    this.options.log.warn(
       { sessionId: session.id, code: loss.code, lost: loss.lost, replacement: this.replacements },
       'the upstream ended; replacing it',
     );
+    void this.replace(session, 'lost');
+    return true;
+  };
+
+  /** Looks for the moment to move to a new upstream before the current one's cap. */
+  private planRollover(): void {
+    this.cancelRollover();
+    const session = this.session;
+    if (session === null) return;
+    const decision = decideRollover(
+      {
+        maxDurationMs: this.maxSessionMs,
+        rolloverBeforeMs: this.options.rolloverBeforeMs ?? 0,
+        minReplayMs: this.options.replayTimeoutMs,
+        maxReplacements: this.options.maxReplacements,
+      },
+      {
+        upstreamStartedAt: this.upstreamStartedAt,
+        now: this.now(),
+        replacements: this.replacements,
+        responseInProgress: this.inFlight.size > 0,
+        userSpeaking: this.userSpeaking,
+      },
+    );
+    if (decision.action === 'wait') {
+      this.rolloverTimer = setTimeout(() => this.planRollover(), decision.inMs);
+      this.rolloverTimer.unref();
+    } else if (decision.action === 'replace' && session.retireUpstream('rollover')) {
+      this.replacements++;
+      this.options.log.info(
+        { sessionId: session.id, moment: decision.reason, replacement: this.replacements },
+        'the upstream nears its cap on session length; moving the session to a new connection',
+      );
+      void this.replace(session, 'rollover');
+    }
+  }
+
+  private cancelRollover(): void {
+    if (this.rolloverTimer !== null) clearTimeout(this.rolloverTimer);
+    this.rolloverTimer = null;
+  }
+
+  private async replace(session: Session, reason: UpstreamReplacement['reason']): Promise<void> {
+    this.cancelRollover();
+    const started = this.now();
+    const from = session.info.upstreamName;
+    const log = this.options.log;
     this.endResponsesInFlight();
-    let outcome: 'replaced' | 'failed' = 'failed';
+    this.userSpeaking = false;
+    let to: string | null = null;
     try {
-      const dialled = await this.options.dial();
+      const dialled = await this.options.dial(from);
       if (!dialled.ok) {
-        session.failReplacement(dialled.error);
+        this.failed(session, dialled.error);
         return;
       }
       const replay = buildReplay(this.ledger.snapshot());
       const result = await replayOnto(dialled.leg, replay, this.options.replayTimeoutMs);
       if (!result.ok) {
         dialled.leg.close(1000, '');
-        session.failReplacement(result.error);
+        this.failed(session, result.error);
         return;
       }
       this.ids = ItemIdMap.from(result.ids);
+      this.learnReplayed(replay);
       if (
         !session.replaceUpstream(dialled.leg, {
           upstream: dialled.upstream,
@@ -148,10 +276,15 @@ export class SessionContinuity implements Middleware {
         dialled.leg.close(1000, '');
         return;
       }
-      outcome = 'replaced';
+      to = dialled.upstream;
+      this.maxSessionMs = dialled.maxSessionMs;
+      this.upstreamStartedAt = this.now();
+      this.planRollover();
       log.warn(
         {
           sessionId: session.id,
+          reason,
+          from,
           upstream: dialled.upstream,
           upstreamSessionId: result.upstreamSessionId,
           items: result.ids.length,
@@ -168,8 +301,79 @@ export class SessionContinuity implements Middleware {
         message: 'The connection to the upstream server was lost.',
       });
     } finally {
-      this.options.replaced?.(outcome, this.now() - started);
+      this.options.replaced?.(session, {
+        outcome: to === null ? 'failed' : 'replaced',
+        reason,
+        from,
+        to,
+        durationMs: this.now() - started,
+      });
     }
+  }
+
+  private failed(session: Session, error: WireError): void {
+    this.options.log.warn(
+      { sessionId: session.id, code: error.code, reason: error.message },
+      'replacing the upstream failed',
+    );
+    session.failReplacement(error);
+  }
+
+  /** Which items the new upstream holds as text, and which not at all. */
+  private learnReplayed(plan: ReplayPlan): void {
+    this.textOnly = new Set();
+    for (const [clientId] of plan.ids) {
+      const item = this.ledger.get(clientId)?.item;
+      if (
+        item?.type === 'message' &&
+        item.content.some((part) => part.type === 'output_audio' || part.type === 'audio')
+      )
+        this.textOnly.add(clientId);
+    }
+    this.absent = new Set(plan.skipped.map((skip) => skip.id));
+    this.hidden.clear();
+  }
+
+  private truncateReplayed(event: ConversationItemTruncateEvent, ctx: MiddlewareContext): void {
+    const plan = planTruncation(this.ledger, this.ids, this.absent, event);
+    if (!plan.ok) {
+      ctx.sendClient(errorEvent(plan.error));
+      return;
+    }
+    if (plan.upstreamId !== null) this.ids.link(event.item_id, plan.upstreamId);
+    else {
+      this.ids.forgetClient(event.item_id);
+      this.absent.add(event.item_id);
+    }
+    for (const id of plan.hide) this.hidden.add(id);
+    // Sent from the last middleware, so no other one rewrites the upstream's ids in them.
+    for (const upstreamEvent of plan.upstream) {
+      if (upstreamEvent.event_id != null) this.hidden.add(upstreamEvent.event_id);
+      ctx.sendUpstream(upstreamEvent);
+    }
+    this.context?.sendClient(plan.client);
+  }
+
+  /** Whether an upstream event answers one of the gateway's own truncations (consumed when it does). */
+  private answersOwnTruncation(event: ServerEvent): boolean {
+    let key: string | null = null;
+    if (event.type === 'conversation.item.deleted') key = event.item_id;
+    else if (
+      event.type === 'conversation.item.added' ||
+      event.type === 'conversation.item.created' ||
+      event.type === 'conversation.item.done'
+    )
+      key = event.item.id ?? null;
+    else if (event.type === 'error') key = event.error.event_id ?? null;
+    if (key === null || !this.hidden.has(key)) return false;
+    if (event.type === 'error')
+      this.options.log.warn(
+        { sessionId: this.session?.id, code: event.error.code },
+        'the upstream refused a truncation the gateway made for a replayed item',
+      );
+    // `added` comes before `done`: the id stays hidden until its last answer.
+    if (event.type !== 'conversation.item.added') this.hidden.delete(key);
+    return true;
   }
 
   /** What the client was told of responses the lost upstream will never finish. */

@@ -70,5 +70,6 @@ export function withSessionRecords(
     frame: observer.frame.bind(observer),
     relayError: observer.relayError.bind(observer),
     usage: observer.usage.bind(observer),
+    upstreamReplaced: observer.upstreamReplaced.bind(observer),
   };
 }

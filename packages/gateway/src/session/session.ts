@@ -119,7 +119,11 @@ const parseServer: EventParser<ServerEvent> = (input) => {
  */
 export class Session {
   readonly id: string;
-  readonly info: SessionInfo;
+  /** Who the session is; its `upstreamName` follows the session to each new upstream. */
+  get info(): SessionInfo {
+    return this.identity;
+  }
+  private identity: SessionInfo;
   readonly stats: SessionStats = { clientFrames: 0, clientBytes: 0, upstreamFrames: 0, upstreamBytes: 0 };
   readonly startedAt: number;
   /** The session's trace (a no-op one when telemetry is off). */
@@ -159,7 +163,7 @@ export class Session {
   private waiting: { fromClients: WaitingFrame[]; injected: WaitingFrame[]; bytes: number } | null = null;
 
   constructor(options: SessionOptions) {
-    this.info = options.info;
+    this.identity = options.info;
     this.id = options.info.sessionId;
     this.limits = options.limits;
     this.observer = options.observer ?? NO_OBSERVER;
@@ -315,6 +319,8 @@ export class Session {
     const attached: Attached = { leg: next, role: 'upstream', paused: previous?.paused ?? 0, alive: true };
     this.upstream = attached;
     this.upstreamSessionId = identity.upstreamSessionId ?? null;
+    if (identity.upstream !== undefined && identity.upstream !== this.identity.upstreamName)
+      this.identity = { ...this.identity, upstreamName: identity.upstream };
     this.connections.push({
       upstream: identity.upstream ?? this.connections.at(-1)!.upstream,
       upstreamSessionId: this.upstreamSessionId,
@@ -333,6 +339,23 @@ export class Session {
     }
     if (replacing)
       for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, false);
+    return true;
+  }
+
+  /**
+   * Lets a live upstream go so that another replaces it (a rollover before the upstream's cap
+   * on session length): the session is `replacing` as after a loss, and the old connection is
+   * closed with 1000. False when the session is not open.
+   *
+   * @example
+   * if (session.retireUpstream('rollover')) session.replaceUpstream(await dialAndReplay(), { upstream: 'engine' });
+   */
+  retireUpstream(reason: string): boolean {
+    if (this.stateValue !== 'open' || this.upstream === null) return false;
+    const leg = this.upstream.leg;
+    this.connectionEnded(reason);
+    this.enterReplacing();
+    leg.close(CloseCode.normal, reason);
     return true;
   }
 
@@ -755,11 +778,15 @@ export class Session {
       this.log.error({ sessionId: this.id, err: describeError(error) }, 'replacing the upstream failed');
     }
     if (!taken) return false;
+    this.enterReplacing();
+    return true;
+  }
+
+  private enterReplacing(): void {
     this.apply({ type: 'replace' });
     this.upstream?.leg.detach();
     this.upstream = null;
     for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, true);
-    return true;
   }
 
   private connectionEnded(how: string): void {
