@@ -13,7 +13,7 @@ import { openSdkSession } from '../examples/sdk-session.js';
 import { selfSignedCertificate } from '../examples/tls-certificate.js';
 import type { GatewayConfigInput } from '../src/config/schema.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { connect, eventually, type TestClient, testConfig } from './support/harness.js';
+import { connect, delay, eventually, type TestClient, testConfig } from './support/harness.js';
 
 const MODEL = 'gpt-realtime';
 
@@ -114,12 +114,15 @@ describe('a session outlives the engine serving it', () => {
     assert.equal(second.said, 'I heard 2: my name is Ada | I like tea');
 
     const serving = only(rig).upstream;
+    const framesAtLoss = client.frames.length;
     await rig.engines.get(serving)!.close();
     await eventually(
       () => only(rig).upstreams.length === 2 && only(rig).state === 'open',
       5000,
       'the replacement',
     );
+    await delay(100);
+    assert.equal(client.frames.length, framesAtLoss, 'the client hears nothing of the replay');
     const snapshot = only(rig);
     assert.notEqual(snapshot.upstream, serving, 'the session is on the other engine');
     assert.deepEqual(

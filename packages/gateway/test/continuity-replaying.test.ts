@@ -27,18 +27,23 @@ function plan(): ReplayPlan {
 }
 
 /** The upstream's answers to what it was sent: `session.created`, then an answer per event. */
-function answer(leg: ScriptedLeg, assign: (id: string) => string = (id) => id): void {
+function answer(
+  leg: ScriptedLeg,
+  assign: (id: string) => string = (id) => id,
+  /** Answer `done` after `added` for the items before this index (a GA server does for all). */
+  doneBefore = 0,
+): void {
+  let items = 0;
   leg.receive({ type: 'session.created', event_id: 'e0', session: { id: 'sess_new' } });
   for (const text of leg.texts) {
     const event = JSON.parse(text);
     if (event.type === 'session.update')
       leg.receive({ type: 'session.updated', event_id: 'e1', session: event.session });
-    else
-      leg.receive({
-        type: 'conversation.item.added',
-        event_id: 'e2',
-        item: { ...event.item, id: assign(event.item.id) },
-      });
+    else {
+      const item = { ...event.item, id: assign(event.item.id) };
+      leg.receive({ type: 'conversation.item.added', event_id: 'e2', item });
+      if (items++ < doneBefore) leg.receive({ type: 'conversation.item.done', event_id: 'e3', item });
+    }
   }
 }
 
@@ -51,11 +56,13 @@ describe('replaying onto a fresh upstream', () => {
       leg.texts.map((text) => JSON.parse(text).type),
       ['session.update', 'conversation.item.create', 'conversation.item.create'],
     );
-    answer(leg);
+    // The first item's `done` comes before the replay is confirmed, the second's would come after.
+    answer(leg, undefined, 1);
     assert.deepEqual(await outcome, {
       ok: true,
       ids: replay.ids,
       upstreamSessionId: 'sess_new',
+      pendingDone: new Set([replay.ids[1]![1]]),
     });
     leg.receive({ type: 'response.created', event_id: 'later' });
     // Detached: nothing more is read here (the session attaches next).

@@ -116,6 +116,15 @@ describe('a session with continuity', () => {
     );
     const upstreamId = sent[1].item.id;
     assert.equal(sent[2].item_id, `up_${upstreamId}`, 'the retrieve names the new upstream’s id');
+    // The replayed item's `done`, coming after the replay was confirmed, is the replay's too.
+    const heard = client.texts.length;
+    next.receive({
+      type: 'conversation.item.done',
+      event_id: 'late',
+      previous_item_id: null,
+      item: { ...sent[1].item, id: `up_${upstreamId}`, status: 'completed' },
+    });
+    assert.equal(client.texts.length, heard, 'the client does not hear it');
     next.receive({
       type: 'conversation.item.retrieved',
       event_id: 'r',

@@ -16,6 +16,11 @@ export type ReplayOutcome =
       readonly ids: readonly (readonly [string, string])[];
       /** The new upstream's own id for the session, from its `session.created`. */
       readonly upstreamSessionId: string | null;
+      /**
+       * Upstream ids of replayed items whose `conversation.item.done` had not come when the
+       * replay was confirmed: it is the replay's too, and must not reach the client.
+       */
+      readonly pendingDone: ReadonlySet<string>;
     }
   | { readonly ok: false; readonly error: WireError };
 
@@ -36,6 +41,7 @@ export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promi
   const confirmed: (readonly [string, string])[] = [];
   let configured = plan.sessionUpdate === null;
   let upstreamSessionId: string | null = null;
+  const done = new Set<string>();
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: ReplayOutcome) => {
@@ -55,7 +61,12 @@ export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promi
     );
     const check = () => {
       if (configured && confirmed.length === plan.ids.length)
-        settle({ ok: true, ids: confirmed, upstreamSessionId });
+        settle({
+          ok: true,
+          ids: confirmed,
+          upstreamSessionId,
+          pendingDone: new Set(confirmed.map(([, upstreamId]) => upstreamId).filter((id) => !done.has(id))),
+        });
     };
     leg.attach({
       frame(data) {
@@ -76,6 +87,8 @@ export function replayOnto(leg: Leg, plan: ReplayPlan, timeoutMs: number): Promi
         if (event.type === 'session.created' && typeof event.session?.id === 'string')
           upstreamSessionId = event.session.id;
         else if (event.type === 'session.updated') configured = true;
+        else if (event.type === 'conversation.item.done' && typeof event.item?.id === 'string')
+          done.add(event.item.id);
         else if (ITEM_CONFIRMED.has(String(event.type)) && confirmed.length < plan.ids.length) {
           const [clientId, plannedId] = plan.ids[confirmed.length]!;
           confirmed.push([clientId, typeof event.item?.id === 'string' ? event.item.id : plannedId]);

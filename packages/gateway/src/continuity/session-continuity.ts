@@ -136,6 +136,8 @@ export class SessionContinuity {
   private absent = new Set<string>();
   /** Upstream ids and event ids of the gateway's own truncations, whose answers the client must not see. */
   private readonly hidden = new Set<string>();
+  /** Upstream ids of replayed items whose `conversation.item.done`, the replay's, is yet to come. */
+  private replayEchoes = new Set<string>();
 
   constructor(private readonly options: SessionContinuityOptions) {
     this.ledger = new ConversationLedger(options.ledger);
@@ -175,6 +177,12 @@ export class SessionContinuity {
     const event = frame.event;
     if (event === null) return FORWARD;
     if (this.hidden.size > 0 && this.answersOwnTruncation(event)) return DROP;
+    if (
+      event.type === 'conversation.item.done' &&
+      this.replayEchoes.size > 0 &&
+      this.replayEchoes.delete(event.item.id ?? '')
+    )
+      return DROP;
     const rewritten = this.ids.size === 0 ? event : rewriteUpstreamEvent(event, this.ids);
     if (rewritten.type === 'input_audio_buffer.speech_started') this.userSpeaking = true;
     else if (rewritten.type === 'input_audio_buffer.speech_stopped') this.userSpeaking = false;
@@ -267,6 +275,7 @@ export class SessionContinuity {
       }
       this.ids = ItemIdMap.from(result.ids);
       this.learnReplayed(replay);
+      this.replayEchoes = new Set(result.pendingDone);
       if (
         !session.replaceUpstream(dialled.leg, {
           upstream: dialled.upstream,
