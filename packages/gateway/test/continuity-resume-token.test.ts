@@ -3,8 +3,12 @@
  * another process or presented by another key, and refused over HTTP in OpenAI's shape.
  */
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { fuzzParameters } from '../../protocol/test/support/hostile.js';
 import { createResumeTokens, type ResumeCheck, resumeRefusal } from '../src/continuity/resume-token.js';
+import { resumeRequestOf } from '../src/http/resume-request.js';
 import { refusalBody } from '../src/refusal.js';
 
 const SECRET = new Uint8Array(32).fill(7);
@@ -156,5 +160,55 @@ describe('resumeRefusal', () => {
     assert.deepEqual(unknown, otherKey);
     assert.equal(unknown.code, 'invalid_resume_token');
     assert.equal(unknown.status, 401);
+  });
+});
+
+describe('resume tokens under hostile input (fuzzed)', () => {
+  test('no string, nor any edit of a valid token, checks out or throws', () => {
+    const { tokens, token } = mintOne();
+    const edits = fc.oneof(
+      fc.string({ maxLength: 600 }),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      // One character of the valid token replaced, dropped or added.
+      fc
+        .tuple(fc.nat({ max: token.length - 1 }), fc.string({ minLength: 0, maxLength: 2 }))
+        .map(([at, put]) => token.slice(0, at) + put + token.slice(at + 1))
+        .filter((edited) => edited !== token),
+      // Its parts shuffled or repeated.
+      fc.shuffledSubarray(token.split('.'), { minLength: 1 }).map((parts) => parts.join('.')),
+    );
+    fc.assert(
+      fc.property(edits, fc.string({ maxLength: 40 }), (candidate, keyId) => {
+        const result: ResumeCheck = tokens.check(candidate, keyId, NOW + 1);
+        assert.equal(result.ok, false);
+      }),
+      fuzzParameters(500),
+    );
+  });
+});
+
+describe('resume requests under hostile headers (fuzzed)', () => {
+  test('any header or subprotocol value is read without a throw, the event id bounded', () => {
+    const value = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.constant(''),
+      fc.string({ unit: 'binary', maxLength: 60 }),
+    );
+    fc.assert(
+      fc.property(value, value, fc.array(value, { maxLength: 5 }), (token, lastEvent, protocols) => {
+        const req = {
+          headers: {
+            'x-realtime-gateway-resume': token,
+            'x-realtime-gateway-last-event-id': lastEvent,
+            'sec-websocket-protocol': protocols.join(', '),
+          },
+        } as unknown as IncomingMessage;
+        const parsed = resumeRequestOf(req);
+        if (parsed === null) return;
+        assert.equal(typeof parsed.token, 'string');
+        assert.ok(parsed.lastEventId === null || parsed.lastEventId.length <= 128);
+      }),
+      fuzzParameters(500),
+    );
   });
 });

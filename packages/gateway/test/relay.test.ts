@@ -275,6 +275,7 @@ describe('observer hooks', () => {
       usage: (_info, usage) => seen.usage.push(usage.total_tokens ?? -1),
       relayError: (_info, reason) => seen.errors.push(reason),
       upstreamReplaced: () => assert.fail('no upstream was replaced'),
+      clientResume: () => assert.fail('no client could resume'),
     };
     const rig = await startRig({}, { observer });
     try {

@@ -1,5 +1,6 @@
 /**
- * The `continuity` section: whether a session outlives its upstream connection, and how often.
+ * The `continuity` section: whether a session outlives its upstream connection, how often, and
+ * whether a client whose connection dropped may come back.
  */
 import { boolean, type Infer, integer, object, optional } from '@realtime-gateway/protocol/schema';
 import { DEFAULT_LEDGER_LIMITS } from './conversation-ledger.js';
@@ -20,6 +21,13 @@ export const ContinuityConfigSchema = object({
    * connection, at the first quiet moment (default 120000).
    */
   rolloverBeforeMs: optional(integer({ min: 0 })),
+  /**
+   * How long a session whose client connection dropped (no close frame) waits for the client to
+   * resume it with its resume token; 0, the default, ends it at once.
+   */
+  clientGraceMs: optional(integer({ min: 0, max: 3_600_000 })),
+  /** Bytes of what was sent to the client kept for a resume, per session with resume on (default 1000000). */
+  resumeWindowBytes: optional(integer({ min: 1024 })),
 });
 
 export type ContinuityConfigInput = Infer<typeof ContinuityConfigSchema>;
@@ -31,6 +39,8 @@ export interface ContinuityConfig {
   readonly maxItems: number;
   readonly maxTextBytes: number;
   readonly rolloverBeforeMs: number;
+  readonly clientGraceMs: number;
+  readonly resumeWindowBytes: number;
 }
 
 /** Defaults of the `continuity` section; the README's configuration reference lists the same values. */
@@ -41,6 +51,8 @@ export const DEFAULT_CONTINUITY: ContinuityConfig = Object.freeze({
   maxItems: DEFAULT_LEDGER_LIMITS.maxItems,
   maxTextBytes: DEFAULT_LEDGER_LIMITS.maxTextBytes,
   rolloverBeforeMs: 120_000,
+  clientGraceMs: 0,
+  resumeWindowBytes: 1_000_000,
 });
 
 /**
@@ -58,5 +70,7 @@ export function resolveContinuity(raw: ContinuityConfigInput | null | undefined)
     maxItems: given.maxItems ?? DEFAULT_CONTINUITY.maxItems,
     maxTextBytes: given.maxTextBytes ?? DEFAULT_CONTINUITY.maxTextBytes,
     rolloverBeforeMs: given.rolloverBeforeMs ?? DEFAULT_CONTINUITY.rolloverBeforeMs,
+    clientGraceMs: given.clientGraceMs ?? DEFAULT_CONTINUITY.clientGraceMs,
+    resumeWindowBytes: given.resumeWindowBytes ?? DEFAULT_CONTINUITY.resumeWindowBytes,
   };
 }

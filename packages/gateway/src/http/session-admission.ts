@@ -10,6 +10,7 @@ import { newSessionId, type WireError } from '@realtime-gateway/protocol';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { SessionQuota } from '../auth/quota.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
+import type { ResumeTokens } from '../continuity/resume-token.js';
 import { SessionContinuity } from '../continuity/session-continuity.js';
 import type { BudgetEnforcer } from '../governance/budget-enforcer.js';
 import type { Leg } from '../legs/leg.js';
@@ -48,6 +49,8 @@ export interface AdmissionContext {
   readonly tracing: Tracing;
   /** Refuses keys whose budget is spent. */
   readonly budgets: BudgetEnforcer;
+  /** Mints the tokens clients resume their sessions with (`continuity.clientGraceMs`). */
+  readonly resumeTokens: ResumeTokens;
 }
 
 /** The parts of the request a realtime session is about. */
@@ -94,6 +97,8 @@ export interface Admitted {
   readonly session: Session;
   readonly upstream: Leg;
   readonly principal: Principal;
+  /** The token the client may resume the session with, or null when client resume is off. */
+  readonly resumeToken: string | null;
   /**
    * Undoes the admission when the client cannot be given the session after all: the upstream
    * is dropped, the slots are freed, the session leaves the registry, and the client secret
@@ -301,6 +306,9 @@ async function admit(
     intent: asked.intent,
   };
   const log = request.log ?? ctx.log;
+  const { clientGraceMs, resumeWindowBytes } = ctx.config.continuity;
+  // A call's client is a peer connection, which cannot come back under the same session.
+  const resumable = clientGraceMs > 0 && (request.transport ?? 'websocket') === 'websocket';
   // A call attach joins a session the upstream holds; there is nothing of the gateway's to replay.
   const continuity =
     ctx.config.continuity.enabled && asked.callId === null
@@ -350,6 +358,7 @@ async function admit(
       continuity,
     ),
     ...(continuity === null ? {} : { upstreamEnded: continuity.upstreamEnded }),
+    resume: resumable ? { graceMs: clientGraceMs, windowBytes: resumeWindowBytes } : null,
     observer: ctx.observer,
     log,
     trace,
@@ -371,6 +380,13 @@ async function admit(
     session,
     upstream: dialled.leg,
     principal,
+    resumeToken: resumable
+      ? ctx.resumeTokens.mint(info.sessionId, principal.keyId ?? '', {
+          // The session cannot outlive its maximum duration, nor the token it.
+          ttlMs: ctx.config.limits.maxSessionMs + clientGraceMs,
+          now: Date.now(),
+        })
+      : null,
     abandon(giveSecretBack) {
       if (giveSecretBack) giveBack();
       session.refuse();

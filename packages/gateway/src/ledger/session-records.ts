@@ -71,5 +71,6 @@ export function withSessionRecords(
     relayError: observer.relayError.bind(observer),
     usage: observer.usage.bind(observer),
     upstreamReplaced: observer.upstreamReplaced.bind(observer),
+    clientResume: observer.clientResume.bind(observer),
   };
 }

@@ -17,7 +17,7 @@ import type { Refusal } from '../refusal.js';
 import type { Direction, SessionObserver } from '../session/observer.js';
 import type { EndCause } from '../session/state.js';
 import type { ConnectResult } from '../upstream/connect.js';
-import type { SessionInfo, UpstreamReplacement } from '../vocabulary/session.js';
+import type { ClientResumeOutcome, SessionInfo, UpstreamReplacement } from '../vocabulary/session.js';
 import { LedgerMetrics } from './ledger-metrics.js';
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set([...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]);
@@ -75,6 +75,7 @@ export class GatewayMetrics implements SessionObserver {
   private readonly tokens: Counter<'model' | 'kind' | 'key'>;
   private readonly replacements: Counter<'outcome' | 'reason'>;
   private readonly replacementSeconds: Histogram<'outcome' | 'reason'>;
+  private readonly resumes: Counter<'outcome'>;
   private readonly models: Set<string>;
   /** Per direction, the tallies by type label (bounded, unlike the types clients may send). */
   private readonly tallies: Record<Direction, Map<string, FrameTally>> = {
@@ -168,6 +169,12 @@ export class GatewayMetrics implements SessionObserver {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.resumes = new Counter({
+      name: 'realtime_gateway_client_resumes_total',
+      help: 'Clients that resumed their session (resumed, taken_over) or could not any more (expired, overflowed).',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.mcp = new McpMetrics(registry);
     this.ledger = new LedgerMetrics(registry, (model) => this.modelLabel(model));
   }
@@ -255,6 +262,10 @@ export class GatewayMetrics implements SessionObserver {
       this.active.dec({ model, upstream: replacement.from });
       this.active.inc({ model, upstream: replacement.to });
     }
+  }
+
+  clientResume(_info: SessionInfo, outcome: ClientResumeOutcome): void {
+    this.resumes.inc({ outcome });
   }
 
   /** For `onUpstreamAttempt`. */

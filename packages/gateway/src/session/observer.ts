@@ -1,5 +1,10 @@
 import type { ResponseUsage } from '@realtime-gateway/protocol';
-import type { Direction, SessionInfo, UpstreamReplacement } from '../vocabulary/session.js';
+import type {
+  ClientResumeOutcome,
+  Direction,
+  SessionInfo,
+  UpstreamReplacement,
+} from '../vocabulary/session.js';
 import type { SessionStats } from './registry.js';
 import type { EndCause } from './state.js';
 
@@ -20,6 +25,8 @@ export interface SessionObserver {
   usage(info: SessionInfo, usage: ResponseUsage): void;
   /** A replacement of the session's upstream connection settled; `info` names the upstream it is on now. */
   upstreamReplaced(info: SessionInfo, replacement: UpstreamReplacement): void;
+  /** A client that could resume its session did, or could not any more. */
+  clientResume(info: SessionInfo, outcome: ClientResumeOutcome): void;
 }
 
 const noop = (): void => {};
@@ -32,4 +39,5 @@ export const NO_OBSERVER: SessionObserver = Object.freeze({
   relayError: noop,
   usage: noop,
   upstreamReplaced: noop,
+  clientResume: noop,
 });

@@ -27,7 +27,8 @@ import type { Frame, Middleware, MiddlewareContext, MiddlewareFactory } from './
 import { FORWARD } from './middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './observer.js';
 import { type EventParser, Flow, type FlowSink, type PipelineEvent, type Stage } from './pipeline.js';
-import type { SessionSnapshot, SessionStats } from './registry.js';
+import type { ResumeRefused, SessionSnapshot, SessionStats } from './registry.js';
+import { ResumeWindow } from './resume-window.js';
 import { type EndCause, isRelaying, type SessionEvent, type SessionState, transition } from './state.js';
 
 /** Everything a session needs besides its legs. */
@@ -49,6 +50,12 @@ export interface SessionOptions {
    * {@link Session.failReplacement}); false, or absent, and the session ends as the upstream did.
    */
   readonly upstreamEnded?: UpstreamLossHandler;
+  /**
+   * Client resume: a client connection that drops without a close frame leaves the session
+   * `detached` for `graceMs`, its upstream going on, until {@link Session.resume}; the last
+   * `windowBytes` of what was sent to the client are kept for it. Absent: the session ends.
+   */
+  readonly resume?: { readonly graceMs: number; readonly windowBytes: number } | null;
 }
 
 /** How an upstream connection ended: its close frame, or `lost` without one. */
@@ -161,6 +168,12 @@ export class Session {
    * bounded together by `maxBufferedBytes`. Made at the first replacement.
    */
   private waiting: { fromClients: WaitingFrame[]; injected: WaitingFrame[]; bytes: number } | null = null;
+  /** What was sent to the client lately, for a resume; null without client resume. */
+  private readonly resumeWindow: ResumeWindow | null;
+  private readonly graceMs: number;
+  /** While `detached`: when the client went, and the first frame it has not been sent. */
+  private detachedAt = 0;
+  private detachedFrom = 0;
 
   constructor(options: SessionOptions) {
     this.identity = options.info;
@@ -175,6 +188,9 @@ export class Session {
     this.lastActive = this.startedAt;
     this.lastPing = this.startedAt;
     this.upstreamEnded = options.upstreamEnded;
+    const resume = options.resume ?? null;
+    this.resumeWindow = resume === null ? null : new ResumeWindow(resume.windowBytes);
+    this.graceMs = resume?.graceMs ?? 0;
     this.connections = [
       {
         upstream: options.info.upstreamName,
@@ -343,6 +359,58 @@ export class Session {
   }
 
   /**
+   * Gives the session a new client connection: one that resumes it after its connection
+   * dropped (`detached`), or that takes over from a connection still open whose loss the
+   * gateway has not seen yet (the old one is closed, 4001). The client gets what it missed:
+   * the frames after the event `afterEventId` when it names one, else those since the old
+   * connection was seen to drop.
+   *
+   * @example
+   * const refused = session.resume(new WebSocketLeg(socket), req.headers['x-realtime-gateway-last-event-id'] ?? null);
+   * if (refused !== null) socket.close(1011, refused);
+   */
+  resume(leg: Leg, afterEventId: string | null): ResumeRefused | null {
+    const from = this.resumeFrom(afterEventId);
+    if (typeof from === 'string') return from;
+    const window = this.resumeWindow!;
+    const detached = this.stateValue === 'detached';
+    const previous = this.client;
+    if (detached) this.apply({ type: 'resumed' });
+    else if (previous !== null) {
+      previous.leg.detach();
+      previous.leg.close(CloseCode.resumedElsewhere, 'resumed on another connection');
+    }
+    const attached: Attached = { leg, role: 'client', paused: previous?.paused ?? 0, alive: true };
+    this.client = attached;
+    leg.attach(this.listenerFor(attached));
+    if (attached.paused !== 0) leg.pause();
+    const missed = window.from(from);
+    this.log.info(
+      { sessionId: this.id, missed: missed.length, afterMs: detached ? this.now() - this.detachedAt : 0 },
+      'client resumed the session',
+    );
+    this.observer.clientResume(this.info, detached ? 'resumed' : 'taken_over');
+    for (const frame of missed) this.sendClient(attached, frame.data, frame.isBinary);
+    return null;
+  }
+
+  /** Whether a client may resume the session now, given the last event it names (see {@link resume}). */
+  resumeCheck(afterEventId: string | null): ResumeRefused | null {
+    const from = this.resumeFrom(afterEventId);
+    return typeof from === 'string' ? from : null;
+  }
+
+  /** The first frame a resuming client is to be sent, or why it cannot resume. */
+  private resumeFrom(afterEventId: string | null): number | ResumeRefused {
+    const window = this.resumeWindow;
+    const detached = this.stateValue === 'detached';
+    if (window === null || (!detached && this.stateValue !== 'open')) return 'not_resumable';
+    const from =
+      afterEventId !== null ? window.after(afterEventId) : detached ? this.detachedFrom : window.next;
+    return from === null || from < window.oldest ? 'gap' : from;
+  }
+
+  /**
    * Lets a live upstream go so that another replaces it (a rollover before the upstream's cap
    * on session length): the session is `replacing` as after a loss, and the old connection is
    * closed with 1000. False when the session is not open.
@@ -427,6 +495,12 @@ export class Session {
    */
   tick(now: number): void {
     if (!isRelaying(this.stateValue)) return;
+    if (this.stateValue === 'detached' && now - this.detachedAt >= this.graceMs) {
+      this.observer.clientResume(this.info, 'expired');
+      this.log.info({ sessionId: this.id }, 'the client did not resume in time');
+      this.end('client_lost', CloseCode.goingAway, 'client connection lost');
+      return;
+    }
     const limits = this.limits;
     const total = this.stats.clientFrames + this.stats.upstreamFrames;
     if (total !== this.lastFrameTotal) {
@@ -619,6 +693,17 @@ export class Session {
     }
   }
 
+  private keepForResume(data: Buffer | string, isBinary: boolean): void {
+    const window = this.resumeWindow!;
+    window.push(data, isBinary);
+    if (this.stateValue === 'detached' && window.oldest > this.detachedFrom) {
+      this.observer.relayError(this.info, 'buffer_overflow');
+      this.observer.clientResume(this.info, 'overflowed');
+      this.log.warn({ sessionId: this.id }, 'too much to keep for a client that may resume');
+      this.end('client_lost', CloseCode.goingAway, 'client connection lost');
+    }
+  }
+
   /** Keeps a frame for the upstream that replaces the lost one; bounded like a send buffer. */
   private wait(queue: 'fromClients' | 'injected', data: Buffer | string, isBinary: boolean): void {
     this.waiting ??= { fromClients: [], injected: [], bytes: 0 };
@@ -633,6 +718,7 @@ export class Session {
 
   private sendClients(data: Buffer | string, isBinary: boolean): void {
     const client = this.client;
+    if (this.resumeWindow !== null) this.keepForResume(data, isBinary);
     if (client !== null) this.sendClient(client, data, isBinary);
     if (this.attachments.size > 0)
       for (const attached of this.attachments) this.sendClient(attached, data, isBinary);
@@ -734,6 +820,10 @@ export class Session {
     }
     if (!this.isCurrent(attached)) return;
     if (isRelaying(this.stateValue)) {
+      if (attached.role === 'client' && lost && this.stateValue === 'open' && this.resumeWindow !== null) {
+        this.detachClient();
+        return;
+      }
       if (attached.role === 'client') {
         this.endCause = lost ? 'client_lost' : 'client_closed';
         this.apply({ type: 'end', cause: this.endCause });
@@ -789,6 +879,19 @@ export class Session {
     for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, true);
   }
 
+  /** The client's connection dropped: the session waits for it to resume, for the grace period. */
+  private detachClient(): void {
+    this.apply({ type: 'detach' });
+    this.client?.leg.detach();
+    this.client = null;
+    this.detachedAt = this.now();
+    this.detachedFrom = this.resumeWindow!.next;
+    this.log.info(
+      { sessionId: this.id, graceMs: this.graceMs },
+      'the client connection was lost; the session waits for it to resume',
+    );
+  }
+
   private connectionEnded(how: string): void {
     const current = this.connections.at(-1)!;
     if (current.ended !== null) return;
@@ -802,7 +905,8 @@ export class Session {
     this.endCause = cause;
     this.apply({ type: 'end', cause });
     this.closeClients(clientCode, reason);
-    this.upstream?.leg.close(cause === 'upstream_lost' ? CloseCode.goingAway : CloseCode.normal, '');
+    if (cause === 'client_lost') this.upstream?.leg.close(CloseCode.goingAway, 'client connection lost');
+    else this.upstream?.leg.close(cause === 'upstream_lost' ? CloseCode.goingAway : CloseCode.normal, '');
     this.maybeClosed();
   }
 

@@ -32,6 +32,13 @@ export interface UpstreamReplacement {
   readonly durationMs: number;
 }
 
+/**
+ * What became of a client that could resume its session: `resumed` after its connection
+ * dropped, `taken_over` from a connection still open, `expired` when the grace period ran out,
+ * `overflowed` when more was sent meanwhile than is kept for it.
+ */
+export type ClientResumeOutcome = 'resumed' | 'taken_over' | 'expired' | 'overflowed';
+
 /** The structured logger the gateway writes to (a pino logger fits). */
 export interface SessionLog {
   debug(fields: object, message: string): void;
