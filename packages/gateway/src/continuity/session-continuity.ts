@@ -78,6 +78,21 @@ export interface SessionContinuityOptions {
 /** Close codes after which a new upstream is worth asking for: the server went away or failed. */
 const REPLACEABLE_CLOSES: ReadonlySet<number> = new Set([1001, 1006, 1011, 1012, 1013, 1014]);
 
+/** The ids of a session that never replaced its upstream: none, shared (a replacement makes its own). */
+const NO_IDS = new ItemIdMap();
+
+/** What the current upstream holds of a replayed conversation, for the ids the client knows. */
+interface Replayed {
+  /** Client ids of assistant audio items the upstream holds as their transcript. */
+  readonly textOnly: ReadonlySet<string>;
+  /** Client ids of ledger items the upstream does not hold (the replay left them out). */
+  readonly absent: Set<string>;
+  /** Upstream ids and event ids of the gateway's own truncations, whose answers the client must not see. */
+  readonly hidden: Set<string>;
+  /** Upstream ids of replayed items whose `conversation.item.done`, the replay's, is yet to come. */
+  readonly pendingDone: Set<string>;
+}
+
 /** Whether the user is speaking, so that a rollover waits for them to stop. */
 const SPEECH_EVENTS = ['input_audio_buffer.speech_started', 'input_audio_buffer.speech_stopped'];
 
@@ -96,31 +111,18 @@ const UPSTREAM_WANTS: ReadonlySet<string> = new Set([
  *   middleware: [() => continuity.upstreamSide, ...rest, () => continuity.clientSide] });
  * continuity.serve(session);
  */
-export class SessionContinuity {
-  /**
-   * First in the session's list: it turns the upstream's ids into the client's before any other
-   * middleware sees them, and keeps the ledger.
-   */
-  readonly upstreamSide: Middleware = {
-    name: 'continuity',
-    upstream: UPSTREAM_WANTS,
-    open: (ctx) => this.open(ctx),
-    close: () => this.close(),
-    onUpstream: (frame) => this.onUpstream(frame),
-  };
+export class SessionContinuity implements Middleware {
+  readonly name = 'continuity';
+  readonly upstream = UPSTREAM_WANTS;
   /**
    * Last in the list: it turns the client's ids into the upstream's after every other
    * middleware, those a middleware injects included.
    */
-  readonly clientSide: Middleware = {
-    name: 'continuity-ids',
-    client: CLIENT_ITEM_ID_EVENTS,
-    onClient: (frame, ctx) => this.onClient(frame, ctx),
-  };
+  readonly clientSide: Middleware = new ClientIds(this);
   private readonly ledger: ConversationLedger;
-  private ids = new ItemIdMap();
+  private ids = NO_IDS;
   /** Responses the client saw start and not end. */
-  private readonly inFlight = new Set<string>();
+  private inFlight: Set<string> | null = null;
   private replacements = 0;
   private context: MiddlewareContext | null = null;
   private session: Session | null = null;
@@ -130,14 +132,8 @@ export class SessionContinuity {
   private maxSessionMs: number | null;
   private upstreamStartedAt = 0;
   private rolloverTimer: NodeJS.Timeout | null = null;
-  /** Client ids of assistant audio items the current upstream holds as their transcript. */
-  private textOnly = new Set<string>();
-  /** Client ids of ledger items the current upstream does not hold (a replay left them out). */
-  private absent = new Set<string>();
-  /** Upstream ids and event ids of the gateway's own truncations, whose answers the client must not see. */
-  private readonly hidden = new Set<string>();
-  /** Upstream ids of replayed items whose `conversation.item.done`, the replay's, is yet to come. */
-  private replayEchoes = new Set<string>();
+  /** What the current upstream holds of the replayed conversation; null until a replacement. */
+  private replayed: Replayed | null = null;
 
   constructor(private readonly options: SessionContinuityOptions) {
     this.ledger = new ConversationLedger(options.ledger);
@@ -150,22 +146,31 @@ export class SessionContinuity {
     this.session = session;
   }
 
-  private open(ctx: MiddlewareContext): void {
+  /**
+   * First in the session's list: it turns the upstream's ids into the client's before any other
+   * middleware sees them, and keeps the ledger.
+   */
+  get upstreamSide(): Middleware {
+    return this;
+  }
+
+  open(ctx: MiddlewareContext): void {
     this.context = ctx;
     this.upstreamStartedAt = this.now();
     this.planRollover();
   }
 
-  private close(): undefined {
+  close(): undefined {
     this.cancelRollover();
     this.session = null;
     return undefined;
   }
 
-  private onClient(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Verdict<ClientEvent> {
+  /** The client side's handler (see {@link clientSide}). */
+  translateClient(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Verdict<ClientEvent> {
     const event = frame.event;
     if (event === null || this.ids.size === 0) return FORWARD;
-    if (event.type === 'conversation.item.truncate' && this.textOnly.has(event.item_id)) {
+    if (event.type === 'conversation.item.truncate' && this.replayed?.textOnly.has(event.item_id)) {
       this.truncateReplayed(event, ctx);
       return DROP;
     }
@@ -173,23 +178,23 @@ export class SessionContinuity {
     return rewritten === event ? FORWARD : { action: 'replace', event: rewritten };
   }
 
-  private onUpstream(frame: Frame<ServerEvent>): Verdict<ServerEvent> {
+  onUpstream(frame: Frame<ServerEvent>): Verdict<ServerEvent> {
     const event = frame.event;
     if (event === null) return FORWARD;
-    if (this.hidden.size > 0 && this.answersOwnTruncation(event)) return DROP;
-    if (
-      event.type === 'conversation.item.done' &&
-      this.replayEchoes.size > 0 &&
-      this.replayEchoes.delete(event.item.id ?? '')
-    )
-      return DROP;
+    const replayed = this.replayed;
+    if (replayed !== null) {
+      if (replayed.hidden.size > 0 && this.answersOwnTruncation(replayed.hidden, event)) return DROP;
+      if (event.type === 'conversation.item.done' && replayed.pendingDone.delete(event.item.id ?? ''))
+        return DROP;
+    }
     const rewritten = this.ids.size === 0 ? event : rewriteUpstreamEvent(event, this.ids);
     if (rewritten.type === 'input_audio_buffer.speech_started') this.userSpeaking = true;
     else if (rewritten.type === 'input_audio_buffer.speech_stopped') this.userSpeaking = false;
-    else if (rewritten.type === 'response.created' && typeof rewritten.response.id === 'string')
+    else if (rewritten.type === 'response.created' && typeof rewritten.response.id === 'string') {
+      this.inFlight ??= new Set();
       this.inFlight.add(rewritten.response.id);
-    else if (rewritten.type === 'response.done' && typeof rewritten.response.id === 'string')
-      this.inFlight.delete(rewritten.response.id);
+    } else if (rewritten.type === 'response.done' && typeof rewritten.response.id === 'string')
+      this.inFlight?.delete(rewritten.response.id);
     // The ledger keeps the client's ids, so every replay starts from them.
     if (LEDGER_EVENT_TYPES.has(rewritten.type)) this.ledger.apply(rewritten);
     return rewritten === event ? FORWARD : { action: 'replace', event: rewritten };
@@ -230,7 +235,7 @@ export class SessionContinuity {
         upstreamStartedAt: this.upstreamStartedAt,
         now: this.now(),
         replacements: this.replacements,
-        responseInProgress: this.inFlight.size > 0,
+        responseInProgress: (this.inFlight?.size ?? 0) > 0,
         userSpeaking: this.userSpeaking,
       },
     );
@@ -274,8 +279,7 @@ export class SessionContinuity {
         return;
       }
       this.ids = ItemIdMap.from(result.ids);
-      this.learnReplayed(replay);
-      this.replayEchoes = new Set(result.pendingDone);
+      this.learnReplayed(replay, result.pendingDone);
       if (
         !session.replaceUpstream(dialled.leg, {
           upstream: dialled.upstream,
@@ -329,22 +333,27 @@ export class SessionContinuity {
   }
 
   /** Which items the new upstream holds as text, and which not at all. */
-  private learnReplayed(plan: ReplayPlan): void {
-    this.textOnly = new Set();
+  private learnReplayed(plan: ReplayPlan, pendingDone: ReadonlySet<string>): void {
+    const textOnly = new Set<string>();
     for (const [clientId] of plan.ids) {
       const item = this.ledger.get(clientId)?.item;
       if (
         item?.type === 'message' &&
         item.content.some((part) => part.type === 'output_audio' || part.type === 'audio')
       )
-        this.textOnly.add(clientId);
+        textOnly.add(clientId);
     }
-    this.absent = new Set(plan.skipped.map((skip) => skip.id));
-    this.hidden.clear();
+    this.replayed = {
+      textOnly,
+      absent: new Set(plan.skipped.map((skip) => skip.id)),
+      hidden: new Set(),
+      pendingDone: new Set(pendingDone),
+    };
   }
 
   private truncateReplayed(event: ConversationItemTruncateEvent, ctx: MiddlewareContext): void {
-    const plan = planTruncation(this.ledger, this.ids, this.absent, event);
+    const replayed = this.replayed!;
+    const plan = planTruncation(this.ledger, this.ids, replayed.absent, event);
     if (!plan.ok) {
       ctx.sendClient(errorEvent(plan.error));
       return;
@@ -352,19 +361,19 @@ export class SessionContinuity {
     if (plan.upstreamId !== null) this.ids.link(event.item_id, plan.upstreamId);
     else {
       this.ids.forgetClient(event.item_id);
-      this.absent.add(event.item_id);
+      replayed.absent.add(event.item_id);
     }
-    for (const id of plan.hide) this.hidden.add(id);
+    for (const id of plan.hide) replayed.hidden.add(id);
     // Sent from the last middleware, so no other one rewrites the upstream's ids in them.
     for (const upstreamEvent of plan.upstream) {
-      if (upstreamEvent.event_id != null) this.hidden.add(upstreamEvent.event_id);
+      if (upstreamEvent.event_id != null) replayed.hidden.add(upstreamEvent.event_id);
       ctx.sendUpstream(upstreamEvent);
     }
     this.context?.sendClient(plan.client);
   }
 
   /** Whether an upstream event answers one of the gateway's own truncations (consumed when it does). */
-  private answersOwnTruncation(event: ServerEvent): boolean {
+  private answersOwnTruncation(hidden: Set<string>, event: ServerEvent): boolean {
     let key: string | null = null;
     if (event.type === 'conversation.item.deleted') key = event.item_id;
     else if (
@@ -374,21 +383,21 @@ export class SessionContinuity {
     )
       key = event.item.id ?? null;
     else if (event.type === 'error') key = event.error.event_id ?? null;
-    if (key === null || !this.hidden.has(key)) return false;
+    if (key === null || !hidden.has(key)) return false;
     if (event.type === 'error')
       this.options.log.warn(
         { sessionId: this.session?.id, code: event.error.code },
         'the upstream refused a truncation the gateway made for a replayed item',
       );
     // `added` comes before `done`: the id stays hidden until its last answer.
-    if (event.type !== 'conversation.item.added') this.hidden.delete(key);
+    if (event.type !== 'conversation.item.added') hidden.delete(key);
     return true;
   }
 
   /** What the client was told of responses the lost upstream will never finish. */
   private endResponsesInFlight(): void {
     const ctx = this.context;
-    for (const id of this.inFlight) {
+    for (const id of this.inFlight ?? []) {
       ctx?.sendClient({
         type: 'response.done',
         event_id: newEventId(),
@@ -404,6 +413,17 @@ export class SessionContinuity {
         },
       });
     }
-    this.inFlight.clear();
+    this.inFlight = null;
+  }
+}
+
+/** The client side of a session's continuity: one field, its methods shared by every session. */
+class ClientIds implements Middleware {
+  readonly name = 'continuity-ids';
+  readonly client = CLIENT_ITEM_ID_EVENTS;
+  constructor(private readonly continuity: SessionContinuity) {}
+
+  onClient(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Verdict<ClientEvent> {
+    return this.continuity.translateClient(frame, ctx);
   }
 }
