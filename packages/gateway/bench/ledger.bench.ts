@@ -5,7 +5,9 @@
  * directory) and PostgreSQL (a server started for the run, test/support/postgres.ts; skipped
  * when not installed). The stable figure is CPU per record: this process's CPU time
  * (`process.cpuUsage()`, user + system, GC included) over the records written; records/s is
- * shown beside it (PostgreSQL's own CPU, in its processes, is not in the figure).
+ * shown beside it (PostgreSQL's own CPU, in its processes, is not in the figure; SQLite's
+ * worker thread is in this process, so its CPU is), and so is the longest the event loop was
+ * held while the queue was being written (the longest gap between turns: the sessions' view).
  *
  *   node --conditions=source --import tsx bench/ledger.bench.ts   (BENCH_ROUNDS, default 3)
  */
@@ -81,18 +83,52 @@ function records(): LedgerRecord[] {
   return out;
 }
 
-async function round(ledger: Ledger): Promise<{ perSecond: number; cpuPerRecord: number }> {
+interface Round {
+  perSecond: number;
+  cpuPerRecord: number;
+  /** The longest the event loop was held while the queue was written, ms. */
+  holdMs: number;
+}
+
+/** The longest gap between turns of the event loop from now until `stop()`, in ms. */
+function watchLoop(): { stop(): number } {
+  let last = performance.now();
+  let longest = 0;
+  let watching = true;
+  const turn = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (watching) setImmediate(turn);
+  };
+  setImmediate(turn);
+  return {
+    stop() {
+      watching = false;
+      return Math.max(longest, performance.now() - last);
+    },
+  };
+}
+
+async function round(ledger: Ledger): Promise<Round> {
   const batch = records();
   const writer = new LedgerWriter(ledger);
   await writer.flush(); // open and migrate outside the measured window
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const record of batch) writer.record(record);
+  // Recording is the sessions' own work; what is watched is what writing costs the loop.
+  const watch = watchLoop();
   await writer.whenWritten();
+  const holdMs = watch.stop();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
   await writer.close();
-  return { perSecond: batch.length / seconds, cpuPerRecord: (used.user + used.system) / batch.length };
+  return {
+    perSecond: batch.length / seconds,
+    cpuPerRecord: (used.user + used.system) / batch.length,
+    holdMs,
+  };
 }
 
 async function measure(name: string, make: () => Ledger): Promise<void> {
@@ -106,13 +142,15 @@ async function measure(name: string, make: () => Ledger): Promise<void> {
       .toLocaleString('en-US')
       .padStart(9)} | ${median(results.map((r) => r.cpuPerRecord))
       .toFixed(1)
+      .padStart(12)} | ${median(results.map((r) => r.holdMs))
+      .toFixed(1)
       .padStart(12)}`,
   );
 }
 
 console.log(`node ${process.version}; ${ROUNDS} rounds, medians`);
-console.log('ledger     | records | records/s | CPU/record µs');
-console.log('---------- | ------: | --------: | -----------:');
+console.log('ledger     | records | records/s | CPU/record µs | loop hold ms');
+console.log('---------- | ------: | --------: | -----------: | -----------:');
 const dir = mkdtempSync(join(tmpdir(), 'rg-ledger-bench-'));
 let n = 0;
 try {

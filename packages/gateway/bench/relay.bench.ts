@@ -318,7 +318,8 @@ async function main(): Promise<void> {
   const bufferutil = {} as Record<Kind, boolean>;
   for (const kind of KINDS) {
     const relay = relays[kind];
-    memory[kind] = await idleMemory(relay);
+    // BENCH_IDLE=0 skips the idle-memory measure (per session of none means nothing).
+    if (IDLE > 0) memory[kind] = await idleMemory(relay);
     bufferutil[kind] = (await ask<RelayStats>(relay, 'stats', 'stats')).bufferutil;
     // SIGINT lets a profiled relay write its profile before it exits.
     relay.child.kill('SIGINT');
@@ -373,8 +374,9 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`\nmemory per idle session (${IDLE} sessions, after GC):`);
+  if (IDLE > 0) console.log(`\nmemory per idle session (${IDLE} sessions, after GC):`);
   for (const kind of KINDS) {
+    if (memory[kind] === undefined) continue;
     console.log(
       `  ${LABEL[kind].padEnd(12)} RSS ${(memory[kind]!.rss / 1024).toFixed(1)} KB, heap + external ${(memory[kind]!.heap / 1024).toFixed(1)} KB`,
     );

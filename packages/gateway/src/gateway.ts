@@ -8,6 +8,7 @@
  * Each request is answered with the generation it found, and a session keeps for its whole
  * life the settings it was admitted with (its limits, middleware, MCP servers, upstream).
  */
+
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,7 @@ import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
 import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { ConfigError, GatewayConfig } from './config/resolve.js';
+import { createResumeTokens } from './continuity/resume-token.js';
 import { BudgetBook } from './governance/budget-book.js';
 import { BudgetEnforcer } from './governance/budget-enforcer.js';
 import { createAccess } from './http/access.js';
@@ -36,6 +38,7 @@ import {
 } from './http/operator-listeners.js';
 import { OriginPolicy } from './http/origins.js';
 import { REQUEST_ID_HEADER, type RequestContexts, TrustedProxies } from './http/request-context.js';
+import { resumeTokenHeaderOf } from './http/resume-request.js';
 import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
 import { ledgerMetering } from './ledger/metering.js';
@@ -217,7 +220,14 @@ interface Generation {
 /** How often the registry runs the sessions' time checks: fine enough for the smallest limit. */
 function tickInterval(config: GatewayConfig): number {
   const { keepaliveMs, idleTimeoutMs, maxSessionMs, sessionWarningMs } = config.limits;
-  const smallest = Math.min(keepaliveMs, idleTimeoutMs, maxSessionMs, sessionWarningMs || maxSessionMs);
+  const grace = config.continuity.clientGraceMs || maxSessionMs;
+  const smallest = Math.min(
+    keepaliveMs,
+    idleTimeoutMs,
+    maxSessionMs,
+    sessionWarningMs || maxSessionMs,
+    grace,
+  );
   return Math.max(5, Math.min(1000, Math.floor(smallest / 4)));
 }
 
@@ -323,6 +333,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = options.adminRegistry?.(registry) ?? registry;
   const calls = new CallsEndpoint(() => current.calls);
+  // One signing secret for the process's life: a reload keeps every session's resume token good.
+  const resumeTokens = createResumeTokens();
 
   const build = (config: GatewayConfig, previous: Generation | null): Generation => {
     const wss = new WebSocketServer({
@@ -339,9 +351,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     const proxies = new TrustedProxies(config.server.trustedProxies);
     // The request id goes back with the handshake, as it does on every REST answer.
-    wss.on('headers', (headers, req) =>
-      headers.push(`${REQUEST_ID_HEADER}: ${proxies.contextOf(req).requestId}`),
-    );
+    wss.on('headers', (headers, req) => {
+      headers.push(`${REQUEST_ID_HEADER}: ${proxies.contextOf(req).requestId}`);
+      const resume = resumeTokenHeaderOf(req);
+      if (resume !== null) headers.push(resume);
+    });
     const auth = new Authenticator(config.auth.mode, config.auth.keys, store);
     const origins = new OriginPolicy(config.server.allowedOrigins);
     // Last, as they act on what outlives a generation: upstream health and MCP connections.
@@ -386,6 +400,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         return tracing;
       },
       budgets,
+      resumeTokens,
       ...(onRefused ? { onRefused } : {}),
       sideband: (callId) => calls.sideband(callId),
       ...(forwarding ? { forwarding } : {}),

@@ -3,7 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
 import { freePort, startCli } from './support/cli.js';
@@ -269,6 +272,57 @@ describe('the realtime-gateway process', () => {
       running.child.kill('SIGTERM');
       assert.equal(await running.exited, 0);
       await upstream.close();
+    }
+  });
+
+  test("--workers 2: a key's budget counts the spend of every worker's sessions", async () => {
+    const upstream = await startTestUpstream(); // 30 tokens a response
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'rg-cli-budget-'));
+    const budget = { tokens: 75, period: 'day', warnAt: 0.95 };
+    const running = await startCli(
+      {
+        server: { port },
+        upstreams: [{ name: 'test', baseUrl: `${upstream.httpUrl}/v1`, apiKeyEnv: 'TEST_UPSTREAM_KEY' }],
+        auth: { keys: [{ id: 'capped', hash: `sha256:${hashKey('sk-capped')}`, budget }] },
+        ledger: { sqlite: { path: join(dir, 'ledger.sqlite') }, flushIntervalMs: 20 },
+        log: { level: 'warn' },
+        shutdown: { drainMs: 0 },
+      },
+      ['--workers', '2'],
+      2,
+    );
+    const url = `ws://127.0.0.1:${port}/v1/realtime?model=gpt-realtime`;
+    const as = { headers: { authorization: 'Bearer sk-capped' } };
+    const turn = async (client: TestClient) => {
+      client.send({ type: 'response.create' });
+      await client.waitFor('response.done');
+    };
+    try {
+      // Connections alternate between the workers: neither worker alone sees 75 tokens spent.
+      for (let k = 0; k < 2; k++) {
+        const client = await connect(url, as);
+        await client.waitFor('session.created');
+        await turn(client);
+        client.socket.close();
+        await client.closed;
+      }
+      const third = await connect(url, as);
+      await third.waitFor('session.created');
+      await turn(third);
+      const error = (await third.waitFor('error')).error as { code: string };
+      assert.equal(error.code, 'insufficient_quota');
+      assert.deepEqual(await third.closed, { code: 1008, reason: 'budget spent' });
+      for (let k = 0; k < 2; k++) {
+        const refused = await expectRefused(url, as);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.json.error.code, 'insufficient_quota');
+      }
+    } finally {
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -9,6 +9,7 @@ import { hashKey } from '../src/auth/credentials.js';
 import { applyOverrides, envOverrides, loadConfig, setOverride, unrelatedEnv } from '../src/config/load.js';
 import { redactConfig } from '../src/config/redact.js';
 import { DEFAULT_LIMITS, resolveConfig } from '../src/config/resolve.js';
+import { DEFAULT_CONTINUITY } from '../src/continuity/config.js';
 import { connect } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
 
@@ -41,6 +42,32 @@ describe('config resolution', () => {
     assert.deepEqual(result.config.log, { level: 'info', format: 'json' });
     assert.deepEqual(result.config.mcp.servers, []);
     assert.equal(result.config.mcp.callEvents, 'mcp');
+    assert.deepEqual(result.config.continuity, DEFAULT_CONTINUITY);
+    assert.equal(result.config.continuity.enabled, true);
+  });
+
+  it("caps an openai upstream's sessions at OpenAI's 60 minutes unless told, others not at all", () => {
+    const result = resolveConfig(
+      {
+        upstreams: [
+          { name: 'openai', baseUrl: 'https://api.openai.com/v1', kind: 'openai' },
+          { name: 'uncapped', baseUrl: 'https://api.openai.com/v1', kind: 'openai', maxSessionMs: 0 },
+          { name: 'local', baseUrl: 'http://127.0.0.1:9/v1' },
+          { name: 'capped', baseUrl: 'http://127.0.0.1:9/v1', maxSessionMs: 1_800_000 },
+        ],
+      },
+      noFiles,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(
+      result.config.upstreams.map((u) => [u.name, u.maxSessionMs]),
+      [
+        ['openai', 3_600_000],
+        ['uncapped', null],
+        ['local', null],
+        ['capped', 1_800_000],
+      ],
+    );
   });
 
   it('reads TLS files and MCP header secrets, naming what is missing', () => {

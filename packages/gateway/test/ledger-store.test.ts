@@ -3,10 +3,12 @@
  * a temporary directory, and a PostgreSQL server started for the test (test/support/postgres.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Ledger, SessionRecord, UsageRecord } from '../src/ledger/ledger.js';
@@ -276,3 +278,84 @@ contract(
   },
   async () => server?.close(),
 );
+
+describe('the SQLite ledger thread', () => {
+  let threadDir: string;
+  before(() => {
+    threadDir = mkdtempSync(join(tmpdir(), 'rg-sqlite-thread-'));
+  });
+  after(() => rmSync(threadDir, { recursive: true, force: true }));
+
+  test('a large batch is written while the event loop goes on turning', async () => {
+    const ledger = new SqliteLedger({ path: join(threadDir, 'large.sqlite') });
+    await ledger.open();
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const records = Array.from({ length: 20_000 }, () => usage({}));
+    await ledger.write(records);
+    spinning = false;
+    assert.ok(turns > 1, `the loop turned ${turns} times while 20,000 records were written`);
+    const [all] = await ledger.usage({});
+    assert.equal(all!.tokens.totalTokens, 200_000);
+    await ledger.close();
+  });
+
+  test('a failed open is tried anew, and requests outside open … close are refused', async () => {
+    const blocker = join(threadDir, 'blocker');
+    writeFileSync(blocker, 'a file where the directory should be');
+    const ledger = new SqliteLedger({ path: join(blocker, 'ledger.sqlite') });
+    await assert.rejects(ledger.write([usage({})]), /not open/);
+    await assert.rejects(ledger.open(), (error: Error & { code?: string }) => error.code === 'EEXIST');
+    rmSync(blocker);
+    await ledger.open();
+    await ledger.write([usage({})]);
+    assert.equal((await ledger.spendSince('a', 0)).tokens, 10);
+    await ledger.close();
+    await assert.rejects(ledger.spendSince('a', 0), /not open/);
+    await ledger.close();
+  });
+
+  test('a worker that dies fails what it was asked, and the next request starts a new one', async () => {
+    const workers: Worker[] = [];
+    const started = (worker: Worker) => workers.push(worker);
+    process.on('worker', started);
+    try {
+      const ledger = new SqliteLedger({ path: join(threadDir, 'dies.sqlite') });
+      await ledger.open();
+      await ledger.write([usage({})]);
+      assert.equal(workers.length, 1);
+      const writing = ledger.write(Array.from({ length: 20_000 }, () => usage({})));
+      await workers[0]!.terminate();
+      await assert.rejects(writing, /worker thread stopped/);
+      assert.equal((await ledger.spendSince('a', 0)).tokens, 10, 'the unfinished batch left nothing behind');
+      assert.equal(workers.length, 2, 'a new worker answered');
+      await ledger.close();
+    } finally {
+      process.off('worker', started);
+    }
+  });
+
+  test('an open ledger never closed does not keep its process alive', async () => {
+    const script = join(threadDir, 'unclosed.mts');
+    const module = new URL('../src/ledger/sqlite-ledger.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { SqliteLedger } from ${JSON.stringify(module)};\n` +
+        `const ledger = new SqliteLedger({ path: ${JSON.stringify(join(threadDir, 'unclosed.sqlite'))} });\n` +
+        `await ledger.open();\n` +
+        `console.log(JSON.stringify(await ledger.spendSince(null, 0)));\n`,
+    );
+    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(child.error, undefined, 'the process ended by itself');
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { usd: 0, tokens: 0 });
+  });
+});

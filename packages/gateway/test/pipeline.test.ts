@@ -15,7 +15,7 @@ import {
   type Verdict,
 } from '../src/session/middleware.js';
 import { NO_OBSERVER } from '../src/session/observer.js';
-import { Session } from '../src/session/session.js';
+import { Session, type UpstreamLoss } from '../src/session/session.js';
 import type { RelayLimits } from '../src/vocabulary/limits.js';
 import { NO_LOG } from '../src/vocabulary/session.js';
 import { ScriptedLeg } from './support/scripted-leg.js';
@@ -335,6 +335,97 @@ describe('legs', () => {
     );
     assert.equal(session.snapshot().upstreamSessionId, 'sess_2');
     assert.equal(session.state, 'open');
+  });
+
+  it('a lost upstream taken over by its handler: the client stays, waits, and is heard by the new upstream in order', () => {
+    const client = new ScriptedLeg();
+    const upstream = new ScriptedLeg();
+    const losses: UpstreamLoss[] = [];
+    const session = new Session({
+      info: INFO,
+      limits: LIMITS,
+      upstreamEnded: (_session, loss) => {
+        losses.push(loss);
+        return true;
+      },
+    });
+    session.start(client, upstream);
+    upstream.peerClose(1006);
+    assert.deepEqual(losses, [{ code: 1006, reason: '', lost: true }]);
+    assert.equal(session.state, 'replacing');
+    assert.equal(client.paused, true, 'the client is not read while the upstream is replaced');
+    assert.equal(client.closedWith, null);
+    // Frames already read still arrive; they wait for the new upstream.
+    client.receive({ type: 'response.create', event_id: 'waits' });
+    const next = new ScriptedLeg();
+    next.receive({ type: 'session.updated', event_id: 'held-by-next' });
+    assert.equal(session.replaceUpstream(next, { upstream: 'backup', upstreamSessionId: 'sess_2' }), true);
+    assert.equal(session.state, 'open');
+    assert.equal(client.paused, false);
+    client.receive({ type: 'response.create', event_id: 'after' });
+    assert.deepEqual(
+      next.texts.map((text) => JSON.parse(text).event_id),
+      ['waits', 'after'],
+    );
+    assert.deepEqual(
+      client.texts.map((text) => JSON.parse(text).event_id),
+      ['held-by-next'],
+    );
+    const history = session.snapshot().upstreams;
+    assert.deepEqual(
+      history.map(({ upstream: name, upstreamSessionId, ended }) => ({ name, upstreamSessionId, ended })),
+      [
+        { name: 'test', upstreamSessionId: null, ended: 'lost' },
+        { name: 'backup', upstreamSessionId: 'sess_2', ended: null },
+      ],
+    );
+    assert.equal(session.snapshot().upstreamSessionId, 'sess_2');
+  });
+
+  it('a replacement that fails ends the session with error and 1011; a declined one ends it as before', () => {
+    for (const takeOver of [true, false]) {
+      const client = new ScriptedLeg();
+      const upstream = new ScriptedLeg();
+      const ended: string[] = [];
+      const session = new Session({
+        info: INFO,
+        limits: LIMITS,
+        upstreamEnded: () => takeOver,
+        onEnd: (_s, cause) => ended.push(cause),
+      });
+      session.start(client, upstream);
+      upstream.peerClose(1011, 'restarting');
+      if (takeOver) {
+        assert.equal(session.state, 'replacing');
+        assert.equal(
+          session.failReplacement({ type: 'server_error', code: 'upstream_lost', message: 'No upstream.' }),
+          true,
+        );
+        assert.deepEqual(client.closedWith, { code: 1011, reason: 'upstream connection lost' });
+        assert.equal(JSON.parse(client.texts.at(-1)!).error.code, 'upstream_lost');
+      } else {
+        assert.deepEqual(client.closedWith, { code: 1011, reason: 'restarting' });
+      }
+      client.peerClose(1000);
+      assert.deepEqual(ended, [takeOver ? 'upstream_lost' : 'upstream_closed']);
+      assert.equal(session.replaceUpstream(new ScriptedLeg()), false, 'an ended session takes no upstream');
+      assert.equal(session.failReplacement({ code: 'x', message: 'x' }), false);
+    }
+  });
+
+  it('what waits for a new upstream is bounded: past maxBufferedBytes the session ends with 1013', () => {
+    const client = new ScriptedLeg();
+    const upstream = new ScriptedLeg();
+    const session = new Session({
+      info: INFO,
+      limits: { ...LIMITS, maxBufferedBytes: 200 },
+      upstreamEnded: () => true,
+    });
+    session.start(client, upstream);
+    upstream.peerClose(1006);
+    client.receive({ type: 'input_audio_buffer.append', audio: 'A'.repeat(300) });
+    assert.deepEqual(client.closedWith, { code: 1013, reason: 'upstream send buffer overflow' });
+    assert.equal(session.state, 'closing');
   });
 
   it('a further client attachment hears the upstream and speaks to it; its leaving does not end the session', () => {

@@ -10,7 +10,8 @@ const MODEL = 'gpt-realtime';
 describe('relay', () => {
   let rig: Rig;
   before(async () => {
-    rig = await startRig();
+    // The relay alone: a lost upstream ends the session (continuity-e2e.test.ts replaces it).
+    rig = await startRig({ continuity: { enabled: false } });
   });
   after(() => rig.close());
 
@@ -152,7 +153,7 @@ describe('relay', () => {
 describe('keepalive', () => {
   let rig: Rig;
   before(async () => {
-    rig = await startRig({ limits: { keepaliveMs: 40 } });
+    rig = await startRig({ limits: { keepaliveMs: 40 }, continuity: { enabled: false } });
   });
   after(() => rig.close());
 
@@ -273,6 +274,8 @@ describe('observer hooks', () => {
       },
       usage: (_info, usage) => seen.usage.push(usage.total_tokens ?? -1),
       relayError: (_info, reason) => seen.errors.push(reason),
+      upstreamReplaced: () => assert.fail('no upstream was replaced'),
+      clientResume: () => assert.fail('no client could resume'),
     };
     const rig = await startRig({}, { observer });
     try {

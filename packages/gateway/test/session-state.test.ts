@@ -10,7 +10,15 @@ import {
   transition,
 } from '../src/session/state.js';
 
-const STATES: SessionState[] = ['connecting', 'open', 'draining', 'closing', 'closed'];
+const STATES: SessionState[] = [
+  'connecting',
+  'open',
+  'replacing',
+  'detached',
+  'draining',
+  'closing',
+  'closed',
+];
 const CAUSES: EndCause[] = [
   'client_closed',
   'upstream_closed',
@@ -27,6 +35,10 @@ const EVENTS: SessionEvent[] = [
   { type: 'open' },
   { type: 'refused' },
   { type: 'drain' },
+  { type: 'replace' },
+  { type: 'replaced' },
+  { type: 'detach' },
+  { type: 'resumed' },
   { type: 'closed' },
   ...CAUSES.map((cause) => ({ type: 'end' as const, cause })),
 ];
@@ -34,7 +46,9 @@ const EVENTS: SessionEvent[] = [
 /** The complete transition table: every (state, event) pair not listed is refused. */
 const ALLOWED: Record<SessionState, Partial<Record<SessionEvent['type'], SessionState>>> = {
   connecting: { open: 'open', refused: 'closed' },
-  open: { drain: 'draining', end: 'closing' },
+  open: { drain: 'draining', replace: 'replacing', detach: 'detached', end: 'closing' },
+  replacing: { replaced: 'open', end: 'closing' },
+  detached: { resumed: 'open', end: 'closing' },
   draining: { end: 'closing' },
   closing: { closed: 'closed' },
   closed: {},
@@ -51,10 +65,10 @@ describe('session state machine', () => {
     }
   }
 
-  it('relays frames only while open or draining', () => {
+  it('relays frames only while open, replacing its upstream, waiting for its client, or draining', () => {
     assert.deepEqual(
       STATES.filter((s) => isRelaying(s)),
-      ['open', 'draining'],
+      ['open', 'replacing', 'detached', 'draining'],
     );
   });
 });

@@ -122,19 +122,45 @@ describe('WebSocketLeg', () => {
     assert.equal(reason.toString(), 'é'.repeat(61));
   });
 
-  it('stops delivering once detached, and a destroyed leg is reported lost', async () => {
+  it('once detached, holds what comes for the next attach; a destroyed leg is reported lost', async () => {
     const { leg, peer } = await pair();
     const first = recorder();
     leg.attach(first.listener);
     leg.detach();
-    peer.send('unheard');
+    peer.send('between owners');
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(first.events, []);
     const second = recorder();
     leg.attach(second.listener);
+    // A detached leg stops reading: the frame is read once the next owner is attached.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(second.events, ['text:between owners'], 'the second owner hears it');
     leg.destroy();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(second.events, ['closed:1006::true']);
+    assert.deepEqual(second.events, ['text:between owners', 'closed:1006::true']);
+  });
+
+  it('holds a close that comes while detached, and keeps nothing once closed with no listener', async () => {
+    const held = await pair();
+    held.leg.attach(recorder().listener);
+    held.leg.detach();
+    held.peer.close(1011, 'gone');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = recorder();
+    held.leg.attach(next.listener);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(next.events, ['closed:1011:gone:false']);
+
+    const dropped = await pair();
+    dropped.leg.attach(recorder().listener);
+    dropped.leg.detach();
+    dropped.peer.on('close', () => {});
+    dropped.peer.send('late');
+    dropped.leg.close(1000, 'replaced');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = recorder();
+    dropped.leg.attach(after.listener);
+    assert.deepEqual(after.events, [], 'a leg let go keeps nothing');
   });
 
   it('clampReason keeps short reasons and cuts long ones on a character boundary', () => {

@@ -12,6 +12,7 @@ export function openAiUpstream(apiKey: string): UpstreamConfig {
     webrtc: 'forward',
     apiKey,
     apiKeyEnv: 'OPENAI_API_KEY',
+    maxSessionMs: 3_600_000,
     // OpenAI's realtime and transcription models; anything else goes to the catch-all upstream.
     models: ['gpt-*'],
     ca: null,

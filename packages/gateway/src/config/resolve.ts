@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
+import { type ContinuityConfig, resolveContinuity } from '../continuity/config.js';
 import { type LedgerConfig, resolveLedgerConfig, resolvePrices } from '../ledger/config.js';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { PriceOverride } from '../pricing/prices.js';
@@ -33,6 +34,8 @@ export interface UpstreamConfig {
   readonly weight: number;
   readonly maxSessions: number;
   readonly connectTimeoutMs: number;
+  /** The upstream's cap on one session's length, or null for none. */
+  readonly maxSessionMs: number | null;
   /** PEM text of extra certificate authorities. */
   readonly ca: string | null;
   readonly caFile: string | null;
@@ -159,6 +162,8 @@ export interface GatewayConfig {
   readonly webrtc: WebRtcConfig;
   /** OpenTelemetry traces; see `config/telemetry.ts`. */
   readonly telemetry: TelemetryConfig;
+  /** Sessions outliving their upstream connection (see `continuity/config.ts`). */
+  readonly continuity: ContinuityConfig;
   /** The usage ledger (see `ledger/config.ts`). */
   readonly ledger: LedgerConfig;
   /** Price overrides by model, over the built-in table (`pricing/prices.ts`). */
@@ -204,6 +209,7 @@ export const DEFAULT_UPSTREAM = Object.freeze({
   weight: 1,
   maxSessions: 10_000,
   connectTimeoutMs: 10_000,
+  maxSessionMs: null as number | null,
 });
 
 /** OpenAI's defaults: 10 minutes unless asked, at most 2 hours. */
@@ -376,6 +382,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       weight: u.weight ?? DEFAULT_UPSTREAM.weight,
       maxSessions: u.maxSessions ?? DEFAULT_UPSTREAM.maxSessions,
       connectTimeoutMs: u.connectTimeoutMs ?? DEFAULT_UPSTREAM.connectTimeoutMs,
+      maxSessionMs: maxSessionMs(u.maxSessionMs, kind),
       ca,
       caFile: u.caFile ?? null,
       mcpTools: u.mcpTools ?? (kind === 'generic' ? 'emulate' : 'native'),
@@ -541,6 +548,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       telemetry,
       ledger,
       prices: resolvePrices(raw.prices),
+      continuity: resolveContinuity(raw.continuity),
     },
   };
 }
@@ -653,6 +661,14 @@ function isHttpUrl(value: string): boolean {
 }
 
 /** Drops explicit nulls so that spreading over defaults keeps the defaults. */
+/** OpenAI ends a realtime session after 60 minutes; other upstreams say nothing of a cap. */
+const OPENAI_MAX_SESSION_MS = 3_600_000;
+
+function maxSessionMs(given: number | null | undefined, kind: UpstreamKind): number | null {
+  const value = given ?? (kind === 'openai' ? OPENAI_MAX_SESSION_MS : 0);
+  return value > 0 ? value : null;
+}
+
 function withoutNulls<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], null> } {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) if (v !== null && v !== undefined) out[key] = v;

@@ -16,6 +16,7 @@ import {
   record,
   string,
 } from '@realtime-gateway/protocol/schema';
+import { ContinuityConfigSchema } from '../continuity/config.js';
 import { LedgerConfigSchema, PricesConfigSchema } from '../ledger/config.js';
 import { McpConfigSchema } from '../mcp/config.js';
 
@@ -39,6 +40,12 @@ export const UpstreamConfigSchema = object({
   maxSessions: optional(positive()),
   /** Milliseconds to wait for the upstream to accept a connection. */
   connectTimeoutMs: optional(positive()),
+  /**
+   * The longest the upstream keeps one session open, in milliseconds; `continuity` moves a
+   * session to a new connection before it. Default 3600000 for `openai` (OpenAI ends sessions
+   * after 60 minutes), none otherwise; 0 for none.
+   */
+  maxSessionMs: optional(integer({ min: 0 })),
   /** A PEM file with extra certificate authorities to trust for this upstream. */
   caFile: optional(string()),
   /**
@@ -292,6 +299,8 @@ export const GatewayConfigSchema = object({
       timeoutMs: optional(positive()),
     }),
   ),
+  /** Sessions that outlive their upstream connection, and clients that come back (see the README's "Continuity"). */
+  continuity: optional(ContinuityConfigSchema),
   /** The usage ledger: every metered usage and ended session, with its cost (see the README's "Usage ledger"). */
   ledger: optional(LedgerConfigSchema),
   /** Prices by model (USD per million tokens of each kind, or per minute), over the built-in table. */

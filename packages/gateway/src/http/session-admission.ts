@@ -6,10 +6,12 @@
  * one holds for the other.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { newSessionId } from '@realtime-gateway/protocol';
+import { newSessionId, type WireError } from '@realtime-gateway/protocol';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { SessionQuota } from '../auth/quota.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
+import type { ResumeTokens } from '../continuity/resume-token.js';
+import { SessionContinuity } from '../continuity/session-continuity.js';
 import type { BudgetEnforcer } from '../governance/budget-enforcer.js';
 import type { Leg } from '../legs/leg.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -22,7 +24,7 @@ import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry, SessionStats } from '../session/registry.js';
 import { Session } from '../session/session.js';
 import type { EndCause } from '../session/state.js';
-import { type AttemptListener, dialWithFailover } from '../upstream/dial.js';
+import { type AttemptListener, type Dialled, type DialOptions, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
 import type { SessionTrace, TraceAttributes, TraceSpan } from '../vocabulary/trace.js';
 import type { RequestContexts } from './request-context.js';
@@ -47,6 +49,8 @@ export interface AdmissionContext {
   readonly tracing: Tracing;
   /** Refuses keys whose budget is spent. */
   readonly budgets: BudgetEnforcer;
+  /** Mints the tokens clients resume their sessions with (`continuity.clientGraceMs`). */
+  readonly resumeTokens: ResumeTokens;
 }
 
 /** The parts of the request a realtime session is about. */
@@ -93,6 +97,8 @@ export interface Admitted {
   readonly session: Session;
   readonly upstream: Leg;
   readonly principal: Principal;
+  /** The token the client may resume the session with, or null when client resume is off. */
+  readonly resumeToken: string | null;
   /**
    * Undoes the admission when the client cannot be given the session after all: the upstream
    * is dropped, the slots are freed, the session leaves the registry, and the client secret
@@ -247,12 +253,15 @@ async function admit(
   if ('status' in slot) return deny(slot);
 
   const connecting = trace.span('upstream.connect');
-  const dialled = await dialWithFailover(ctx.router, plan, {
+  const dialOptions: DialOptions = {
     intent: asked.intent,
     callId: asked.callId,
     sendModel: asked.model !== null,
     passthroughKey: principal.upstreamKey,
     maxPayload: ctx.config.limits.maxBufferedBytes,
+  };
+  const dialled = await dialWithFailover(ctx.router, plan, {
+    ...dialOptions,
     onAttempt: tracedAttempts(ctx.onAttempt, connecting),
   });
   if ('status' in dialled) {
@@ -265,7 +274,8 @@ async function admit(
   connecting.end();
   // What the closures below keep for the session's life is named one by one: a closure that
   // read `dialled` or `request` would keep all of them (and the request's headers).
-  const upstreamSlot = dialled.slot;
+  // The slot of the upstream the session is on: a replacement moves it.
+  let upstreamSlot = dialled.slot;
   const upstreamLeg = dialled.leg;
   const ended = request.onEnd;
   let released = false;
@@ -295,16 +305,62 @@ async function admit(
     keyId: principal.keyId,
     intent: asked.intent,
   };
+  const log = request.log ?? ctx.log;
+  const { clientGraceMs, resumeWindowBytes } = ctx.config.continuity;
+  // A call's client is a peer connection, which cannot come back under the same session.
+  const resumable = clientGraceMs > 0 && (request.transport ?? 'websocket') === 'websocket';
+  // A call attach joins a session the upstream holds; there is nothing of the gateway's to replay.
+  const continuity =
+    ctx.config.continuity.enabled && asked.callId === null
+      ? new SessionContinuity({
+          maxReplacements: ctx.config.continuity.maxReplacements,
+          replayTimeoutMs: ctx.config.continuity.replayTimeoutMs,
+          ledger: {
+            maxItems: ctx.config.continuity.maxItems,
+            maxTextBytes: ctx.config.continuity.maxTextBytes,
+          },
+          maxSessionMs: dialled.upstream.maxSessionMs,
+          rolloverBeforeMs: ctx.config.continuity.rolloverBeforeMs,
+          log,
+          dial: async (lost) => {
+            // Given back first, so an upstream with a single slot may take the session again.
+            upstreamSlot.release();
+            const next = await redial(ctx, model, { ...dialOptions, onAttempt: ctx.onAttempt }, lost);
+            if ('status' in next) return { ok: false, error: replacementError(next) };
+            if (released) {
+              next.leg.destroy();
+              next.slot.release();
+              return {
+                ok: false,
+                error: replacementError(refusal(503, 'session_ended', 'The session ended.')),
+              };
+            }
+            upstreamSlot = next.slot;
+            return {
+              ok: true,
+              leg: next.leg,
+              upstream: next.upstream.name,
+              maxSessionMs: next.upstream.maxSessionMs,
+            };
+          },
+          replaced: (replaced, replacement) => ctx.observer.upstreamReplaced(replaced.info, replacement),
+        })
+      : null;
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    middleware: withBoundSession(
-      [...(request.middleware ?? []), ...ctx.middleware],
-      secret?.binding ?? null,
-      request.session ?? null,
+    middleware: withContinuity(
+      withBoundSession(
+        [...(request.middleware ?? []), ...ctx.middleware],
+        secret?.binding ?? null,
+        request.session ?? null,
+      ),
+      continuity,
     ),
+    ...(continuity === null ? {} : { upstreamEnded: continuity.upstreamEnded }),
+    resume: resumable ? { graceMs: clientGraceMs, windowBytes: resumeWindowBytes } : null,
     observer: ctx.observer,
-    log: request.log ?? ctx.log,
+    log,
     trace,
     onEnd: (ending, cause) => {
       releaseAll();
@@ -318,11 +374,19 @@ async function admit(
     'gen_ai.conversation.id': info.sessionId,
     ...upstreamAttributes(dialled.upstream),
   });
+  continuity?.serve(session);
   ctx.registry.add(session);
   return {
     session,
     upstream: dialled.leg,
     principal,
+    resumeToken: resumable
+      ? ctx.resumeTokens.mint(info.sessionId, principal.keyId ?? '', {
+          // The session cannot outlive its maximum duration, nor the token it.
+          ttlMs: ctx.config.limits.maxSessionMs + clientGraceMs,
+          now: Date.now(),
+        })
+      : null,
     abandon(giveSecretBack) {
       if (giveSecretBack) giveBack();
       session.refuse();
@@ -332,6 +396,43 @@ async function admit(
       trace.fail('abandoned', 'The client went away before the session started.');
       trace.end();
     },
+  };
+}
+
+/**
+ * The continuity's two middleware around the rest: ids become the client's before any other
+ * middleware reads an upstream event, and the upstream's after every other one wrote a client event.
+ */
+function withContinuity(
+  middleware: readonly MiddlewareFactory[],
+  continuity: SessionContinuity | null,
+): readonly MiddlewareFactory[] {
+  if (continuity === null) return middleware;
+  return [() => continuity.upstreamSide, ...middleware, () => continuity.clientSide];
+}
+
+/** A new upstream connection for a session that lost its own: the router asked again, the lost upstream tried last. */
+async function redial(
+  ctx: AdmissionContext,
+  model: string,
+  options: DialOptions,
+  lost: string,
+): Promise<Dialled | Refusal> {
+  const plan = await ctx.router.plan(model);
+  if ('status' in plan) return plan;
+  const candidates = [
+    ...plan.candidates.filter((upstream) => upstream.name !== lost),
+    ...plan.candidates.filter((upstream) => upstream.name === lost),
+  ];
+  return dialWithFailover(ctx.router, { ...plan, candidates }, options);
+}
+
+/** What a client whose upstream could not be replaced is told: the loss, and why no other upstream took it. */
+function replacementError(why: Refusal): WireError {
+  return {
+    type: 'server_error',
+    code: 'upstream_lost',
+    message: `The connection to the upstream server was lost and no other could be opened: ${why.message}`,
   };
 }
 

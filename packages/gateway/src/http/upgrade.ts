@@ -7,8 +7,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocketServer } from 'ws';
 import { everyCallTerminated } from '../config/resolve.js';
+import { resumeRefusal } from '../continuity/resume-token.js';
 import { WebSocketLeg } from '../legs/websocket-leg.js';
 import { callNotFound, type Refusal, refusal } from '../refusal.js';
+import { CloseCode } from '../session/close-codes.js';
 import type { Session } from '../session/session.js';
 import { CALL_ENTRY } from '../store/store.js';
 import { describeError } from '../vocabulary/session.js';
@@ -17,6 +19,7 @@ import { checkHandshake } from './handshake.js';
 import type { OriginPolicy } from './origins.js';
 import { withFields } from './request-context.js';
 import { writeRefusal } from './respond.js';
+import { answerResumeToken, notResumable, type ResumeRequest, resumeRequestOf } from './resume-request.js';
 import { type AdmissionContext, admitSession, parseRealtimeQuery } from './session-admission.js';
 import { isRefusal, parseTarget } from './target.js';
 import { guardUpgrade } from './upgrade-guard.js';
@@ -104,6 +107,9 @@ async function admit(
   if (isRefusal(target)) return refuse(target);
   const query = parseRealtimeQuery(target.query);
   if ('status' in query) return refuse(query);
+  const resuming = resumeRequestOf(req);
+  if (resuming !== null)
+    return resumeSession(ctx, { req, socket, head }, resuming, { answer, refuse, settle });
   const call = query.callId === null ? null : (ctx.sideband?.(query.callId) ?? null);
   if (call !== null) {
     joinCall(ctx, { req, socket, head }, { call, callId: query.callId!, answer, refuse, settle });
@@ -142,6 +148,7 @@ async function admit(
   // (Removed once upgraded: for the session's life it would keep this whole setup alive.)
   const onClosedEarly = (): void => admitted.abandon(true);
   socket.once('close', onClosedEarly);
+  if (admitted.resumeToken !== null) answerResumeToken(req, admitted.resumeToken);
   ctx.wss.handleUpgrade(req, socket, head, (client) => {
     socket.off('close', onClosedEarly);
     answer.given = true;
@@ -154,6 +161,44 @@ async function admit(
       client.terminate();
       admitted.abandon(false);
     }
+  });
+}
+
+/**
+ * `GET /v1/realtime` with a resume token: the client of a session whose connection dropped
+ * takes it back, with the credentials of the key that opened it (a fresh client secret minted
+ * for that key does). Everything is checked before the upgrade, so a refusal is an HTTP answer.
+ */
+async function resumeSession(
+  ctx: UpgradeContext,
+  { req, socket, head }: Upgrade,
+  resuming: ResumeRequest,
+  answering: {
+    readonly answer: { given: boolean };
+    readonly refuse: (r: Refusal) => void;
+    readonly settle: () => void;
+  },
+): Promise<void> {
+  const who = await ctx.auth.admitSession(req.headers);
+  if (!who.ok) return answering.refuse(who.refusal);
+  const secret = who.principal.secret;
+  const deny = (r: Refusal): void => {
+    secret?.giveBack().catch((error: unknown) => {
+      ctx.log.warn({ err: describeError(error) }, 'a client secret could not be given back');
+    });
+    answering.refuse(r);
+  };
+  const grant = ctx.resumeTokens.check(resuming.token, who.principal.keyId ?? '', Date.now());
+  if (!grant.ok) return deny(resumeRefusal(grant));
+  const blocked = ctx.registry.resumeCheck(grant.sessionId, resuming.lastEventId);
+  if (blocked !== null) return deny(notResumable(blocked, resuming.lastEventId));
+  ctx.wss.handleUpgrade(req, socket, head, (client) => {
+    answering.answer.given = true;
+    answering.settle();
+    const leg = new WebSocketLeg(client);
+    // The session may have ended, or been resumed by another connection, during the handshake.
+    const refused = ctx.registry.resume(grant.sessionId, leg, resuming.lastEventId);
+    if (refused !== null) leg.close(CloseCode.internalError, 'the session can no longer be resumed');
   });
 }
 

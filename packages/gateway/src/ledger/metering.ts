@@ -79,17 +79,19 @@ export function ledgerMetering(options: MeteringOptions): MiddlewareFactory {
     const middleware: Middleware = {
       name: 'ledger-metering',
       upstream: WANTED,
-      onUpstream(frame: Frame<ServerEvent>) {
+      onUpstream(frame: Frame<ServerEvent>, ctx) {
         const event = frame.event;
         if (event === null) return FORWARD;
+        // The context's info, not the factory's: it names the upstream the session is on now.
+        const current = ctx.info;
         if (event.type === 'response.done') {
           const usage = event.response.usage;
           if (usage != null)
             options.record(
               meteredRecord(
-                info,
+                current,
                 'response',
-                info.upstreamModel,
+                current.upstreamModel,
                 tokensOfResponse(usage),
                 options.prices,
                 now(),
@@ -99,7 +101,7 @@ export function ledgerMetering(options: MeteringOptions): MiddlewareFactory {
           const model = transcriptionModel ?? UNKNOWN_TRANSCRIPTION_MODEL;
           options.record(
             meteredRecord(
-              info,
+              current,
               'transcription',
               model,
               tokensOfTranscription(event.usage),

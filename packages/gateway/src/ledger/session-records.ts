@@ -70,5 +70,7 @@ export function withSessionRecords(
     frame: observer.frame.bind(observer),
     relayError: observer.relayError.bind(observer),
     usage: observer.usage.bind(observer),
+    upstreamReplaced: observer.upstreamReplaced.bind(observer),
+    clientResume: observer.clientResume.bind(observer),
   };
 }

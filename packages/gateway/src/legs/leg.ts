@@ -47,7 +47,11 @@ export interface Leg {
   readonly bufferedAmount: number;
   /** Delivers the held frames, then every later event, to `listener`; reading starts. */
   attach(listener: LegListener): void;
-  /** Stops delivering events (for a leg the session hands over or replaces). */
+  /**
+   * Stops delivering events (for a leg handed over or replaced). Until the next
+   * {@link attach}, a leg that can pause its peer (WebSocket) stops reading and holds what it
+   * had read, its close too, as before the first attach; once it is closed, nothing more is kept.
+   */
   detach(): void;
   /** Queues a frame; `written` runs once it reached the operating system. */
   send(data: Buffer | string, isBinary: boolean, written?: () => void): void;

@@ -134,6 +134,7 @@ export class WebRtcLeg implements Leg {
     }
   }
 
+  /** A call's leg is never handed over (a data channel cannot be paused): what comes after is dropped. */
   detach(): void {
     this.listener = null;
   }

@@ -120,6 +120,9 @@ export class WebSocketLeg implements Leg {
 
   detach(): void {
     this.listener = null;
+    // What arrives between two owners (a replay and its session) is kept for the second.
+    this.attached = false;
+    this.socket.pause();
   }
 
   /**
@@ -162,6 +165,11 @@ export class WebSocketLeg implements Leg {
   }
 
   close(code: number, reason: string): void {
+    // A leg closed with no one listening is let go: what it still reads is nobody's.
+    if (this.listener === null) {
+      this.attached = true;
+      this.held = null;
+    }
     // A paused socket would never read the peer's answering close frame.
     this.socket.resume();
     if (this.isOpen) this.socket.close(code, clampReason(reason));

@@ -17,7 +17,7 @@ import type { Refusal } from '../refusal.js';
 import type { Direction, SessionObserver } from '../session/observer.js';
 import type { EndCause } from '../session/state.js';
 import type { ConnectResult } from '../upstream/connect.js';
-import type { SessionInfo } from '../vocabulary/session.js';
+import type { ClientResumeOutcome, SessionInfo, UpstreamReplacement } from '../vocabulary/session.js';
 import { LedgerMetrics } from './ledger-metrics.js';
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set([...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]);
@@ -73,6 +73,9 @@ export class GatewayMetrics implements SessionObserver {
   private readonly relayErrors: Counter<'reason'>;
   private readonly refusals: Counter<'status' | 'code'>;
   private readonly tokens: Counter<'model' | 'kind' | 'key'>;
+  private readonly replacements: Counter<'outcome' | 'reason'>;
+  private readonly replacementSeconds: Histogram<'outcome' | 'reason'>;
+  private readonly resumes: Counter<'outcome'>;
   private readonly models: Set<string>;
   /** Per direction, the tallies by type label (bounded, unlike the types clients may send). */
   private readonly tallies: Record<Direction, Map<string, FrameTally>> = {
@@ -153,6 +156,25 @@ export class GatewayMetrics implements SessionObserver {
       labelNames: ['model', 'kind', 'key'],
       registers,
     });
+    this.replacements = new Counter({
+      name: 'realtime_gateway_upstream_replacements_total',
+      help: 'Sessions moved to a new upstream connection (continuity), by outcome and reason (lost or rollover).',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
+    this.replacementSeconds = new Histogram({
+      name: 'realtime_gateway_upstream_replacement_seconds',
+      help: 'From an upstream connection lost (or a rollover begun) until the new one could answer.',
+      labelNames: ['outcome', 'reason'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.resumes = new Counter({
+      name: 'realtime_gateway_client_resumes_total',
+      help: 'Clients that resumed their session (resumed, taken_over) or could not any more (expired, overflowed).',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.mcp = new McpMetrics(registry);
     this.ledger = new LedgerMetrics(registry, (model) => this.modelLabel(model));
   }
@@ -229,6 +251,21 @@ export class GatewayMetrics implements SessionObserver {
     add('cached', input?.cached_tokens);
     add('output_text', output?.text_tokens);
     add('output_audio', output?.audio_tokens);
+  }
+
+  upstreamReplaced(info: SessionInfo, replacement: UpstreamReplacement): void {
+    const labels = { outcome: replacement.outcome, reason: replacement.reason };
+    this.replacements.inc(labels);
+    this.replacementSeconds.observe(labels, replacement.durationMs / 1000);
+    if (replacement.to !== null && replacement.to !== replacement.from) {
+      const model = this.modelLabel(info.model);
+      this.active.dec({ model, upstream: replacement.from });
+      this.active.inc({ model, upstream: replacement.to });
+    }
+  }
+
+  clientResume(_info: SessionInfo, outcome: ClientResumeOutcome): void {
+    this.resumes.inc({ outcome });
   }
 
   /** For `onUpstreamAttempt`. */

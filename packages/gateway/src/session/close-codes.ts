@@ -15,6 +15,8 @@ export const CloseCode = {
   tryAgainLater: 1013,
   /** Idle timeout: no frame either way for `limits.idleTimeoutMs`. */
   idleTimeout: 4000,
+  /** The session was resumed on another connection, and this one is let go. */
+  resumedElsewhere: 4001,
 } as const;
 
 /**

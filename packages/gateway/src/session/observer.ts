@@ -1,5 +1,10 @@
 import type { ResponseUsage } from '@realtime-gateway/protocol';
-import type { Direction, SessionInfo } from '../vocabulary/session.js';
+import type {
+  ClientResumeOutcome,
+  Direction,
+  SessionInfo,
+  UpstreamReplacement,
+} from '../vocabulary/session.js';
 import type { SessionStats } from './registry.js';
 import type { EndCause } from './state.js';
 
@@ -18,6 +23,10 @@ export interface SessionObserver {
   relayError(info: SessionInfo, reason: string): void;
   /** Token usage from a `response.done`. */
   usage(info: SessionInfo, usage: ResponseUsage): void;
+  /** A replacement of the session's upstream connection settled; `info` names the upstream it is on now. */
+  upstreamReplaced(info: SessionInfo, replacement: UpstreamReplacement): void;
+  /** A client that could resume its session did, or could not any more. */
+  clientResume(info: SessionInfo, outcome: ClientResumeOutcome): void;
 }
 
 const noop = (): void => {};
@@ -29,4 +38,6 @@ export const NO_OBSERVER: SessionObserver = Object.freeze({
   frame: noop,
   relayError: noop,
   usage: noop,
+  upstreamReplaced: noop,
+  clientResume: noop,
 });

@@ -1,4 +1,5 @@
 import type { WireError } from '@realtime-gateway/protocol';
+import type { Leg } from '../legs/leg.js';
 import type { SessionInfo } from '../vocabulary/session.js';
 import type { SessionState } from './state.js';
 
@@ -23,7 +24,26 @@ export interface SessionSnapshot extends SessionStats {
   readonly state: SessionState;
   /** The upstream's own id for the session (from its `session.created`), once known. */
   readonly upstreamSessionId: string | null;
+  /** Every upstream connection the session had (times ISO 8601), the current one last. */
+  readonly upstreams: readonly UpstreamConnectionSnapshot[];
 }
+
+/** One upstream connection of a session, as the admin API shows it. */
+export interface UpstreamConnectionSnapshot {
+  readonly upstream: string;
+  readonly upstreamSessionId: string | null;
+  readonly connectedAt: string;
+  readonly endedAt: string | null;
+  /** `lost`, `closed <code>`, `replaced`, or null while it serves. */
+  readonly ended: string | null;
+}
+
+/** Why a session did not take a resuming client's connection. */
+export type ResumeRefused =
+  /** The session is not waiting for its client (ended, being set up, or without client resume). */
+  | 'not_resumable'
+  /** What the client missed is no longer all kept, so it cannot be given. */
+  | 'gap';
 
 /** What the registry needs from a session. */
 export interface ManagedSession {
@@ -40,6 +60,10 @@ export interface ManagedSession {
   shutdown(message?: string): void;
   destroy(): void;
   tick(now: number): void;
+  /** Whether a client may resume it now, given the last event it names. */
+  resumeCheck(afterEventId: string | null): ResumeRefused | null;
+  /** Gives it a resuming client's connection (see `Session.resume`). */
+  resume(leg: Leg, afterEventId: string | null): ResumeRefused | null;
 }
 
 /** Told as sessions come and go, to keep a directory of which process holds which session. */
@@ -133,6 +157,18 @@ export class SessionRegistry {
   /** Ends one session for a policy (see {@link ManagedSession.endForPolicy}). */
   endForPolicy(id: string, error: WireError, reason: string): boolean {
     return this.sessions.get(id)?.endForPolicy(error, reason) ?? false;
+  }
+
+  /** Whether the session `id` lives here and a client may resume it now. */
+  resumeCheck(id: string, afterEventId: string | null): ResumeRefused | null {
+    const session = this.sessions.get(id);
+    return session === undefined ? 'not_resumable' : session.resumeCheck(afterEventId);
+  }
+
+  /** Gives the session `id` a resuming client's connection; a refusal for an unknown one too. */
+  resume(id: string, leg: Leg, afterEventId: string | null): ResumeRefused | null {
+    const session = this.sessions.get(id);
+    return session === undefined ? 'not_resumable' : session.resume(leg, afterEventId);
   }
 
   /** Whether `id` is a live session of this process. */

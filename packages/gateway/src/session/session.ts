@@ -27,7 +27,8 @@ import type { Frame, Middleware, MiddlewareContext, MiddlewareFactory } from './
 import { FORWARD } from './middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './observer.js';
 import { type EventParser, Flow, type FlowSink, type PipelineEvent, type Stage } from './pipeline.js';
-import type { SessionSnapshot, SessionStats } from './registry.js';
+import type { ResumeRefused, SessionSnapshot, SessionStats } from './registry.js';
+import { ResumeWindow } from './resume-window.js';
 import { type EndCause, isRelaying, type SessionEvent, type SessionState, transition } from './state.js';
 
 /** Everything a session needs besides its legs. */
@@ -43,11 +44,51 @@ export interface SessionOptions {
   readonly now?: () => number;
   /** The session's trace, for its middleware to add spans to; ended by whoever made it. */
   readonly trace?: SessionTrace;
+  /**
+   * Asked when the upstream connection ends while the session is open: true when it takes
+   * over (the session then waits, `replacing`, for {@link Session.replaceUpstream} or
+   * {@link Session.failReplacement}); false, or absent, and the session ends as the upstream did.
+   */
+  readonly upstreamEnded?: UpstreamLossHandler;
+  /**
+   * Client resume: a client connection that drops without a close frame leaves the session
+   * `detached` for `graceMs`, its upstream going on, until {@link Session.resume}; the last
+   * `windowBytes` of what was sent to the client are kept for it. Absent: the session ends.
+   */
+  readonly resume?: { readonly graceMs: number; readonly windowBytes: number } | null;
+}
+
+/** How an upstream connection ended: its close frame, or `lost` without one. */
+export interface UpstreamLoss {
+  readonly code: number;
+  readonly reason: string;
+  readonly lost: boolean;
+}
+
+/** See {@link SessionOptions.upstreamEnded}. */
+export type UpstreamLossHandler = (session: Session, loss: UpstreamLoss) => boolean;
+
+/** What the session knows of one upstream connection it had. */
+export interface UpstreamConnection {
+  readonly upstream: string;
+  /** The upstream's own id for the session, once known. */
+  upstreamSessionId: string | null;
+  /** Milliseconds since the epoch. */
+  readonly connectedAt: number;
+  endedAt: number | null;
+  /** How it ended: `lost`, `closed <code>`, `replaced`, or null while it serves. */
+  ended: string | null;
 }
 
 /** Why reading from a leg is paused; reading resumes when no reason is left. */
 const PAUSED_FOR_BACKPRESSURE = 1;
 const PAUSED_FOR_MIDDLEWARE = 2;
+const PAUSED_FOR_REPLACEMENT = 4;
+
+interface WaitingFrame {
+  readonly data: Buffer | string;
+  readonly isBinary: boolean;
+}
 
 /** A leg as the session keeps it. */
 interface Attached {
@@ -85,7 +126,11 @@ const parseServer: EventParser<ServerEvent> = (input) => {
  */
 export class Session {
   readonly id: string;
-  readonly info: SessionInfo;
+  /** Who the session is; its `upstreamName` follows the session to each new upstream. */
+  get info(): SessionInfo {
+    return this.identity;
+  }
+  private identity: SessionInfo;
   readonly stats: SessionStats = { clientFrames: 0, clientBytes: 0, upstreamFrames: 0, upstreamBytes: 0 };
   readonly startedAt: number;
   /** The session's trace (a no-op one when telemetry is off). */
@@ -114,9 +159,24 @@ export class Session {
   private lastPing: number;
   private warned = false;
   private upstreamSessionId: string | null = null;
+  private readonly upstreamEnded: UpstreamLossHandler | undefined;
+  /** Every upstream connection the session had, the current one last. */
+  private readonly connections: UpstreamConnection[];
+  /**
+   * While the upstream is replaced: frames the clients sent, kept before the pipeline (so
+   * middleware see them with the new upstream in place), and events middleware sent upstream;
+   * bounded together by `maxBufferedBytes`. Made at the first replacement.
+   */
+  private waiting: { fromClients: WaitingFrame[]; injected: WaitingFrame[]; bytes: number } | null = null;
+  /** What was sent to the client lately, for a resume; null without client resume. */
+  private readonly resumeWindow: ResumeWindow | null;
+  private readonly graceMs: number;
+  /** While `detached`: when the client went, and the first frame it has not been sent. */
+  private detachedAt = 0;
+  private detachedFrom = 0;
 
   constructor(options: SessionOptions) {
-    this.info = options.info;
+    this.identity = options.info;
     this.id = options.info.sessionId;
     this.limits = options.limits;
     this.observer = options.observer ?? NO_OBSERVER;
@@ -127,6 +187,19 @@ export class Session {
     this.startedAt = this.now();
     this.lastActive = this.startedAt;
     this.lastPing = this.startedAt;
+    this.upstreamEnded = options.upstreamEnded;
+    const resume = options.resume ?? null;
+    this.resumeWindow = resume === null ? null : new ResumeWindow(resume.windowBytes);
+    this.graceMs = resume?.graceMs ?? 0;
+    this.connections = [
+      {
+        upstream: options.info.upstreamName,
+        upstreamSessionId: null,
+        connectedAt: this.startedAt,
+        endedAt: null,
+        ended: null,
+      },
+    ];
     for (const factory of options.middleware ?? []) {
       const middleware = factory(this.info);
       if (middleware !== null)
@@ -189,6 +262,11 @@ export class Session {
       startedAt: new Date(this.startedAt).toISOString(),
       state: this.stateValue,
       upstreamSessionId: this.upstreamSessionId,
+      upstreams: this.connections.map((connection) => ({
+        ...connection,
+        connectedAt: new Date(connection.connectedAt).toISOString(),
+        endedAt: connection.endedAt === null ? null : new Date(connection.endedAt).toISOString(),
+      })),
       ...this.stats,
     };
   }
@@ -233,19 +311,130 @@ export class Session {
   }
 
   /**
-   * Puts `next` in place of the upstream leg while the client stays; the old leg is detached
-   * and closed. Frames `next` held since it opened are relayed first.
+   * Puts `next` in place of the upstream leg while the client stays: the old leg, if any, is
+   * detached and closed. Frames `next` held since it opened are relayed first, then what the
+   * client sent while the session was `replacing`, then the client is read again.
+   *
+   * @example
+   * // in an upstreamEnded handler that returned true, once a new upstream is ready:
+   * session.replaceUpstream(leg, { upstream: 'backup', upstreamSessionId: 'sess_2' });
    */
-  replaceUpstream(next: Leg): boolean {
+  replaceUpstream(
+    next: Leg,
+    identity: { upstream?: string; upstreamSessionId?: string | null } = {},
+  ): boolean {
+    if (!isRelaying(this.stateValue)) return false;
     const previous = this.upstream;
-    if (!isRelaying(this.stateValue) || previous === null) return false;
-    previous.leg.detach();
-    previous.leg.close(CloseCode.normal, 'upstream replaced');
-    const attached: Attached = { leg: next, role: 'upstream', paused: previous.paused, alive: true };
+    if (previous !== null) {
+      previous.leg.detach();
+      previous.leg.close(CloseCode.normal, 'upstream replaced');
+      this.connectionEnded('replaced');
+    }
+    const replacing = this.stateValue === 'replacing';
+    if (replacing) this.apply({ type: 'replaced' });
+    const attached: Attached = { leg: next, role: 'upstream', paused: previous?.paused ?? 0, alive: true };
     this.upstream = attached;
-    this.upstreamSessionId = null;
+    this.upstreamSessionId = identity.upstreamSessionId ?? null;
+    if (identity.upstream !== undefined && identity.upstream !== this.identity.upstreamName)
+      this.identity = { ...this.identity, upstreamName: identity.upstream };
+    this.connections.push({
+      upstream: identity.upstream ?? this.connections.at(-1)!.upstream,
+      upstreamSessionId: this.upstreamSessionId,
+      connectedAt: this.now(),
+      endedAt: null,
+      ended: null,
+    });
     next.attach(this.listenerFor(attached));
     if (attached.paused !== 0) next.pause();
+    if (replacing && this.waiting !== null) {
+      const { injected, fromClients } = this.waiting;
+      this.waiting = null;
+      for (const frame of injected) this.sendUpstream(frame.data, frame.isBinary);
+      for (const frame of fromClients)
+        this.relay(this.upward, 'client_to_upstream', frame.data as Buffer, frame.isBinary);
+    }
+    if (replacing)
+      for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, false);
+    return true;
+  }
+
+  /**
+   * Gives the session a new client connection: one that resumes it after its connection
+   * dropped (`detached`), or that takes over from a connection still open whose loss the
+   * gateway has not seen yet (the old one is closed, 4001). The client gets what it missed:
+   * the frames after the event `afterEventId` when it names one, else those since the old
+   * connection was seen to drop.
+   *
+   * @example
+   * const refused = session.resume(new WebSocketLeg(socket), req.headers['x-realtime-gateway-last-event-id'] ?? null);
+   * if (refused !== null) socket.close(1011, refused);
+   */
+  resume(leg: Leg, afterEventId: string | null): ResumeRefused | null {
+    const from = this.resumeFrom(afterEventId);
+    if (typeof from === 'string') return from;
+    const window = this.resumeWindow!;
+    const detached = this.stateValue === 'detached';
+    const previous = this.client;
+    if (detached) this.apply({ type: 'resumed' });
+    else if (previous !== null) {
+      previous.leg.detach();
+      previous.leg.close(CloseCode.resumedElsewhere, 'resumed on another connection');
+    }
+    const attached: Attached = { leg, role: 'client', paused: previous?.paused ?? 0, alive: true };
+    this.client = attached;
+    leg.attach(this.listenerFor(attached));
+    if (attached.paused !== 0) leg.pause();
+    const missed = window.from(from);
+    this.log.info(
+      { sessionId: this.id, missed: missed.length, afterMs: detached ? this.now() - this.detachedAt : 0 },
+      'client resumed the session',
+    );
+    this.observer.clientResume(this.info, detached ? 'resumed' : 'taken_over');
+    for (const frame of missed) this.sendClient(attached, frame.data, frame.isBinary);
+    return null;
+  }
+
+  /** Whether a client may resume the session now, given the last event it names (see {@link resume}). */
+  resumeCheck(afterEventId: string | null): ResumeRefused | null {
+    const from = this.resumeFrom(afterEventId);
+    return typeof from === 'string' ? from : null;
+  }
+
+  /** The first frame a resuming client is to be sent, or why it cannot resume. */
+  private resumeFrom(afterEventId: string | null): number | ResumeRefused {
+    const window = this.resumeWindow;
+    const detached = this.stateValue === 'detached';
+    if (window === null || (!detached && this.stateValue !== 'open')) return 'not_resumable';
+    const from =
+      afterEventId !== null ? window.after(afterEventId) : detached ? this.detachedFrom : window.next;
+    return from === null || from < window.oldest ? 'gap' : from;
+  }
+
+  /**
+   * Lets a live upstream go so that another replaces it (a rollover before the upstream's cap
+   * on session length): the session is `replacing` as after a loss, and the old connection is
+   * closed with 1000. False when the session is not open.
+   *
+   * @example
+   * if (session.retireUpstream('rollover')) session.replaceUpstream(await dialAndReplay(), { upstream: 'engine' });
+   */
+  retireUpstream(reason: string): boolean {
+    if (this.stateValue !== 'open' || this.upstream === null) return false;
+    const leg = this.upstream.leg;
+    this.connectionEnded(reason);
+    this.enterReplacing();
+    leg.close(CloseCode.normal, reason);
+    return true;
+  }
+
+  /**
+   * Ends a session whose upstream could not be replaced: its clients get `error`, then close
+   * 1011, as when an upstream is lost without continuity.
+   */
+  failReplacement(error: WireError): boolean {
+    if (this.stateValue !== 'replacing') return false;
+    this.tellClient(error);
+    this.end('upstream_lost', CloseCode.internalError, 'upstream connection lost');
     return true;
   }
 
@@ -306,6 +495,12 @@ export class Session {
    */
   tick(now: number): void {
     if (!isRelaying(this.stateValue)) return;
+    if (this.stateValue === 'detached' && now - this.detachedAt >= this.graceMs) {
+      this.observer.clientResume(this.info, 'expired');
+      this.log.info({ sessionId: this.id }, 'the client did not resume in time');
+      this.end('client_lost', CloseCode.goingAway, 'client connection lost');
+      return;
+    }
     const limits = this.limits;
     const total = this.stats.clientFrames + this.stats.upstreamFrames;
     if (total !== this.lastFrameTotal) {
@@ -396,17 +591,9 @@ export class Session {
         stats.upstreamFrames++;
         stats.upstreamBytes += data.length;
       }
-      try {
-        (fromClient ? session.upward : session.downward).receive(data, isBinary);
-      } catch (error) {
-        const peeked = peekEvent(data);
-        const direction = fromClient ? 'client_to_upstream' : 'upstream_to_client';
-        session.frameFailed(
-          direction,
-          { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null },
-          error,
-        );
-      }
+      if (!fromClient) session.relay(session.downward, 'upstream_to_client', data, isBinary);
+      else if (session.stateValue === 'replacing') session.wait('fromClients', data, isBinary);
+      else session.relay(session.upward, 'client_to_upstream', data, isBinary);
     }
 
     closed(code: number, reason: string, lost: boolean): void {
@@ -473,9 +660,28 @@ export class Session {
     }
   };
 
+  /** One frame into a direction's pipeline; a fault costs that frame only. */
+  private relay(
+    flow: Flow<ClientEvent> | Flow<ServerEvent>,
+    direction: Direction,
+    data: Buffer,
+    isBinary: boolean,
+  ): void {
+    try {
+      flow.receive(data, isBinary);
+    } catch (error) {
+      const peeked = peekEvent(data);
+      this.frameFailed(direction, { type: peeked?.type ?? null, eventId: peeked?.eventId ?? null }, error);
+    }
+  }
+
   private sendUpstream(data: Buffer | string, isBinary: boolean): void {
     const upstream = this.upstream;
-    if (upstream === null || !upstream.leg.isOpen) return;
+    if (upstream === null) {
+      if (this.stateValue === 'replacing') this.wait('injected', data, isBinary);
+      return;
+    }
+    if (!upstream.leg.isOpen) return;
     upstream.leg.send(data, isBinary, this.onUpstreamWritten);
     const queued = upstream.leg.bufferedAmount;
     if (queued > this.limits.highWaterBytes) {
@@ -487,8 +693,32 @@ export class Session {
     }
   }
 
+  private keepForResume(data: Buffer | string, isBinary: boolean): void {
+    const window = this.resumeWindow!;
+    window.push(data, isBinary);
+    if (this.stateValue === 'detached' && window.oldest > this.detachedFrom) {
+      this.observer.relayError(this.info, 'buffer_overflow');
+      this.observer.clientResume(this.info, 'overflowed');
+      this.log.warn({ sessionId: this.id }, 'too much to keep for a client that may resume');
+      this.end('client_lost', CloseCode.goingAway, 'client connection lost');
+    }
+  }
+
+  /** Keeps a frame for the upstream that replaces the lost one; bounded like a send buffer. */
+  private wait(queue: 'fromClients' | 'injected', data: Buffer | string, isBinary: boolean): void {
+    this.waiting ??= { fromClients: [], injected: [], bytes: 0 };
+    this.waiting[queue].push({ data, isBinary });
+    this.waiting.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (this.waiting.bytes > this.limits.maxBufferedBytes) {
+      this.observer.relayError(this.info, 'buffer_overflow');
+      this.log.warn({ sessionId: this.id }, 'too much sent while the upstream was replaced');
+      this.end('buffer_overflow', CloseCode.tryAgainLater, 'upstream send buffer overflow');
+    }
+  }
+
   private sendClients(data: Buffer | string, isBinary: boolean): void {
     const client = this.client;
+    if (this.resumeWindow !== null) this.keepForResume(data, isBinary);
     if (client !== null) this.sendClient(client, data, isBinary);
     if (this.attachments.size > 0)
       for (const attached of this.attachments) this.sendClient(attached, data, isBinary);
@@ -590,6 +820,10 @@ export class Session {
     }
     if (!this.isCurrent(attached)) return;
     if (isRelaying(this.stateValue)) {
+      if (attached.role === 'client' && lost && this.stateValue === 'open' && this.resumeWindow !== null) {
+        this.detachClient();
+        return;
+      }
       if (attached.role === 'client') {
         this.endCause = lost ? 'client_lost' : 'client_closed';
         this.apply({ type: 'end', cause: this.endCause });
@@ -597,6 +831,8 @@ export class Session {
           lost ? CloseCode.goingAway : relayableCloseCode(code, CloseCode.normal),
           lost ? 'client connection lost' : reason,
         );
+      } else if (this.replacementBegun(code, reason, lost)) {
+        return;
       } else if (lost) {
         this.endCause = 'upstream_lost';
         this.observer.relayError(this.info, 'upstream_lost');
@@ -616,13 +852,61 @@ export class Session {
     this.maybeClosed();
   }
 
+  /**
+   * Offers an ended upstream to the session's {@link UpstreamLossHandler}; when it takes over,
+   * the session is `replacing`: the dead leg is let go and the clients are not read until the
+   * new upstream is in place. The handler must not settle the replacement before it returns.
+   */
+  private replacementBegun(code: number, reason: string, lost: boolean): boolean {
+    this.connectionEnded(lost ? 'lost' : `closed ${code}`);
+    if (this.stateValue !== 'open' || this.upstreamEnded === undefined) return false;
+    let taken = false;
+    try {
+      // The handler only starts its work here: the session is `replacing` before any of it runs.
+      taken = this.upstreamEnded(this, { code, reason, lost });
+    } catch (error) {
+      this.log.error({ sessionId: this.id, err: describeError(error) }, 'replacing the upstream failed');
+    }
+    if (!taken) return false;
+    this.enterReplacing();
+    return true;
+  }
+
+  private enterReplacing(): void {
+    this.apply({ type: 'replace' });
+    this.upstream?.leg.detach();
+    this.upstream = null;
+    for (const source of this.clientLegs()) this.pauseFor(source, PAUSED_FOR_REPLACEMENT, true);
+  }
+
+  /** The client's connection dropped: the session waits for it to resume, for the grace period. */
+  private detachClient(): void {
+    this.apply({ type: 'detach' });
+    this.client?.leg.detach();
+    this.client = null;
+    this.detachedAt = this.now();
+    this.detachedFrom = this.resumeWindow!.next;
+    this.log.info(
+      { sessionId: this.id, graceMs: this.graceMs },
+      'the client connection was lost; the session waits for it to resume',
+    );
+  }
+
+  private connectionEnded(how: string): void {
+    const current = this.connections.at(-1)!;
+    if (current.ended !== null) return;
+    current.ended = how;
+    current.endedAt = this.now();
+  }
+
   /** Ends the session for a reason of the gateway's own: every leg is closed. */
   private end(cause: EndCause, clientCode: number = CloseCode.internalError, reason = ''): void {
     if (!isRelaying(this.stateValue)) return;
     this.endCause = cause;
     this.apply({ type: 'end', cause });
     this.closeClients(clientCode, reason);
-    this.upstream?.leg.close(cause === 'upstream_lost' ? CloseCode.goingAway : CloseCode.normal, '');
+    if (cause === 'client_lost') this.upstream?.leg.close(CloseCode.goingAway, 'client connection lost');
+    else this.upstream?.leg.close(cause === 'upstream_lost' ? CloseCode.goingAway : CloseCode.normal, '');
     this.maybeClosed();
   }
 
@@ -727,6 +1011,7 @@ export class Session {
     const event = frame.event;
     if (event?.type === 'session.created' && typeof event.session.id === 'string') {
       this.upstreamSessionId = event.session.id;
+      this.connections.at(-1)!.upstreamSessionId = event.session.id;
       this.log.info({ sessionId: this.id, upstreamSessionId: event.session.id }, 'upstream session');
       this.trace.set({ 'realtime_gateway.upstream.session_id': event.session.id });
     }

@@ -5,11 +5,30 @@
  *
  * ```
  * connecting ──open──▶ open ──(any end cause)──▶ closing ──closed──▶ closed
- *     │                  │
- *     └──refused──▶ closed  └──drain──▶ draining ──(any end cause)──▶ closing
+ *     │                 │ ▲
+ *     │                 │ └──replaced── replacing ──(any end cause)──▶ closing
+ *     │                 └──replace──────▶ ┘
+ *     │                 └──drain──▶ draining ──(any end cause)──▶ closing
+ *     │                 │ ▲
+ *     │                 │ └──resumed── detached ──(any end cause)──▶ closing
+ *     │                 └──detach───────▶ ┘
+ *     └──refused──▶ closed
  * ```
+ *
+ * `replacing`: the upstream connection was lost and a new one is being opened and brought up to
+ * date; the client's connection stays open, and what it sends waits.
+ *
+ * `detached`: the client's connection dropped and the session waits for it to resume (the
+ * grace period); the upstream goes on, and what it sends is kept for the client.
  */
-export type SessionState = 'connecting' | 'open' | 'draining' | 'closing' | 'closed';
+export type SessionState =
+  | 'connecting'
+  | 'open'
+  | 'replacing'
+  | 'detached'
+  | 'draining'
+  | 'closing'
+  | 'closed';
 
 /** Why a session ends; also the `outcome` label of the sessions metric. */
 export type EndCause =
@@ -36,6 +55,10 @@ export type SessionEvent =
   | { readonly type: 'open' }
   | { readonly type: 'refused' }
   | { readonly type: 'drain' }
+  | { readonly type: 'replace' }
+  | { readonly type: 'replaced' }
+  | { readonly type: 'detach' }
+  | { readonly type: 'resumed' }
   | { readonly type: 'end'; readonly cause: EndCause }
   | { readonly type: 'closed' };
 
@@ -54,6 +77,16 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
       return null;
     case 'open':
       if (event.type === 'drain') return 'draining';
+      if (event.type === 'replace') return 'replacing';
+      if (event.type === 'detach') return 'detached';
+      if (event.type === 'end') return 'closing';
+      return null;
+    case 'replacing':
+      if (event.type === 'replaced') return 'open';
+      if (event.type === 'end') return 'closing';
+      return null;
+    case 'detached':
+      if (event.type === 'resumed') return 'open';
       if (event.type === 'end') return 'closing';
       return null;
     case 'draining':
@@ -69,5 +102,5 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
 
 /** Whether frames are relayed in this state. */
 export function isRelaying(state: SessionState): boolean {
-  return state === 'open' || state === 'draining';
+  return state === 'open' || state === 'replacing' || state === 'detached' || state === 'draining';
 }

@@ -19,6 +19,26 @@ export interface SessionInfo {
   readonly intent: 'conversation' | 'transcription';
 }
 
+/** How one attempt to move a session to a new upstream connection ended. */
+export interface UpstreamReplacement {
+  readonly outcome: 'replaced' | 'failed';
+  /** `lost`: the upstream connection ended; `rollover`: it was near the upstream's cap on session length. */
+  readonly reason: 'lost' | 'rollover';
+  /** The upstream the session left. */
+  readonly from: string;
+  /** The upstream it went to; null when the replacement failed. */
+  readonly to: string | null;
+  /** From the loss (or the rollover's start) until the new upstream could answer. */
+  readonly durationMs: number;
+}
+
+/**
+ * What became of a client that could resume its session: `resumed` after its connection
+ * dropped, `taken_over` from a connection still open, `expired` when the grace period ran out,
+ * `overflowed` when more was sent meanwhile than is kept for it.
+ */
+export type ClientResumeOutcome = 'resumed' | 'taken_over' | 'expired' | 'overflowed';
+
 /** The structured logger the gateway writes to (a pino logger fits). */
 export interface SessionLog {
   debug(fields: object, message: string): void;
