@@ -102,6 +102,23 @@ describe('a session a client may resume', () => {
     assert.equal(session.state, 'closing');
   });
 
+  it('an upstream held back for a slow client reads again once that client is lost, and after a resume', () => {
+    const { client, upstream, session } = rig();
+    client.bufferedAmount = LIMITS.highWaterBytes + 1;
+    upstream.receive(delta(1));
+    assert.equal(upstream.paused, true, 'held back for the slow client');
+    client.peerClose(1006);
+    assert.equal(upstream.paused, false, 'what it sends now goes into the bounded window');
+    upstream.receive(delta(2));
+    const back = new ScriptedLeg();
+    assert.equal(session.resume(back, 'event_1'), null);
+    assert.deepEqual(
+      back.texts.map((text) => JSON.parse(text).event_id),
+      ['event_2'],
+    );
+    assert.equal(upstream.paused, false);
+  });
+
   it('a client that closes with a close frame ends the session: it left', () => {
     const { client, session } = rig();
     client.peerClose(1000);

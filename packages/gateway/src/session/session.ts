@@ -391,6 +391,8 @@ export class Session {
     );
     this.observer.clientResume(this.info, detached ? 'resumed' : 'taken_over');
     for (const frame of missed) this.sendClient(attached, frame.data, frame.isBinary);
+    // An upstream held back for the old connection reads again once the new one has room.
+    this.onClientWritten();
     return null;
   }
 
@@ -886,6 +888,9 @@ export class Session {
     this.client = null;
     this.detachedAt = this.now();
     this.detachedFrom = this.resumeWindow!.next;
+    // Nobody reads for the lost connection now: what the upstream sends goes into the bounded
+    // window, so an upstream held back for it reads again.
+    if (this.upstream !== null) this.pauseFor(this.upstream, PAUSED_FOR_BACKPRESSURE, false);
     this.log.info(
       { sessionId: this.id, graceMs: this.graceMs },
       'the client connection was lost; the session waits for it to resume',
