@@ -31,8 +31,9 @@ const RESTART_ONLY: readonly RestartOnlyField[] = [
     unlessChanged: ['server.host', 'server.port', 'server.tls'],
   },
   { field: 'dataDir', of: (c) => c.dataDir },
-  { field: 'store.leaseTtlMs', of: (c) => c.store.leaseTtlMs },
-  { field: 'store.timeoutMs', of: (c) => c.store.timeoutMs },
+  // The store is opened at start, and the node joins its deployment under its id once.
+  { field: 'store', of: (c) => c.store },
+  { field: 'node', of: (c) => c.node },
   { field: 'metrics.enabled', of: (c) => c.metrics.enabled },
   // Listeners are opened at start; what answers on them follows reloads.
   { field: 'metrics.listen', of: (c) => c.metrics.listen },

@@ -52,6 +52,26 @@ export function redactConfig(config: GatewayConfig): unknown {
             },
     },
     ledger: { ...config.ledger, store: redactLedgerStore(config.ledger.store) },
+    store: {
+      ...config.store,
+      redis:
+        config.store.redis === null
+          ? null
+          : {
+              ...config.store.redis,
+              url: redactUrl(config.store.redis.url),
+              password: fromEnv(config.store.redis.password, config.store.redis.passwordEnv),
+              // Certificates are public; the client key is not.
+              tls:
+                config.store.redis.tls === null
+                  ? null
+                  : {
+                      ...config.store.redis.tls,
+                      key: config.store.redis.tls.key === null ? null : '[redacted]',
+                    },
+            },
+    },
+    node: { ...config.node, token: fromEnv(config.node.token, config.node.tokenEnv) },
     mcp: {
       ...config.mcp,
       // Header values and child environments carry the MCP servers' credentials.
@@ -66,19 +86,24 @@ export function redactConfig(config: GatewayConfig): unknown {
 /** The PostgreSQL password, from its variable or written in the URL, is shown as where it comes from. */
 function redactLedgerStore(store: GatewayConfig['ledger']['store']): unknown {
   if (store.kind === 'sqlite') return store;
-  let url = '[an unparsable URL]';
+  return { ...store, url: redactUrl(store.url), password: fromEnv(store.password, store.passwordEnv) };
+}
+
+/** A URL with the password it may carry hidden. */
+function redactUrl(url: string): string {
   try {
-    const parsed = new URL(store.url);
+    const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = 'redacted';
-    url = parsed.toString();
+    return parsed.toString();
   } catch {
     // Shown as unparsable: the configuration check refuses it anyway.
+    return '[an unparsable URL]';
   }
-  return {
-    ...store,
-    url,
-    password: store.password === null ? null : `[redacted, from ${store.passwordEnv}]`,
-  };
+}
+
+/** A secret read from the environment, shown as where it comes from. */
+function fromEnv(secret: string | null, variable: string | null): string | null {
+  return secret === null ? null : `[redacted, from ${variable}]`;
 }
 
 function redactTransport(transport: McpTransportSpec): unknown {

@@ -11,6 +11,7 @@ import { type ContinuityConfig, resolveContinuity } from '../continuity/config.j
 import { type LedgerConfig, resolveLedgerConfig, resolvePrices } from '../ledger/config.js';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { PriceOverride } from '../pricing/prices.js';
+import { type NodeConfig, resolveNodeConfig, resolveStoreConfig, type StoreConfig } from '../store/config.js';
 import type { Budget } from '../vocabulary/budget.js';
 import type { Limits } from '../vocabulary/limits.js';
 import { type GatewayConfigInput, GatewayConfigSchema } from './schema.js';
@@ -151,13 +152,10 @@ export interface GatewayConfig {
     /** The longest lifetime a request may ask for. */
     readonly maxTtlSeconds: number;
   };
-  /** Deployment-wide state (slots, buckets, directory); see the README's "Store". */
-  readonly store: {
-    /** How long a process's slots outlive it if it dies without giving them back. */
-    readonly leaseTtlMs: number;
-    /** How long a store operation may take before admission refuses with 503. */
-    readonly timeoutMs: number;
-  };
+  /** Deployment-wide state (slots, buckets, directory); see `store/config.ts`. */
+  readonly store: StoreConfig;
+  /** This node's name and internal listener (see `store/config.ts`). */
+  readonly node: NodeConfig;
   readonly mcp: McpConfig;
   readonly webrtc: WebRtcConfig;
   /** OpenTelemetry traces; see `config/telemetry.ts`. */
@@ -223,8 +221,6 @@ export const DEFAULT_WEBRTC = Object.freeze({
   idleTimeoutMs: 15_000,
   connectTimeoutMs: 15_000,
 });
-
-export const DEFAULT_STORE = Object.freeze({ leaseTtlMs: 15_000, timeoutMs: 2000 });
 
 /** The development TLS listener's port when `server.port` is not 0, and the data directory. */
 export const DEFAULT_DEV_TLS_PORT = 8443;
@@ -516,6 +512,9 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
         });
     });
 
+  const store = resolveStoreConfig(raw.store, environment, errors);
+  const node = resolveNodeConfig(raw.node, store, environment, errors);
+
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -539,10 +538,8 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
         ),
         maxTtlSeconds: raw.clientSecrets?.maxTtlSeconds ?? DEFAULT_CLIENT_SECRETS.maxTtlSeconds,
       },
-      store: {
-        leaseTtlMs: raw.store?.leaseTtlMs ?? DEFAULT_STORE.leaseTtlMs,
-        timeoutMs: raw.store?.timeoutMs ?? DEFAULT_STORE.timeoutMs,
-      },
+      store,
+      node,
       mcp,
       webrtc,
       telemetry,

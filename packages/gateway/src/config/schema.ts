@@ -19,6 +19,7 @@ import {
 import { ContinuityConfigSchema } from '../continuity/config.js';
 import { LedgerConfigSchema, PricesConfigSchema } from '../ledger/config.js';
 import { McpConfigSchema } from '../mcp/config.js';
+import { NodeConfigSchema, StoreConfigSchema } from '../store/config.js';
 
 const positive = () => integer({ min: 1 });
 
@@ -290,15 +291,10 @@ export const GatewayConfigSchema = object({
   ),
   /** WebRTC calls terminated by the gateway (upstreams with `webrtc: terminate`). */
   webrtc: optional(WebRtcConfigSchema),
-  /** Deployment-wide state: slots, rate-limit buckets, the directory of sessions. */
-  store: optional(
-    object({
-      /** How long a process's session slots outlive it if it dies without giving them back. */
-      leaseTtlMs: optional(integer({ min: 1000 })),
-      /** How long a store operation may take before admission refuses with 503. */
-      timeoutMs: optional(positive()),
-    }),
-  ),
+  /** Deployment-wide state: slots, rate-limit buckets, the directory of sessions (see the README's "Deployment"). */
+  store: optional(StoreConfigSchema),
+  /** This node of a deployment: its name, and the listener the other nodes reach it on. */
+  node: optional(NodeConfigSchema),
   /** Sessions that outlive their upstream connection, and clients that come back (see the README's "Continuity"). */
   continuity: optional(ContinuityConfigSchema),
   /** The usage ledger: every metered usage and ended session, with its cost (see the README's "Usage ledger"). */
