@@ -16,13 +16,12 @@ import {
 } from './cluster/cluster.js';
 import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig, unrelatedEnv } from './config/load.js';
-import { configuredModelNames } from './config/model-names.js';
 import { redactConfig } from './config/redact.js';
 import type { GatewayConfig, UpstreamConfig } from './config/resolve.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway, type GatewayAddress } from './gateway.js';
 import { createLogger, logDestination } from './observability/logger.js';
-import { GatewayMetrics } from './observability/metrics.js';
+import { metricsFor } from './observability/metrics.js';
 import { ClusterStore } from './store/cluster-store.js';
 import { ensureDevCertificates } from './tls/dev-ca.js';
 
@@ -68,9 +67,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   // when OPENAI_API_KEY is set).
   const log = createLogger(loaded.config.log.level, await logDestination(loaded.config.log.format));
   // In a cluster, each worker keeps its own registry and /metrics answers for all of them.
-  const metrics = loaded.config.metrics.enabled
-    ? new GatewayMetrics({ models: configuredModelNames(loaded.config) })
-    : false;
+  const metrics = loaded.config.metrics.enabled ? metricsFor(loaded.config) : false;
   let engine: EmbeddedEngine | null = null;
   if (loaded.config.upstreams.length === 0) {
     // The engine shares the process: its faults are answered inside it, and logged and counted here.

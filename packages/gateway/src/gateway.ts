@@ -49,7 +49,7 @@ import { createMcpMiddleware } from './mcp/middleware.js';
 import type { McpObserver } from './mcp/observer.js';
 import { McpPool } from './mcp/pool.js';
 import { Pacer } from './media/pacer.js';
-import { GatewayMetrics } from './observability/metrics.js';
+import { type GatewayMetrics, metricsFor } from './observability/metrics.js';
 import { responseTracing } from './observability/response-tracing.js';
 import { NO_TRACING, startTracing, type Tracing } from './observability/tracing.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
@@ -281,9 +281,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   let accepting = true;
   const metrics =
-    options.metrics === false || !first.metrics.enabled
-      ? null
-      : (options.metrics ?? new GatewayMetrics({ models: configuredModelNames(first) }));
+    options.metrics === false || !first.metrics.enabled ? null : (options.metrics ?? metricsFor(first));
   const mcpObserver = options.mcpObserver ?? metrics?.mcp;
   // One pool for the gateway's life: a reload keeps the connections of unchanged MCP servers.
   let mcpPool: McpPool | null = null;

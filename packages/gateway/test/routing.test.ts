@@ -15,6 +15,7 @@ import {
   CLOSED,
   isAvailable,
   onFailure,
+  onPeerOpened,
   onSuccess,
 } from '../src/routing/circuit.js';
 import { type RoutePlan, Router } from '../src/routing/router.js';
@@ -72,6 +73,17 @@ describe('circuit breaker state machine', () => {
     assert.deepEqual(onSuccess(half), CLOSED);
     assert.deepEqual(onFailure(half, 200, options), { kind: 'open', until: 1200 });
     assert.deepEqual(onFailure({ kind: 'open', until: 5 }, 300, options), { kind: 'open', until: 1300 });
+  });
+
+  it("opens a closed circuit for a cool-down on another node's word, and leaves a judging one alone", () => {
+    assert.deepEqual(onPeerOpened({ kind: 'closed', failures: 1 }, 50, options), {
+      kind: 'open',
+      until: 1050,
+    });
+    const open: CircuitState = { kind: 'open', until: 70 };
+    assert.equal(onPeerOpened(open, 60, options), open);
+    const half: CircuitState = { kind: 'half-open', trialInFlight: true };
+    assert.equal(onPeerOpened(half, 60, options), half);
   });
 });
 
@@ -154,6 +166,28 @@ describe('router', () => {
       retry.candidates.map((c) => c.name),
       ['b'],
     );
+  });
+
+  it("learns another node's open circuit for the same server only, and says where it came from", async () => {
+    let now = 0;
+    const changes: string[] = [];
+    const router = new Router(config([upstream('a', 'http://a'), upstream('b', 'http://b')]), {
+      now: () => now,
+      onCircuitChange: (name, from, to, cause) => changes.push(`${name} ${from}->${to} ${cause}`),
+    });
+    router.learnOpened('a', 'http://elsewhere');
+    router.learnOpened('nobody', 'http://a');
+    router.learnOpened('a', 'http://a');
+    assert.deepEqual(changes, ['a closed->open peer']);
+    const plan = await router.plan('m');
+    assert.ok(!isRefusal(plan));
+    assert.deepEqual(
+      plan.candidates.map((c) => c.name),
+      ['b'],
+    );
+    now = 1000;
+    assert.ok(await router.tryAcquire('a'));
+    assert.deepEqual(changes, ['a closed->open peer', 'a open->half-open here']);
   });
 });
 

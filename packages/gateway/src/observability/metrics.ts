@@ -9,7 +9,8 @@
 import type { ServerResponse } from 'node:http';
 import { CLIENT_EVENT_TYPES, type ResponseUsage, SERVER_EVENT_TYPES } from '@realtime-gateway/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { UpstreamConfig } from '../config/resolve.js';
+import { configuredModelNames } from '../config/model-names.js';
+import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
 import type { RequestHandler } from '../http/server.js';
 import { McpMetrics } from '../mcp/metrics.js';
 import type { McpObserver } from '../mcp/observer.js';
@@ -50,6 +51,25 @@ export interface MetricsOptions {
   readonly models?: Iterable<string>;
   /** Also collect Node process metrics (CPU, memory, event loop lag). Default true. */
   readonly processMetrics?: boolean;
+  /**
+   * A `node` label on every series, for a deployment of several nodes scraped together (given
+   * with `store.redis`; one node's workers share it, so their metrics still sum).
+   */
+  readonly node?: string;
+}
+
+/**
+ * The metrics a configuration asks for: its model names may be labels, and a node of a shared
+ * store labels every series with its id.
+ *
+ * @example
+ * const metrics = config.metrics.enabled ? metricsFor(config) : null;
+ */
+export function metricsFor(config: GatewayConfig): GatewayMetrics {
+  return new GatewayMetrics({
+    models: configuredModelNames(config),
+    ...(config.store.redis === null ? {} : { node: config.node.id }),
+  });
 }
 
 /**
@@ -86,6 +106,7 @@ export class GatewayMetrics implements SessionObserver {
   constructor(options: MetricsOptions = {}) {
     this.models = new Set(options.models ?? []);
     const registry = options.registry ?? new Registry();
+    if (options.node !== undefined) registry.setDefaultLabels({ node: options.node });
     this.registry = registry;
     const registers = [registry];
     if (options.processMetrics !== false)

@@ -40,8 +40,8 @@ export function logUpstreamAttempts(log: SessionLog): AttemptListener {
  * new Router(config, Date.now, logCircuitChanges(log));
  */
 export function logCircuitChanges(log: SessionLog): CircuitChangeListener {
-  return (upstream, from, to) => {
-    const fields = { upstream, from, to };
+  return (upstream, from, to, cause) => {
+    const fields = { upstream, from, to, ...(cause === 'peer' ? { cause: 'another node opened it' } : {}) };
     if (to === 'closed') log.info(fields, 'upstream circuit closed');
     else log.warn(fields, `upstream circuit ${to}`);
   };

@@ -63,3 +63,12 @@ export function onFailure(state: CircuitState, now: number, options: CircuitOpti
       return { kind: 'open', until: now + options.cooldownMs };
   }
 }
+
+/**
+ * The state after another node of the deployment opened its circuit for the upstream: a closed
+ * circuit opens for a cool-down, so this node stops sending sessions to a server the others
+ * found failing; an open or half-open one is already judging the upstream itself, and stays.
+ */
+export function onPeerOpened(state: CircuitState, now: number, options: CircuitOptions): CircuitState {
+  return state.kind === 'closed' ? { kind: 'open', until: now + options.cooldownMs } : state;
+}

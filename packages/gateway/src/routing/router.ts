@@ -5,7 +5,15 @@ import { MemoryStore } from '../store/memory-store.js';
 import { upstreamPool } from '../store/pools.js';
 import { StoreError } from '../store/store.js';
 import { servesModel, specificity } from '../vocabulary/models.js';
-import { admit, type CircuitState, CLOSED, isAvailable, onFailure, onSuccess } from './circuit.js';
+import {
+  admit,
+  type CircuitState,
+  CLOSED,
+  isAvailable,
+  onFailure,
+  onPeerOpened,
+  onSuccess,
+} from './circuit.js';
 
 /**
  * What the router learns of an upstream while it runs. A router made from a new configuration
@@ -54,7 +62,12 @@ export type CircuitChangeListener = (
   upstream: string,
   from: CircuitState['kind'],
   to: CircuitState['kind'],
+  /** `here`: this node's own attempts moved it; `peer`: another node's open circuit (see {@link Router.learnOpened}). */
+  cause: CircuitChangeCause,
 ) => void;
+
+/** Why a circuit changed. */
+export type CircuitChangeCause = 'here' | 'peer';
 
 /** Options for {@link Router}. */
 export interface RouterOptions {
@@ -227,10 +240,21 @@ export class Router {
       this.setCircuit(state, onFailure(state.health.circuit, this.now(), this.config.routing));
   }
 
-  private setCircuit(state: UpstreamState, next: CircuitState): void {
+  /**
+   * Another node of the deployment opened the circuit of the upstream it names `name` at
+   * `baseUrl`: this node opens its own for a cool-down, unless it knows that name as another
+   * server or is already judging the upstream itself (see `onPeerOpened`).
+   */
+  learnOpened(name: string, baseUrl: string): void {
+    const state = this.states.get(name);
+    if (state === undefined || state.config.baseUrl !== baseUrl) return;
+    this.setCircuit(state, onPeerOpened(state.health.circuit, this.now(), this.config.routing), 'peer');
+  }
+
+  private setCircuit(state: UpstreamState, next: CircuitState, cause: CircuitChangeCause = 'here'): void {
     const from = state.health.circuit.kind;
     state.health.circuit = next;
-    if (next.kind !== from) this.onCircuitChange?.(state.config.name, from, next.kind);
+    if (next.kind !== from) this.onCircuitChange?.(state.config.name, from, next.kind, cause);
   }
 
   /** Every upstream's load and circuit state. */
