@@ -46,9 +46,11 @@ const MISSING =
 
 /** Where the `redis-server` binary is, or null when it is not installed. */
 export function redisServerBin(): string | null {
-  const candidates = ['/usr/bin/redis-server', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
-  for (const candidate of candidates) {
-    const bin = candidate.endsWith('redis-server') ? candidate : join(candidate, 'redis-server');
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'redis-server'));
+  for (const bin of ['/usr/bin/redis-server', ...onPath]) {
     try {
       accessSync(bin, constants.X_OK);
       return bin;
