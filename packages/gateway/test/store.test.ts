@@ -239,6 +239,30 @@ describe('MemoryStore directory', () => {
     await store.close();
   });
 
+  it('lists the live entries of one kind', async () => {
+    const { store, advance } = clocked();
+    assert.deepEqual(await store.list('session'), []);
+    await store.claim({ kind: 'session', id: 's1', holder: 'a', ttlMs: 1000 });
+    await store.claim({ kind: 'session', id: 's2', holder: 'b', ttlMs: 2000 });
+    await store.claim({ kind: 'call', id: 'c1', holder: 'a', ttlMs: 2000 });
+    const byId = (entries: { id: string; holder: string }[]) =>
+      [...entries].sort((x, y) => x.id.localeCompare(y.id));
+    assert.deepEqual(byId(await store.list('session')), [
+      { id: 's1', holder: 'a' },
+      { id: 's2', holder: 'b' },
+    ]);
+    assert.deepEqual(await store.list('call'), [{ id: 'c1', holder: 'a' }], 'only the kind asked for');
+    advance(1000);
+    assert.deepEqual(
+      await store.list('session'),
+      [{ id: 's2', holder: 'b' }],
+      'a lapsed entry is not listed',
+    );
+    await store.forget('session', 's2', 'b');
+    assert.deepEqual(await store.list('session'), []);
+    await store.close();
+  });
+
   it('a closed store answers every operation with a StoreError', async () => {
     const { store } = clocked();
     await store.close();

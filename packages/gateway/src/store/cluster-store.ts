@@ -106,6 +106,7 @@ export class ClusterStore implements Store {
   readonly claim = this.operation('claim');
   readonly locate = this.operation('locate');
   readonly forget = this.operation('forget');
+  readonly list = this.operation('list');
   readonly renew = this.operation('renew');
   readonly dropHolder = this.operation('dropHolder');
 

@@ -33,7 +33,8 @@ interface Holdings {
   readonly entries: Set<string>;
 }
 
-const directoryKey = (kind: string, id: string): string => `${kind}\u0000${id}`;
+const KEY_SEPARATOR = '\u0000';
+const directoryKey = (kind: string, id: string): string => `${kind}${KEY_SEPARATOR}${id}`;
 
 /**
  * The store in this process's memory: the default for a single gateway process, and what a
@@ -170,6 +171,17 @@ export class MemoryStore implements Store {
     if (this.directory.get(key)?.holder !== holder) return;
     this.directory.delete(key);
     this.holders.get(holder)?.entries.delete(key);
+  }
+
+  async list(kind: string): Promise<{ readonly id: string; readonly holder: string }[]> {
+    this.check();
+    const now = this.now();
+    const head = `${kind}${KEY_SEPARATOR}`;
+    const live: { id: string; holder: string }[] = [];
+    for (const [key, entry] of this.directory)
+      if (key.startsWith(head) && entry.expiresAt > now)
+        live.push({ id: key.slice(head.length), holder: entry.holder });
+    return live;
   }
 
   async renew(holder: string, ttlMs: number): Promise<void> {

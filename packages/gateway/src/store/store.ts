@@ -96,6 +96,8 @@ export interface Store {
   locate(kind: string, id: string): Promise<string | null>;
   /** Removes an entry, if `holder` has it. */
   forget(kind: string, id: string, holder: string): Promise<void>;
+  /** The live (not lapsed) entries of one kind, in no particular order. */
+  list(kind: string): Promise<{ readonly id: string; readonly holder: string }[]>;
   /** Extends the life of every slot and directory entry `holder` has to `ttlMs` from now. */
   renew(holder: string, ttlMs: number): Promise<void>;
   /** Drops every slot and directory entry of a holder that is known to be gone. */
@@ -118,6 +120,7 @@ export const STORE_OPERATIONS = [
   'claim',
   'locate',
   'forget',
+  'list',
   'renew',
   'dropHolder',
 ] as const satisfies readonly (keyof Store)[];
