@@ -18,6 +18,7 @@ import { withDefaultUpstreams } from './config/defaults.js';
 import { loadConfig, unrelatedEnv } from './config/load.js';
 import { redactConfig } from './config/redact.js';
 import type { GatewayConfig, UpstreamConfig } from './config/resolve.js';
+import { openDeployment } from './deployment/open-deployment.js';
 import { type EmbeddedEngine, startEmbeddedEngine } from './embedded-engine.js';
 import { createGateway, type GatewayAddress } from './gateway.js';
 import { createLogger, logDestination } from './observability/logger.js';
@@ -57,6 +58,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(`${JSON.stringify(redactConfig(shown), null, 2)}\n`);
     return 0;
   }
+  if (command.workers > 1 && loaded.config.node.internal.port !== 0) {
+    process.stderr.write(
+      'realtime-gateway: config error at node.internal.port: with --workers each worker listens on a port of its own; leave it 0.\n',
+    );
+    return 1;
+  }
   if (command.workers > 1 && cluster.isPrimary) {
     // Made once here, so that the workers all find (and serve) the same certificate.
     if (loaded.config.server.devTls.enabled) await ensureDevCertificates(loaded.config.dataDir);
@@ -84,21 +91,34 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const dev = config.server.devTls.enabled ? await ensureDevCertificates(config.dataDir) : null;
   const worker = isClusterWorker();
   const metricsHandler = metrics && worker ? clusterMetricsHandler(metrics.registry) : undefined;
+  // Taken out of the environment in any case, so that processes a worker starts never see it.
+  const workerListener = worker ? workerInternalListener() : null;
+  // With a shared store each process (each worker too) is a node of the deployment; otherwise
+  // the workers of a cluster share the primary's store, so every limit holds for all of them.
+  const node =
+    config.store.redis === null
+      ? null
+      : await openDeployment(
+          { ...config, store: { ...config.store, redis: config.store.redis } },
+          log,
+          cluster.worker?.id ?? null,
+        );
   const gateway = createGateway({
     config,
     log,
     metrics,
     ...(metricsHandler ? { metricsHandler } : {}),
     ...(dev === null ? {} : { devTls: { cert: dev.cert, key: dev.key } }),
-    // The workers of a cluster share the primary's store, so every limit holds for all of them.
-    ...(worker
-      ? {
-          adminRegistry: clusterAdminRegistry,
-          store: new ClusterStore({ timeoutMs: config.store.timeoutMs }),
-          holderId: ClusterStore.holder(),
-          internal: workerInternalListener(),
-        }
-      : {}),
+    ...(node !== null
+      ? node.options
+      : workerListener !== null
+        ? {
+            adminRegistry: clusterAdminRegistry,
+            store: new ClusterStore({ timeoutMs: config.store.timeoutMs }),
+            holderId: ClusterStore.holder(),
+            internal: workerListener,
+          }
+        : {}),
   });
   let address: GatewayAddress;
   try {
@@ -107,6 +127,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     // The embedded engine would keep the process alive.
     process.stderr.write(`realtime-gateway: ${(error as Error).message}\n`);
     await gateway.close();
+    await node?.close();
     await engine?.close();
     return 1;
   }
@@ -174,6 +195,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     log.info({ signal, drainMs }, 'shutting down');
     void gateway
       .close({ drainMs })
+      .then(() => node?.close())
       .then(() => engine?.close())
       .then(() => process.exit(0));
   };

@@ -11,7 +11,7 @@
 
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
@@ -23,6 +23,8 @@ import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { ConfigError, GatewayConfig } from './config/resolve.js';
 import { createResumeTokens } from './continuity/resume-token.js';
+import { DeploymentAdmin } from './deployment/deployment-admin.js';
+import { SharedCircuits } from './deployment/shared-circuits.js';
 import { BudgetBook } from './governance/budget-book.js';
 import { BudgetEnforcer } from './governance/budget-enforcer.js';
 import { createAccess } from './http/access.js';
@@ -62,6 +64,7 @@ import type { MiddlewareFactory } from './session/middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
 import { SessionRegistry } from './session/registry.js';
 import { usageMetering } from './session/usage-metering.js';
+import type { Bus } from './store/bus.js';
 import { StoreHolder } from './store/holder.js';
 import { MemoryStore } from './store/memory-store.js';
 import { CALLS_POOL, keyCallsPool } from './store/pools.js';
@@ -114,7 +117,24 @@ export interface GatewayOptions {
    * requests about calls it holds (see `http/forwarding.ts`): an internal listener on `host` (a
    * free port, advertised in the store) that takes only requests carrying `token`.
    */
-  readonly internal?: { readonly host: string; readonly token: string };
+  readonly internal?: {
+    readonly host: string;
+    readonly token: string;
+    /** Default 0: a free port. */
+    readonly port?: number;
+    /** The host the others are told to use, when not `host`. */
+    readonly advertiseHost?: string | null;
+  };
+  /**
+   * This process as one node of a deployment that shares its store (`store.redis`): the bus it
+   * tells the other nodes things on, and whether the store answers now (for readiness). With
+   * it, the admin API covers every node's sessions, a circuit opened here is told to the others,
+   * and the process enters itself in the store's directory of live nodes.
+   */
+  readonly deployment?: {
+    readonly bus: Bus;
+    storeAvailable(): boolean;
+  };
   /**
    * A second listener, on `config.server.devTls.port` and the same host, serving HTTPS and WSS
    * with this certificate and key (the command line passes the development CA's, see
@@ -328,8 +348,33 @@ export function createGateway(options: GatewayOptions): Gateway {
       tokens: record.tokens.totalTokens,
     }),
   );
+  const deployment = options.deployment;
+  const onBusError = (error: unknown): void =>
+    log.warn({ err: describeError(error) }, 'a message between the nodes was lost');
+  const deploymentAdmin =
+    deployment === undefined
+      ? null
+      : new DeploymentAdmin({
+          bus: deployment.bus,
+          holder,
+          node: first.node.id,
+          local: registry,
+          timeoutMs: first.store.timeoutMs,
+          onError: onBusError,
+        });
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
-  const adminRegistry = options.adminRegistry?.(registry) ?? registry;
+  const adminRegistry = deploymentAdmin ?? options.adminRegistry?.(registry) ?? registry;
+  const sharedCircuits =
+    deployment === undefined
+      ? null
+      : new SharedCircuits({
+          bus: deployment.bus,
+          self: holder.id,
+          router: () => current.router,
+          onError: onBusError,
+        });
+  const onCircuitChange = both(sharedCircuits?.onCircuitChange, logCircuitChanges(log));
+  if (deployment !== undefined) metrics?.watchStore(deployment.storeAvailable);
   const calls = new CallsEndpoint(() => current.calls);
   // One signing secret for the process's life: a reload keeps every session's resume token good.
   const resumeTokens = createResumeTokens();
@@ -359,7 +404,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Last, as they act on what outlives a generation: upstream health and MCP connections.
     const router = new Router(config, {
       holder,
-      onCircuitChange: logCircuitChanges(log),
+      onCircuitChange,
       ...(previous === null ? {} : { previous: previous.router }),
     });
     const mcp = mcpMiddleware(config, pool, mcpObserver);
@@ -438,7 +483,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   let current = build(first, null);
 
-  const health = healthHandler({ accepting: () => accepting, upstreams: () => current.router.status() });
+  const health = healthHandler({
+    accepting: () => accepting,
+    upstreams: () => current.router.status(),
+    ...(deployment === undefined
+      ? {}
+      : {
+          node: first.node.id,
+          store: () => ({ available: deployment.storeAvailable(), onUnavailable: first.store.onUnavailable }),
+        }),
+  });
   // Where each is served is fixed at start (admin.listen and metrics.listen need a restart);
   // what answers is the current generation's.
   const surfaces: OperatorSurface[] = [
@@ -635,7 +689,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       };
       address = listening;
       await Promise.all(operators.map(startOperatorListener));
-      if (internal !== null) await listenInternally(internal, options.internal!.host, holder);
+      if (internal !== null) await listenInternally(internal, options.internal!, holder, log);
+      if (deployment !== undefined) {
+        // A store that is down now is not fatal: the entry is made again at each renewal.
+        await holder.join().catch((error: unknown) => {
+          log.warn({ err: describeError(error) }, 'the store did not take this node yet; it is tried again');
+        });
+        // A subscription Redis did not confirm is made again when the bus next connects.
+        await Promise.all([deploymentAdmin?.start(), sharedCircuits?.start()]).catch((error: unknown) => {
+          log.warn(
+            { err: describeError(error) },
+            'the bus did not take a subscription yet; it is tried again',
+          );
+        });
+      }
       return listening;
     },
     reload,
@@ -686,7 +753,20 @@ function stopListening(server: Server | null): Promise<void> {
  * Starts the internal listener on a port of its own (`exclusive`: under node:cluster a worker
  * would otherwise share the primary's port with its siblings) and advertises it.
  */
-async function listenInternally(server: Server, host: string, holder: StoreHolder): Promise<void> {
-  const info = await listenOn(server, { port: 0, host, exclusive: true });
-  await holder.advertise(urlOf(info, false));
+async function listenInternally(
+  server: Server,
+  where: NonNullable<GatewayOptions['internal']>,
+  holder: StoreHolder,
+  log: SessionLog,
+): Promise<void> {
+  const info = await listenOn(server, { port: where.port ?? 0, host: where.host, exclusive: true });
+  const host = where.advertiseHost ?? info.address;
+  const url = urlOf({ ...info, address: host, family: isIP(host) === 6 ? 'IPv6' : 'IPv4' }, false);
+  // A store that is down now is not fatal: the address is put again at each renewal.
+  await holder.advertise(url).catch((error: unknown) => {
+    log.warn(
+      { err: describeError(error) },
+      "the store did not take this process's address yet; it is tried again",
+    );
+  });
 }

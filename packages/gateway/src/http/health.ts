@@ -1,7 +1,8 @@
 /**
  * Health endpoints for orchestrators: `/healthz` says the process is up; `/readyz` says it
- * should get traffic — it is listening, accepting new sessions (not shutting down), and at least
- * one upstream's circuit is not open.
+ * should get traffic — it is listening, accepting new sessions (not shutting down), at least
+ * one upstream's circuit is not open, and, for a node of a deployment whose shared store is
+ * down, only when admission fails open (it then says the store is unavailable).
  */
 import type { ServerResponse } from 'node:http';
 import type { UpstreamStatus } from '../routing/router.js';
@@ -11,6 +12,10 @@ import type { RequestHandler } from './server.js';
 export interface ReadinessSource {
   accepting(): boolean;
   upstreams(): readonly UpstreamStatus[];
+  /** The node's id, reported by both endpoints, for a node of a deployment. */
+  readonly node?: string;
+  /** Whether the deployment's shared store answers, and what admission does when it does not. */
+  readonly store?: () => { readonly available: boolean; readonly onUnavailable: 'fail-closed' | 'fail-open' };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -26,17 +31,26 @@ export function healthHandler(source: ReadinessSource): RequestHandler {
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const node = source.node === undefined ? {} : { node: source.node };
     if (path === '/healthz') {
-      json(res, 200, { status: 'ok' });
+      json(res, 200, { status: 'ok', ...node });
       return true;
     }
     if (path !== '/readyz') return false;
     const upstreams = source.upstreams();
     const available = upstreams.filter((u) => u.circuit !== 'open');
-    if (!source.accepting()) json(res, 503, { status: 'not_ready', reason: 'shutting_down', upstreams });
+    const store = source.store?.();
+    const about = {
+      ...node,
+      ...(store ? { store: store.available ? 'available' : 'unavailable' } : {}),
+      upstreams,
+    };
+    if (!source.accepting()) json(res, 503, { status: 'not_ready', reason: 'shutting_down', ...about });
     else if (available.length === 0)
-      json(res, 503, { status: 'not_ready', reason: 'no_healthy_upstream', upstreams });
-    else json(res, 200, { status: 'ready', upstreams });
+      json(res, 503, { status: 'not_ready', reason: 'no_healthy_upstream', ...about });
+    else if (store !== undefined && !store.available && store.onUnavailable === 'fail-closed')
+      json(res, 503, { status: 'not_ready', reason: 'store_unavailable', ...about });
+    else json(res, 200, { status: 'ready', ...about });
     return true;
   };
 }

@@ -208,6 +208,21 @@ export class GatewayMetrics implements SessionObserver {
     for (const model of models) this.models.add(model);
   }
 
+  /**
+   * `realtime_gateway_store_available`: 1 while the deployment's shared store answers, 0 while
+   * it does not (read at each scrape).
+   */
+  watchStore(available: () => boolean): void {
+    new Gauge({
+      name: 'realtime_gateway_store_available',
+      help: "Whether the deployment's shared store (Redis) answers: 1 or 0.",
+      registers: [this.registry],
+      collect() {
+        this.set(available() ? 1 : 0);
+      },
+    });
+  }
+
   /** The label for the model a client asked for: a configured name, or `other`. */
   modelLabel(model: string): string {
     return this.models.has(model) ? model : 'other';

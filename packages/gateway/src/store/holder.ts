@@ -6,6 +6,9 @@ const RELEASE_RETRIES = 3;
 
 const addressKey = (holder: string): string => `holder-address:${holder}`;
 
+/** The directory kind every live process of the deployment is entered under (see {@link StoreHolder.join}). */
+export const NODE_ENTRY = 'node';
+
 /** Options for {@link StoreHolder}. */
 export interface StoreHolderOptions {
   /** This process's name in the store; unique among the processes that share it. */
@@ -35,6 +38,8 @@ export class StoreHolder {
   private readonly onRenewFailed: ((error: unknown) => void) | undefined;
   /** Where the other processes reach this one, once it said (see {@link advertise}). */
   private address: string | null = null;
+  /** Whether this process entered itself in the directory of live processes (see {@link join}). */
+  private joined = false;
 
   constructor(
     readonly store: Store,
@@ -50,6 +55,8 @@ export class StoreHolder {
         store
           .put(addressKey(this.id), this.address, this.ttlMs)
           .catch((error: unknown) => this.onRenewFailed?.(error));
+      // Claimed again, not only renewed: a store that was down or emptied at start has it anew.
+      if (this.joined) this.join().catch((error: unknown) => this.onRenewFailed?.(error));
     }, this.retryMs);
     this.timer.unref();
   }
@@ -113,6 +120,20 @@ export class StoreHolder {
     await this.store.put(addressKey(this.id), url, this.ttlMs);
   }
 
+  /**
+   * Enters this process in the directory of the deployment's live processes, for as long as it
+   * renews: who is asked when a question goes to every node.
+   */
+  async join(): Promise<void> {
+    this.joined = true;
+    await this.claim(NODE_ENTRY, this.id);
+  }
+
+  /** The holder names of the deployment's live processes (this one included once it joined). */
+  async nodes(): Promise<string[]> {
+    return (await this.store.list(NODE_ENTRY)).map((entry) => entry.holder);
+  }
+
   /** Where another process said it can be reached, or null when it said nothing or is gone. */
   addressOf(holder: string): Promise<string | null> {
     return this.store.get(addressKey(holder));
@@ -121,6 +142,7 @@ export class StoreHolder {
   /** Stops renewing and gives back everything this process holds. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.joined = false;
     if (this.address !== null) await this.store.pop(addressKey(this.id));
     await this.store.dropHolder(this.id);
   }

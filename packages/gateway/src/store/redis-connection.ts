@@ -25,6 +25,8 @@ export interface RedisConnectionOptions {
   readonly url: string;
   /** Overrides a password in the URL; null or absent uses the URL's, if any. */
   readonly password?: string | null;
+  /** The ACL user, when not the URL's or `default`. */
+  readonly username?: string | null;
   readonly tls?: RedisTlsOptions | null;
   /** Every key (and channel) is named under it, so deployments can share one Redis. */
   readonly keyPrefix?: string;
@@ -84,6 +86,7 @@ export class RedisConnection {
     const tls = options.tls ?? (wantsTls(options.url) ? {} : null);
     this.client = new Redis(options.url, {
       ...(options.password == null ? {} : { password: options.password }),
+      ...(options.username == null ? {} : { username: options.username }),
       ...(tls === null ? {} : { tls: { ...tls } }),
       // Fail fast rather than queue: admission refuses when the store cannot answer.
       enableOfflineQueue: false,

@@ -26,6 +26,8 @@ export interface TestRedis {
   readonly port: number;
   /** The password the server asks for, or null. */
   readonly password: string | null;
+  /** The server's process id while it runs (for a benchmark reading its CPU time), else null. */
+  readonly pid: number | null;
   /** Stops the server (SIGTERM) and waits for it to exit; every key is lost. */
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -155,6 +157,9 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     url: `redis://127.0.0.1:${port}`,
     port,
     password,
+    get pid() {
+      return child?.pid ?? null;
+    },
     stop,
     start,
     async close() {

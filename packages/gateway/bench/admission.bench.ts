@@ -1,0 +1,181 @@
+/**
+ * What a shared Redis store costs a session's admission. Two gateways in this process in front
+ * of one reference engine, identical but for the store: the in-memory one (the baseline) and a
+ * Redis one (a real redis-server on loopback, started here). The key has a session limit and a
+ * rate so that admission does everything it does in production: authenticate, take a rate
+ * token, take the deployment, key and upstream slots, enter the session in the directory.
+ *
+ * Two figures per store, measured in the same run, interleaved round by round so that the
+ * machine's drift falls on both:
+ *
+ * - latency: the upgrade's wall time, from the request to `session.created`, sequential, p50 and
+ *   p99; the difference is the latency Redis adds (the target is under 2 ms at p99);
+ * - throughput: admissions per second with `BENCH_CONCURRENCY` opens at a time, and the CPU per
+ *   admission of this process and of redis-server (the stable figure on a shared machine).
+ *
+ *   node --conditions=source --import tsx bench/admission.bench.ts   (BENCH_ROUNDS=400 BENCH_CONCURRENCY=20)
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
+import { WebSocket } from 'ws';
+import { hashKey } from '../src/auth/credentials.js';
+import { resolveConfig } from '../src/config/resolve.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { RedisBus } from '../src/store/redis-bus.js';
+import { RedisStore } from '../src/store/redis-store.js';
+import type { Store } from '../src/store/store.js';
+import { startTestRedis, type TestRedis } from '../test/support/redis.js';
+import { percentile } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const KEY = 'sk-bench-admission';
+const MODEL = 'gpt-realtime';
+
+interface Rig {
+  readonly name: string;
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly close: () => Promise<void>;
+}
+
+async function startRig(
+  name: string,
+  engine: RunningEngine,
+  store: Store,
+  redis: TestRedis | null,
+): Promise<Rig> {
+  const resolved = resolveConfig(
+    {
+      server: { host: '127.0.0.1', port: 0 },
+      ledger: { enabled: false },
+      metrics: { enabled: false },
+      log: { level: 'silent' },
+      limits: { maxSessions: 100_000 },
+      auth: {
+        keys: [
+          { id: 'bench', hash: `sha256:${hashKey(KEY)}`, maxSessions: 10_000, sessionsPerMinute: 1_000_000 },
+        ],
+      },
+      upstreams: [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1`, maxSessions: 100_000 }],
+    },
+    { env: {}, readFile: () => '' },
+  );
+  if (!resolved.ok) throw new Error(JSON.stringify(resolved.errors));
+  const bus = redis === null ? null : new RedisBus({ url: redis.url, keyPrefix: 'bench:' });
+  const gateway = createGateway({
+    config: resolved.config,
+    store,
+    holderId: `bench-${name}`,
+    ...(bus === null || !(store instanceof RedisStore)
+      ? {}
+      : { deployment: { bus, storeAvailable: () => store.available } }),
+  });
+  const address = await gateway.listen();
+  return {
+    name,
+    gateway,
+    url: `${address.realtimeUrl}?model=${MODEL}`,
+    async close() {
+      await gateway.close();
+      await bus?.close();
+      await store.close();
+    },
+  };
+}
+
+/** One admission: the upgrade until `session.created`; the session is closed after. */
+async function admit(url: string): Promise<number> {
+  const started = performance.now();
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${KEY}` } });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('message', () => resolve());
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+  });
+  const took = performance.now() - started;
+  socket.close();
+  await new Promise((resolve) => socket.once('close', resolve));
+  return took;
+}
+
+/** CPU seconds redis-server has used so far (utime + stime from /proc). */
+function redisCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+async function main(): Promise<void> {
+  const engine = await startEngine({});
+  const redis = await startTestRedis();
+  const rigs = [
+    await startRig('memory', engine, new MemoryStore(), null),
+    await startRig(
+      'redis',
+      engine,
+      new RedisStore({ url: redis.url, keyPrefix: 'bench:', timeoutMs: 2000 }),
+      redis,
+    ),
+  ];
+  const latency = new Map<string, number[]>(rigs.map((rig) => [rig.name, []]));
+  try {
+    // Warm both: the first sessions compile and load what later ones reuse.
+    for (const rig of rigs) for (let k = 0; k < 20; k++) await admit(rig.url);
+    for (let round = 0; round < ROUNDS; round++)
+      for (const rig of round % 2 === 0 ? rigs : [...rigs].reverse())
+        latency.get(rig.name)!.push(await admit(rig.url));
+
+    console.log(
+      `admission: ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}, ` +
+        `${ROUNDS} sequential admissions per store, then ${ROUNDS} at ${CONCURRENCY} at a time`,
+    );
+    const base = latency.get('memory')!;
+    for (const rig of rigs) {
+      const samples = latency.get(rig.name)!;
+      const p50 = percentile(samples, 50);
+      const p99 = percentile(samples, 99);
+      const added =
+        rig.name === 'memory'
+          ? '(baseline)'
+          : `added p50 ${(p50 - percentile(base, 50)).toFixed(2)} ms, p99 ${(p99 - percentile(base, 99)).toFixed(2)} ms`;
+      console.log(
+        `  ${rig.name.padEnd(6)} latency p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms ${added}`,
+      );
+    }
+    const throughput = new Map<string, { perSecond: number; cpuMs: number; redisMs: number }>();
+    for (const rig of rigs) {
+      const cpuBefore = process.cpuUsage();
+      const redisBefore = redisCpuMs(redis.pid!);
+      const started = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next++ < ROUNDS) await admit(rig.url);
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      throughput.set(rig.name, {
+        perSecond: ROUNDS / seconds,
+        cpuMs: (cpu.user + cpu.system) / 1000 / ROUNDS,
+        redisMs: (redisCpuMs(redis.pid!) - redisBefore) / ROUNDS,
+      });
+    }
+    const memory = throughput.get('memory')!;
+    for (const [name, figures] of throughput)
+      console.log(
+        `  ${name.padEnd(6)} ${figures.perSecond.toFixed(0)} admissions/s (×${(figures.perSecond / memory.perSecond).toFixed(2)}), ` +
+          `process CPU ${figures.cpuMs.toFixed(3)} ms per admission (×${(figures.cpuMs / memory.cpuMs).toFixed(2)}), ` +
+          `redis-server CPU ${figures.redisMs.toFixed(3)} ms per admission`,
+      );
+  } finally {
+    for (const rig of rigs) await rig.close();
+    await redis.close();
+    await engine.close();
+  }
+}
+
+await main();

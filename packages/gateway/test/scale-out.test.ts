@@ -1,0 +1,315 @@
+/**
+ * Scale-out: gateway nodes as separate processes sharing a real redis-server (started by each
+ * test on a free loopback port). Limits hold for the deployment, a node killed with SIGKILL
+ * frees its slots within the lease's time to live, the rate limit is one bucket under
+ * concurrent opens, the admin API of any node lists and terminates every node's sessions, a
+ * client secret minted on one node opens one session on another, a call's sideband connection
+ * and hangup reaching the wrong node are forwarded, and Redis stopped and restarted under live
+ * sessions leaves them running, in both `store.onUnavailable` modes.
+ *
+ * Without redis-server these tests are skipped with what to install; under CI=true they fail.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
+import { connect, delay, eventually, expectRefused, keyEntry, type TestClient } from './support/harness.js';
+import { startNodes, stopNodes, type TestNode } from './support/nodes.js';
+import { redisOrSkip, type TestRedis } from './support/redis.js';
+import { TestCaller } from './support/webrtc-client.js';
+
+const APP = 'sk-app-scale';
+const TTL_MS = 2000;
+
+let engine: EmbeddedEngine;
+const running: TestNode[][] = [];
+const servers: TestRedis[] = [];
+const clients: TestClient[] = [];
+
+before(async () => {
+  engine = (await startEmbeddedEngine())!;
+});
+
+after(async () => {
+  for (const client of clients) client.socket.terminate();
+  for (const nodes of running) await stopNodes(nodes);
+  for (const redis of servers) await redis.close();
+  await engine.close();
+});
+
+const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+
+/** The configuration every node of a test gets, with the app key's limits. */
+function deploymentConfig(limits: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return {
+    upstreams: [{ name: 'engine', baseUrl: engine.baseUrl }],
+    auth: { keys: [keyEntry('app', APP, limits)] },
+    ...extra,
+    store: { leaseTtlMs: TTL_MS, timeoutMs: 500, ...((extra.store ?? {}) as object) },
+  };
+}
+
+async function deployment(
+  t: Parameters<typeof redisOrSkip>[0],
+  ids: readonly string[],
+  limits: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Promise<{ redis: TestRedis; nodes: TestNode[] } | null> {
+  const redis = await redisOrSkip(t);
+  if (redis === null) return null;
+  servers.push(redis);
+  const nodes = await startNodes(redis.url, ids, deploymentConfig(limits, extra));
+  running.push(nodes);
+  return { redis, nodes };
+}
+
+/** Opens a session on a node and waits for its `session.created`. */
+async function open(node: TestNode, key = APP): Promise<TestClient> {
+  const client = await connect(node.realtimeUrl(), bearer(key));
+  clients.push(client);
+  await client.waitFor('session.created');
+  return client;
+}
+
+/** One text turn: the session is relayed end to end. */
+async function turn(client: TestClient): Promise<void> {
+  client.send({
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello' }] },
+  });
+  client.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+  const done = await client.waitFor('response.done');
+  assert.equal((done.response as { status: string }).status, 'completed');
+}
+
+describe('limits across nodes', () => {
+  test("a key's maxSessions holds for the deployment, and a freed slot is free on every node", async (t) => {
+    const set = await deployment(t, ['a', 'b', 'c'], { maxSessions: 2 });
+    if (set === null) return;
+    const [a, b, c] = set.nodes as [TestNode, TestNode, TestNode];
+    const first = await open(a);
+    await open(b);
+    const refused = await expectRefused(c.realtimeUrl(), bearer(APP));
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json.error.code, 'too_many_sessions');
+    first.socket.close();
+    await first.closed;
+    await eventually(
+      async () => {
+        try {
+          await open(c);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      5000,
+      'the slot given back on one node to be free on another',
+    );
+  });
+
+  test('a node killed with SIGKILL frees its slots within the lease time to live', async (t) => {
+    const set = await deployment(t, ['a', 'b'], { maxSessions: 2 });
+    if (set === null) return;
+    const [a, b] = set.nodes as [TestNode, TestNode];
+    await open(b);
+    await open(b);
+    assert.equal((await expectRefused(a.realtimeUrl(), bearer(APP))).status, 429);
+    b.process.child.kill('SIGKILL');
+    await b.process.exited;
+    const killedAt = Date.now();
+    // Its slots outlive it (nobody gave them back) until their lease lapses.
+    assert.equal((await expectRefused(a.realtimeUrl(), bearer(APP))).status, 429);
+    let opened = 0;
+    await eventually(
+      async () => {
+        try {
+          await open(a);
+          opened++;
+        } catch {}
+        return opened === 2;
+      },
+      TTL_MS * 3,
+      "both of the dead node's slots to lapse",
+    );
+    const freedAfter = Date.now() - killedAt;
+    assert.ok(freedAfter <= TTL_MS + 1000, `freed ${freedAfter} ms after the kill (lease ${TTL_MS} ms)`);
+    assert.equal((await expectRefused(a.realtimeUrl(), bearer(APP))).status, 429);
+  });
+
+  test('sessionsPerMinute is one bucket for the deployment under concurrent opens', async (t) => {
+    const set = await deployment(t, ['a', 'b', 'c'], { sessionsPerMinute: 5 });
+    if (set === null) return;
+    const attempts = Array.from({ length: 15 }, (_, k) => set.nodes[k % 3]!);
+    const results = await Promise.allSettled(attempts.map((node) => open(node)));
+    const opened = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => (r.reason as { status?: number; json?: { error: { code: string } } }).json?.error.code);
+    assert.equal(opened, 5);
+    assert.deepEqual(refused, Array(10).fill('rate_limit_exceeded'));
+  });
+});
+
+describe('the admin API of any node', () => {
+  test("lists every node's sessions with the node's id, and terminates one held elsewhere with 1008", async (t) => {
+    const set = await deployment(t, ['a', 'b', 'c']);
+    if (set === null) return;
+    const [a, b, c] = set.nodes as [TestNode, TestNode, TestNode];
+    const onA = await open(a);
+    await open(b);
+    await open(b);
+    const listed = await c.admin('/admin/sessions');
+    assert.equal(listed.status, 200);
+    const data = listed.body.data as { id: string; node: string }[];
+    assert.deepEqual(data.map((s) => s.node).sort(), ['a', 'b', 'b']);
+    const onAId = data.find((s) => s.node === 'a')!.id;
+    const shown = await c.admin(`/admin/sessions/${onAId}`);
+    assert.equal(shown.status, 200);
+    assert.equal(shown.body.node, 'a');
+    const terminated = await c.admin(`/admin/sessions/${onAId}?reason=maintenance`, 'DELETE');
+    assert.equal(terminated.status, 200);
+    assert.deepEqual(await onA.closed, { code: 1008, reason: 'maintenance' });
+    await eventually(
+      async () => ((await b.admin('/admin/sessions')).body.data as unknown[]).length === 2,
+      5000,
+      'the terminated session to leave the list',
+    );
+    assert.equal((await c.admin(`/admin/sessions/${onAId}`, 'DELETE')).status, 404);
+    assert.equal((await a.admin('/admin/sessions/sess_nobody')).status, 404);
+  });
+});
+
+describe('client secrets and calls across nodes', () => {
+  test('a secret minted on one node opens one session on another, and is refused after', async (t) => {
+    const set = await deployment(t, ['a', 'b', 'c']);
+    if (set === null) return;
+    const [a, b, c] = set.nodes as [TestNode, TestNode, TestNode];
+    const minted = await fetch(`${a.url}/v1/realtime/client_secrets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ session: { type: 'realtime', model: 'gpt-realtime' } }),
+    });
+    assert.equal(minted.status, 200);
+    const secret = ((await minted.json()) as { value: string }).value;
+    const client = await open(b, secret);
+    await turn(client);
+    const again = await expectRefused(c.realtimeUrl(), bearer(secret));
+    assert.equal(again.status, 401);
+    assert.equal((await expectRefused(b.realtimeUrl(), bearer(secret))).status, 401);
+  });
+
+  test('a sideband connection and a hangup reaching another node are forwarded to the holder', async (t) => {
+    const set = await deployment(
+      t,
+      ['a', 'b', 'c'],
+      {},
+      {
+        webrtc: { iceAddresses: ['127.0.0.1'], idleTimeoutMs: 5000, connectTimeoutMs: 5000 },
+      },
+    );
+    if (set === null) return;
+    const [a, b, c] = set.nodes as [TestNode, TestNode, TestNode];
+    const caller = new TestCaller();
+    t.after(() => caller.close().catch(() => {}));
+    const response = await fetch(`${a.url}/v1/realtime/calls?model=gpt-realtime`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/sdp' },
+      body: await caller.offer(),
+    });
+    const answer = await response.text();
+    assert.equal(response.status, 201, answer);
+    await caller.accept(answer);
+    await caller.opened();
+    await caller.waitFor('session.created');
+    const id = /\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(response.headers.get('location') ?? '')?.[1];
+    assert.ok(id);
+
+    const sideband = await connect(`ws://127.0.0.1:${b.port}/v1/realtime?call_id=${id}`, bearer(APP));
+    clients.push(sideband);
+    sideband.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'from node b' }] },
+    });
+    const added = await caller.waitFor('conversation.item.added');
+    assert.deepEqual((added.item as { content: unknown[] }).content, [
+      { type: 'input_text', text: 'from node b' },
+    ]);
+    const listed = (await c.admin('/admin/sessions')).body.data as { node: string }[];
+    assert.deepEqual(
+      listed.map((s) => s.node),
+      ['a'],
+      'the call is one session, on the node that answered it',
+    );
+
+    const hangup = await fetch(`${c.url}/v1/realtime/calls/${id}/hangup`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP}` },
+    });
+    assert.equal(hangup.status, 200);
+    await eventually(
+      async () => ((await a.admin('/admin/sessions')).body.data as unknown[]).length === 0,
+      5000,
+      'the call to end on its node',
+    );
+    sideband.socket.close();
+    await sideband.closed;
+    const gone = await fetch(`${b.url}/v1/realtime/calls/${id}/hangup`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP}` },
+    });
+    assert.equal(gone.status, 404);
+  });
+});
+
+describe('Redis stopped and restarted under live sessions', () => {
+  for (const mode of ['fail-closed', 'fail-open'] as const) {
+    test(`${mode}: live sessions go on, new ones are ${mode === 'fail-closed' ? 'refused with 503' : 'admitted'}, and all is as before once it is back`, async (t) => {
+      const set = await deployment(t, ['a', 'b'], { maxSessions: 3 }, { store: { onUnavailable: mode } });
+      if (set === null) return;
+      const { redis } = set;
+      const [a, b] = set.nodes as [TestNode, TestNode];
+      const live = [await open(a), await open(b)];
+      await redis.stop();
+      for (const client of live) await turn(client);
+      const ready = await fetch(`${a.url}/readyz`);
+      const readiness = (await ready.json()) as {
+        status: string;
+        reason?: string;
+        store: string;
+        node: string;
+      };
+      assert.equal(readiness.store, 'unavailable');
+      assert.equal(readiness.node, 'a');
+      if (mode === 'fail-closed') {
+        assert.equal(ready.status, 503);
+        assert.equal(readiness.reason, 'store_unavailable');
+        const refused = await expectRefused(b.realtimeUrl(), bearer(APP));
+        assert.equal(refused.status, 503);
+        assert.equal(refused.json.error.code, 'store_unavailable');
+      } else {
+        assert.equal(ready.status, 200);
+        const meanwhile = await open(b);
+        await turn(meanwhile);
+        meanwhile.socket.close();
+        await meanwhile.closed;
+      }
+
+      await redis.start();
+      // The nodes reconnect by themselves and put their live slots back.
+      await eventually(async () => (await fetch(`${a.url}/readyz`)).status === 200, TTL_MS * 3, 'readiness');
+      await eventually(
+        async () => ((await b.admin('/admin/sessions')).body.data as unknown[]).length === 2,
+        TTL_MS * 3,
+        'both nodes to list their sessions again',
+      );
+      for (const client of live) await turn(client);
+      await delay(TTL_MS);
+      // Two live sessions were put back: one more slot of three is left.
+      await open(b);
+      assert.equal((await expectRefused(a.realtimeUrl(), bearer(APP))).status, 429);
+      const logged = a.process.stdout();
+      assert.match(logged, /the store is unreachable/);
+      assert.match(logged, /the store is reachable/);
+    });
+  }
+});
