@@ -15,10 +15,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { freePort } from './ports.js';
 
 export interface TestRedis {
   /** `redis://127.0.0.1:<port>`, without the password. */
@@ -69,17 +70,6 @@ export async function redisOrSkip(t: TestContext, options: TestRedisOptions = {}
     return null;
   }
   return startTestRedis(options);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether something on `port` answers a PING as Redis does (a NOAUTH refusal counts). */

@@ -1,0 +1,17 @@
+/** A free TCP port on 127.0.0.1, for a server a test starts. */
+import { createServer } from 'node:net';
+
+/**
+ * @example
+ * const port = await freePort();
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
