@@ -17,7 +17,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import type { SessionLog } from '../src/vocabulary/session.js';
 import { connect, eventually, expectRefused, keyEntry, testConfig } from './support/harness.js';
-import { TestCaller } from './support/webrtc-client.js';
+import { placeCall, TestCaller } from './support/webrtc-client.js';
 
 const APP = 'sk-app';
 const OTHER = 'sk-other';
@@ -85,18 +85,7 @@ const urlOf = (gateway: Gateway): string => gateway.address!.url;
 async function call(): Promise<{ caller: TestCaller; id: string }> {
   const caller = new TestCaller();
   callers.push(caller);
-  const response = await fetch(`${urlOf(holding)}/v1/realtime/calls?model=gpt-realtime`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/sdp' },
-    body: await caller.offer(),
-  });
-  const answer = await response.text();
-  assert.equal(response.status, 201, answer);
-  await caller.accept(answer);
-  await caller.opened();
-  const id = /\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(response.headers.get('location') ?? '')?.[1];
-  assert.ok(id);
-  return { caller, id };
+  return { caller, id: await placeCall(caller, urlOf(holding), APP) };
 }
 
 async function control(

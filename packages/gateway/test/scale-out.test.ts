@@ -15,7 +15,7 @@ import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine
 import { connect, delay, eventually, expectRefused, keyEntry, type TestClient } from './support/harness.js';
 import { startNodes, stopNodes, type TestNode } from './support/nodes.js';
 import { redisOrSkip, type TestRedis } from './support/redis.js';
-import { TestCaller } from './support/webrtc-client.js';
+import { placeCall, TestCaller } from './support/webrtc-client.js';
 
 const APP = 'sk-app-scale';
 const TTL_MS = 2000;
@@ -211,18 +211,8 @@ describe('client secrets and calls across nodes', () => {
     const [a, b, c] = set.nodes as [TestNode, TestNode, TestNode];
     const caller = new TestCaller();
     t.after(() => caller.close().catch(() => {}));
-    const response = await fetch(`${a.url}/v1/realtime/calls?model=gpt-realtime`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/sdp' },
-      body: await caller.offer(),
-    });
-    const answer = await response.text();
-    assert.equal(response.status, 201, answer);
-    await caller.accept(answer);
-    await caller.opened();
+    const id = await placeCall(caller, a.url, APP);
     await caller.waitFor('session.created');
-    const id = /\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(response.headers.get('location') ?? '')?.[1];
-    assert.ok(id);
 
     const sideband = await connect(`ws://127.0.0.1:${b.port}/v1/realtime?call_id=${id}`, bearer(APP));
     clients.push(sideband);

@@ -141,3 +141,26 @@ export function tone(ms: number, hz = 440, amplitude = 0.3): Buffer {
     pcm.writeInt16LE(Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / 24_000)), i * 2);
   return pcm;
 }
+
+/**
+ * Places `caller`'s call on a gateway: its offer to `POST /v1/realtime/calls` with `key`, the
+ * answer taken and the connection up. Resolves with the call's id (from `Location`); throws
+ * with the gateway's answer when it is not 201.
+ *
+ * @example
+ * const id = await placeCall(new TestCaller(), gateway.address!.url, 'sk-app');
+ */
+export async function placeCall(caller: TestCaller, baseUrl: string, key: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/v1/realtime/calls?model=gpt-realtime`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/sdp' },
+    body: await caller.offer(),
+  });
+  const answer = await response.text();
+  if (response.status !== 201) throw new Error(`the call was answered ${response.status}: ${answer}`);
+  await caller.accept(answer);
+  await caller.opened();
+  const id = /\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(response.headers.get('location') ?? '')?.[1];
+  if (id === undefined) throw new Error(`no call id in Location: ${response.headers.get('location')}`);
+  return id;
+}
