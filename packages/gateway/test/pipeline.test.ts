@@ -466,7 +466,11 @@ describe('legs', () => {
     session.attach(sideband);
     client.peerClose(4001, 'bye');
     assert.deepEqual(upstream.closedWith, { code: 4001, reason: 'bye' });
-    assert.deepEqual(sideband.closedWith, null, 'an attachment is closed when the session ends, not before');
+    assert.deepEqual(
+      sideband.closedWith,
+      { code: 4001, reason: 'bye' },
+      'an attachment ends with the client',
+    );
     await tick();
     assert.equal(session.state, 'closed');
     assert.equal(closes, 1);

@@ -428,6 +428,18 @@ describe('a sideband connection', () => {
     await drained();
   });
 
+  test('a hangup closes the sideband connections with the call', async () => {
+    const { caller, id } = await call();
+    await caller.waitFor('session.created');
+    const sideband = await connect(`${base.replace('http', 'ws')}/v1/realtime?call_id=${id}`, {
+      headers: { authorization: `Bearer ${APP}` },
+    });
+    assert.equal((await hangup(id)).status, 200);
+    const { code } = await sideband.closed;
+    assert.equal(code, 1000, 'the sideband is told the call ended normally');
+    await drained();
+  });
+
   test("another key's call, or none at all, is not joined", async () => {
     const { caller, id } = await call();
     await caller.waitFor('session.created');

@@ -829,10 +829,11 @@ export class Session {
       if (attached.role === 'client') {
         this.endCause = lost ? 'client_lost' : 'client_closed';
         this.apply({ type: 'end', cause: this.endCause });
-        this.upstream?.leg.close(
-          lost ? CloseCode.goingAway : relayableCloseCode(code, CloseCode.normal),
-          lost ? 'client connection lost' : reason,
-        );
+        const closeCode = lost ? CloseCode.goingAway : relayableCloseCode(code, CloseCode.normal);
+        const closeReason = lost ? 'client connection lost' : reason;
+        // A call's sideband connections end with the call, as the upstream does.
+        this.closeAttachments(closeCode, closeReason);
+        this.upstream?.leg.close(closeCode, closeReason);
       } else if (this.replacementBegun(code, reason, lost)) {
         return;
       } else if (lost) {
@@ -917,6 +918,11 @@ export class Session {
 
   private closeClients(code: number, reason: string): void {
     if (this.client?.leg.isOpen) this.client.leg.close(code, reason);
+    this.closeAttachments(code, reason);
+  }
+
+  private closeAttachments(code: number, reason: string): void {
+    if (this.attachments.size === 0) return;
     for (const attached of this.attachments) attached.leg.close(code, reason);
     this.attachments.clear();
   }
