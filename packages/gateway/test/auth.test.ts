@@ -114,6 +114,12 @@ describe('auth with gateway keys', () => {
     const third = await expectRefused(`${rig.url}?model=${MODEL}`, auth);
     assert.equal(third.status, 429);
     assertOpenAiError(third.json, 'rate_limit_exceeded');
+    // The upstream slots asked for beside each refusal were given back.
+    await eventually(
+      () => rig.gateway.router.status().every((upstream) => upstream.active === 0),
+      2000,
+      'no upstream slot held',
+    );
   });
 
   it('never shows the upstream key to the client', async () => {

@@ -17,8 +17,11 @@ import {
   onFailure,
   onPeerOpened,
   onSuccess,
+  onTrialAbandoned,
 } from '../src/routing/circuit.js';
 import { type RoutePlan, Router } from '../src/routing/router.js';
+import { StoreHolder } from '../src/store/holder.js';
+import { MemoryStore } from '../src/store/memory-store.js';
 import { unmaskedUpstream, upstreamHeaders, upstreamUrl } from '../src/upstream/connect.js';
 import { type Dialled, dialWithFailover } from '../src/upstream/dial.js';
 import { connect, delay, eventually, expectRefused, testConfig } from './support/harness.js';
@@ -73,6 +76,14 @@ describe('circuit breaker state machine', () => {
     assert.deepEqual(onSuccess(half), CLOSED);
     assert.deepEqual(onFailure(half, 200, options), { kind: 'open', until: 1200 });
     assert.deepEqual(onFailure({ kind: 'open', until: 5 }, 300, options), { kind: 'open', until: 1300 });
+  });
+
+  it('gives a half-open trial back when it was let through but never attempted', () => {
+    const taken: CircuitState = { kind: 'half-open', trialInFlight: true };
+    assert.deepEqual(onTrialAbandoned(taken), { kind: 'half-open', trialInFlight: false });
+    assert.equal(admit(onTrialAbandoned(taken), 0).allowed, true);
+    for (const other of [CLOSED, { kind: 'open', until: 5 } as const, onTrialAbandoned(taken)])
+      assert.equal(onTrialAbandoned(other), other);
   });
 
   it("opens a closed circuit for a cool-down on another node's word, and leaves a judging one alone", () => {
@@ -166,6 +177,57 @@ describe('router', () => {
       retry.candidates.map((c) => c.name),
       ['b'],
     );
+  });
+
+  it('an upstream slot abandoned before its dial gives the half-open trial back; one released after does not', async () => {
+    let now = 0;
+    const router = new Router(config([upstream('a', 'http://a')]), { now: () => now });
+    router.reportFailure('a');
+    now = 1000;
+    const trial = await router.tryAcquire('a');
+    assert.ok(trial);
+    assert.equal(await router.tryAcquire('a'), null, 'one trial at a time');
+    trial.abandon();
+    const again = await router.tryAcquire('a');
+    assert.ok(again, 'the trial was given back');
+    router.reportFailure('a');
+    again.abandon();
+    assert.equal(router.status()[0]!.circuit, 'open', 'a trial that was attempted is not given back');
+    assert.equal(router.status()[0]!.active, 0);
+  });
+
+  it("ranks by the deployment's sessions as last counted, moved by its own since, and counts again when the count is old", async () => {
+    let now = 0;
+    const store = new MemoryStore();
+    const node = (id: string, loadRefreshMs: number) =>
+      new Router(
+        {
+          upstreams: [upstream('a', 'http://a'), upstream('b', 'http://b')],
+          aliases: {},
+          routing: { ...DEFAULT_ROUTING, loadRefreshMs },
+        },
+        { now: () => now, holder: new StoreHolder(store, { id, ttlMs: 60_000 }) },
+      );
+    const here = node('here', 500);
+    const elsewhere = node('elsewhere', 500);
+    const first = async (router: Router) => {
+      const plan = await router.plan('m');
+      assert.ok(!isRefusal(plan));
+      return plan.candidates[0]!.name;
+    };
+    assert.equal(await first(here), 'a', 'counted at the first plan');
+    for (let k = 0; k < 3; k++) assert.ok(await elsewhere.tryAcquire('a'));
+    assert.ok(await here.tryAcquire('b'));
+    assert.equal(await first(here), 'a', "another node's sessions are not seen before the count is old");
+    now = 500;
+    assert.equal(await first(here), 'a', 'an old count is used once more while a new one is made');
+    await delay(0);
+    assert.equal(await first(here), 'b', "the new count has the other node's three");
+    const exact = node('exact', 0);
+    assert.equal(await first(exact), 'b');
+    assert.ok(await elsewhere.tryAcquire('b'));
+    assert.ok(await elsewhere.tryAcquire('b'));
+    assert.equal(await first(exact), 'a', 'loadRefreshMs 0 counts for every session');
   });
 
   it("learns another node's open circuit for the same server only, and says where it came from", async () => {
@@ -268,7 +330,7 @@ describe('dialling with failover over loopback', () => {
         upstream('healthy', `${healthy.httpUrl}/v1`, { apiKey: 'sk-up' }),
       ],
       aliases: { alias: 'gpt-realtime' },
-      routing: { maxAttempts: 2, failureThreshold: 1, cooldownMs: 60_000 },
+      routing: { ...DEFAULT_ROUTING, maxAttempts: 2, failureThreshold: 1, cooldownMs: 60_000 },
     });
     const plan = await router.plan('alias');
     assert.ok(!isRefusal(plan));

@@ -130,6 +130,7 @@ export interface GatewayConfig {
     readonly maxAttempts: number;
     readonly failureThreshold: number;
     readonly cooldownMs: number;
+    readonly loadRefreshMs: number;
   };
   readonly inputChecking: InputChecking;
   readonly limits: Limits;
@@ -228,7 +229,12 @@ export const DEFAULT_DATA_DIR = '.realtime-gateway';
 /** The share of a budget past which a live session is warned. */
 export const DEFAULT_BUDGET_WARN_AT = 0.8;
 
-export const DEFAULT_ROUTING = Object.freeze({ maxAttempts: 3, failureThreshold: 5, cooldownMs: 30_000 });
+export const DEFAULT_ROUTING = Object.freeze({
+  maxAttempts: 3,
+  failureThreshold: 5,
+  cooldownMs: 30_000,
+  loadRefreshMs: 500,
+});
 
 /** A configuration problem, naming the field it concerns. */
 export interface ConfigError {

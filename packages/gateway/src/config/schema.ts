@@ -253,6 +253,11 @@ export const GatewayConfigSchema = object({
       failureThreshold: optional(positive()),
       /** How long an open circuit stays open before one trial connection. */
       cooldownMs: optional(positive()),
+      /**
+       * How old the deployment's session counts the ranking uses may grow before they are
+       * counted again; 0 counts them for every session.
+       */
+      loadRefreshMs: optional(integer({ min: 0 })),
     }),
   ),
   /** What happens to a malformed client frame. */

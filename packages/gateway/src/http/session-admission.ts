@@ -15,8 +15,8 @@ import { SessionContinuity } from '../continuity/session-continuity.js';
 import type { BudgetEnforcer } from '../governance/budget-enforcer.js';
 import type { Leg } from '../legs/leg.js';
 import type { Tracing } from '../observability/tracing.js';
-import { type Refusal, refusal } from '../refusal.js';
-import type { Router } from '../routing/router.js';
+import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
+import type { RoutePlan, Router, UpstreamSlot } from '../routing/router.js';
 import { boundSession } from '../secrets/bound-session.js';
 import type { SecretBinding } from '../secrets/client-secrets.js';
 import type { MiddlewareFactory } from '../session/middleware.js';
@@ -24,6 +24,7 @@ import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry, SessionStats } from '../session/registry.js';
 import { Session } from '../session/session.js';
 import type { EndCause } from '../session/state.js';
+import { StoreError } from '../store/store.js';
 import { type AttemptListener, type Dialled, type DialOptions, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo } from '../vocabulary/session.js';
 import type { SessionTrace, TraceAttributes, TraceSpan } from '../vocabulary/trace.js';
@@ -238,25 +239,35 @@ async function admit(
     const forbidden = ctx.auth.authorizeModel(principal, asked.model);
     if (forbidden !== null) return deny(forbidden);
   }
-  // Each step below asks the store, which with Redis is a round trip: what only reads is asked
-  // at once, then what takes, at once, so admission waits two round trips instead of five. The
-  // first refusal in the order written is the answer. A slot taken beside a refusal is given
-  // back (the transport's own, by its caller); a rate token taken beside a refused slot is
-  // spent, as it was when the steps ran one after another.
-  const [overBudget, plan] = await Promise.all([ctx.budgets.admit(principal.keyId), ctx.router.plan(model)]);
-  if (overBudget !== null) return deny(overBudget);
-  if ('status' in plan) return deny(plan);
-  const [prechecked, limited, slot] = await Promise.all([
+  // Each step below asks the store, which with Redis is a round trip. The router plans from
+  // session counts it keeps (see `Router`), so every other step, the first candidate's upstream
+  // slot among them, is asked at once: admission waits one round trip before the dial. The first
+  // refusal in the order written is the answer. Whatever was taken beside a refusal is given back
+  // (the transport's own, by its caller), but for the rate token: an attempt refused for another
+  // reason still counts against the key's rate.
+  const budgetChecked = ctx.budgets.admit(principal.keyId);
+  const plan = await ctx.router.plan(model);
+  if ('status' in plan) return deny((await budgetChecked) ?? plan);
+  const [overBudget, prechecked, limited, slot, firstSlot] = await Promise.all([
+    budgetChecked,
     request.precheck?.(principal) ?? null,
     ctx.auth.takeSessionToken(principal),
     ctx.quota.acquire(principal.keyId, principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey),
+    reserveUpstream(ctx.router, plan),
   ]);
-  const refused = prechecked ?? limited ?? ('status' in slot ? slot : null);
+  const refused =
+    overBudget ??
+    prechecked ??
+    limited ??
+    ('status' in slot ? slot : null) ??
+    (firstSlot !== null && 'status' in firstSlot ? firstSlot : null);
   if (refused !== null) {
     if (!('status' in slot)) slot.release();
+    if (firstSlot !== null && !('status' in firstSlot)) firstSlot.abandon();
     return deny(refused);
   }
   if ('status' in slot) return deny(slot);
+  if (firstSlot !== null && 'status' in firstSlot) return deny(firstSlot);
 
   const connecting = trace.span('upstream.connect');
   const dialOptions: DialOptions = {
@@ -268,6 +279,7 @@ async function admit(
   };
   const dialled = await dialWithFailover(ctx.router, plan, {
     ...dialOptions,
+    firstSlot,
     onAttempt: tracedAttempts(ctx.onAttempt, connecting),
   });
   if ('status' in dialled) {
@@ -415,6 +427,18 @@ function withContinuity(
 ): readonly MiddlewareFactory[] {
   if (continuity === null) return middleware;
   return [() => continuity.upstreamSide, ...middleware, () => continuity.clientSide];
+}
+
+/** The plan's first upstream's slot, asked for beside the session's others (see `DialOptions.firstSlot`). */
+async function reserveUpstream(router: Router, plan: RoutePlan): Promise<UpstreamSlot | Refusal | null> {
+  const first = plan.candidates[0];
+  if (first === undefined) return null;
+  try {
+    return await router.tryAcquire(first.name);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    return storeUnavailable();
+  }
 }
 
 /** A new upstream connection for a session that lost its own: the router asked again, the lost upstream tried last. */

@@ -45,6 +45,16 @@ export function isAvailable(state: CircuitState, now: number): boolean {
   return !state.trialInFlight;
 }
 
+/**
+ * The state after the half-open trial was let through but never attempted (the session was
+ * refused for another reason first): the next connection may take the trial.
+ */
+export function onTrialAbandoned(state: CircuitState): CircuitState {
+  return state.kind === 'half-open' && state.trialInFlight
+    ? { kind: 'half-open', trialInFlight: false }
+    : state;
+}
+
 /** The state after a successful connection. */
 export function onSuccess(_state: CircuitState): CircuitState {
   return CLOSED;

@@ -13,6 +13,7 @@ import {
   onFailure,
   onPeerOpened,
   onSuccess,
+  onTrialAbandoned,
 } from './circuit.js';
 
 /**
@@ -33,10 +34,21 @@ interface UpstreamState {
   readonly health: UpstreamHealth;
 }
 
+/** The deployment's sessions per upstream pool when last counted, and this process's then. */
+interface LoadCount {
+  readonly at: number;
+  readonly sessions: ReadonlyMap<string, { readonly counted: number; readonly activeHere: number }>;
+}
+
 /** A session slot on an upstream, taken with {@link Router.tryAcquire}. */
 export interface UpstreamSlot {
   /** Gives the slot back; calling it again does nothing. */
   readonly release: () => void;
+  /**
+   * Gives the slot back before any connection was attempted with it: a half-open circuit's
+   * trial it took goes back too, since no attempt will report on it.
+   */
+  readonly abandon: () => void;
 }
 
 /** A choice of upstreams for one session, best first. */
@@ -105,6 +117,9 @@ export class Router {
   private readonly holder: StoreHolder;
   private readonly now: () => number;
   private readonly onCircuitChange: CircuitChangeListener | undefined;
+  /** The last count of the deployment's sessions per upstream (see {@link activeSessions}). */
+  private counted: LoadCount | null = null;
+  private counting: Promise<unknown> | null = null;
 
   constructor(
     private readonly config: Pick<GatewayConfig, 'upstreams' | 'aliases' | 'routing'>,
@@ -179,7 +194,7 @@ export class Router {
     const open = serving.filter((s) => s.config.weight > 0 && isAvailable(s.health.circuit, now));
     let active: number[];
     try {
-      active = await this.holder.store.count(open.map((s) => s.pool));
+      active = await this.activeSessions(open, now);
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       return storeUnavailable();
@@ -200,6 +215,46 @@ export class Router {
   }
 
   /**
+   * The deployment's sessions on each upstream, for the ranking. Counting them is a round trip
+   * to a shared store, so the last count is used while it is younger than
+   * `routing.loadRefreshMs`, moved by this process's own sessions since (which makes it exact
+   * with a store of one process's); an older count is used once more while a new one is made.
+   * The ranking only chooses: the slot taken before the dial is what holds `maxSessions`.
+   */
+  private async activeSessions(states: readonly UpstreamState[], now: number): Promise<number[]> {
+    const refreshMs = this.config.routing.loadRefreshMs;
+    let counted = this.counted;
+    if (refreshMs === 0 || counted === null || states.some((s) => !counted!.sessions.has(s.pool))) {
+      counted = await this.count();
+    } else if (now - counted.at >= refreshMs && this.counting === null) {
+      // A failed count leaves the old one, and the next session tries again.
+      this.counting = this.count()
+        .catch(() => null)
+        .finally(() => {
+          this.counting = null;
+        });
+    }
+    const at = counted;
+    return states.map((s) => {
+      const pool = at.sessions.get(s.pool)!;
+      return Math.max(0, pool.counted + s.health.active - pool.activeHere);
+    });
+  }
+
+  /** Counts every upstream's sessions in the store (see {@link activeSessions}). */
+  private async count(): Promise<LoadCount> {
+    const states = [...this.states.values()];
+    const activeHere = states.map((s) => s.health.active);
+    const at = this.now();
+    const counts = await this.holder.store.count(states.map((s) => s.pool));
+    const sessions = new Map(
+      states.map((s, k) => [s.pool, { counted: counts[k]!, activeHere: activeHere[k]! }] as const),
+    );
+    this.counted = { at, sessions };
+    return this.counted;
+  }
+
+  /**
    * Takes a session slot on an upstream just before dialling it; null when its circuit (or its
    * half-open trial) or its capacity does not allow it any more. Throws a `StoreError` when the
    * store cannot answer.
@@ -209,22 +264,30 @@ export class Router {
     if (state === undefined || !isAvailable(state.health.circuit, this.now())) return null;
     const grant = await this.holder.acquire([{ pool: state.pool, limit: state.config.maxSessions }]);
     if (!grant.ok) return null;
-    // The circuit is asked last, so a half-open trial is only taken by an attempt that will be made.
-    const decision = admit(state.health.circuit, this.now());
+    // The circuit is asked last, so a half-open trial is only taken with a slot.
+    const before = state.health.circuit;
+    const decision = admit(before, this.now());
     this.setCircuit(state, decision.state);
     if (!decision.allowed) {
       this.holder.release(grant.slotId);
       return null;
     }
+    const tookTrial = before.kind !== 'closed';
     const { health } = state;
     health.active++;
     let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      health.active--;
+      this.holder.release(grant.slotId);
+    };
     return {
-      release: () => {
+      release,
+      abandon: () => {
         if (released) return;
-        released = true;
-        health.active--;
-        this.holder.release(grant.slotId);
+        if (tookTrial) this.setCircuit(state, onTrialAbandoned(state.health.circuit));
+        release();
       },
     };
   }

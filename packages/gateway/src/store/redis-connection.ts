@@ -90,6 +90,8 @@ export class RedisConnection {
       ...(tls === null ? {} : { tls: { ...tls } }),
       // Fail fast rather than queue: admission refuses when the store cannot answer.
       enableOfflineQueue: false,
+      // Commands asked in the same tick (admission's steps) leave in one write and come back together.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 0,
       commandTimeout: this.timeoutMs,
       connectTimeout: Math.max(this.timeoutMs, 1000),

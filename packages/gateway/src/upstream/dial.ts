@@ -32,6 +32,12 @@ export interface DialOptions {
   readonly onAttempt?: AttemptListener;
   /** Connect through something other than {@link connectUpstream} (tests, embedding). */
   readonly connect?: typeof connectUpstream;
+  /**
+   * The first candidate's slot, already asked for together with the session's other slots (one
+   * round trip to a shared store instead of two); null when it was not granted, and the first
+   * candidate is passed over. Without it, each candidate's slot is taken before its dial.
+   */
+  readonly firstSlot?: UpstreamSlot | null;
 }
 
 /**
@@ -57,10 +63,13 @@ export async function dialWithFailover(
   };
   let last: ConnectFailure | null = null;
   let attempt = 0;
-  for (const upstream of plan.candidates) {
+  for (const [index, upstream] of plan.candidates.entries()) {
     let slot: UpstreamSlot | null;
     try {
-      slot = await router.tryAcquire(upstream.name);
+      slot =
+        index === 0 && options.firstSlot !== undefined
+          ? options.firstSlot
+          : await router.tryAcquire(upstream.name);
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       return storeUnavailable();
