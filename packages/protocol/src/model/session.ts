@@ -55,7 +55,11 @@ export const REALTIME_MODELS = [
 ] as const;
 
 /** The realtime models that reason, and so take `reasoning` and `parallel_tool_calls`. */
-export const REASONING_REALTIME_MODELS = ['gpt-realtime-2', 'gpt-realtime-2.1', 'gpt-realtime-2.1-mini'] as const;
+export const REASONING_REALTIME_MODELS = [
+  'gpt-realtime-2',
+  'gpt-realtime-2.1',
+  'gpt-realtime-2.1-mini',
+] as const;
 
 /** What the model produces: text, or audio with a transcript. */
 export const ModalitySchema = enumOf(['text', 'audio']);

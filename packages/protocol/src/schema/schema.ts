@@ -226,7 +226,7 @@ export function string(options: StringOptions = {}): Schema<string> {
         );
       }
       if (pattern !== undefined && !pattern.test(value))
-        return fail(ctx, 'invalid_value', `a string matching /${pattern.source}/`, quote(value));
+        return fail(ctx, 'invalid_value', `a string matching /${pattern.source}/`, describe(value));
       return true;
     },
   };
