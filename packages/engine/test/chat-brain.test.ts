@@ -309,3 +309,25 @@ describe('chat brain and audio', () => {
     client.close();
   });
 });
+
+describe('parallel_tool_calls', () => {
+  const weather = { type: 'function', name: 'weather', parameters: { type: 'object' } };
+
+  async function sentToBackend(session: object): Promise<Event> {
+    const { client } = await textSession();
+    client.send({ type: 'session.update', session: { type: 'realtime', tools: [weather], ...session } });
+    await client.waitFor('session.updated');
+    await ask(client, 'What is the weather?');
+    client.close();
+    return requests.at(-1)!;
+  }
+
+  test('false is passed on to the backend, which then proposes one call', async () => {
+    assert.equal((await sentToBackend({ parallel_tool_calls: false })).parallel_tool_calls, false);
+  });
+
+  test("true or unset leaves the backend's default", async () => {
+    assert.equal('parallel_tool_calls' in (await sentToBackend({ parallel_tool_calls: true })), false);
+    assert.equal('parallel_tool_calls' in (await sentToBackend({})), false);
+  });
+});

@@ -72,6 +72,30 @@ describe('the price table', () => {
   });
 });
 
+describe('the 2026 models', () => {
+  test('gpt-realtime-2 and 2.1 cost the same, with text output dearer than gpt-realtime', () => {
+    const two = BUILT_IN_PRICES['gpt-realtime-2']!;
+    assert.equal(BUILT_IN_PRICES['gpt-realtime-2.1'], two);
+    assert.deepEqual(
+      [two.textInput, two.cachedTextInput, two.textOutput, two.audioInput, two.audioOutput],
+      [4, 0.4, 24, 32, 64],
+    );
+    // 1,000 text out at $24/M and 1,000 audio out at $64/M
+    close(costOf({ ...NO_TOKENS, outputText: 1000, outputAudio: 1000 }, two), 0.088);
+  });
+
+  test('the 2.1 mini costs what gpt-realtime-mini does; there is no gpt-realtime-2-mini', () => {
+    assert.equal(BUILT_IN_PRICES['gpt-realtime-2.1-mini'], BUILT_IN_PRICES['gpt-realtime-mini']);
+    assert.equal(priceOf(priceTable(), 'gpt-realtime-2-mini'), null);
+  });
+
+  test('live transcription and translation are billed by the minute', () => {
+    close(costOf({ ...NO_TOKENS, audioSeconds: 120 }, BUILT_IN_PRICES['gpt-live-transcribe']!), 0.034);
+    close(costOf({ ...NO_TOKENS, audioSeconds: 60 }, BUILT_IN_PRICES['gpt-realtime-translate']!), 0.034);
+    close(costOf({ ...NO_TOKENS, audioSeconds: 60 }, BUILT_IN_PRICES['gpt-realtime-whisper']!), 0.017);
+  });
+});
+
 describe('usage as counts', () => {
   test('a response usage with its cached split', () => {
     const tokens = tokensOfResponse({

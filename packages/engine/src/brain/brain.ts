@@ -10,6 +10,12 @@ export interface BrainInput {
   /** The context of the response: the conversation, or a response's own `input`. */
   readonly items: readonly ConversationItem[];
   readonly tools: readonly FunctionTool[];
+  /**
+   * Whether several function calls may come in one answer (the session's `parallel_tool_calls`).
+   * The engine keeps only the first when false; a brain that can ask its backend for one call
+   * should.
+   */
+  readonly parallelToolCalls: boolean;
   /** Aborted when the response is cancelled. */
   readonly signal: AbortSignal;
 }

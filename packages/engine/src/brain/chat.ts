@@ -231,6 +231,8 @@ export function chatBrain(options: ChatBrainOptions): Brain {
             stream: true,
             messages: chatMessages(input.instructions, input.items),
             ...(tools.length > 0 ? { tools } : {}),
+            // Chat Completions takes the same switch; sent only when it differs from its default.
+            ...(tools.length > 0 && !input.parallelToolCalls ? { parallel_tool_calls: false } : {}),
           }),
           signal: input.signal,
         });

@@ -64,6 +64,11 @@ export interface ResponsePlan {
   readonly audioFormat: AudioFormat;
   readonly voice: string;
   readonly maxOutputTokens: MaxOutputTokens;
+  /**
+   * The session's `parallel_tool_calls`: when false a response makes at most one function call,
+   * whatever the brain proposes.
+   */
+  readonly parallelToolCalls: boolean;
   /** False for out-of-band responses (`conversation: "none"`). */
   readonly inConversation: boolean;
   readonly metadata: Record<string, string> | null;
@@ -88,6 +93,11 @@ export function textTokens(text: string): number {
 /** Audio tokens for a duration: one per 50 ms, as the realtime models count output audio. */
 export function audioTokens(ms: number): number {
   return Math.ceil(ms / 50);
+}
+
+/** Whether a response that has made `calls` function calls may make another. */
+export function mayCallAgain(calls: number, parallelToolCalls: boolean): boolean {
+  return parallelToolCalls || calls === 0;
 }
 
 /** Audio is streamed in chunks of this many milliseconds. */
@@ -210,9 +220,11 @@ export class ResponseRun {
       instructions: this.plan.instructions,
       items: this.plan.context,
       tools: this.plan.tools,
+      parallelToolCalls: this.plan.parallelToolCalls,
       signal: this.controller.signal,
     });
     let message: MessageWriter | null = null;
+    let calls = 0;
     try {
       for await (const output of outputs) {
         if (this.cancelReason !== null) break;
@@ -221,11 +233,13 @@ export class ResponseRun {
           const ended = await message.write(output.delta);
           if (ended !== null) return ended;
         } else {
+          if (!mayCallAgain(calls, this.plan.parallelToolCalls)) continue;
           if (message !== null) {
             await message.close();
             message = null;
           }
           await this.functionCall(output);
+          calls++;
         }
       }
     } catch (error) {

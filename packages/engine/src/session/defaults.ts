@@ -2,12 +2,25 @@
  * The session object the engine starts with: OpenAI's defaults for a realtime session and for a
  * transcription session, complete, as `session.created` reports them.
  */
-import { newSessionId, type RealtimeSession, type TranscriptionSession } from '@realtime-gateway/protocol';
+import {
+  newSessionId,
+  REASONING_REALTIME_MODELS,
+  type RealtimeSession,
+  type TranscriptionSession,
+} from '@realtime-gateway/protocol';
 
 /** Seconds a session lasts, as OpenAI reports in `expires_at`. */
 const SESSION_SECONDS = 60 * 60;
 
 export const DEFAULT_VOICE = 'alloy';
+
+/** The GA spec copy's default for `reasoning.effort` (`RealtimeReasoningEffort`). */
+export const DEFAULT_REASONING_EFFORT = 'low';
+
+/** Whether `model` reasons, and so reports `reasoning` (`gpt-realtime-2` and later). */
+export function isReasoningModel(model: string): boolean {
+  return (REASONING_REALTIME_MODELS as readonly string[]).includes(model);
+}
 
 /**
  * @example
@@ -25,6 +38,8 @@ export function defaultRealtimeSession(model: string, nowSeconds: number): Realt
     tools: [],
     tool_choice: 'auto',
     max_output_tokens: 'inf',
+    // Only a reasoning model has an effort to report; the others never had the field.
+    ...(isReasoningModel(model) ? { reasoning: { effort: DEFAULT_REASONING_EFFORT } } : {}),
     tracing: null,
     truncation: 'auto',
     prompt: null,

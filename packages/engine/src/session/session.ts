@@ -26,9 +26,12 @@ import { decodeBase64, durationMs, sampleRate, toSamples } from '../audio/codec.
 import { EnergyVad, type VadEvent } from '../audio/vad.js';
 import { type Brain, BrainError, itemText } from '../brain/brain.js';
 import { audioTokens, ResponseRun, type ResponseSink, textTokens } from '../response/runner.js';
+import { truncateContext } from '../response/truncation.js';
 import { mergeSession } from './config.js';
 import { Conversation } from './conversation.js';
 import { defaultRealtimeSession, defaultTranscriptionSession } from './defaults.js';
+import { logprobsOf, transcriptDeltas, transcriptOf } from './transcription.js';
+import { tunnelRefusal } from './tunnels.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type OutgoingEvent = DistributiveOmit<ServerEvent, 'event_id'>;
@@ -274,6 +277,12 @@ export class EngineSession {
   // Session
 
   private update(event: ClientEventMap['session.update'], eventId: string | null): void {
+    const tunnel =
+      event.session.type === 'realtime' ? tunnelRefusal(event.session.tools, 'session.tools') : null;
+    if (tunnel !== null) {
+      this.error(tunnel, eventId);
+      return;
+    }
     const merged = mergeSession(this.session, event.session, { audioProduced: this.audioProduced });
     if (!merged.ok) {
       this.error(merged.error, eventId);
@@ -435,20 +444,21 @@ export class EngineSession {
     this.vad?.reset();
   }
 
-  /**
-   * Input transcription, when configured. The engine has no speech recognition: the transcript
-   * states the audio's duration, deterministically, so flows that depend on transcripts work.
-   */
+  /** Input transcription, when configured; see {@link transcriptOf} for what it says. */
   private transcribe(itemId: string, ms: number): void {
     const configured = this.session.audio?.input?.transcription;
     if (configured === null || configured === undefined) return;
-    const transcript = `audio of ${(ms / 1000).toFixed(1)} seconds`;
-    for (const delta of transcript.match(/\S+\s*/g) ?? []) {
+    const transcript = transcriptOf(ms);
+    // `include` asks for logprobs on both the deltas and the completed event, as OpenAI sends them.
+    const withLogprobs = this.session.include?.includes('item.input_audio_transcription.logprobs') ?? false;
+    const logprobs = (text: string) => (withLogprobs ? { logprobs: logprobsOf(text) } : {});
+    for (const delta of transcriptDeltas(transcript)) {
       this.emit({
         type: 'conversation.item.input_audio_transcription.delta',
         item_id: itemId,
         content_index: 0,
         delta,
+        ...logprobs(delta),
       });
     }
     this.emit({
@@ -456,6 +466,7 @@ export class EngineSession {
       item_id: itemId,
       content_index: 0,
       transcript,
+      ...logprobs(transcript),
       usage: { type: 'duration', seconds: Math.round((ms / 1000) * 100) / 100 },
     });
     const stored = this.conversation.get(itemId);
@@ -551,8 +562,14 @@ export class EngineSession {
       );
       return;
     }
-    const context = this.responseContext(params, eventId);
-    if (context === null) return;
+    const tunnel = tunnelRefusal(params.tools, 'response.tools');
+    if (tunnel !== null) {
+      this.error(tunnel, eventId);
+      return;
+    }
+    const whole = this.responseContext(params, eventId);
+    if (whole === null) return;
+    const context = truncateContext(whole, realtime.truncation, (item) => this.itemTokens(item));
     const toolChoice = params.tool_choice ?? realtime.tool_choice;
     const tools =
       toolChoice === 'none'
@@ -564,10 +581,7 @@ export class EngineSession {
     const format = (params.audio?.output?.format as AudioFormat | undefined) ?? this.outputFormat;
     const voice = params.audio?.output?.voice ?? realtime.audio?.output?.voice ?? 'alloy';
     const inputText = context.reduce((n, item) => n + textTokens(itemText(item)), 0);
-    const inputAudio = context.reduce(
-      (n, item) => n + audioTokens(this.audioMsByItem.get(item.id as string) ?? 0),
-      0,
-    );
+    const inputAudio = context.reduce((n, item) => n + this.itemAudioTokens(item), 0);
     const run = new ResponseRun(
       {
         brain: this.options.brain,
@@ -578,6 +592,8 @@ export class EngineSession {
         audioFormat: format,
         voice: typeof voice === 'string' ? voice : voice.id,
         maxOutputTokens: params.max_output_tokens ?? realtime.max_output_tokens ?? 'inf',
+        // Unset means allowed, as in OpenAI's other APIs; the GA spec copy gives no default.
+        parallelToolCalls: realtime.parallel_tool_calls !== false,
         inConversation,
         metadata: (params.metadata as Record<string, string> | null | undefined) ?? null,
         inputTextTokens: inputText,
@@ -604,6 +620,15 @@ export class EngineSession {
         if (inConversation) this.armIdleTimer();
       }),
     );
+  }
+
+  private itemAudioTokens(item: ConversationItem): number {
+    return audioTokens(this.audioMsByItem.get(item.id as string) ?? 0);
+  }
+
+  /** An item's input tokens, by the same estimate usage reports. */
+  private itemTokens(item: ConversationItem): number {
+    return textTokens(itemText(item)) + this.itemAudioTokens(item);
   }
 
   /** The items a response reads: its own `input` (with item references resolved), or the conversation. */

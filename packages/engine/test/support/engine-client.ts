@@ -26,11 +26,28 @@ export async function startCheckedEngine(options: EngineOptions = {}): Promise<C
       checked++;
       const result = parseServerEvent(event, { strict: true });
       if (!result.ok) nonConforming.push(`${event.type}: ${result.error.message}`);
-      for (const problem of validateEventAgainstSpec('server', event))
+      for (const problem of validateEventAgainstSpec('server', asSpecCopyHasIt(event)))
         nonConforming.push(`${event.type} (spec): ${problem}`);
     },
   });
   return Object.assign(engine, { nonConforming, checked: () => checked });
+}
+
+/**
+ * The event as the GA spec copy can judge it. The copy's session response names voices only,
+ * while openai-node and openai-python realtime types (2026) give session.created/updated the
+ * request's shape, where a custom voice is `{ id }`, and a server echoes the voice it was given.
+ * That one known gap is bridged by judging the custom voice by its id; the strict parser still
+ * checks the event as sent.
+ */
+function asSpecCopyHasIt(event: ServerEvent): ServerEvent {
+  if (event.type !== 'session.created' && event.type !== 'session.updated') return event;
+  if (event.session.type !== 'realtime') return event;
+  const output = event.session.audio?.output;
+  const voice = output?.voice;
+  if (typeof voice !== 'object' || voice === null) return event;
+  const audio = { ...event.session.audio, output: { ...output, voice: voice.id } };
+  return { ...event, session: { ...event.session, audio } };
 }
 
 export class EngineClient {

@@ -11,6 +11,12 @@
  * is the one OpenAI's pricing page and cookbook give, $6 and $3), gpt-transcribe,
  * gpt-realtime-whisper and whisper-1 (per minute of audio). Prices change: check them against
  * https://developers.openai.com/api/docs/pricing and override what differs.
+ *
+ * The 2026 models, read from the same model pages through the documentation search: gpt-realtime-2
+ * and gpt-realtime-2.1 (one price, whose text output is dearer than gpt-realtime's), and, per
+ * minute of audio, gpt-live-transcribe and gpt-realtime-translate. There is no
+ * `gpt-realtime-2-mini`; the mini of that generation is gpt-realtime-2.1-mini, above. The pages
+ * give no separate price for reasoning tokens, which OpenAI bills as output.
  */
 
 /**
@@ -68,6 +74,19 @@ const GPT_REALTIME = price({
   audioOutput: 64,
 });
 
+// Per OpenAI's gpt-realtime-2 and gpt-realtime-2.1 model pages (2026); the GA spec copy has no
+// prices.
+const GPT_REALTIME_2 = price({
+  textInput: 4,
+  cachedTextInput: 0.4,
+  audioInput: 32,
+  cachedAudioInput: 0.4,
+  imageInput: 5,
+  cachedImageInput: 0.5,
+  textOutput: 24,
+  audioOutput: 64,
+});
+
 const GPT_REALTIME_MINI = price({
   textInput: 0.6,
   cachedTextInput: 0.06,
@@ -84,6 +103,8 @@ export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = Object.free
   'gpt-realtime': GPT_REALTIME,
   'gpt-realtime-1.5': GPT_REALTIME,
   'gpt-realtime-mini': GPT_REALTIME_MINI,
+  'gpt-realtime-2': GPT_REALTIME_2,
+  'gpt-realtime-2.1': GPT_REALTIME_2,
   'gpt-realtime-2.1-mini': GPT_REALTIME_MINI,
   'gpt-4o-realtime-preview': price({
     textInput: 5,
@@ -105,6 +126,10 @@ export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = Object.free
   'gpt-4o-mini-transcribe': price({ textInput: 1.25, audioInput: 3, textOutput: 5 }),
   'gpt-transcribe': price({ perMinute: 0.0045 }),
   'gpt-realtime-whisper': price({ perMinute: 0.017 }),
+  'gpt-live-transcribe': price({ perMinute: 0.017 }),
+  // Serves /v1/realtime/translations, not /v1/realtime; priced here for a deployment whose
+  // ledger records it (its model page: per minute of audio).
+  'gpt-realtime-translate': price({ perMinute: 0.034 }),
   'whisper-1': price({ perMinute: 0.006 }),
 });
 

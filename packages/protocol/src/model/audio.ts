@@ -47,7 +47,7 @@ export const VOICES = [
 export const VoiceNameSchema = string();
 export type VoiceName = (typeof VOICES)[number] | (string & {});
 
-/** A voice by name, or a custom voice by id (`{ "id": "voice_…" }`). */
+/** A voice by name, or a custom voice by id (`{ "id": "voice_…" }`), made from audio samples. */
 export const VoiceSchema = anyOf(string(), object({ id: string() }));
 export type Voice = VoiceName | { id: string };
 
@@ -95,14 +95,26 @@ export const TRANSCRIPTION_MODELS = [
   'gpt-realtime-whisper',
 ] as const;
 
+/**
+ * How long a streaming transcription model waits before it emits text; more waiting, more
+ * accuracy. Only `gpt-realtime-whisper` takes it in GA realtime sessions.
+ */
+export const TranscriptionDelaySchema = enumOf(['minimal', 'low', 'medium', 'high', 'xhigh']);
+export type TranscriptionDelay = Infer<typeof TranscriptionDelaySchema>;
+
+/** Hints for `gpt-transcribe` and `gpt-live-transcribe`: expected languages and literal terms. */
+const transcriptionHints = {
+  languages: optional(array(string(), { minItems: 1 })),
+  keywords: optional(array(string())),
+} as const;
+
 /** Input audio transcription settings, as a client sends them. */
 export const AudioTranscriptionSchema = object({
   model: optional(string()),
   language: optional(string()),
-  languages: optional(array(string(), { minItems: 1 })),
-  keywords: optional(array(string())),
+  ...transcriptionHints,
   prompt: optional(string()),
-  delay: optional(enumOf(['minimal', 'low', 'medium', 'high', 'xhigh'])),
+  delay: optional(TranscriptionDelaySchema),
 });
 export type AudioTranscription = Infer<typeof AudioTranscriptionSchema>;
 
@@ -110,7 +122,12 @@ export type AudioTranscription = Infer<typeof AudioTranscriptionSchema>;
 export const AudioTranscriptionStateSchema = object({
   model: optional(string()),
   language: optional(string()),
-  languages: optional(array(string(), { minItems: 1 })),
+  languages: transcriptionHints.languages,
+  // Not in the GA spec copy's session response (`AudioTranscriptionResponse` has no keywords or
+  // delay); per openai-node and openai-python realtime types (2026) the session events carry the
+  // request's transcription settings, these two included, and a server echoes what it was sent.
+  keywords: transcriptionHints.keywords,
   prompt: optional(string()),
+  delay: optional(TranscriptionDelaySchema),
 });
 export type AudioTranscriptionState = Infer<typeof AudioTranscriptionStateSchema>;

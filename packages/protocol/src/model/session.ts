@@ -22,10 +22,44 @@ import {
   AudioTranscriptionStateSchema,
   NoiseReductionSchema,
   TurnDetectionSchema,
-  VoiceNameSchema,
   VoiceSchema,
 } from './audio.js';
 import { ToolChoiceSchema, ToolSchema } from './tools.js';
+
+/**
+ * Realtime models the GA spec copy and the SDKs' realtime types (2026) name; `model` takes any
+ * string. `gpt-realtime-2`, `gpt-realtime-2.1` and `gpt-realtime-2.1-mini` reason (`reasoning`,
+ * `parallel_tool_calls`). There is no `gpt-realtime-2-mini`; `gpt-realtime-translate` is not
+ * here because it serves `/v1/realtime/translations`, whose sessions are of another shape.
+ */
+export const REALTIME_MODELS = [
+  'gpt-realtime',
+  'gpt-realtime-1.5',
+  'gpt-realtime-2',
+  'gpt-realtime-2.1',
+  'gpt-realtime-2.1-mini',
+  'gpt-realtime-2025-08-28',
+  'gpt-4o-realtime-preview',
+  'gpt-4o-realtime-preview-2024-10-01',
+  'gpt-4o-realtime-preview-2024-12-17',
+  'gpt-4o-realtime-preview-2025-06-03',
+  'gpt-4o-mini-realtime-preview',
+  'gpt-4o-mini-realtime-preview-2024-12-17',
+  'gpt-realtime-mini',
+  'gpt-realtime-mini-2025-10-06',
+  'gpt-realtime-mini-2025-12-15',
+  'gpt-audio-1.5',
+  'gpt-audio-mini',
+  'gpt-audio-mini-2025-10-06',
+  'gpt-audio-mini-2025-12-15',
+] as const;
+
+/** The realtime models that reason, and so take `reasoning` and `parallel_tool_calls`. */
+export const REASONING_REALTIME_MODELS = [
+  'gpt-realtime-2',
+  'gpt-realtime-2.1',
+  'gpt-realtime-2.1-mini',
+] as const;
 
 /** What the model produces: text, or audio with a transcript. */
 export const ModalitySchema = enumOf(['text', 'audio']);
@@ -52,10 +86,15 @@ export const TracingSchema = nullable(
 );
 export type Tracing = Infer<typeof TracingSchema>;
 
-/** Reasoning effort for models that reason. */
-export const ReasoningSchema = object({
-  effort: optional(enumOf(['minimal', 'low', 'medium', 'high', 'xhigh'])),
-});
+/**
+ * How hard a reasoning model (`gpt-realtime-2` and later) thinks before it answers; the GA spec
+ * copy's `RealtimeReasoningEffort` gives `low` as the default.
+ */
+export const ReasoningEffortSchema = enumOf(['minimal', 'low', 'medium', 'high', 'xhigh']);
+export type ReasoningEffort = Infer<typeof ReasoningEffortSchema>;
+
+/** Reasoning settings for models that reason. */
+export const ReasoningSchema = object({ effort: optional(ReasoningEffortSchema) });
 export type Reasoning = Infer<typeof ReasoningSchema>;
 
 /**
@@ -147,6 +186,10 @@ const sessionCommon = {
   tools: optional(array(ToolSchema)),
   tool_choice: optional(ToolChoiceSchema),
   reasoning: optional(ReasoningSchema),
+  // The GA spec copy has this in the request only; per openai-node and openai-python realtime
+  // types (2026) `session.created`/`session.updated` carry the request shape, so the server
+  // reports it back too. Only reasoning models (`gpt-realtime-2` and later) honour it.
+  parallel_tool_calls: optional(boolean()),
   max_output_tokens: optional(MaxOutputTokensSchema),
   truncation: optional(TruncationSchema),
   prompt: optional(PromptSchema),
@@ -162,7 +205,6 @@ export const RealtimeSessionConfigSchema = object({
       output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceSchema), speed })),
     }),
   ),
-  parallel_tool_calls: optional(boolean()),
 });
 export type RealtimeSessionConfig = Infer<typeof RealtimeSessionConfigSchema>;
 
@@ -191,9 +233,10 @@ export const RealtimeSessionSchema = object({
   audio: optional(
     object({
       input: optional(audioInputState),
-      output: optional(
-        object({ format: optional(AudioFormatSchema), voice: optional(VoiceNameSchema), speed }),
-      ),
+      // The spec copy's session response names voices only; per openai-node and openai-python
+      // realtime types (2026) the session events carry the request's voice, a custom voice's
+      // `{ id }` included.
+      output: optional(object({ format: optional(AudioFormatSchema), voice: optional(VoiceSchema), speed })),
     }),
   ),
 });

@@ -44,20 +44,33 @@ export const MCP_CONNECTORS = [
   'connector_sharepoint',
 ] as const;
 
+/** The form of a Secure MCP Tunnel's id, as the GA spec copy's `MCPTool.tunnel_id` gives it. */
+export const MCP_TUNNEL_ID = /^tunnel_[a-z0-9]{32}$/;
+
+/** Who may invoke an MCP server's tools: the model directly, or code the model runs. */
+export const MCP_ALLOWED_CALLERS = ['direct', 'programmatic'] as const;
+
 /** A remote MCP server whose tools the model may call. */
 export const McpToolSchema = object({
   type: literal('mcp'),
   server_label: string(),
   server_url: optional(string()),
   connector_id: optional(enumOf(MCP_CONNECTORS)),
-  tunnel_id: optional(string()),
+  /**
+   * A Secure MCP Tunnel in place of a server URL (the spec copy gives its form, `tunnel_` and 32
+   * lowercase letters or digits); one of `server_url`, `connector_id` or `tunnel_id` names the
+   * server, which the schema language cannot require.
+   */
+  tunnel_id: optional(string({ pattern: MCP_TUNNEL_ID })),
   /** An OAuth access token for the server; a secret, redacted by the log renderer. */
   authorization: optional(string()),
   server_description: optional(string()),
   /** HTTP headers for the server; secrets, redacted by the log renderer. */
   headers: optional(nullable(record(string()))),
   allowed_tools: optional(nullable(anyOf(array(string()), McpToolFilterSchema))),
-  allowed_callers: optional(nullable(array(enumOf(['direct', 'programmatic']), { minItems: 1 }))),
+  // The spec copy and openai-python's realtime tool types (2026) have `allowed_callers` on MCP
+  // tools only; a realtime function tool has no such field.
+  allowed_callers: optional(nullable(array(enumOf(MCP_ALLOWED_CALLERS), { minItems: 1 }))),
   require_approval: optional(
     nullable(
       anyOf(

@@ -42,7 +42,11 @@ function convert(schema: Schema<unknown>): JsonSchema {
   const node = schema.node;
   switch (node.kind) {
     case 'string':
-      return { type: 'string', ...(node.maxLength === undefined ? {} : { maxLength: node.maxLength }) };
+      return {
+        type: 'string',
+        ...(node.maxLength === undefined ? {} : { maxLength: node.maxLength }),
+        ...(node.pattern === undefined ? {} : { pattern: node.pattern }),
+      };
     case 'literal':
       return { const: node.value };
     case 'enum':

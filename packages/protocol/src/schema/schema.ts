@@ -67,7 +67,12 @@ export interface CheckContext {
  * Checking never reads it.
  */
 export type SchemaNode =
-  | { readonly kind: 'string'; readonly maxLength?: number | undefined }
+  | {
+      readonly kind: 'string';
+      readonly maxLength?: number | undefined;
+      /** The source of a regular expression the whole string must match. */
+      readonly pattern?: string | undefined;
+    }
   | { readonly kind: 'literal'; readonly value: string | number }
   | { readonly kind: 'enum'; readonly values: readonly string[]; readonly legacy: readonly string[] }
   | {
@@ -195,13 +200,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Options for {@link string}. */
 export interface StringOptions {
   readonly maxLength?: number;
+  /**
+   * A regular expression the string must match, anchored by the caller (`^…$`) as JSON Schema's
+   * `pattern` is; for identifiers whose form the API fixes, such as `tunnel_…`. Without the `g`
+   * or `y` flag, which would make `test` remember where it stopped.
+   */
+  readonly pattern?: RegExp;
 }
 
-/** Any string, optionally bounded in length. */
+/** Any string, optionally bounded in length or held to a pattern. */
 export function string(options: StringOptions = {}): Schema<string> {
-  const { maxLength } = options;
+  const { maxLength, pattern } = options;
   return {
-    node: { kind: 'string', maxLength },
+    node: { kind: 'string', maxLength, pattern: pattern?.source },
     kinds: Kind.string,
     expected: 'a string',
     check(value, ctx) {
@@ -214,6 +225,8 @@ export function string(options: StringOptions = {}): Schema<string> {
           `a string of ${value.length} characters`,
         );
       }
+      if (pattern !== undefined && !pattern.test(value))
+        return fail(ctx, 'invalid_value', `a string matching /${pattern.source}/`, describe(value));
       return true;
     },
   };

@@ -23,6 +23,7 @@ export function arbitraryFor(schema: Schema<unknown>, options: ArbitraryOptions 
   const node = schema.node;
   switch (node.kind) {
     case 'string':
+      if (node.pattern !== undefined) return fc.stringMatching(new RegExp(node.pattern));
       return fc.string({ maxLength: Math.min(node.maxLength ?? 24, 24) });
     case 'literal':
       return fc.constant(node.value);
