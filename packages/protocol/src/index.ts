@@ -2,8 +2,10 @@
  * The OpenAI Realtime API (GA) wire model: the types of every event and of what events carry,
  * parsers that validate untrusted frames, a peek at a frame's type and id without parsing it,
  * builders for every event (`client` and `server`), the `error` event for a rejected frame, id
- * generators, and rendering for logs; and the beta dialect's session shapes with their pure
- * translation to and from GA. No dependencies and no Node-only APIs.
+ * generators, and rendering for logs; and the beta dialect (`OpenAI-Beta: realtime=v1`): its
+ * events, sessions, items and responses, parsers for its frames, and pure translation of
+ * every event to and from GA, with a fast path that renames an audio frame's type without
+ * parsing it. No dependencies and no Node-only APIs.
  *
  * The schemas the parsers check with, and the combinators they are written in, are a separate
  * entry point, `@realtime-gateway/protocol/schema`, for validating parts of the model (a session
@@ -24,7 +26,14 @@
 // Builders.
 export * as client from './build/client.js';
 export * as server from './build/server.js';
-// The beta dialect (`OpenAI-Beta: realtime=v1`): session shapes and translation to and from GA.
+// The beta dialect (`OpenAI-Beta: realtime=v1`): events, sessions, items and responses, and
+// their translation to and from GA.
+export {
+  BETA_CLIENT_EVENT_TYPES,
+  type BetaClientEvent,
+  type BetaClientEventMap,
+  type BetaClientEventType,
+} from './dialects/beta/client-events.js';
 export {
   betaSessionRequestToGa,
   betaTranscriptionSessionRequestToGa,
@@ -33,18 +42,62 @@ export {
   gaClientSecretToBetaSession,
   gaClientSecretToBetaTranscriptionSession,
 } from './dialects/beta/client-secrets.js';
+export { betaClientEventToGa, gaClientEventToBeta } from './dialects/beta/client-translate.js';
+export {
+  type DialectDirection,
+  type EventRoute,
+  type EventSide,
+  eventRoute,
+} from './dialects/beta/event-routes.js';
+export type { EventTranslation } from './dialects/beta/events-translate-shared.js';
 export {
   BETA_AUDIO_FORMATS,
   type BetaAudioFormat,
   betaAudioFormatToGa,
   gaAudioFormatToBeta,
 } from './dialects/beta/formats.js';
+export { type RetypedFrame, renameFrameType, retypeFrame } from './dialects/beta/frames.js';
+export { type ItemLifecycle, newItemLifecycle } from './dialects/beta/item-lifecycle.js';
+export type {
+  BetaAssistantContent,
+  BetaConversationItem,
+  BetaMessageItem,
+  BetaResponseInputItem,
+  BetaUserContent,
+} from './dialects/beta/items.js';
+export { betaItemToGa, gaItemToBeta } from './dialects/beta/items-translate.js';
+export {
+  isBetaClientEventType,
+  isBetaServerEventType,
+  parseBetaClientEvent,
+  parseBetaServerEvent,
+} from './dialects/beta/parse.js';
+export type { BetaResponse, BetaResponseCreateParams } from './dialects/beta/response.js';
+export {
+  betaResponseParamsToGa,
+  betaResponseToGa,
+  gaResponseParamsToBeta,
+  gaResponseToBeta,
+} from './dialects/beta/response-translate.js';
+export {
+  BETA_SERVER_EVENT_TYPES,
+  type BetaResponseContentPart,
+  type BetaServerEvent,
+  type BetaServerEventMap,
+  type BetaServerEventType,
+} from './dialects/beta/server-events.js';
+export { gaServerEventToBeta } from './dialects/beta/server-to-beta.js';
+export { betaServerEventToGa } from './dialects/beta/server-to-ga.js';
 export type {
   BetaSession,
   BetaSessionConfig,
   BetaSessionCreateResponse,
   BetaToolChoice,
 } from './dialects/beta/session.js';
+export {
+  betaSessionObjectToGa,
+  betaTranscriptionSessionObjectToGa,
+} from './dialects/beta/session-objects.js';
 export { betaSessionToGa, gaSessionToBeta } from './dialects/beta/session-translate.js';
 export type { BetaClientSecret, BetaClientSecretConfig, BetaTurnDetection } from './dialects/beta/shared.js';
 export type {
@@ -206,6 +259,13 @@ export {
   type UnknownEvent,
 } from './parse.js';
 // Peeking at a frame's type and id without parsing it.
-export { type PeekedEvent, peekEvent, peekEventType, type RawFrame } from './peek.js';
+export {
+  type EventTypeSpan,
+  type PeekedEvent,
+  peekEvent,
+  peekEventType,
+  peekEventTypeSpan,
+  type RawFrame,
+} from './peek.js';
 // The vocabulary of a failed check, which a ProtocolError carries.
 export type { Issue, IssueCode } from './schema/schema.js';

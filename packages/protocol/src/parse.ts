@@ -62,10 +62,15 @@ function toValue(input: FrameInput): { ok: true; value: unknown } | { ok: false;
   }
 }
 
-function parseWith<E>(
+/**
+ * Parses a frame and checks it with the schema its `type` names in `schemas`; `expectedType`
+ * says in words which types those are, for the error a strict parse gives an unknown one. The
+ * parsers of both dialects are this with their own schemas.
+ */
+export function parseEventWith<E>(
   input: FrameInput,
   schemas: Readonly<Record<string, Schema<unknown>>>,
-  side: 'client' | 'server',
+  expectedType: string,
   options: ParseOptions,
 ): ParseResult<E> {
   const strict = options.strict === true;
@@ -99,9 +104,7 @@ function parseWith<E>(
   const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
   if (schema === undefined) {
     if (!strict) return { ok: true, known: false, event: record as UnknownEvent };
-    const issue = issueAtTop('invalid_value', `a ${side} event type of the GA protocol`, quote(type), [
-      'type',
-    ]);
+    const issue = issueAtTop('invalid_value', expectedType, quote(type), ['type']);
     return { ok: false, error: protocolError(issue, eventId) };
   }
   const issue = checkValue(schema, value, strict, options.rejectNulls === true);
@@ -118,7 +121,12 @@ function parseWith<E>(
  * if (result.known && result.event.type === 'session.update') console.log(result.event.session.type);
  */
 export function parseClientEvent(input: FrameInput, options: ParseOptions = {}): ParseResult<ClientEvent> {
-  return parseWith<ClientEvent>(input, CLIENT_EVENT_SCHEMAS, 'client', options);
+  return parseEventWith<ClientEvent>(
+    input,
+    CLIENT_EVENT_SCHEMAS,
+    'a client event type of the GA protocol',
+    options,
+  );
 }
 
 /**
@@ -129,7 +137,12 @@ export function parseClientEvent(input: FrameInput, options: ParseOptions = {}):
  * if (result.ok && result.known && result.event.type === 'response.done') tally(result.event.response.usage);
  */
 export function parseServerEvent(input: FrameInput, options: ParseOptions = {}): ParseResult<ServerEvent> {
-  return parseWith<ServerEvent>(input, SERVER_EVENT_SCHEMAS, 'server', options);
+  return parseEventWith<ServerEvent>(
+    input,
+    SERVER_EVENT_SCHEMAS,
+    'a server event type of the GA protocol',
+    options,
+  );
 }
 
 /** Whether `type` is a client event type of the GA protocol. */

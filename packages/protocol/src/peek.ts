@@ -16,6 +16,8 @@
  * null where its structure is broken, and otherwise leaves the judgement to a validating parse.
  */
 
+import { BETA_CLIENT_EVENT_TYPES } from './dialects/beta/client-events.js';
+import { BETA_SERVER_EVENT_TYPES } from './dialects/beta/server-events.js';
 import { CLIENT_EVENT_TYPES } from './events/client-events.js';
 import { SERVER_EVENT_TYPES } from './events/server-events.js';
 
@@ -176,9 +178,17 @@ function stringAt(start: number, end: number): string | null {
   }
 }
 
-/** The protocol's event types by length, so a type in bytes can be matched without decoding. */
+/**
+ * The event types of both dialects by length, so a type in bytes can be matched without
+ * decoding (a gateway peeks beta frames as often as GA ones).
+ */
 const KNOWN_TYPES = new Map<number, string[]>();
-for (const type of [...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]) {
+for (const type of [
+  ...CLIENT_EVENT_TYPES,
+  ...SERVER_EVENT_TYPES,
+  ...BETA_CLIENT_EVENT_TYPES,
+  ...BETA_SERVER_EVENT_TYPES,
+]) {
   const sameLength = KNOWN_TYPES.get(type.length);
   if (sameLength === undefined) KNOWN_TYPES.set(type.length, [type]);
   else if (!sameLength.includes(type)) sameLength.push(type);
@@ -208,6 +218,9 @@ type ScanResult = typeof FOUND | typeof NONE | typeof FALLBACK;
 // no result object; peekEvent builds the object its callers get.
 let foundType = '';
 let foundId: string | null = null;
+/** Where the `type` value found is, its quotes included: [foundTypeStart, foundTypeEnd). */
+let foundTypeStart = -1;
+let foundTypeEnd = -1;
 
 /**
  * The scan of a flat, compact frame of bytes — `{"key":"value","key":123,…}` with no
@@ -221,6 +234,8 @@ function scanFlat(withId: boolean): ScanResult {
   if (b[0] !== OPEN_BRACE || b[1] !== QUOTE) return FALLBACK;
   let type: string | null = null;
   let eventId: string | null = null;
+  let typeStart = -1;
+  let typeEnd = -1;
   let i = 1;
   for (;;) {
     // A key: short, looked at byte by byte; an escape in it is the general scan's to judge.
@@ -244,6 +259,8 @@ function scanFlat(withId: boolean): ScanResult {
       if (isType) {
         type = typeAt(valueStart, valueEnd);
         if (type === null) return FALLBACK;
+        typeStart = valueStart - 1;
+        typeEnd = valueEnd + 1;
       } else if (isId) {
         eventId = stringAt(valueStart, valueEnd);
         if (eventId === null) return FALLBACK;
@@ -269,6 +286,8 @@ function scanFlat(withId: boolean): ScanResult {
   if (type === null) return FALLBACK;
   foundType = type;
   foundId = eventId;
+  foundTypeStart = typeStart;
+  foundTypeEnd = typeEnd;
   return FOUND;
 }
 
@@ -283,6 +302,8 @@ function scan(withId: boolean): ScanResult {
   i = skipSpace(i + 1);
   let type: PeekedValue;
   let eventId: PeekedValue;
+  let typeStart = -1;
+  let typeEnd = -1;
   if (charAt(i) === CLOSE_BRACE) i++;
   else {
     for (;;) {
@@ -310,8 +331,11 @@ function scan(withId: boolean): ScanResult {
           if (decoded === null) return NONE;
           value = decoded;
         }
-        if (key === 'type') type = value;
-        else eventId = value;
+        if (key === 'type') {
+          type = value;
+          typeStart = valueStart;
+          typeEnd = i;
+        } else eventId = value;
       }
       i = skipSpace(i);
       const next = charAt(i);
@@ -328,6 +352,8 @@ function scan(withId: boolean): ScanResult {
   if (typeof type !== 'string') return NONE;
   foundType = type;
   foundId = typeof eventId === 'string' ? eventId : null;
+  foundTypeStart = typeStart;
+  foundTypeEnd = typeEnd;
   return FOUND;
 }
 
@@ -396,4 +422,29 @@ export function peekEventType(frame: RawFrame): string | null {
   const result = peek(frame, false);
   if (result === FOUND) return foundType;
   return result === NONE ? null : (fallback(frame)?.type ?? null);
+}
+
+/**
+ * Where an event's `type` is in its frame: the type, and the span of its JSON string, quotes
+ * included, in UTF-16 code units for text and in bytes for bytes.
+ */
+export interface EventTypeSpan {
+  readonly type: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The `type` of the event in a frame and where its string is, so the type can be replaced in
+ * place (see `retypeFrame`) without parsing the rest. Null when the frame is not a JSON object
+ * with a string `type`, and also when the scan cannot be sure which key is `type` (a key
+ * written with escapes), which only a full parse can tell. Never throws.
+ *
+ * @example
+ * const span = peekEventTypeSpan(frame); // frame: '{"type":"response.audio.delta",…}'
+ * // span: { type: 'response.audio.delta', start: 8, end: 30 }
+ */
+export function peekEventTypeSpan(frame: RawFrame): EventTypeSpan | null {
+  if (peek(frame, false) !== FOUND) return null;
+  return { type: foundType, start: foundTypeStart, end: foundTypeEnd };
 }

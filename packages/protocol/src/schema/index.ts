@@ -6,8 +6,9 @@
  * {@link Issue} into a `ProtocolError` with the root's `protocolError`.
  *
  * The event schemas are reached through {@link CLIENT_EVENT_SCHEMAS} and
- * {@link SERVER_EVENT_SCHEMAS}, keyed by event type. The `Beta…Schema` ones are the session
- * shapes of the beta dialect (`OpenAI-Beta: realtime=v1`), for checking what a beta client sends.
+ * {@link SERVER_EVENT_SCHEMAS}, keyed by event type. The `Beta…Schema` ones, with
+ * `BETA_CLIENT_EVENT_SCHEMAS` and `BETA_SERVER_EVENT_SCHEMAS`, are the shapes of the beta
+ * dialect (`OpenAI-Beta: realtime=v1`), for checking what a beta peer sends.
  *
  * @example
  * import { protocolError } from '@realtime-gateway/protocol';
@@ -19,7 +20,17 @@
  * if (issue) throw new Error(protocolError(issue, null).message); // "Missing required parameter: 'name'."
  */
 
+export { BETA_CLIENT_EVENT_SCHEMAS } from '../dialects/beta/client-events.js';
 export { BetaAudioFormatSchema } from '../dialects/beta/formats.js';
+export {
+  BetaAssistantContentSchema,
+  BetaConversationItemSchema,
+  BetaMessageItemSchema,
+  BetaResponseInputItemSchema,
+  BetaUserContentSchema,
+} from '../dialects/beta/items.js';
+export { BetaResponseCreateParamsSchema, BetaResponseSchema } from '../dialects/beta/response.js';
+export { BETA_SERVER_EVENT_SCHEMAS, BetaResponseContentPartSchema } from '../dialects/beta/server-events.js';
 export {
   BetaSessionConfigSchema,
   BetaSessionCreateResponseSchema,

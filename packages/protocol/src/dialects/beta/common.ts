@@ -4,6 +4,7 @@
  */
 import type { AudioFormat, TurnDetection } from '../../model/audio.js';
 import type { Modality, RealtimeSession, RealtimeSessionConfig } from '../../model/session.js';
+import type { Tool } from '../../model/tools.js';
 import { type BetaAudioFormat, betaAudioFormatToGa, gaAudioFormatToBeta } from './formats.js';
 import type { BetaTurnDetection } from './shared.js';
 import { type UnsupportedField, unsupportedField } from './unsupported.js';
@@ -149,4 +150,17 @@ export function putGaFormat(
 /** True for a plain JSON object (a nested block to walk), false for null and anything else. */
 export function isFields(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The function tools of a GA tool list; each MCP server is reported. */
+export function functionToolsOnly(tools: readonly Tool[], unsupported: UnsupportedField[]): Tool[] {
+  const kept: Tool[] = [];
+  tools.forEach((tool, index) => {
+    if (tool.type === 'mcp') {
+      unsupported.push(
+        unsupportedField(['tools', index], 'Beta sessions have function tools only, not MCP servers.'),
+      );
+    } else kept.push(tool);
+  });
+  return kept;
 }

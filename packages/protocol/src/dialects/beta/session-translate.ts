@@ -8,6 +8,7 @@ import type { Tool, ToolChoice } from '../../model/tools.js';
 import {
   betaModalitiesToGa,
   type Fields,
+  functionToolsOnly,
   gaModalitiesToBeta,
   isFields,
   putBetaAudioInput,
@@ -151,19 +152,6 @@ export function gaSessionToBeta(session: RealtimeSession | RealtimeSessionConfig
     }
   }
   return { value: beta as BetaSession, unsupported };
-}
-
-/** The function tools of a GA tool list; each MCP server is reported. */
-function functionToolsOnly(tools: readonly Tool[], unsupported: UnsupportedField[]): Tool[] {
-  const kept: Tool[] = [];
-  tools.forEach((tool, index) => {
-    if (tool.type === 'mcp') {
-      unsupported.push(
-        unsupportedField(['tools', index], 'Beta sessions have function tools only, not MCP servers.'),
-      );
-    } else kept.push(tool);
-  });
-  return kept;
 }
 
 function takeGaAudio(audio: Fields, beta: Record<string, unknown>, unsupported: UnsupportedField[]): void {
