@@ -19,6 +19,7 @@ Options:
       --chat-url URL      chat: the API's base URL, such as http://127.0.0.1:11434/v1.
       --chat-model NAME   chat: the model to ask.
       --delta-delay-ms N  Milliseconds between streamed deltas (default 0).
+      --dialect ga|beta   The protocol spoken to clients (default ga; beta as before 2026-05-12).
   -h, --help              Show this help.
 
 Environment: CHAT_API_KEY (chat brain key), REALTIME_ENGINE_API_KEY (require clients to present it).
@@ -33,6 +34,7 @@ async function main(): Promise<number | null> {
       'chat-url': { type: 'string' },
       'chat-model': { type: 'string' },
       'delta-delay-ms': { type: 'string' },
+      dialect: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,12 +51,18 @@ async function main(): Promise<number | null> {
     process.stderr.write('realtime-engine: --brain chat needs --chat-url and --chat-model\n');
     return 2;
   }
+  const dialect = values.dialect ?? 'ga';
+  if (dialect !== 'ga' && dialect !== 'beta') {
+    process.stderr.write(`realtime-engine: --dialect must be ga or beta, got '${dialect}'\n`);
+    return 2;
+  }
   const apiKey = process.env.CHAT_API_KEY;
   const engineKey = process.env.REALTIME_ENGINE_API_KEY;
   const engine = await startEngine({
     host: values.host ?? '127.0.0.1',
     port: Number(values.port ?? process.env.PORT ?? 8081),
     deltaDelayMs: Number(values['delta-delay-ms'] ?? 0),
+    dialect,
     ...(engineKey ? { apiKey: engineKey } : {}),
     brain:
       brainName === 'chat'
@@ -66,7 +74,9 @@ async function main(): Promise<number | null> {
           }
         : 'echo',
   });
-  process.stdout.write(`realtime-engine listening on ${engine.url} (brain: ${brainName})\n`);
+  process.stdout.write(
+    `realtime-engine listening on ${engine.url} (brain: ${brainName}, dialect: ${dialect})\n`,
+  );
   const stop = () => void engine.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -1,3 +1,4 @@
+export type { EngineDialect } from './beta-dialect.js';
 export { type Brain, BrainError, type BrainInput, type BrainOutput, itemText } from './brain/brain.js';
 export { type ChatBrainOptions, chatBrain } from './brain/chat.js';
 export { echoBrain, echoReply } from './brain/echo.js';

@@ -3,10 +3,12 @@
  * session, as OpenAI's endpoint does (`?model=`, `?intent=transcription`), and answers
  * `GET /healthz`.
  */
+
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerEvent } from '@realtime-gateway/protocol';
 import { WebSocketServer } from 'ws';
+import { betaConnection, type EngineDialect } from './beta-dialect.js';
 import type { Brain, BrainError } from './brain/brain.js';
 import { type ChatBrainOptions, chatBrain } from './brain/chat.js';
 import { echoBrain } from './brain/echo.js';
@@ -23,6 +25,12 @@ export interface EngineOptions {
   readonly deltaDelayMs?: number;
   /** Largest input audio buffer per session, in bytes (default 32 MiB, about 11 minutes of 24 kHz PCM16). */
   readonly maxInputAudioBytes?: number;
+  /**
+   * The protocol spoken to clients: `ga` (default), or `beta`, as OpenAI's servers spoke before
+   * 2026-05-12 (for testing what still speaks beta, a gateway's `dialect: beta` upstreams among
+   * them). The session runs GA either way; `onEvent` sees its GA events.
+   */
+  readonly dialect?: EngineDialect;
   /** When set, clients must present this key (bearer or `openai-insecure-api-key.` subprotocol). */
   readonly apiKey?: string;
   /** Told about every event the engine sends, for conformance checks and debugging. */
@@ -139,6 +147,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const beta = options.dialect === 'beta' ? betaConnection() : null;
+      const toClient = (frame: string): void => {
+        if (ws.readyState === ws.OPEN) ws.send(frame);
+      };
       let session: EngineSession;
       try {
         session = new EngineSession({
@@ -149,7 +161,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
           maxInputAudioBytes: options.maxInputAudioBytes ?? 32 * 1024 * 1024,
           send: (frame, event) => {
             options.onEvent?.(event);
-            if (ws.readyState === ws.OPEN) ws.send(frame);
+            if (beta === null) toClient(frame);
+            else for (const out of beta.outgoing(event)) toClient(out);
           },
           onFault: (error) => onFault(error, session.id),
           onBrainError: (error, responseId) => onBrainError(error, session.id, responseId),
@@ -160,7 +173,13 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         ws.close(1011, 'internal error');
         return;
       }
-      ws.on('message', (data: Buffer, isBinary) => session.receive(isBinary ? data : data.toString('utf8')));
+      ws.on('message', (data: Buffer, isBinary) => {
+        const frame = isBinary ? data : data.toString('utf8');
+        if (beta === null) return session.receive(frame);
+        const { session: frames, reply } = beta.incoming(frame);
+        if (reply !== null) toClient(reply);
+        for (const translated of frames) session.receive(translated);
+      });
       ws.on('close', () => session.close());
       ws.on('error', () => session.close());
     });

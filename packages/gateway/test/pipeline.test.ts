@@ -428,6 +428,37 @@ describe('legs', () => {
     assert.equal(session.state, 'closing');
   });
 
+  it("a rewrite verdict sends other bytes in the frame's place, which later middleware read by their new type", () => {
+    const seen: unknown[] = [];
+    const renaming: Middleware = {
+      name: 'renaming',
+      upstream: new Set(['response.audio.delta']),
+      onUpstream: () => ({
+        action: 'rewrite',
+        data: Buffer.from(
+          '{"type":"response.done","event_id":"d1","response":{"id":"r1","object":"realtime.response","status":"completed","output":[]}}',
+        ),
+        type: 'response.done',
+      }),
+    };
+    const reading: Middleware = {
+      name: 'reading',
+      upstream: new Set(['response.done']),
+      onUpstream(frame) {
+        seen.push(
+          frame.type,
+          frame.eventId,
+          (frame.event as { response?: { id: string } } | null)?.response?.id,
+        );
+        return FORWARD;
+      },
+    };
+    const { client, upstream } = rig([() => renaming, () => reading]);
+    upstream.receive({ type: 'response.audio.delta', event_id: 'x' });
+    assert.deepEqual(seen, ['response.done', 'd1', 'r1']);
+    assert.deepEqual(client.types, ['response.done']);
+  });
+
   it('a further client attachment hears the upstream and speaks to it; its leaving does not end the session', () => {
     const { client, upstream, session } = rig([]);
     const sideband = new ScriptedLeg();

@@ -3,11 +3,13 @@
  * checked against the schema, defaults filled in, cross-field rules applied, secrets read from
  * the environment. Nothing here touches the network; file reads are injected.
  */
+
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type ContinuityConfig, resolveContinuity } from '../continuity/config.js';
+import type { Dialect } from '../dialects/dialect.js';
 import { type LedgerConfig, resolveLedgerConfig, resolvePrices } from '../ledger/config.js';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { PriceOverride } from '../pricing/prices.js';
@@ -53,6 +55,8 @@ export interface UpstreamConfig {
    * WebSocket session (`terminate`), or the upstream (`forward`: OpenAI and Azure run calls).
    */
   readonly webrtc: 'forward' | 'terminate';
+  /** The protocol the upstream speaks; the gateway translates a session's events to it. */
+  readonly dialect: Dialect;
 }
 
 /** A STUN or TURN server for the gateway's ICE agent, its credential read from the environment. */
@@ -86,6 +90,8 @@ export interface KeyConfig {
   /** New sessions per minute, or null for no rate limit. */
   readonly sessionsPerMinute: number | null;
   readonly maxCalls: number;
+  /** The dialect the key's clients speak when their upgrade does not say, or null (GA). */
+  readonly dialect: Dialect | null;
   /** What the key may spend, or null for no cap. */
   readonly budget: Budget | null;
 }
@@ -204,6 +210,7 @@ export const DEFAULT_UPSTREAM = Object.freeze({
   clientSecrets: 'mint' as 'forward' | 'mint',
   // A generic upstream (a self-hosted engine) speaks WebSocket only, so the gateway answers its calls.
   webrtc: 'terminate' as 'forward' | 'terminate',
+  dialect: 'ga' as Dialect,
   models: ['*'],
   weight: 1,
   maxSessions: 10_000,
@@ -390,6 +397,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       mcpTools: u.mcpTools ?? (kind === 'generic' ? 'emulate' : 'native'),
       clientSecrets: u.clientSecrets ?? (kind === 'generic' ? 'mint' : 'forward'),
       webrtc: u.webrtc ?? (kind === 'generic' ? 'terminate' : 'forward'),
+      dialect: u.dialect ?? DEFAULT_UPSTREAM.dialect,
     };
   });
 
@@ -439,6 +447,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       maxSessions: k.maxSessions ?? limits.maxSessionsPerKey,
       sessionsPerMinute: k.sessionsPerMinute ?? null,
       maxCalls: k.maxCalls ?? raw.webrtc?.maxCallsPerKey ?? DEFAULT_WEBRTC.maxCallsPerKey,
+      dialect: k.dialect ?? null,
       budget:
         budget === null
           ? null

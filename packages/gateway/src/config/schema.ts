@@ -17,6 +17,7 @@ import {
   string,
 } from '@realtime-gateway/protocol/schema';
 import { ContinuityConfigSchema } from '../continuity/config.js';
+import { DIALECTS } from '../dialects/dialect.js';
 import { LedgerConfigSchema, PricesConfigSchema } from '../ledger/config.js';
 import { McpConfigSchema } from '../mcp/config.js';
 import { NodeConfigSchema, StoreConfigSchema } from '../store/config.js';
@@ -62,6 +63,11 @@ export const UpstreamConfigSchema = object({
    * generic upstreams, forward for openai and azure.
    */
   webrtc: optional(enumOf(['forward', 'terminate'])),
+  /**
+   * The protocol the upstream speaks: `ga`, or `beta` (`OpenAI-Beta: realtime=v1`, retired by
+   * OpenAI on 2026-05-12, still spoken by some self-hosted servers); the gateway translates.
+   */
+  dialect: optional(enumOf(DIALECTS)),
 });
 
 /** A STUN or TURN server offered to the gateway's ICE agent. */
@@ -102,6 +108,11 @@ export const KeyConfigSchema = object({
   sessionsPerMinute: optional(positive()),
   /** Concurrent WebRTC calls for this key (each also counts as a session). */
   maxCalls: optional(positive()),
+  /**
+   * The protocol this key's clients speak when their upgrade does not say: `beta` for clients
+   * built on the beta protocol that send no `OpenAI-Beta: realtime=v1`. Default `ga`.
+   */
+  dialect: optional(enumOf(DIALECTS)),
   /**
    * What the key may spend per period (US dollars, tokens, or both): past it, new sessions are
    * refused with 429 `insufficient_quota` and live ones are ended after their next response.

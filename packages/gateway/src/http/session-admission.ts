@@ -12,6 +12,8 @@ import type { SessionQuota } from '../auth/quota.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
 import type { ResumeTokens } from '../continuity/resume-token.js';
 import { SessionContinuity } from '../continuity/session-continuity.js';
+import { withDialects } from '../dialects/beta-edges.js';
+import { clientDialect, type Dialect } from '../dialects/dialect.js';
 import type { BudgetEnforcer } from '../governance/budget-enforcer.js';
 import type { Leg } from '../legs/leg.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -295,6 +297,7 @@ async function admit(
   // The slot of the upstream the session is on: a replacement moves it.
   let upstreamSlot = dialled.slot;
   const upstreamLeg = dialled.leg;
+  const dialect = dialled.upstream.dialect;
   const ended = request.onEnd;
   let released = false;
   const releaseAll = (): void => {
@@ -343,7 +346,13 @@ async function admit(
           dial: async (lost) => {
             // Given back first, so an upstream with a single slot may take the session again.
             upstreamSlot.release();
-            const next = await redial(ctx, model, { ...dialOptions, onAttempt: ctx.onAttempt }, lost);
+            const next = await redial(
+              ctx,
+              model,
+              { ...dialOptions, onAttempt: ctx.onAttempt },
+              lost,
+              dialect,
+            );
             if ('status' in next) return { ok: false, error: replacementError(next) };
             if (released) {
               next.leg.destroy();
@@ -367,13 +376,17 @@ async function admit(
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    middleware: withContinuity(
-      withBoundSession(
-        [...(request.middleware ?? []), ...ctx.middleware],
-        secret?.binding ?? null,
-        request.session ?? null,
+    middleware: withDialects(
+      withContinuity(
+        withBoundSession(
+          [...(request.middleware ?? []), ...ctx.middleware],
+          secret?.binding ?? null,
+          request.session ?? null,
+        ),
+        continuity,
       ),
-      continuity,
+      clientDialect(request.headers, principal.key?.dialect ?? null),
+      dialled.upstream.dialect,
     ),
     ...(continuity === null ? {} : { upstreamEnded: continuity.upstreamEnded }),
     resume: resumable ? { graceMs: clientGraceMs, windowBytes: resumeWindowBytes } : null,
@@ -447,12 +460,15 @@ async function redial(
   model: string,
   options: DialOptions,
   lost: string,
+  dialect: Dialect,
 ): Promise<Dialled | Refusal> {
   const plan = await ctx.router.plan(model);
   if ('status' in plan) return plan;
+  // The session's edges translate for the dialect it began with: only upstreams that speak it.
+  const same = plan.candidates.filter((upstream) => upstream.dialect === dialect);
   const candidates = [
-    ...plan.candidates.filter((upstream) => upstream.name !== lost),
-    ...plan.candidates.filter((upstream) => upstream.name === lost),
+    ...same.filter((upstream) => upstream.name !== lost),
+    ...same.filter((upstream) => upstream.name === lost),
   ];
   return dialWithFailover(ctx.router, { ...plan, candidates }, options);
 }

@@ -18,7 +18,12 @@ export type Verdict<E> =
   /** Stop the frame here: the middleware answered or replaced it itself. */
   | { readonly action: 'drop' }
   /** Pass this event on instead. */
-  | { readonly action: 'replace'; readonly event: E };
+  | { readonly action: 'replace'; readonly event: E }
+  /**
+   * Pass these bytes on instead, an event of `type`: later middleware parse them if they ask
+   * (a dialect's edge renames an audio delta without parsing it).
+   */
+  | { readonly action: 'rewrite'; readonly data: Buffer; readonly type: string };
 
 /** Verdict constants, so a handler's common answer does not allocate. */
 export const FORWARD = Object.freeze({ action: 'forward' }) as { readonly action: 'forward' };

@@ -123,6 +123,13 @@ class PipelineFrame<E extends PipelineEvent> implements Frame<E> {
     this.type = event.type;
   }
 
+  rewrite(data: Buffer, type: string): void {
+    this.parsed = undefined;
+    this.why = null;
+    this.data = data;
+    this.type = type;
+  }
+
   private parse(): void {
     const { event, problem } = this.parser(this.data);
     this.parsed = event;
@@ -326,6 +333,7 @@ export class Flow<E extends PipelineEvent> {
   private apply(frame: PipelineFrame<E>, verdict: Verdict<E>): boolean {
     if (verdict?.action === 'drop') return false;
     if (verdict?.action === 'replace') frame.replace(verdict.event);
+    else if (verdict?.action === 'rewrite') frame.rewrite(verdict.data, verdict.type);
     return true;
   }
 }

@@ -127,7 +127,11 @@ export function connectUpstream(
     const url = upstreamUrl(upstream, target);
     const masks = unmaskedUpstream(url) ? new FrameMasks() : null;
     const socket = new WebSocket(url, {
-      headers: upstreamHeaders(upstream, options.passthroughKey),
+      headers: {
+        ...upstreamHeaders(upstream, options.passthroughKey),
+        // A beta server answers in beta only when asked to, as OpenAI's did.
+        ...(upstream.dialect === 'beta' ? { 'openai-beta': 'realtime=v1' } : {}),
+      },
       // Realtime servers do not negotiate compression, and deflating audio would cost CPU for
       // next to nothing.
       perMessageDeflate: false,
