@@ -115,6 +115,7 @@ function addedLatency(base: readonly number[], samples: readonly number[]): stri
   const blocks = (p: number) =>
     Array.from({ length: BLOCKS }, (_, k) => added(p, k * size, (k + 1) * size)).sort((a, b) => a - b);
   const describe = (p: number) => {
+    if (size < 20) return `p${p} ${added(p, 0, samples.length).toFixed(2)} ms`;
     const each = blocks(p);
     return (
       `p${p} ${added(p, 0, samples.length).toFixed(2)} ms ` +

@@ -11,6 +11,9 @@
  * - gw-no-ledger: the gateway with `ledger.enabled: false` ("vs before" of the gateway's row is
  *   then its ratio to this one, unless BENCH_BASELINE adds gw-before);
  * - gateway+done: the gateway with one more middleware that wants only `response.done`;
+ * - gw-beta: the gateway with its default settings, its clients speaking beta
+ *   (`OpenAI-Beta: realtime=v1`): appends pass as they are, each audio delta is renamed
+ *   `response.audio.delta` in its bytes ("vs gateway" is its cost over GA clients);
  * - gw-before (with BENCH_BASELINE=/path/to/checkout): the gateway as built in that checkout.
  *
  * The figure that holds on a shared machine is the relay's CPU time per relayed frame
@@ -44,7 +47,14 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 1000);
 const FRAME_MS = 20;
 const SMALL = Buffer.alloc(960, 1).toString('base64'); // 20 ms at 24 kHz, 16-bit mono: 1,280 bytes
 const LARGE = Buffer.alloc(75_000, 1).toString('base64'); // 100,000 bytes
-const ALL_KINDS = ['bare', 'gateway-before', 'gateway-noledger', 'gateway', 'gateway-done'] as const;
+const ALL_KINDS = [
+  'bare',
+  'gateway-before',
+  'gateway-noledger',
+  'gateway',
+  'gateway-done',
+  'gateway-beta',
+] as const;
 type Kind = (typeof ALL_KINDS)[number];
 /**
  * BENCH_BASELINE=/path/to/another/checkout adds the relay `gateway-before`: the gateway built in
@@ -64,7 +74,11 @@ const LABEL: Record<Kind, string> = {
   gateway: 'gateway',
   'gateway-done': 'gateway+done',
   'gateway-noledger': 'gw-no-ledger',
+  'gateway-beta': 'gw-beta',
 };
+
+/** The clients of `gateway-beta` speak the beta protocol: the gateway translates both ways. */
+const BETA_HEADERS = { 'openai-beta': 'realtime=v1' };
 
 /** The upstream: greets, then answers every append with an audio delta of its size carrying its id. */
 async function startUpstream(): Promise<{ port: number; close(): void }> {
@@ -154,12 +168,17 @@ interface RelayStats {
   readonly bufferutil: boolean;
 }
 
-async function openSessions(port: number, count: number): Promise<WebSocket[]> {
+async function openSessions(
+  port: number,
+  count: number,
+  headers: Record<string, string> = {},
+): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let k = 0; k < count; k += 50) {
     const batch = Array.from({ length: Math.min(50, count - k) }, () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/realtime?model=gpt-realtime`, {
         perMessageDeflate: false,
+        headers,
       });
       return new Promise<WebSocket>((resolve, reject) => {
         ws.once('message', () => resolve(ws));
@@ -216,8 +235,14 @@ function combine(rounds: readonly Round[]): LevelResult {
 }
 
 /** Streams `audio` on `count` sessions for SECONDS; returns what was measured. */
-async function runLevel(port: number, count: number, audio: string, relay: Relay | null): Promise<Round> {
-  const sockets = await openSessions(port, count);
+async function runLevel(
+  port: number,
+  count: number,
+  audio: string,
+  relay: Relay | null,
+  headers: Record<string, string> = {},
+): Promise<Round> {
+  const sockets = await openSessions(port, count, headers);
   const rtts: number[] = [];
   let delivered = 0;
   let measuring = false;
@@ -310,7 +335,15 @@ async function main(): Promise<void> {
     for (const kind of KINDS) rounds[kind] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const kind of KINDS)
-        rounds[kind].push(await runLevel(relays[kind].port, run.sessions, run.audio, relays[kind]));
+        rounds[kind].push(
+          await runLevel(
+            relays[kind].port,
+            run.sessions,
+            run.audio,
+            relays[kind],
+            kind === 'gateway-beta' ? BETA_HEADERS : {},
+          ),
+        );
     }
     for (const kind of KINDS) results[i]![kind] = combine(rounds[kind]);
   }
@@ -361,7 +394,7 @@ async function main(): Promise<void> {
               ? ratio(m.cpuPerFrame, r['gateway-noledger'].cpuPerFrame)
               : ''
           ).padStart(9),
-          (kind === 'gateway-done'
+          (kind === 'gateway-done' || kind === 'gateway-beta'
             ? ratio(m.cpuPerFrame, r.gateway?.cpuPerFrame ?? Number.NaN)
             : ''
           ).padStart(10),

@@ -93,13 +93,16 @@ describe('a beta client in front of a GA upstream', () => {
     const append = client.receive({ type: 'input_audio_buffer.append', audio: AUDIO });
     assert.equal(upstream.sent[0]!.data, append);
     const delta = { type: 'response.output_audio.delta', event_id: 'e1', ...POSITION, delta: AUDIO };
-    const received = upstream.receive(delta);
+    const original = JSON.stringify(delta);
+    const received = upstream.receive(original);
     const sent = client.sent[0]!.data as Buffer;
+    assert.equal(sent, received, 'renamed where it lay, not copied');
     assert.equal(
       sent.toString(),
-      received.toString().replace('"response.output_audio.delta"', '"response.audio.delta"'),
-      'only the type changed, byte for byte',
+      original.replace('"response.output_audio.delta"', `"response.audio.delta"${' '.repeat(7)}`),
+      'only the type changed, padded to its old length',
     );
+    assert.deepEqual(JSON.parse(sent.toString()), { ...delta, type: 'response.audio.delta' });
   });
 
   it('hears GA conversation.item.added and .done as one beta conversation.item.created, and GA sessions in beta shape', () => {

@@ -56,7 +56,12 @@ export {
   betaAudioFormatToGa,
   gaAudioFormatToBeta,
 } from './dialects/beta/formats.js';
-export { type RetypedFrame, renameFrameType, retypeFrame } from './dialects/beta/frames.js';
+export {
+  type RetypedFrame,
+  renameFrameType,
+  retypeFrame,
+  retypeFrameInPlace,
+} from './dialects/beta/frames.js';
 export { type ItemLifecycle, newItemLifecycle } from './dialects/beta/item-lifecycle.js';
 export type {
   BetaAssistantContent,

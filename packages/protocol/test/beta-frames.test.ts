@@ -14,6 +14,7 @@ import {
   peekEventTypeSpan,
   renameFrameType,
   retypeFrame,
+  retypeFrameInPlace,
   type ServerEvent,
 } from '@realtime-gateway/protocol';
 import fc from 'fast-check';
@@ -202,11 +203,44 @@ describe('the fast path agrees with the full translation', () => {
     );
   });
 
+  test('in place: a shorter GA-to-beta name is written over the old and padded, the same bytes otherwise', () => {
+    fc.assert(
+      fc.property(
+        streamed,
+        fc.constantFrom(...betaTypes),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.array(fc.constantFrom('', ' ', '\n', '\t'), { minLength: 1, maxLength: 5 }),
+        (fields, type, order, spaces) => {
+          const beta = { ...fields, type } as BetaServerEvent;
+          const ga = betaServerEventToGa(beta, newItemLifecycle()).value[0] as ServerEvent;
+          const bytes = encoder.encode(layout(ga as unknown as Record<string, unknown>, order, spaces));
+          const length = bytes.length;
+          const out = retypeFrameInPlace(bytes, 'server', 'ga-to-beta');
+          assert.ok(out.kind === 'renamed');
+          assert.equal(out.frame, bytes, 'no copy');
+          assert.equal(out.frame.length, length);
+          assert.deepEqual(JSON.parse(decoder.decode(out.frame)), beta);
+          // Beta to GA names are longer: a renamed copy, the input left as it was.
+          const input = encoder.encode(JSON.stringify(beta));
+          const before = input.slice();
+          const longer = retypeFrameInPlace(input, 'server', 'beta-to-ga');
+          assert.ok(longer.kind === 'renamed' && longer.frame !== input);
+          assert.deepEqual(input, before);
+          assert.deepEqual(JSON.parse(decoder.decode(longer.frame)), ga);
+        },
+      ),
+      fuzzParameters(300),
+    );
+  });
+
   test('never throws on arbitrary text or bytes', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 64 })), (frame) => {
         const out = retypeFrame(frame, 'server', 'beta-to-ga');
         assert.ok(['relay', 'renamed', 'translate'].includes(out.kind));
+        const bytes = typeof frame === 'string' ? encoder.encode(frame) : frame;
+        const inPlace = retypeFrameInPlace(bytes, 'server', 'ga-to-beta');
+        assert.ok(['relay', 'renamed', 'translate'].includes(inPlace.kind));
       }),
       fuzzParameters(500),
     );

@@ -36,6 +36,7 @@ const ROOT_EXPORTS = [
   'peekEventTypeSpan',
   'renameFrameType',
   'retypeFrame',
+  'retypeFrameInPlace',
   'betaAudioFormatToGa',
   'betaSessionRequestToGa',
   'betaSessionToGa',

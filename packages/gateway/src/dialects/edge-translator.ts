@@ -14,7 +14,7 @@ import {
   type EventTranslation,
   errorEvent,
   type ParseResult,
-  retypeFrame,
+  retypeFrameInPlace,
   toErrorEvent,
   type UnsupportedField,
 } from '@realtime-gateway/protocol';
@@ -82,7 +82,8 @@ export function edgeTranslator<Source>(spec: EdgeSpec<Source>): Middleware {
 
   const handle = (frame: Frame<{ readonly type: string }>, ctx: MiddlewareContext): Outcome<never> => {
     if (frame.data !== null) {
-      const fast = retypeFrame(frame.data, side, spec.route);
+      // The frame's bytes are this session's alone (a leg's received message): renamed where they lie.
+      const fast = retypeFrameInPlace(frame.data, side, spec.route);
       if (fast.kind === 'relay') return FORWARD;
       if (fast.kind === 'renamed') return rewrite(fast.frame, fast.type);
     }
