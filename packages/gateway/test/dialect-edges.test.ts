@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { withDialects } from '../src/dialects/beta-edges.js';
 import { clientDialect } from '../src/dialects/dialect.js';
 import { inputChecking } from '../src/session/input-checking.js';
@@ -226,3 +227,44 @@ describe('a GA client in front of a beta upstream', () => {
 });
 
 const POSITION = { response_id: 'resp_1', item_id: 'item_1', output_index: 0, content_index: 0 };
+
+describe('hostile frames through the beta edges', () => {
+  const beta = fc.oneof(
+    fc.json(),
+    fc.record({
+      type: fc.constantFrom(
+        'session.update',
+        'conversation.item.create',
+        'response.create',
+        'transcription_session.update',
+        'response.audio.delta',
+        'conversation.item.created',
+      ),
+      event_id: fc.string({ maxLength: 8 }),
+      session: fc.anything(),
+      item: fc.anything(),
+      response: fc.anything(),
+    }),
+  );
+
+  it('never throw nor end the session: every client frame goes upstream or is answered with an error', () => {
+    fc.assert(
+      fc.property(
+        fc.array(beta, { minLength: 1, maxLength: 6 }),
+        fc.array(beta, { maxLength: 6 }),
+        (fromClient, fromUpstream) => {
+          const { client, upstream, session } = rig('beta', 'beta');
+          for (const frame of fromClient)
+            client.receive(typeof frame === 'string' ? frame : JSON.stringify(frame));
+          for (const frame of fromUpstream)
+            upstream.receive(typeof frame === 'string' ? frame : JSON.stringify(frame));
+          assert.equal(session.state, 'open');
+          // What the upstream sent is relayed whatever it is (`null` included); the errors are objects.
+        const answered = client.texts.filter((text) => text.startsWith('{"type":"error"')).length;
+          assert.ok(upstream.sent.length + answered >= 1, 'nothing vanished without a word');
+        },
+      ),
+      { seed: 0xbe7a, numRuns: 300 },
+    );
+  });
+});
