@@ -11,29 +11,9 @@ import { clientDialect } from '../src/dialects/dialect.js';
 import { inputChecking } from '../src/session/input-checking.js';
 import type { MiddlewareFactory } from '../src/session/middleware.js';
 import { NO_OBSERVER } from '../src/session/observer.js';
-import { Session } from '../src/session/session.js';
-import type { RelayLimits } from '../src/vocabulary/limits.js';
 import { NO_LOG } from '../src/vocabulary/session.js';
-import { ScriptedLeg } from './support/scripted-leg.js';
-
-const LIMITS: RelayLimits = {
-  idleTimeoutMs: 60_000,
-  maxSessionMs: 3_600_000,
-  sessionWarningMs: 0,
-  highWaterBytes: 1024 * 1024,
-  maxBufferedBytes: 32 * 1024 * 1024,
-  maxHeldFrames: 256,
-  keepaliveMs: 30_000,
-};
-
-const INFO = {
-  sessionId: 'sess_test',
-  model: 'gpt-realtime',
-  upstreamModel: 'gpt-realtime',
-  upstreamName: 'test',
-  keyId: null,
-  intent: 'conversation' as const,
-};
+import type { ScriptedLeg } from './support/scripted-leg.js';
+import { sessionRig } from './support/session-rig.js';
 
 const checking = inputChecking({
   mode: 'enforce',
@@ -43,15 +23,7 @@ const checking = inputChecking({
 });
 
 function rig(client: 'ga' | 'beta', upstream: 'ga' | 'beta', middleware: MiddlewareFactory[] = [checking]) {
-  const clientLeg = new ScriptedLeg();
-  const upstreamLeg = new ScriptedLeg();
-  const session = new Session({
-    info: INFO,
-    limits: LIMITS,
-    middleware: withDialects(middleware, client, upstream),
-  });
-  session.start(clientLeg, upstreamLeg);
-  return { client: clientLeg, upstream: upstreamLeg, session };
+  return sessionRig(withDialects(middleware, client, upstream));
 }
 
 const events = (leg: ScriptedLeg) => leg.texts.map((text) => JSON.parse(text) as Record<string, unknown>);
@@ -260,7 +232,7 @@ describe('hostile frames through the beta edges', () => {
             upstream.receive(typeof frame === 'string' ? frame : JSON.stringify(frame));
           assert.equal(session.state, 'open');
           // What the upstream sent is relayed whatever it is (`null` included); the errors are objects.
-        const answered = client.texts.filter((text) => text.startsWith('{"type":"error"')).length;
+          const answered = client.texts.filter((text) => text.startsWith('{"type":"error"')).length;
           assert.ok(upstream.sent.length + answered >= 1, 'nothing vanished without a word');
         },
       ),

@@ -19,33 +19,11 @@ import { Session, type UpstreamLoss } from '../src/session/session.js';
 import type { RelayLimits } from '../src/vocabulary/limits.js';
 import { NO_LOG } from '../src/vocabulary/session.js';
 import { ScriptedLeg } from './support/scripted-leg.js';
+import { sessionRig, TEST_INFO, TEST_LIMITS } from './support/session-rig.js';
 
-const LIMITS: RelayLimits = {
-  idleTimeoutMs: 60_000,
-  maxSessionMs: 3_600_000,
-  sessionWarningMs: 0,
-  highWaterBytes: 1024 * 1024,
-  maxBufferedBytes: 32 * 1024 * 1024,
-  maxHeldFrames: 256,
-  keepaliveMs: 30_000,
-};
-
-const INFO = {
-  sessionId: 'sess_test',
-  model: 'gpt-realtime',
-  upstreamModel: 'gpt-realtime',
-  upstreamName: 'test',
-  keyId: null,
-  intent: 'conversation' as const,
-};
-
-function rig(middleware: MiddlewareFactory[], limits: Partial<RelayLimits> = {}) {
-  const client = new ScriptedLeg();
-  const upstream = new ScriptedLeg();
-  const session = new Session({ info: INFO, limits: { ...LIMITS, ...limits }, middleware });
-  session.start(client, upstream);
-  return { client, upstream, session };
-}
+const LIMITS = TEST_LIMITS;
+const INFO = TEST_INFO;
+const rig = sessionRig;
 
 /** A promise the test settles. */
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: Error): void } {

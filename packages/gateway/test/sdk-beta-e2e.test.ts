@@ -10,17 +10,8 @@ import { type CheckedEngine, startCheckedEngine } from '../../engine/test/suppor
 import { openBetaSdkSession, openSdkSession } from '../examples/sdk-session.js';
 import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
+import { spokenTurn } from './support/audio.js';
 import { testConfig } from './support/harness.js';
-
-/** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */
-function pcm(ms: number, tone: boolean): Buffer {
-  const samples = (24_000 * ms) / 1000;
-  const out = Buffer.alloc(samples * 2);
-  if (tone)
-    for (let k = 0; k < samples; k++)
-      out.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * k) / 24_000) * 8000), k * 2);
-  return out;
-}
 
 let engine: CheckedEngine;
 /** The engine speaking beta, as a server from before 2026-05-12 would. */
@@ -89,7 +80,7 @@ describe('the openai SDK beta realtime client through the gateway to a GA engine
 
   test('an audio turn: speech detected by the server, answered with beta audio and transcript events', async () => {
     const { rt, next, events, appendAudio } = await openBeta();
-    const audio = Buffer.concat([pcm(400, false), pcm(800, true), pcm(600, false)]);
+    const audio = spokenTurn();
     appendAudio(audio);
     await next('input_audio_buffer.speech_started');
     await next('input_audio_buffer.speech_stopped');
@@ -173,7 +164,7 @@ describe('the openai SDK GA realtime client through the gateway to an upstream t
 
   test('an audio turn, answered with GA audio and transcript events', async () => {
     const { rt, next, events, appendAudio } = await openGa();
-    appendAudio(Buffer.concat([pcm(400, false), pcm(800, true), pcm(600, false)]));
+    appendAudio(spokenTurn());
     await next('input_audio_buffer.committed');
     assert.equal((await next('response.output_audio_transcript.done')).transcript, 'I heard you.');
     await next('response.done');

@@ -14,17 +14,8 @@ import { openSdkSession } from '../examples/sdk-session.js';
 import { selfSignedCertificate, type TestCertificate } from '../examples/tls-certificate.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { MemoryStore } from '../src/store/memory-store.js';
+import { spokenTurn, tone } from './support/audio.js';
 import { delay, testConfig } from './support/harness.js';
-
-/** 24 kHz PCM16: `ms` of a 440 Hz tone (speech, to the engine) or of silence. */
-function pcm(ms: number, tone: boolean): Buffer {
-  const samples = (24_000 * ms) / 1000;
-  const out = Buffer.alloc(samples * 2);
-  if (tone)
-    for (let k = 0; k < samples; k++)
-      out.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * k) / 24_000) * 8000), k * 2);
-  return out;
-}
 
 let engine: CheckedEngine;
 let tlsGateway: Gateway;
@@ -77,7 +68,7 @@ describe('the openai SDK realtime client through the gateway', () => {
 
   test('an audio turn: speech detected by the server, answered with audio and a transcript', async () => {
     const { rt, next, events, appendAudio } = await openSdk();
-    const audio = Buffer.concat([pcm(400, false), pcm(800, true), pcm(600, false)]);
+    const audio = spokenTurn();
     appendAudio(audio);
     await next('input_audio_buffer.speech_started');
     await next('input_audio_buffer.speech_stopped');
@@ -136,7 +127,7 @@ describe('the openai SDK realtime client through the gateway', () => {
     });
     const truncated = await next('conversation.item.truncated');
     assert.deepEqual([truncated.item_id, truncated.audio_end_ms], [first.item_id, 150]);
-    appendAudio(pcm(300, true));
+    appendAudio(tone(300, 440, 0.25));
     await next('input_audio_buffer.speech_started');
     const done = (await next('response.done')).response as {
       status: string;

@@ -133,15 +133,6 @@ export class TestCaller {
   }
 }
 
-/** A tone of PCM16 at 24 kHz mono: `ms` long, at `amplitude` of full scale. */
-export function tone(ms: number, hz = 440, amplitude = 0.3): Buffer {
-  const samples = Math.floor((24_000 * ms) / 1000);
-  const pcm = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++)
-    pcm.writeInt16LE(Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / 24_000)), i * 2);
-  return pcm;
-}
-
 /**
  * Places `caller`'s call on a gateway: its offer to `POST /v1/realtime/calls` with `key`, the
  * answer taken and the connection up. Resolves with the call's id (from `Location`); throws
@@ -164,3 +155,5 @@ export async function placeCall(caller: TestCaller, baseUrl: string, key: string
   if (id === undefined) throw new Error(`no call id in Location: ${response.headers.get('location')}`);
   return id;
 }
+
+export { tone } from './audio.js';
