@@ -129,7 +129,14 @@ describe('auth with gateway keys', () => {
     const conn = await rig.upstream.nextConnection();
     client.send({ type: 'response.create' });
     await client.waitFor('response.done');
+    // A lost upstream is replaced (continuity is on by default): the client stays, and the new
+    // connection is opened with the upstream key as well.
     conn.terminate();
+    const replacement = await rig.upstream.nextConnection();
+    assert.equal(replacement.request.headers.authorization, `Bearer ${UPSTREAM_SECRET}`);
+    client.send({ type: 'response.create' });
+    await client.waitFor('response.done');
+    client.socket.close();
     await client.closed;
     const everything = client.frames.map((f) => f.data.toString('utf8')).join('\n');
     assert.ok(!everything.includes(UPSTREAM_SECRET));
