@@ -1,18 +1,23 @@
 /**
  * The engine's network edge: an HTTP server that upgrades `GET /v1/realtime` to a WebSocket
- * session, as OpenAI's endpoint does (`?model=`, `?intent=transcription`), and answers
- * `GET /healthz`.
+ * session, as OpenAI's endpoint does (`?model=`, `?intent=transcription`), and
+ * `GET /v1/realtime/translations` to a translation session (`?model=gpt-realtime-translate`),
+ * and answers `GET /healthz`.
  */
 
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ServerEvent } from '@realtime-gateway/protocol';
-import { WebSocketServer } from 'ws';
+import { type ServerEvent, TRANSLATION_MODEL, type TranslationServerEvent } from '@realtime-gateway/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { betaConnection, type EngineDialect } from './beta-dialect.js';
 import type { Brain, BrainError } from './brain/brain.js';
 import { type ChatBrainOptions, chatBrain } from './brain/chat.js';
 import { echoBrain } from './brain/echo.js';
 import { EngineSession } from './session/session.js';
+import { TranslationEngineSession } from './translation/translation-session.js';
+
+/** Where translation sessions are served, as OpenAI serves them. */
+export const TRANSLATIONS_PATH = '/v1/realtime/translations';
 
 export interface EngineOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -35,6 +40,8 @@ export interface EngineOptions {
   readonly apiKey?: string;
   /** Told about every event the engine sends, for conformance checks and debugging. */
   readonly onEvent?: (event: ServerEvent) => void;
+  /** Told about every event the engine sends in a translation session. */
+  readonly onTranslationEvent?: (event: TranslationServerEvent) => void;
   /**
    * Told about a fault inside the engine (a defect, not bad input): the event that hit it was
    * answered with a `server_error` and every session, that one included, goes on. By default
@@ -64,6 +71,8 @@ function reportBrainError(error: BrainError, sessionId: string, responseId: stri
 export interface RunningEngine {
   /** `ws://host:port/v1/realtime` */
   readonly url: string;
+  /** `ws://host:port/v1/realtime/translations` */
+  readonly translationsUrl: string;
   readonly port: number;
   /** Closes every session (1001) and stops listening. Idempotent. */
   close(): Promise<void>;
@@ -131,7 +140,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://engine');
-    if (url.pathname !== '/v1/realtime') {
+    if (url.pathname !== '/v1/realtime' && url.pathname !== TRANSLATIONS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -144,6 +153,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     }
     if (options.apiKey !== undefined && presentedKey(req) !== options.apiKey) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (url.pathname === TRANSLATIONS_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => serveTranslation(ws, url, options, onFault));
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -191,8 +204,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   let closing: Promise<void> | null = null;
+  const origin = `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}/v1/realtime`,
+    url: `${origin}/v1/realtime`,
+    translationsUrl: `${origin}${TRANSLATIONS_PATH}`,
     port,
     close() {
       closing ??= (async () => {
@@ -205,4 +220,29 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       return closing;
     },
   };
+}
+
+/**
+ * One translation session on an upgraded connection. The beta dialect had no translation
+ * sessions, so they speak GA's translation events whatever `dialect` says.
+ */
+function serveTranslation(
+  ws: WebSocket,
+  url: URL,
+  options: EngineOptions,
+  onFault: (error: unknown, sessionId: string) => void,
+): void {
+  const session = new TranslationEngineSession({
+    model: url.searchParams.get('model') ?? TRANSLATION_MODEL,
+    send: (frame, event) => {
+      options.onTranslationEvent?.(event);
+      if (ws.readyState === ws.OPEN) ws.send(frame);
+    },
+    // The server ends the connection once it said `session.closed`, as OpenAI's does.
+    closed: () => ws.close(1000, 'session closed'),
+    onFault: (error) => onFault(error, session.id),
+  });
+  ws.on('message', (data: Buffer, isBinary) => session.receive(isBinary ? data : data.toString('utf8')));
+  ws.on('close', () => session.close());
+  ws.on('error', () => session.close());
 }

@@ -59,7 +59,7 @@ import { priceTable } from './pricing/prices.js';
 import type { Refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
-import { inputChecking } from './session/input-checking.js';
+import { inputChecking, TRANSLATION_INPUT } from './session/input-checking.js';
 import type { MiddlewareFactory } from './session/middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './session/observer.js';
 import { SessionRegistry } from './session/registry.js';
@@ -69,6 +69,7 @@ import { StoreHolder } from './store/holder.js';
 import { MemoryStore } from './store/memory-store.js';
 import { CALLS_POOL, keyCallsPool } from './store/pools.js';
 import { SESSION_ENTRY, type Store } from './store/store.js';
+import { translationMetering } from './translation/metering.js';
 import type { AttemptListener } from './upstream/dial.js';
 import { GATEWAY_VERSION } from './version.js';
 import { describeError } from './vocabulary/session.js';
@@ -412,6 +413,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics?.knowModels(prices.keys());
     // First, so it meters what the upstream reported before any middleware answers or hides it.
     const metering = ledger === null ? [] : [ledgerMetering({ record: (r) => ledger.record(r), prices })];
+    const checking = {
+      mode: config.inputChecking,
+      maxFrameBytes: config.limits.maxFrameBytes,
+      observer,
+      log,
+    } as const;
     const upgrade: UpgradeContext = {
       config,
       wss,
@@ -428,12 +435,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         // Only with traces exported: otherwise no session pays for watching its responses.
         ...(config.telemetry.otlp === null ? [] : [responseTracing()]),
         usageMetering(observer),
-        inputChecking({
-          mode: config.inputChecking,
-          maxFrameBytes: config.limits.maxFrameBytes,
-          observer,
-          log,
-        }),
+        inputChecking(checking),
+      ],
+      // Translation sessions speak other events: none of the list above but the ledger's
+      // metering (by duration) and input checking (with the translation parser) applies, and
+      // an embedder's middleware, written for GA events, is not given them.
+      translationMiddleware: [
+        ...(ledger === null ? [] : [translationMetering({ record: (r) => ledger.record(r), prices })]),
+        inputChecking({ ...checking, protocol: TRANSLATION_INPUT }),
       ],
       observer,
       log,

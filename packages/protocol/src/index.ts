@@ -5,7 +5,9 @@
  * generators, and rendering for logs; and the beta dialect (`OpenAI-Beta: realtime=v1`): its
  * events, sessions, items and responses, parsers for its frames, and pure translation of
  * every event to and from GA, with a fast path that renames an audio frame's type without
- * parsing it. No dependencies and no Node-only APIs.
+ * parsing it; and translation sessions (`gpt-realtime-translate`, `/v1/realtime/translations`):
+ * their events, session, client secrets, parsers and builders (`translationClient`,
+ * `translationServer`). No dependencies and no Node-only APIs.
  *
  * The schemas the parsers check with, and the combinators they are written in, are a separate
  * entry point, `@realtime-gateway/protocol/schema`, for validating parts of the model (a session
@@ -274,3 +276,40 @@ export {
 } from './peek.js';
 // The vocabulary of a failed check, which a ProtocolError carries.
 export type { Issue, IssueCode } from './schema/schema.js';
+// Translation sessions (`/v1/realtime/translations`): their own session and events, parsed and
+// built like GA's. A separate vocabulary, not GA events: `session.update` means another thing.
+export * as translationClient from './translation/build-client.js';
+export * as translationServer from './translation/build-server.js';
+export {
+  TRANSLATION_APPEND_TYPE,
+  TRANSLATION_AUDIO,
+  TRANSLATION_CLIENT_EVENT_TYPES,
+  TRANSLATION_SERVER_EVENT_TYPES,
+  type TranslationClientEvent,
+  type TranslationClientEventMap,
+  type TranslationClientEventType,
+  type TranslationServerEvent,
+  type TranslationServerEventMap,
+  type TranslationServerEventType,
+} from './translation/events.js';
+export {
+  isTranslationClientEventType,
+  isTranslationServerEventType,
+  parseTranslationClientEvent,
+  parseTranslationServerEvent,
+} from './translation/parse.js';
+export {
+  CLIENT_SECRET_TTL_SECONDS,
+  TRANSLATION_MODEL,
+  TRANSLATION_SESSION_TYPE,
+  type TranslationAudio,
+  type TranslationAudioInput,
+  type TranslationAudioOutput,
+  type TranslationClientSecretRequest,
+  type TranslationClientSecretResponse,
+  type TranslationNoiseReduction,
+  type TranslationSession,
+  type TranslationSessionCreateRequest,
+  type TranslationSessionUpdateRequest,
+  type TranslationTranscription,
+} from './translation/session.js';

@@ -82,6 +82,19 @@ const ROOT_EXPORTS = [
   'serializeEvent',
   'server',
   'toErrorEvent',
+  'CLIENT_SECRET_TTL_SECONDS',
+  'TRANSLATION_APPEND_TYPE',
+  'TRANSLATION_AUDIO',
+  'TRANSLATION_CLIENT_EVENT_TYPES',
+  'TRANSLATION_MODEL',
+  'TRANSLATION_SERVER_EVENT_TYPES',
+  'TRANSLATION_SESSION_TYPE',
+  'isTranslationClientEventType',
+  'isTranslationServerEventType',
+  'parseTranslationClientEvent',
+  'parseTranslationServerEvent',
+  'translationClient',
+  'translationServer',
 ];
 
 const COMBINATORS = [
@@ -188,6 +201,18 @@ const WIRE_SCHEMAS = [
   'UserMessageSchema',
   'VoiceNameSchema',
   'VoiceSchema',
+  'TRANSLATION_CLIENT_EVENT_SCHEMAS',
+  'TRANSLATION_SERVER_EVENT_SCHEMAS',
+  'TranslationAudioInputSchema',
+  'TranslationAudioOutputSchema',
+  'TranslationAudioSchema',
+  'TranslationClientSecretRequestSchema',
+  'TranslationClientSecretResponseSchema',
+  'TranslationNoiseReductionSchema',
+  'TranslationSessionCreateRequestSchema',
+  'TranslationSessionSchema',
+  'TranslationSessionUpdateRequestSchema',
+  'TranslationTranscriptionSchema',
 ];
 
 const sorted = (names: Iterable<string>): string[] => [...names].sort();
@@ -212,6 +237,14 @@ describe('the schema entry point', () => {
   test('the event schema maps cover the event types the root lists', () => {
     assert.deepEqual(sorted(Object.keys(schema.CLIENT_EVENT_SCHEMAS)), sorted(root.CLIENT_EVENT_TYPES));
     assert.deepEqual(sorted(Object.keys(schema.SERVER_EVENT_SCHEMAS)), sorted(root.SERVER_EVENT_TYPES));
+    assert.deepEqual(
+      sorted(Object.keys(schema.TRANSLATION_CLIENT_EVENT_SCHEMAS)),
+      sorted(root.TRANSLATION_CLIENT_EVENT_TYPES),
+    );
+    assert.deepEqual(
+      sorted(Object.keys(schema.TRANSLATION_SERVER_EVENT_SCHEMAS)),
+      sorted(root.TRANSLATION_SERVER_EVENT_TYPES),
+    );
   });
 
   test("a failed check becomes a ProtocolError with the root's protocolError", () => {

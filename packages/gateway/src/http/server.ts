@@ -1,5 +1,6 @@
 /**
- * The gateway's HTTP server: WebSocket upgrades for `/v1/realtime`, and plain requests passed
+ * The gateway's HTTP server: WebSocket upgrades for `/v1/realtime` and
+ * `/v1/realtime/translations`, and plain requests passed
  * to a list of handlers (REST forwarding, admin API, health, metrics) in order, the first that
  * takes a request answering it. A request whose target cannot be read is refused (400) before
  * any handler sees it; a handler that throws gets the client a generic 500, never its error.
@@ -22,6 +23,13 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => bool
 export type UpgradeHandler = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
 export const REALTIME_PATH = '/v1/realtime';
+/** Translation sessions' WebSocket endpoint, upgraded by the same handler as {@link REALTIME_PATH}. */
+export const TRANSLATIONS_PATH = '/v1/realtime/translations';
+
+/** Whether a path is one of the gateway's WebSocket endpoints. */
+export function isRealtimePath(path: string): boolean {
+  return path === REALTIME_PATH || path === TRANSLATIONS_PATH;
+}
 
 /** How the server guards its edge; every field is optional. */
 export interface HttpServerOptions {
@@ -80,7 +88,7 @@ export function createHttpServer(
     };
     const target = parseTarget(req.url);
     if (isRefusal(target)) return refuse(target);
-    if (target.path === REALTIME_PATH) realtime(req, socket, head);
+    if (isRealtimePath(target.path)) realtime(req, socket, head);
     else refuse(refusal(404, 'not_found', `No WebSocket endpoint at ${boundedPath(target.path)}.`));
   });
   return server;
@@ -117,8 +125,8 @@ async function route(
   if (isRefusal(target)) return sendRefusal(res, target);
   try {
     for (const handler of handlers) if (await handler(req, res)) return;
-    if (target.path === REALTIME_PATH) {
-      sendRefusal(res, refusal(426, 'upgrade_required', `${REALTIME_PATH} is a WebSocket endpoint.`));
+    if (isRealtimePath(target.path)) {
+      sendRefusal(res, refusal(426, 'upgrade_required', `${target.path} is a WebSocket endpoint.`));
       return;
     }
     sendRefusal(res, refusal(404, 'not_found', `Unknown path ${req.method} ${boundedPath(target.path)}.`));

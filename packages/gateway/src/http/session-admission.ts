@@ -24,11 +24,13 @@ import type { SecretBinding } from '../secrets/client-secrets.js';
 import type { MiddlewareFactory } from '../session/middleware.js';
 import type { SessionLog, SessionObserver } from '../session/observer.js';
 import type { SessionRegistry, SessionStats } from '../session/registry.js';
-import { Session } from '../session/session.js';
+import { GA_PROTOCOL, Session } from '../session/session.js';
 import type { EndCause } from '../session/state.js';
 import { StoreError } from '../store/store.js';
+import { boundTranslationSession } from '../translation/bound-session.js';
+import { TRANSLATION_PROTOCOL } from '../translation/protocol.js';
 import { type AttemptListener, type Dialled, type DialOptions, dialWithFailover } from '../upstream/dial.js';
-import { describeError, type SessionInfo } from '../vocabulary/session.js';
+import { describeError, type SessionInfo, type SessionIntent } from '../vocabulary/session.js';
 import type { SessionTrace, TraceAttributes, TraceSpan } from '../vocabulary/trace.js';
 import type { RequestContexts } from './request-context.js';
 
@@ -39,8 +41,14 @@ export interface AdmissionContext {
   readonly quota: SessionQuota;
   readonly router: Router;
   readonly registry: SessionRegistry;
-  /** In order; see {@link Session}. */
+  /** In order; see {@link Session}. Conversations' and transcription sessions'. */
   readonly middleware: readonly MiddlewareFactory[];
+  /**
+   * Translation sessions' middleware, in order: theirs are other events, so the conversation
+   * list (MCP tools, response tracing, usage from `response.done`) does not apply. None when
+   * absent.
+   */
+  readonly translationMiddleware?: readonly MiddlewareFactory[];
   readonly observer: SessionObserver;
   readonly log: SessionLog;
   /** Who a request is for the logs (request id, client address). */
@@ -59,7 +67,7 @@ export interface AdmissionContext {
 /** The parts of the request a realtime session is about. */
 export interface RealtimeRequest {
   readonly model: string | null;
-  readonly intent: 'conversation' | 'transcription';
+  readonly intent: SessionIntent;
   readonly callId: string | null;
 }
 
@@ -130,6 +138,18 @@ export function parseRealtimeQuery(params: URLSearchParams): RealtimeRequest | R
 }
 
 /**
+ * Reads a translation session's `?model=` (required, as OpenAI requires it, unless a client
+ * secret names it). Translation sessions have no intents and no calls to attach to.
+ *
+ * @example
+ * parseTranslationQuery(new URLSearchParams('model=gpt-realtime-translate'));
+ * // { model: 'gpt-realtime-translate', intent: 'translation', callId: null }
+ */
+export function parseTranslationQuery(params: URLSearchParams): RealtimeRequest {
+  return { model: params.get('model') || null, intent: 'translation', callId: null };
+}
+
+/**
  * The session's middleware, around which a client secret's configuration (and the request's
  * own, over it) is applied.
  */
@@ -145,12 +165,24 @@ function withBoundSession(
 
 /**
  * The session a request asks for, once its principal is known: a client secret fixes the model
- * and intent it was minted for; otherwise a conversation needs a model (a call attach or a
- * transcription session may do without).
+ * and intent it was minted for (a translation secret opens translation sessions only, on their
+ * endpoint, and no other secret does); otherwise a conversation or a translation needs a model
+ * (a call attach or a transcription session may do without).
  */
 function sessionRequest(request: RealtimeRequest, principal: Principal): RealtimeRequest | Refusal {
   const bound = principal.secret?.binding;
   if (bound !== undefined) {
+    const translating = request.intent === 'translation';
+    if ((bound.intent === 'translation') !== translating) {
+      return refusal(
+        400,
+        'invalid_value',
+        translating
+          ? 'The client secret was not minted for a translation session.'
+          : 'The client secret was minted for a translation session: connect to /v1/realtime/translations.',
+        { param: 'client_secret' },
+      );
+    }
     if (request.model !== null && request.model !== bound.model) {
       return refusal(
         400,
@@ -161,7 +193,7 @@ function sessionRequest(request: RealtimeRequest, principal: Principal): Realtim
     }
     return { model: bound.model, intent: bound.intent, callId: request.callId };
   }
-  if (request.model === null && request.intent === 'conversation' && request.callId === null) {
+  if (request.model === null && request.intent !== 'transcription' && request.callId === null) {
     return refusal(400, 'missing_required_parameter', "Missing required parameter: 'model'.", {
       param: 'model',
     });
@@ -331,8 +363,9 @@ async function admit(
   // A call's client is a peer connection, which cannot come back under the same session.
   const resumable = clientGraceMs > 0 && (request.transport ?? 'websocket') === 'websocket';
   // A call attach joins a session the upstream holds; there is nothing of the gateway's to replay.
+  // A translation has no conversation to replay: a lost upstream ends it.
   const continuity =
-    ctx.config.continuity.enabled && asked.callId === null
+    ctx.config.continuity.enabled && asked.callId === null && asked.intent !== 'translation'
       ? new SessionContinuity({
           maxReplacements: ctx.config.continuity.maxReplacements,
           replayTimeoutMs: ctx.config.continuity.replayTimeoutMs,
@@ -373,21 +406,25 @@ async function admit(
           replaced: (replaced, replacement) => ctx.observer.upstreamReplaced(replaced.info, replacement),
         })
       : null;
+  const translating = asked.intent === 'translation';
   const session = new Session({
     info,
     limits: ctx.config.limits,
-    middleware: withDialects(
-      withContinuity(
-        withBoundSession(
-          [...(request.middleware ?? []), ...ctx.middleware],
-          secret?.binding ?? null,
-          request.session ?? null,
+    middleware: translating
+      ? withBoundTranslation(ctx.translationMiddleware ?? [], secret?.binding ?? null)
+      : withDialects(
+          withContinuity(
+            withBoundSession(
+              [...(request.middleware ?? []), ...ctx.middleware],
+              secret?.binding ?? null,
+              request.session ?? null,
+            ),
+            continuity,
+          ),
+          clientDialect(request.headers, principal.key?.dialect ?? null),
+          dialled.upstream.dialect,
         ),
-        continuity,
-      ),
-      clientDialect(request.headers, principal.key?.dialect ?? null),
-      dialled.upstream.dialect,
-    ),
+    protocol: translating ? TRANSLATION_PROTOCOL : GA_PROTOCOL,
     ...(continuity === null ? {} : { upstreamEnded: continuity.upstreamEnded }),
     resume: resumable ? { graceMs: clientGraceMs, windowBytes: resumeWindowBytes } : null,
     observer: ctx.observer,
@@ -428,6 +465,19 @@ async function admit(
       trace.end();
     },
   };
+}
+
+/**
+ * A translation session's middleware, around which a translation client secret's audio
+ * settings are applied. The beta dialect had no translation sessions, so no edge translates.
+ */
+function withBoundTranslation(
+  middleware: readonly MiddlewareFactory[],
+  binding: SecretBinding | null,
+): readonly MiddlewareFactory[] {
+  const bound = binding === null ? null : boundTranslationSession(binding.session);
+  if (bound === null) return middleware;
+  return [() => bound.config, ...middleware, () => bound.view];
 }
 
 /**

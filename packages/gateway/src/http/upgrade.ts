@@ -1,7 +1,8 @@
 /**
- * The `GET /v1/realtime` upgrade, upstream first: every check and the upstream connection happen
- * while the client still waits for its HTTP answer, so any refusal reaches it as an HTTP status
- * with an OpenAI-style JSON body, never as a WebSocket that opens and drops.
+ * The `GET /v1/realtime` and `GET /v1/realtime/translations` upgrades, upstream first: every
+ * check and the upstream connection happen while the client still waits for its HTTP answer,
+ * so any refusal reaches it as an HTTP status with an OpenAI-style JSON body, never as a
+ * WebSocket that opens and drops.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -20,7 +21,13 @@ import type { OriginPolicy } from './origins.js';
 import { withFields } from './request-context.js';
 import { writeRefusal } from './respond.js';
 import { answerResumeToken, notResumable, type ResumeRequest, resumeRequestOf } from './resume-request.js';
-import { type AdmissionContext, admitSession, parseRealtimeQuery } from './session-admission.js';
+import { TRANSLATIONS_PATH } from './server.js';
+import {
+  type AdmissionContext,
+  admitSession,
+  parseRealtimeQuery,
+  parseTranslationQuery,
+} from './session-admission.js';
 import { isRefusal, parseTarget } from './target.js';
 import { guardUpgrade } from './upgrade-guard.js';
 
@@ -105,7 +112,10 @@ async function admit(
   if (foreign !== null) return refuse(foreign);
   const target = parseTarget(req.url);
   if (isRefusal(target)) return refuse(target);
-  const query = parseRealtimeQuery(target.query);
+  const query =
+    target.path === TRANSLATIONS_PATH
+      ? parseTranslationQuery(target.query)
+      : parseRealtimeQuery(target.query);
   if ('status' in query) return refuse(query);
   const resuming = resumeRequestOf(req);
   if (resuming !== null)

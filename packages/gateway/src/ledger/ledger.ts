@@ -5,9 +5,13 @@
  * (`writer.ts`), which batches and retries; a `Ledger` itself is only the store.
  */
 import type { Spend } from '../vocabulary/budget.js';
+import type { SessionIntent } from '../vocabulary/session.js';
 import type { TokenCounts } from './tokens.js';
 
-/** One metered usage: a `response.done` or an input transcription. */
+/**
+ * One metered usage: a `response.done`, an input transcription, or a translation session's
+ * audio (its duration, in `tokens.audioSeconds`: translation events carry no usage).
+ */
 export interface UsageRecord {
   readonly type: 'usage';
   /** Unique; a batch written twice (its acknowledgement lost) is stored once. */
@@ -25,7 +29,7 @@ export interface UsageRecord {
   /** The model the client asked for (before aliases). */
   readonly sessionModel: string;
   readonly upstream: string;
-  readonly source: 'response' | 'transcription';
+  readonly source: 'response' | 'transcription' | 'translation';
   readonly tokens: TokenCounts;
   readonly costUsd: number;
   /** False when the price table does not know {@link model}: the cost is 0 and means nothing. */
@@ -43,7 +47,7 @@ export interface SessionRecord {
   /** As sent upstream. */
   readonly upstreamModel: string;
   readonly upstream: string;
-  readonly intent: 'conversation' | 'transcription';
+  readonly intent: SessionIntent;
   /** Milliseconds since the epoch. */
   readonly startedAt: number;
   readonly endedAt: number;

@@ -7,7 +7,13 @@
  * a client cannot blow up the label set.
  */
 import type { ServerResponse } from 'node:http';
-import { CLIENT_EVENT_TYPES, type ResponseUsage, SERVER_EVENT_TYPES } from '@realtime-gateway/protocol';
+import {
+  CLIENT_EVENT_TYPES,
+  type ResponseUsage,
+  SERVER_EVENT_TYPES,
+  TRANSLATION_CLIENT_EVENT_TYPES,
+  TRANSLATION_SERVER_EVENT_TYPES,
+} from '@realtime-gateway/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { configuredModelNames } from '../config/model-names.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
@@ -21,7 +27,12 @@ import type { ConnectResult } from '../upstream/connect.js';
 import type { ClientResumeOutcome, SessionInfo, UpstreamReplacement } from '../vocabulary/session.js';
 import { LedgerMetrics } from './ledger-metrics.js';
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set([...CLIENT_EVENT_TYPES, ...SERVER_EVENT_TYPES]);
+const KNOWN_TYPES: ReadonlySet<string> = new Set([
+  ...CLIENT_EVENT_TYPES,
+  ...SERVER_EVENT_TYPES,
+  ...TRANSLATION_CLIENT_EVENT_TYPES,
+  ...TRANSLATION_SERVER_EVENT_TYPES,
+]);
 
 /** The label for an event type: the type itself when the protocol knows it. */
 export function typeLabel(type: string | null): string {

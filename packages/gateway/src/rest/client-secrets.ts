@@ -69,7 +69,7 @@ const badRequest = (code: string, message: string, param: string | null = null):
 });
 
 /** The request body as an object, or why it is not one. */
-function readJson(body: Buffer): Checked<Record<string, unknown>> {
+export function readJson(body: Buffer): Checked<Record<string, unknown>> {
   if (body.length === 0) return { ok: true, value: {} };
   let value: unknown;
   try {
@@ -83,7 +83,7 @@ function readJson(body: Buffer): Checked<Record<string, unknown>> {
 }
 
 /** The lifetime asked for in `expires_after`, checked against OpenAI's rules and the configured bound. */
-function lifetime(expiresAfter: unknown, options: MintOptions): Checked<number> {
+export function lifetime(expiresAfter: unknown, options: MintOptions): Checked<number> {
   if (expiresAfter === undefined) return { ok: true, value: options.defaultTtlSeconds };
   if (typeof expiresAfter !== 'object' || expiresAfter === null || Array.isArray(expiresAfter))
     return badRequest(

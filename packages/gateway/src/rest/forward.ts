@@ -3,7 +3,9 @@
  * limits:
  *
  *   POST /v1/realtime/client_secrets | sessions | transcription_sessions   (JSON)
+ *   POST /v1/realtime/translations/client_secrets                          (JSON)
  *   POST /v1/realtime/calls                    (multipart `sdp` + `session`, or application/sdp)
+ *   POST /v1/realtime/translations/calls       (the same; always forwarded)
  *   POST /v1/realtime/calls/{id}/accept | hangup | refer | reject
  *
  * Bodies pass byte for byte; the upstream's status, content type and body come back. The
@@ -15,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { TRANSLATION_MODEL } from '@realtime-gateway/protocol';
 import type { CallsEndpoint } from '../calls/calls-endpoint.js';
 import type { Access, UpstreamTarget } from '../http/access.js';
 import type { OriginPolicy } from '../http/origins.js';
@@ -30,21 +33,31 @@ import {
   mintBetaSession,
   mintClientSecret,
 } from './client-secrets.js';
+import { mintTranslationClientSecret } from './translation-client-secrets.js';
 
 /**
  * Where the gateway mints client secrets itself, for upstreams set to `clientSecrets: mint`:
- * GA's endpoint, and the two beta ones that came before it.
+ * GA's endpoint, the two beta ones that came before it, and translation sessions'.
  */
-const MINT_PATHS = new Map<string, 'client_secrets' | BetaMintEndpoint>([
+const MINT_PATHS = new Map<string, 'client_secrets' | 'translations' | BetaMintEndpoint>([
   ['/v1/realtime/client_secrets', 'client_secrets'],
+  ['/v1/realtime/translations/client_secrets', 'translations'],
   ['/v1/realtime/sessions', 'sessions'],
   ['/v1/realtime/transcription_sessions', 'transcription_sessions'],
 ]);
 /** The model OpenAI gives a realtime session whose configuration names none. */
 const DEFAULT_MODEL = 'gpt-realtime';
+/** The model a translation client secret request is routed by when it names none (it is then refused). */
+const DEFAULT_TRANSLATION_MODEL = TRANSLATION_MODEL;
 
+/**
+ * Requests that create something upstream. Translation calls (WebRTC offers for translation
+ * sessions) are always forwarded: the gateway terminates conversations' calls only.
+ */
 const CREATE_PATHS = new Set([
   '/v1/realtime/client_secrets',
+  '/v1/realtime/translations/client_secrets',
+  '/v1/realtime/translations/calls',
   '/v1/realtime/sessions',
   '/v1/realtime/transcription_sessions',
   '/v1/realtime/calls',
@@ -170,7 +183,9 @@ export function restHandler(options: RestOptions): RequestHandler {
     const model = control === null ? findModel(body, contentType, url.searchParams) : null;
     const minting = MINT_PATHS.get(target.path);
     // A secret with no model is for OpenAI's default, and is routed as a session of it would be.
-    const planned = model ?? (minting !== undefined ? DEFAULT_MODEL : null);
+    const planned =
+      model ??
+      (minting === 'translations' ? DEFAULT_TRANSLATION_MODEL : minting !== undefined ? DEFAULT_MODEL : null);
     const targets = await planTargets(options.access, planned, who.principal, control?.[1] ?? null, calls);
     if ('status' in targets) {
       sendRefusal(res, targets);
@@ -188,7 +203,9 @@ export function restHandler(options: RestOptions): RequestHandler {
       const answer =
         minting === 'client_secrets'
           ? await mintClientSecret(request, options.mint)
-          : await mintBetaSession(minting, request, options.mint);
+          : minting === 'translations'
+            ? await mintTranslationClientSecret(request, options.mint)
+            : await mintBetaSession(minting, request, options.mint);
       if ('status' in answer) sendRefusal(res, answer);
       else {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
+import type { SessionIntent } from '../vocabulary/session.js';
 
 /** OpenAI's ephemeral keys start so; SDKs use the prefix to tell them from API keys. */
 export const CLIENT_SECRET_PREFIX = 'ek_';
@@ -16,7 +17,7 @@ export interface SecretBinding {
   readonly keyId: string | null;
   /** The model as the minting request named it (before alias rewriting); null for transcription. */
   readonly model: string | null;
-  readonly intent: 'conversation' | 'transcription';
+  readonly intent: SessionIntent;
   /** The session configuration, applied before the client's first event. */
   readonly session: Readonly<Record<string, unknown>>;
   /** Unix time, in seconds, after which the secret opens nothing. */

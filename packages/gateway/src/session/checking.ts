@@ -68,14 +68,15 @@ function isSpace(byte: number): boolean {
 /**
  * Whether `data` is exactly `{"type":"input_audio_buffer.append","audio":"…"}` with an optional
  * `event_id`, in any order, every value a string without escapes or control characters. Such a
- * frame is valid JSON and a valid append by construction.
+ * frame is valid JSON and a valid append by construction. `append` is the append's type as
+ * UTF-8 (a translation session's is `session.input_audio_buffer.append`, same fields).
  *
  * The payload is never walked byte by byte in JavaScript: a plain append holds no backslash
  * anywhere (not in a key, a value or between them), so one native search rules escapes out for
  * the whole frame; a long string's closing quote is another native search; and a value's control
  * characters are looked for four bytes at a time. On a `Buffer` both searches are a memchr.
  */
-export function isPlainAppend(data: Uint8Array): boolean {
+export function isPlainAppend(data: Uint8Array, append: Uint8Array = APPEND): boolean {
   const n = data.length;
   if (data.indexOf(BACKSLASH) !== -1) return false;
   let i = 0;
@@ -101,7 +102,7 @@ export function isPlainAppend(data: Uint8Array): boolean {
     const valueStart = i;
     i = nextQuote(data, valueStart);
     if (i === -1 || hasControlByte(data, valueStart, i)) return false;
-    if (key === KEY_TYPE && !equalsAt(data, valueStart, i, APPEND)) return false;
+    if (key === KEY_TYPE && !equalsAt(data, valueStart, i, append)) return false;
     i++;
     while (i < n && isSpace(data[i]!)) i++;
     const next = data[i++];

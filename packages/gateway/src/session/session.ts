@@ -56,6 +56,21 @@ export interface SessionOptions {
    * `windowBytes` of what was sent to the client are kept for it. Absent: the session ends.
    */
   readonly resume?: { readonly graceMs: number; readonly windowBytes: number } | null;
+  /**
+   * How the session reads its frames for middleware: GA's events ({@link GA_PROTOCOL}, the
+   * default), or a translation session's (see `translation/protocol.ts`).
+   */
+  readonly protocol?: SessionProtocol;
+}
+
+/**
+ * How a session's frames are parsed for its middleware, one parser a direction. A session kind
+ * whose events are not GA's gives `event: null` for every frame, so no middleware written for
+ * GA events mistakes one of its frames for one, and reports problems with its own parser.
+ */
+export interface SessionProtocol {
+  readonly client: EventParser<ClientEvent>;
+  readonly server: EventParser<ServerEvent>;
 }
 
 /** How an upstream connection ended: its close frame, or `lost` without one. */
@@ -114,6 +129,9 @@ const parseServer: EventParser<ServerEvent> = (input) => {
   if (!result.ok) return { event: null, problem: result.error };
   return { event: result.known ? result.event : null, problem: null };
 };
+
+/** The GA protocol: conversations and transcription sessions. */
+export const GA_PROTOCOL: SessionProtocol = { client: parseClient, server: parseServer };
 
 /**
  * A session with an explicit lifecycle: constructed `connecting`, {@link start}ed with its legs,
@@ -226,17 +244,18 @@ export class Session {
         upstreamStages.push({ index, name, wants: middleware.upstream, middleware, handle: onUpstream, ctx });
     }
     const maxHeld = this.limits.maxHeldFrames;
+    const protocol = options.protocol ?? GA_PROTOCOL;
     this.upward = new Flow({
       direction: 'client_to_upstream',
       stages: clientStages,
-      parse: parseClient,
+      parse: protocol.client,
       maxHeld,
       sink: this.sinkFor('client_to_upstream'),
     });
     this.downward = new Flow({
       direction: 'upstream_to_client',
       stages: upstreamStages,
-      parse: parseServer,
+      parse: protocol.server,
       maxHeld,
       sink: this.sinkFor('upstream_to_client'),
     });

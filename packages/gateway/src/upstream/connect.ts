@@ -9,26 +9,28 @@ import { WebSocket } from 'ws';
 import type { UpstreamConfig } from '../config/resolve.js';
 import type { Leg } from '../legs/leg.js';
 import { FrameMasks, WebSocketLeg } from '../legs/websocket-leg.js';
+import type { SessionIntent } from '../vocabulary/session.js';
 
 /** What the client asked for, as it goes upstream. */
 export interface UpstreamTarget {
   /** The model name sent upstream (after alias rewriting), or null when the client gave none. */
   readonly model: string | null;
-  readonly intent: 'conversation' | 'transcription';
+  readonly intent: SessionIntent;
   /** Attach to an existing WebRTC or SIP call's session. */
   readonly callId: string | null;
 }
 
 /**
- * The upstream's WebSocket URL: the REST base URL with `ws(s)` and `/realtime`, plus the query.
- * OpenAI and Azure's v1 API share the shape (`…/openai/v1/realtime?model=<deployment>` on Azure).
- *
+ * The upstream's WebSocket URL: the REST base URL with `ws(s)` and `/realtime` (a translation
+ * session's `/realtime/translations`), plus the query. OpenAI and Azure's v1 API share the
+ * shape (`…/openai/v1/realtime?model=<deployment>` on Azure). *
  * @example
  * upstreamUrl({ baseUrl: 'https://api.openai.com/v1', ... }, { model: 'gpt-realtime', intent: 'conversation', callId: null })
  * // 'wss://api.openai.com/v1/realtime?model=gpt-realtime'
  */
 export function upstreamUrl(upstream: Pick<UpstreamConfig, 'baseUrl'>, target: UpstreamTarget): string {
-  const url = new URL(`${upstream.baseUrl}/realtime`);
+  const path = target.intent === 'translation' ? '/realtime/translations' : '/realtime';
+  const url = new URL(`${upstream.baseUrl}${path}`);
   if (url.protocol === 'https:') url.protocol = 'wss:';
   else if (url.protocol === 'http:') url.protocol = 'ws:';
   if (target.model !== null) url.searchParams.set('model', target.model);

@@ -6,6 +6,13 @@
 /** Which way a frame travels. */
 export type Direction = 'client_to_upstream' | 'upstream_to_client';
 
+/**
+ * What a session is: a conversation (`/v1/realtime`), a transcription session
+ * (`?intent=transcription`), or a translation session (`/v1/realtime/translations`), which
+ * speaks events of its own; middleware decide by it whether they apply.
+ */
+export type SessionIntent = 'conversation' | 'transcription' | 'translation';
+
 /** Who a session is, for code that chooses behaviour by route, key or upstream. */
 export interface SessionInfo {
   readonly sessionId: string;
@@ -16,7 +23,7 @@ export interface SessionInfo {
   readonly upstreamName: string;
   /** The gateway key's id, or null when auth is off or in passthrough mode. */
   readonly keyId: string | null;
-  readonly intent: 'conversation' | 'transcription';
+  readonly intent: SessionIntent;
 }
 
 /** How one attempt to move a session to a new upstream connection ended. */

@@ -8,7 +8,9 @@
  * The event schemas are reached through {@link CLIENT_EVENT_SCHEMAS} and
  * {@link SERVER_EVENT_SCHEMAS}, keyed by event type. The `Beta…Schema` ones, with
  * `BETA_CLIENT_EVENT_SCHEMAS` and `BETA_SERVER_EVENT_SCHEMAS`, are the shapes of the beta
- * dialect (`OpenAI-Beta: realtime=v1`), for checking what a beta peer sends.
+ * dialect (`OpenAI-Beta: realtime=v1`), for checking what a beta peer sends. The
+ * `Translation…Schema` ones, with `TRANSLATION_CLIENT_EVENT_SCHEMAS` and
+ * `TRANSLATION_SERVER_EVENT_SCHEMAS`, are translation sessions' (`/v1/realtime/translations`).
  *
  * @example
  * import { protocolError } from '@realtime-gateway/protocol';
@@ -121,6 +123,22 @@ export {
   ToolChoiceSchema,
   ToolSchema,
 } from '../model/tools.js';
+export {
+  TRANSLATION_CLIENT_EVENT_SCHEMAS,
+  TRANSLATION_SERVER_EVENT_SCHEMAS,
+} from '../translation/events.js';
+export {
+  TranslationAudioInputSchema,
+  TranslationAudioOutputSchema,
+  TranslationAudioSchema,
+  TranslationClientSecretRequestSchema,
+  TranslationClientSecretResponseSchema,
+  TranslationNoiseReductionSchema,
+  TranslationSessionCreateRequestSchema,
+  TranslationSessionSchema,
+  TranslationSessionUpdateRequestSchema,
+  TranslationTranscriptionSchema,
+} from '../translation/session.js';
 export { type JsonSchema, type JsonSchemaOptions, toJsonSchema } from './json-schema.js';
 export {
   type ArrayOptions,
