@@ -16,7 +16,6 @@ import {
 } from '../src/session/middleware.js';
 import { NO_OBSERVER } from '../src/session/observer.js';
 import { Session, type UpstreamLoss } from '../src/session/session.js';
-import type { RelayLimits } from '../src/vocabulary/limits.js';
 import { NO_LOG } from '../src/vocabulary/session.js';
 import { ScriptedLeg } from './support/scripted-leg.js';
 import { sessionRig, TEST_INFO, TEST_LIMITS } from './support/session-rig.js';
