@@ -27,7 +27,7 @@ import {
 } from '@realtime-gateway/protocol/schema';
 import type { Principal } from '../auth/authenticator.js';
 import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
-import type { ClientSecrets } from '../secrets/client-secrets.js';
+import type { ClientSecrets, MintedSecret } from '../secrets/client-secrets.js';
 import { StoreError } from '../store/store.js';
 
 /** What minting needs besides the request. */
@@ -207,24 +207,41 @@ async function mint(
   if (!checked.ok) return checked.refusal;
   const session = checked.value;
   const transcription = session.type === 'transcription';
-  let minted: Awaited<ReturnType<ClientSecrets['mint']>>;
-  try {
-    minted = await options.secrets.mint(
-      {
-        keyId: request.principal.keyId,
-        model: transcription ? null : (session.model as string),
-        intent: transcription ? 'transcription' : 'conversation',
-        session,
-      },
-      ttl.value,
-    );
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    return storeUnavailable();
-  }
+  const minted = await mintSecret(
+    options.secrets,
+    {
+      keyId: request.principal.keyId,
+      model: transcription ? null : (session.model as string),
+      intent: transcription ? 'transcription' : 'conversation',
+      session,
+    },
+    ttl.value,
+  );
+  if ('status' in minted) return minted;
   return {
     value: minted.value,
     expires_at: minted.expiresAt,
     session: { ...session, object: 'realtime.session', id: newSessionId() },
   };
+}
+
+/**
+ * A secret minted for `binding`, or 503 `store_unavailable` when the store that keeps secrets
+ * for every node cannot be reached.
+ *
+ * @example
+ * const minted = await mintSecret(secrets, { keyId, model, intent: 'conversation', session }, 600);
+ * if ('status' in minted) return minted;
+ */
+export async function mintSecret(
+  secrets: ClientSecrets,
+  binding: Parameters<ClientSecrets['mint']>[0],
+  ttlSeconds: number,
+): Promise<MintedSecret | Refusal> {
+  try {
+    return await secrets.mint(binding, ttlSeconds);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    return storeUnavailable();
+  }
 }

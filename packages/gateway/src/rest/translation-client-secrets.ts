@@ -13,9 +13,8 @@ import {
   translationServer,
 } from '@realtime-gateway/protocol';
 import { checkValue, TranslationClientSecretRequestSchema } from '@realtime-gateway/protocol/schema';
-import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
-import { StoreError } from '../store/store.js';
-import { lifetime, type MintOptions, type MintRequest, readJson } from './client-secrets.js';
+import { type Refusal, refusal } from '../refusal.js';
+import { lifetime, type MintOptions, type MintRequest, mintSecret, readJson } from './client-secrets.js';
 
 /**
  * Mints a translation client secret, or refuses the request (400 naming the field).
@@ -41,16 +40,12 @@ export async function mintTranslationClientSecret(
     return refusal(400, code, message, { param });
   }
   const config = (body.value as TranslationClientSecretRequest).session;
-  let minted: Awaited<ReturnType<MintOptions['secrets']['mint']>>;
-  try {
-    minted = await options.secrets.mint(
-      { keyId: request.principal.keyId, model: config.model, intent: 'translation', session: config },
-      ttl.value,
-    );
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    return storeUnavailable();
-  }
+  const minted = await mintSecret(
+    options.secrets,
+    { keyId: request.principal.keyId, model: config.model, intent: 'translation', session: config },
+    ttl.value,
+  );
+  if ('status' in minted) return minted;
   return {
     value: minted.value,
     expires_at: minted.expiresAt,
