@@ -15,7 +15,7 @@ import { startEngine } from '@realtime-gateway/engine';
 import { WebSocket } from 'ws';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
-import { freePort } from './support/cli.js';
+import { freePort, untilOutput } from './support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
@@ -97,10 +97,7 @@ test("the entrypoint becomes the gateway: the compose configuration serves the e
   child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', () => output.includes('listening on') && resolve());
-      child.once('exit', () => reject(new Error(`the gateway exited:\n${output}`)));
-    });
+    await untilOutput(child, () => output, 'listening on');
     if (process.platform === 'linux') {
       const command = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
       assert.deepEqual(

@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from './support/cli.js';
+import { freePort, untilOutput } from './support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -80,12 +80,7 @@ test('SIGTERM to `npm start` stops the gateway itself: no process left behind, t
   const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
   let below: number[] = [];
   try {
-    await new Promise<void>((resolve, reject) => {
-      npm.stdout.on('data', () => {
-        if (output.includes(`listening on http://127.0.0.1:${port}`)) resolve();
-      });
-      npm.once('exit', () => reject(new Error(`npm start exited:\n${output}`)));
-    });
+    await untilOutput(npm, () => output, `listening on http://127.0.0.1:${port}`);
     below = descendants(npm.pid!);
     assert.ok(below.length > 0, 'the gateway runs below npm');
     assert.equal(await refused(port), false, 'the gateway listens');

@@ -116,3 +116,22 @@ export async function runCli(
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/**
+ * Resolves once `output()` (what a child wrote on both its streams) includes `text`, looked for
+ * whenever either stream has more: a CLI's banner (stderr) and its log (stdout) may be read in
+ * either order. Rejects, with the output, when the child exits first.
+ *
+ * @example
+ * await untilOutput(child, () => output, 'listening on');
+ */
+export function untilOutput(child: ChildProcess, output: () => string, text: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const look = (): void => {
+      if (output().includes(text)) resolve();
+    };
+    child.stdout?.on('data', look);
+    child.stderr?.on('data', look);
+    child.once('exit', () => reject(new Error(`the process exited:\n${output()}`)));
+  });
+}
