@@ -144,6 +144,7 @@ export {
   type ResponseCancelEvent,
   type ResponseCreateEvent,
   type SessionUpdateEvent,
+  type TranscriptionSessionUpdateEvent,
 } from './events/client-events.js';
 // Server events.
 export {
@@ -163,6 +164,7 @@ export {
   ServerEventType,
   type SessionCreatedEvent,
   type SessionUpdatedEvent,
+  type TranscriptionSessionUpdatedEvent,
 } from './events/server-events.js';
 // Ids in OpenAI's shapes.
 export {
@@ -241,6 +243,7 @@ export {
   type Tracing,
   type TranscriptionSession,
   type TranscriptionSessionConfig,
+  type TranscriptionTurnDetectionState,
   type Truncation,
 } from './model/session.js';
 export {
@@ -253,6 +256,10 @@ export {
   type Tool,
   type ToolChoice,
 } from './model/tools.js';
+export type {
+  TranscriptionSessionUpdateConfig,
+  TranscriptionSessionUpdatedSession,
+} from './model/transcription-session-update.js';
 // Parsing untrusted frames.
 export {
   type FrameInput,
@@ -276,6 +283,11 @@ export {
 } from './peek.js';
 // The vocabulary of a failed check, which a ProtocolError carries.
 export type { Issue, IssueCode } from './schema/schema.js';
+// Transcription sessions in the flat shape of `transcription_session.update` / `.updated`.
+export {
+  transcriptionSessionToUpdated,
+  transcriptionSessionUpdateToConfig,
+} from './transcription-session.js';
 // Translation sessions (`/v1/realtime/translations`): their own session and events, parsed and
 // built like GA's. A separate vocabulary, not GA events: `session.update` means another thing.
 export * as translationClient from './translation/build-client.js';

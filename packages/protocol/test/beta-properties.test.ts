@@ -23,6 +23,8 @@ import {
   parseClientEvent,
   parseServerEvent,
   type ServerEvent,
+  type TranscriptionSessionUpdateEvent,
+  transcriptionSessionUpdateToConfig,
 } from '@realtime-gateway/protocol';
 import {
   BETA_CLIENT_EVENT_SCHEMAS,
@@ -100,6 +102,13 @@ const GA_LIFECYCLE = new Set([
 ]);
 
 /**
+ * GA's flat-shape transcription session events: they cross to beta unchanged, and beta's events
+ * of the same names come back to GA as `session.update` and `session.updated` of a
+ * transcription session, so their round trip is the equivalent event, not the same one.
+ */
+const GA_FLAT_TRANSCRIPTION = new Set(['transcription_session.update', 'transcription_session.updated']);
+
+/**
  * How valid the GA form of a fully translated beta event can be. Some beta events lack a
  * field GA requires, so their GA form is not valid GA at all: a session object without its id
  * or object (REST answers may lack them; events have them), a transcript without `usage`. And
@@ -123,7 +132,7 @@ const RUNS = fuzzParameters(60);
 
 describe('GA → beta → GA is the identity on what both can express', () => {
   for (const [type, schema] of Object.entries(SERVER_EVENT_SCHEMAS)) {
-    if (GA_LIFECYCLE.has(type)) continue;
+    if (GA_LIFECYCLE.has(type) || GA_FLAT_TRANSCRIPTION.has(type)) continue;
     test(`server ${type}`, () => {
       fc.assert(
         fc.property(arbitraryFor(schema), (generated) => {
@@ -142,6 +151,7 @@ describe('GA → beta → GA is the identity on what both can express', () => {
     });
   }
   for (const [type, schema] of Object.entries(CLIENT_EVENT_SCHEMAS)) {
+    if (GA_FLAT_TRANSCRIPTION.has(type)) continue;
     test(`client ${type}`, () => {
       fc.assert(
         fc.property(arbitraryFor(schema), (generated) => {
@@ -159,6 +169,28 @@ describe('GA → beta → GA is the identity on what both can express', () => {
       );
     });
   }
+});
+
+describe('GA transcription_session.update through beta', () => {
+  test('is beta unchanged, and comes back as the session.update it means', () => {
+    fc.assert(
+      fc.property(arbitraryFor(CLIENT_EVENT_SCHEMAS['transcription_session.update']), (generated) => {
+        const ga = asJson(generated) as TranscriptionSessionUpdateEvent;
+        const beta = gaClientEventToBeta(ga);
+        assert.deepEqual(beta.unsupported, []);
+        assert.deepEqual(beta.value, [ga]);
+        assertStrict(beta.value[0], parseBetaClientEvent);
+        const back = betaClientEventToGa(beta.value[0]!);
+        assert.deepEqual(back.unsupported, []);
+        const { type: _type, ...rest } = ga;
+        assert.deepEqual(back.value, [
+          { ...rest, type: 'session.update', session: transcriptionSessionUpdateToConfig(ga.session).value },
+        ]);
+        assertStrict(back.value[0], parseClientEvent);
+      }),
+      RUNS,
+    );
+  });
 });
 
 describe('beta → GA → beta is the identity on what both can express', () => {

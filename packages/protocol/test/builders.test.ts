@@ -49,7 +49,7 @@ const serverBuilders = server as unknown as Record<string, AnyBuilder>;
 
 describe('server event builders', () => {
   test('there is one for every server event type', () => {
-    assert.equal(SERVER_EVENT_TYPES.length, 46);
+    assert.equal(SERVER_EVENT_TYPES.length, 47);
     for (const type of SERVER_EVENT_TYPES)
       assert.equal(typeof serverBuilders[builderName(type)], 'function', type);
   });
@@ -104,9 +104,14 @@ describe('client event builders', () => {
     client.responseCreate({ conversation: 'none', output_modalities: ['text'], metadata: { topic: 'x' } }),
     client.responseCancel(),
     client.responseCancel({ responseId: 'resp_1' }),
+    client.transcriptionSessionUpdate({
+      input_audio_format: 'pcm16',
+      input_audio_transcription: { model: 'gpt-4o-transcribe', language: 'en' },
+      turn_detection: { type: 'server_vad', silence_duration_ms: 300 },
+    }),
   ];
 
-  test('cover all 11 client event types', () => {
+  test('cover all 12 client event types', () => {
     assert.deepEqual(new Set(built.map((e) => e.type)), new Set(CLIENT_EVENT_TYPES));
   });
 

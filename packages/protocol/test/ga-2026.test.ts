@@ -312,11 +312,13 @@ describe('builders', () => {
 });
 
 describe('GA event types of 2026', () => {
-  test('transcription_session.update is a beta event, not a GA one', () => {
-    // Neither the GA spec copy nor the SDKs' GA client event unions have it; GA updates a
-    // transcription session with session.update.
-    const result = parseClientEvent(JSON.stringify({ type: 'transcription_session.update', session: {} }));
-    assert.ok(result.ok && !result.known);
+  test('transcription_session.update and .updated are GA events, checked like the rest', () => {
+    // openai-node declares both among its GA realtime types (outside its event unions); see
+    // model/transcription-session-update.ts.
+    const update = parseClientEvent(JSON.stringify({ type: 'transcription_session.update', session: {} }));
+    assert.ok(update.ok && update.known);
+    const updated = parseServerEvent({ type: 'transcription_session.updated', event_id: 'e', session: {} });
+    assert.ok(updated.ok && updated.known);
   });
 });
 

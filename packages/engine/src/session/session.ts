@@ -31,6 +31,7 @@ import { mergeSession } from './config.js';
 import { Conversation } from './conversation.js';
 import { defaultRealtimeSession, defaultTranscriptionSession } from './defaults.js';
 import { logprobsOf, transcriptDeltas, transcriptOf } from './transcription.js';
+import { applyTranscriptionSessionUpdate } from './transcription-update.js';
 import { tunnelRefusal } from './tunnels.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -263,6 +264,10 @@ export class EngineSession {
         this.cancelResponse(event.response_id ?? null, eventId);
         return;
       }
+      case 'transcription_session.update': {
+        this.updateTranscription(event, eventId);
+        return;
+      }
     }
   }
 
@@ -291,6 +296,20 @@ export class EngineSession {
     this.session = merged.session;
     this.resetVad();
     this.emit({ type: 'session.updated', session: this.session });
+  }
+
+  private updateTranscription(
+    event: ClientEventMap['transcription_session.update'],
+    eventId: string | null,
+  ): void {
+    const applied = applyTranscriptionSessionUpdate(this.session, event.session);
+    if (!applied.ok) {
+      this.error(applied.error, eventId);
+      return;
+    }
+    this.session = applied.session;
+    this.resetVad();
+    this.emit({ type: 'transcription_session.updated', session: applied.shown });
   }
 
   private get realtime(): RealtimeSession | null {

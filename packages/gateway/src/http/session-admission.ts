@@ -29,6 +29,7 @@ import type { EndCause } from '../session/state.js';
 import { StoreError } from '../store/store.js';
 import { boundTranslationSession } from '../translation/bound-session.js';
 import { TRANSLATION_PROTOCOL } from '../translation/protocol.js';
+import { TRANSLATION_NEEDS_GA } from '../translation/upstream-dialect.js';
 import { type AttemptListener, type Dialled, type DialOptions, dialWithFailover } from '../upstream/dial.js';
 import { describeError, type SessionInfo, type SessionIntent } from '../vocabulary/session.js';
 import type { SessionTrace, TraceAttributes, TraceSpan } from '../vocabulary/trace.js';
@@ -280,7 +281,10 @@ async function admit(
   // (the transport's own, by its caller), but for the rate token: an attempt refused for another
   // reason still counts against the key's rate.
   const budgetChecked = ctx.budgets.admit(principal.keyId);
-  const plan = await ctx.router.plan(model);
+  const plan = await ctx.router.plan(
+    model,
+    asked.intent === 'translation' ? TRANSLATION_NEEDS_GA : undefined,
+  );
   if ('status' in plan) return deny((await budgetChecked) ?? plan);
   const [overBudget, prechecked, limited, slot, firstSlot] = await Promise.all([
     budgetChecked,

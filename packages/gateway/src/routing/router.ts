@@ -1,4 +1,5 @@
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
+import type { Dialect } from '../dialects/dialect.js';
 import { type Refusal, refusal, storeUnavailable } from '../refusal.js';
 import { StoreHolder } from '../store/holder.js';
 import { MemoryStore } from '../store/memory-store.js';
@@ -49,6 +50,24 @@ export interface UpstreamSlot {
    * trial it took goes back too, since no attempt will report on it.
    */
   readonly abandon: () => void;
+}
+
+/** The dialect a session needs its upstream to speak, and why (said in the refusal). */
+export interface DialectNeed {
+  readonly dialect: Dialect;
+  /** A sentence: `Translation sessions exist only in the GA protocol.` */
+  readonly why: string;
+}
+
+/** The refusal when every upstream serving `model` speaks a dialect other than the one needed. */
+function dialectRefusal(model: string, serving: readonly UpstreamState[], needs: DialectNeed): Refusal {
+  const names = serving.map((s) => `'${s.config.name}' (dialect: ${s.config.dialect})`).join(', ');
+  return refusal(
+    503,
+    'no_compatible_upstream',
+    `No upstream for the model '${model}' speaks the ${needs.dialect === 'ga' ? 'GA' : 'beta'} protocol: ${needs.why} The upstreams serving it are ${names}.`,
+    { param: 'model' },
+  );
 }
 
 /** A choice of upstreams for one session, best first. */
@@ -157,16 +176,27 @@ export class Router {
     return this.config.upstreams.some((u) => servesModel(u, model, upstreamModel));
   }
 
-  /** Ranks the upstreams for a model, or refuses: 404 for a model nobody serves, 503 when none is available. */
-  plan(model: string): Promise<RoutePlan | Refusal> {
+  /**
+   * Ranks the upstreams for a model, or refuses: 404 for a model nobody serves, 503 when none is
+   * available. With `needs`, only upstreams of that dialect are candidates, and a model whose
+   * serving upstreams all speak another is refused (503 `no_compatible_upstream`) with the reason.
+   *
+   * @example
+   * await router.plan('gpt-realtime-translate', { dialect: 'ga', why: 'Translation sessions exist only in the GA protocol.' });
+   */
+  plan(model: string, needs?: DialectNeed): Promise<RoutePlan | Refusal> {
     const upstreamModel = this.rewrite(model);
     const all = [...this.states.values()];
     // Only the most specific tier serves: an upstream named for the model is never passed over
-    // for (or failed over to) a catch-all one.
+    // for (or failed over to) a catch-all one, nor for one that speaks the dialect needed.
     let tier = 0;
     for (const s of all) tier = Math.max(tier, specificity(s.config, model, upstreamModel));
     const serving = all.filter((s) => tier > 0 && specificity(s.config, model, upstreamModel) === tier);
-    return this.rank(model, upstreamModel, serving);
+    if (needs === undefined) return this.rank(model, upstreamModel, serving);
+    const speaking = serving.filter((s) => s.config.dialect === needs.dialect);
+    if (serving.length > 0 && speaking.length === 0)
+      return Promise.resolve(dialectRefusal(model, serving, needs));
+    return this.rank(model, upstreamModel, speaking);
   }
 
   /** Ranks every upstream, whatever it serves: for requests that name no model (call control). */

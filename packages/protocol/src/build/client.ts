@@ -1,5 +1,5 @@
 /**
- * Builders for the 11 client events — what the gateway uses to inject events into an upstream
+ * Builders for the 12 client events — what the gateway uses to inject events into an upstream
  * session, and what any client can use to speak the protocol. Each takes an optional
  * `eventId`; without one a fresh `event_…` id is made, so errors can always be matched to the
  * event that caused them.
@@ -12,6 +12,7 @@ import type { ClientEventMap } from '../events/client-events.js';
 import type { ConversationItem } from '../model/items.js';
 import type { ResponseCreateParams } from '../model/response.js';
 import type { SessionConfig } from '../model/session.js';
+import type { TranscriptionSessionUpdateConfig } from '../model/transcription-session-update.js';
 import { type EventOptions, event } from './event.js';
 
 export type { EventOptions } from './event.js';
@@ -98,4 +99,18 @@ export function responseCancel(
     options?.responseId === undefined ? {} : { response_id: options.responseId },
     options,
   );
+}
+
+/**
+ * `transcription_session.update` with a transcription session's settings in flat fields; a
+ * transcription session can equally be updated with `sessionUpdate({ type: 'transcription', … })`.
+ *
+ * @example
+ * ws.send(JSON.stringify(client.transcriptionSessionUpdate({ input_audio_format: 'pcm16', turn_detection: null })));
+ */
+export function transcriptionSessionUpdate(
+  session: TranscriptionSessionUpdateConfig,
+  options?: EventOptions,
+): E<'transcription_session.update'> {
+  return event('transcription_session.update', { session }, options);
 }

@@ -313,3 +313,9 @@ export const rateLimitsUpdated = (
   fields: ServerEventFields<'rate_limits.updated'>,
   options?: EventOptions,
 ): ServerEventMap['rate_limits.updated'] => build('rate_limits.updated', fields, options);
+
+/** `transcription_session.updated`, the answer to `transcription_session.update`. */
+export const transcriptionSessionUpdated = (
+  fields: ServerEventFields<'transcription_session.updated'>,
+  options?: EventOptions,
+): ServerEventMap['transcription_session.updated'] => build('transcription_session.updated', fields, options);

@@ -1,6 +1,7 @@
 import { ConversationItemSchema } from '../model/items.js';
 import { ResponseCreateParamsSchema } from '../model/response.js';
 import { SessionConfigSchema } from '../model/session.js';
+import { TranscriptionSessionUpdateConfigSchema } from '../model/transcription-session-update.js';
 import { type Infer, integer, literal, object, optional, type Shape, string } from '../schema/schema.js';
 
 /** Client event ids are optional and at most 512 characters. */
@@ -58,6 +59,19 @@ export const ResponseCreateEventSchema = clientEvent('response.create', {
 /** Cancels the response in progress, or the one named by `response_id`. */
 export const ResponseCancelEventSchema = clientEvent('response.cancel', { response_id: optional(string()) });
 
+/**
+ * Updates a transcription session in flat fields; the server answers
+ * `transcription_session.updated`. openai-node declares it among the GA realtime types but
+ * leaves it out of its `RealtimeClientEvent` union, and the GA spec copy has no schema for it
+ * (see `model/transcription-session-update.ts`). It is a client event here all the same: a GA
+ * socket carries it, and a parser that did not know it would pass it on unchecked. The beta
+ * dialect's event of the same name is translated to `session.update` instead
+ * (`betaClientEventToGa`); a GA client may send either.
+ */
+export const TranscriptionSessionUpdateEventSchema = clientEvent('transcription_session.update', {
+  session: TranscriptionSessionUpdateConfigSchema,
+});
+
 /** Every client event's schema, by its type string. */
 export const CLIENT_EVENT_SCHEMAS = {
   'session.update': SessionUpdateEventSchema,
@@ -71,6 +85,7 @@ export const CLIENT_EVENT_SCHEMAS = {
   'conversation.item.delete': ConversationItemDeleteEventSchema,
   'response.create': ResponseCreateEventSchema,
   'response.cancel': ResponseCancelEventSchema,
+  'transcription_session.update': TranscriptionSessionUpdateEventSchema,
 } as const;
 
 /** Maps each client event type string to its event type: `ClientEventMap['session.update']`. */
@@ -97,6 +112,7 @@ export const ClientEventType = {
   ConversationItemDelete: 'conversation.item.delete',
   ResponseCreate: 'response.create',
   ResponseCancel: 'response.cancel',
+  TranscriptionSessionUpdate: 'transcription_session.update',
 } as const satisfies Record<string, ClientEventType>;
 
 /** Every client event type string. */
@@ -113,3 +129,4 @@ export type ConversationItemTruncateEvent = ClientEventMap['conversation.item.tr
 export type ConversationItemDeleteEvent = ClientEventMap['conversation.item.delete'];
 export type ResponseCreateEvent = ClientEventMap['response.create'];
 export type ResponseCancelEvent = ClientEventMap['response.cancel'];
+export type TranscriptionSessionUpdateEvent = ClientEventMap['transcription_session.update'];

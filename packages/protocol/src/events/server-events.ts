@@ -6,6 +6,7 @@ import {
   TranscriptionUsageSchema,
 } from '../model/response.js';
 import { SessionSchema } from '../model/session.js';
+import { TranscriptionSessionUpdatedSessionSchema } from '../model/transcription-session-update.js';
 import {
   array,
   enumOf,
@@ -62,6 +63,15 @@ export const ErrorDetailsSchema = object({
 export const ErrorEventSchema = serverEvent('error', { error: ErrorDetailsSchema });
 export const SessionCreatedEventSchema = serverEvent('session.created', { session: SessionSchema });
 export const SessionUpdatedEventSchema = serverEvent('session.updated', { session: SessionSchema });
+/**
+ * The answer to `transcription_session.update`: the transcription session's effective settings
+ * in flat fields. Like the update, it is declared among openai-node's GA realtime types but not
+ * in its `RealtimeServerEvent` union, and the GA spec copy has no schema for it; it is a server
+ * event here so that a parser checks it rather than passing it on unknown.
+ */
+export const TranscriptionSessionUpdatedEventSchema = serverEvent('transcription_session.updated', {
+  session: TranscriptionSessionUpdatedSessionSchema,
+});
 export const ConversationCreatedEventSchema = serverEvent('conversation.created', {
   conversation: object({ id: optional(string()), object: optional(string()) }),
 });
@@ -317,6 +327,7 @@ export const SERVER_EVENT_SCHEMAS = {
   'mcp_list_tools.completed': McpListToolsCompletedEventSchema,
   'mcp_list_tools.failed': McpListToolsFailedEventSchema,
   'rate_limits.updated': RateLimitsUpdatedEventSchema,
+  'transcription_session.updated': TranscriptionSessionUpdatedEventSchema,
 } as const;
 
 /** Maps each server event type string to its event type: `ServerEventMap['response.done']`. */
@@ -378,6 +389,7 @@ export const ServerEventType = {
   McpListToolsCompleted: 'mcp_list_tools.completed',
   McpListToolsFailed: 'mcp_list_tools.failed',
   RateLimitsUpdated: 'rate_limits.updated',
+  TranscriptionSessionUpdated: 'transcription_session.updated',
 } as const satisfies Record<string, ServerEventType>;
 
 /** Every server event type string. */
@@ -388,6 +400,7 @@ export type ErrorDetails = Infer<typeof ErrorDetailsSchema>;
 export type ErrorEvent = ServerEventMap['error'];
 export type SessionCreatedEvent = ServerEventMap['session.created'];
 export type SessionUpdatedEvent = ServerEventMap['session.updated'];
+export type TranscriptionSessionUpdatedEvent = ServerEventMap['transcription_session.updated'];
 export type ConversationItemAddedEvent = ServerEventMap['conversation.item.added'];
 export type ConversationItemDoneEvent = ServerEventMap['conversation.item.done'];
 export type ResponseCreatedEvent = ServerEventMap['response.created'];

@@ -242,6 +242,18 @@ export const RealtimeSessionSchema = object({
 });
 export type RealtimeSession = Infer<typeof RealtimeSessionSchema>;
 
+/**
+ * A transcription session's turn detection as the server reports it: server VAD's settings,
+ * with `type` a free string. Shared by `session.updated` and `transcription_session.updated`.
+ */
+export const TranscriptionTurnDetectionStateSchema = object({
+  type: optional(string()),
+  threshold: optional(number()),
+  prefix_padding_ms: optional(integer()),
+  silence_duration_ms: optional(integer()),
+});
+export type TranscriptionTurnDetectionState = Infer<typeof TranscriptionTurnDetectionStateSchema>;
+
 /** A transcription session as the server reports it. */
 export const TranscriptionSessionSchema = object({
   type: literal('transcription'),
@@ -253,16 +265,7 @@ export const TranscriptionSessionSchema = object({
     object({
       input: optional(
         extend(audioInputState, {
-          turn_detection: optional(
-            nullable(
-              object({
-                type: optional(string()),
-                threshold: optional(number()),
-                prefix_padding_ms: optional(integer()),
-                silence_duration_ms: optional(integer()),
-              }),
-            ),
-          ),
+          turn_detection: optional(nullable(TranscriptionTurnDetectionStateSchema)),
         }),
       ),
     }),

@@ -114,6 +114,7 @@ export {
   TracingSchema,
   TranscriptionSessionConfigSchema,
   TranscriptionSessionSchema,
+  TranscriptionTurnDetectionStateSchema,
   TruncationSchema,
 } from '../model/session.js';
 export {
@@ -123,6 +124,10 @@ export {
   ToolChoiceSchema,
   ToolSchema,
 } from '../model/tools.js';
+export {
+  TranscriptionSessionUpdateConfigSchema,
+  TranscriptionSessionUpdatedSessionSchema,
+} from '../model/transcription-session-update.js';
 export {
   TRANSLATION_CLIENT_EVENT_SCHEMAS,
   TRANSLATION_SERVER_EVENT_SCHEMAS,

@@ -37,6 +37,46 @@ function oneOfAsAnyOf(node: unknown): unknown {
 const spec = oneOfAsAnyOf(JSON.parse(readFileSync(SPEC_URL, 'utf8'))) as {
   components: { schemas: Record<string, SchemaNode> };
 };
+
+/** The JSON Schema of an event of `type` carrying `session` of the named schema. */
+function sessionEvent(type: string, eventId: object, required: string[], session: object): SchemaNode {
+  return {
+    type: 'object',
+    properties: { event_id: eventId, type: { type: 'string', const: type }, session },
+    required,
+  } as SchemaNode;
+}
+
+/**
+ * The spec copy lacks `transcription_session.update` and `transcription_session.updated`,
+ * though it has the session shapes they carry (openai-node's GA types
+ * `TranscriptionSessionUpdate` and `TranscriptionSessionUpdatedEvent` name the same ones). The
+ * events are composed here from those shapes, with two gaps bridged, both by the copy's own
+ * words: `client_secret` is "not present when a session is updated via the WebSocket API", and
+ * turn detection "can be set to `null` to turn off".
+ */
+function addTranscriptionSessionEvents(schemas: Record<string, SchemaNode>): void {
+  const request = schemas.RealtimeTranscriptionSessionCreateRequest as Record<string, unknown>;
+  const response = schemas.RealtimeTranscriptionSessionCreateResponse as Record<string, unknown>;
+  const nullableTurnDetection = (node: Record<string, unknown>) => {
+    const properties = node.properties as Record<string, object>;
+    return { ...properties, turn_detection: { anyOf: [properties.turn_detection, { type: 'null' }] } };
+  };
+  const { required: _secretRequired, ...updated } = response;
+  schemas.TranscriptionSessionUpdateComposed = sessionEvent(
+    'transcription_session.update',
+    { type: 'string', maxLength: 512 },
+    ['type', 'session'],
+    { ...request, properties: nullableTurnDetection(request) },
+  );
+  schemas.TranscriptionSessionUpdatedComposed = sessionEvent(
+    'transcription_session.updated',
+    { type: 'string' },
+    ['event_id', 'type', 'session'],
+    { ...updated, properties: nullableTurnDetection(response) },
+  );
+}
+addTranscriptionSessionEvents(spec.components.schemas);
 // `format` values such as uri and double are annotations here, not checks.
 const ajv = new Ajv({ strict: false, allErrors: true, discriminator: false, validateFormats: false });
 ajv.addSchema(spec, 'spec');
@@ -65,8 +105,14 @@ function eventSchemas(union: string): Map<string, string> {
   return byType;
 }
 
-export const SERVER_EVENT_SCHEMA_NAMES = eventSchemas('RealtimeServerEvent');
-export const CLIENT_EVENT_SCHEMA_NAMES = eventSchemas('RealtimeClientEvent');
+export const SERVER_EVENT_SCHEMA_NAMES = eventSchemas('RealtimeServerEvent').set(
+  'transcription_session.updated',
+  'TranscriptionSessionUpdatedComposed',
+);
+export const CLIENT_EVENT_SCHEMA_NAMES = eventSchemas('RealtimeClientEvent').set(
+  'transcription_session.update',
+  'TranscriptionSessionUpdateComposed',
+);
 
 /** Ajv's errors for `value` against the named schema, as readable lines; empty when valid. */
 export function validateAgainstSpec(schemaName: string, value: unknown): string[] {
