@@ -16,6 +16,11 @@ describe('client frame checking', () => {
       ),
     );
     assert.equal(checkClientFrame(bytes('{"type":"input_audio_buffer.append","audio":"AA"}'), 1000).ok, true);
+    assert.ok(
+      isPlainAppend(
+        bytes(`{"type":"input_audio_buffer.append","audio":"AA","event_id":"${'x'.repeat(512)}"}`),
+      ),
+    );
   });
 
   it('leaves anything unusual to the full check', () => {
@@ -28,6 +33,8 @@ describe('client frame checking', () => {
       '{"type":"input_audio_buffer.commit","audio":"AA"}',
       '{"type":"input_audio_buffer.append","audio":"AA"',
       '{"type":"input_audio_buffer.append","audio":"AA"}x',
+      // Over the protocol's 512 characters: the full check refuses it.
+      `{"type":"input_audio_buffer.append","audio":"AA","event_id":"${'x'.repeat(513)}"}`,
       '[]',
     ]) {
       assert.equal(isPlainAppend(bytes(text)), false, text);
@@ -36,7 +43,15 @@ describe('client frame checking', () => {
 
   it('never accepts on the fast path what the full check rejects', () => {
     const key = fc.constantFrom('type', 'audio', 'event_id', 'other');
-    const value = fc.oneof(fc.constant('input_audio_buffer.append'), fc.string(), fc.integer());
+    const value = fc.oneof(
+      fc.constant('input_audio_buffer.append'),
+      fc.string(),
+      fc.integer(),
+      // Ids about the protocol's 512-character bound, in ASCII and in wider characters.
+      fc
+        .constantFrom('x', 'é', '😀')
+        .chain((c) => fc.integer({ min: 500, max: 520 }).map((n) => c.repeat(n))),
+    );
     const frame = fc
       .array(fc.tuple(key, value), { maxLength: 4 })
       .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);

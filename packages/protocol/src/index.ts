@@ -140,6 +140,7 @@ export {
   type InputAudioBufferAppendEvent,
   type InputAudioBufferClearEvent,
   type InputAudioBufferCommitEvent,
+  MAX_CLIENT_EVENT_ID_LENGTH,
   type OutputAudioBufferClearEvent,
   type ResponseCancelEvent,
   type ResponseCreateEvent,

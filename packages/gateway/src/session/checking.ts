@@ -8,6 +8,7 @@
  */
 import {
   type ClientEvent,
+  MAX_CLIENT_EVENT_ID_LENGTH,
   type ProtocolError,
   parseClientEvent,
   peekEvent,
@@ -67,9 +68,10 @@ function isSpace(byte: number): boolean {
 
 /**
  * Whether `data` is exactly `{"type":"input_audio_buffer.append","audio":"…"}` with an optional
- * `event_id`, in any order, every value a string without escapes or control characters. Such a
- * frame is valid JSON and a valid append by construction. `append` is the append's type as
- * UTF-8 (a translation session's is `session.input_audio_buffer.append`, same fields).
+ * `event_id` of at most 512 bytes, in any order, every value a string without escapes or control
+ * characters. Such a frame is valid JSON and a valid append by construction. `append` is the
+ * append's type as UTF-8 (a translation session's is `session.input_audio_buffer.append`, same
+ * fields).
  *
  * The payload is never walked byte by byte in JavaScript: a plain append holds no backslash
  * anywhere (not in a key, a value or between them), so one native search rules escapes out for
@@ -103,6 +105,9 @@ export function isPlainAppend(data: Uint8Array, append: Uint8Array = APPEND): bo
     i = nextQuote(data, valueStart);
     if (i === -1 || hasControlByte(data, valueStart, i)) return false;
     if (key === KEY_TYPE && !equalsAt(data, valueStart, i, append)) return false;
+    // Bytes bound characters from above: a longer id may still be short enough in characters,
+    // which the full check counts.
+    if (key === KEY_EVENT_ID && i - valueStart > MAX_CLIENT_EVENT_ID_LENGTH) return false;
     i++;
     while (i < n && isSpace(data[i]!)) i++;
     const next = data[i++];

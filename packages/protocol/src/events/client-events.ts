@@ -4,10 +4,14 @@ import { SessionConfigSchema } from '../model/session.js';
 import { TranscriptionSessionUpdateConfigSchema } from '../model/transcription-session-update.js';
 import { type Infer, integer, literal, object, optional, type Shape, string } from '../schema/schema.js';
 
-/** Client event ids are optional and at most 512 characters. */
-const clientEventId = optional(string({ maxLength: 512 }));
+/** The longest client `event_id` the API accepts, in characters. */
+export const MAX_CLIENT_EVENT_ID_LENGTH = 512;
 
-function clientEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
+/** Client event ids are optional. */
+const clientEventId = optional(string({ maxLength: MAX_CLIENT_EVENT_ID_LENGTH }));
+
+/** A client event's schema: its `type`, an optional `event_id`, and `shape`. */
+export function clientEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
   return object({ event_id: clientEventId, type: literal(type), ...shape });
 }
 

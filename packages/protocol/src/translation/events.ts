@@ -9,6 +9,7 @@
  * (when transcription is on) and of the translation. `elapsed_ms` on the deltas aligns them
  * with the input stream; several deltas may share one.
  */
+import { clientEvent } from '../events/client-events.js';
 import { ErrorEventSchema } from '../events/server-events.js';
 import { PCM_SAMPLE_RATE } from '../model/audio.js';
 import {
@@ -22,13 +23,6 @@ import {
   string,
 } from '../schema/schema.js';
 import { TranslationSessionSchema, TranslationSessionUpdateRequestSchema } from './session.js';
-
-/** As in GA: client event ids are optional and at most 512 characters. */
-const clientEventId = optional(string({ maxLength: 512 }));
-
-function clientEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
-  return object({ event_id: clientEventId, type: literal(type), ...shape });
-}
 
 function serverEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
   return object({ event_id: string(), type: literal(type), ...shape });
