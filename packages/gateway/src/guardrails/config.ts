@@ -7,7 +7,7 @@
  * guardrails:
  *   - name: no-card-numbers
  *     on: both
- *     deny: ['\b(?:\d[ -]?){13,16}\b']
+ *     deny: ['\b\d{13,16}\b']
  *     action: block
  */
 import {
