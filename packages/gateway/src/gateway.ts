@@ -27,6 +27,7 @@ import { DeploymentAdmin } from './deployment/deployment-admin.js';
 import { SharedCircuits } from './deployment/shared-circuits.js';
 import { BudgetBook } from './governance/budget-book.js';
 import { BudgetEnforcer } from './governance/budget-enforcer.js';
+import { guardrailMiddleware } from './guardrails/middleware.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
 import { Forwarding, forwardedOnly, forwardedUpgradesOnly } from './http/forwarding.js';
@@ -409,6 +410,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(previous === null ? {} : { previous: previous.router }),
     });
     const mcp = mcpMiddleware(config, pool, mcpObserver);
+    const guardrails = guardrailMiddleware({
+      guardrails: config.guardrails,
+      sessions: registry,
+      log,
+      ...(metrics ? { observer: metrics.guardrails } : {}),
+    });
     const prices = priceTable(config.prices);
     metrics?.knowModels(prices.keys());
     // First, so it meters what the upstream reported before any middleware answers or hides it.
@@ -432,6 +439,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...metering,
         ...(options.middleware ?? []),
         ...(mcp === null ? [] : [mcp]),
+        // After the MCP tools, whose own events it need not see; before what counts and checks
+        // what the client and upstream are sent, so that sees what guardrails let through.
+        ...(guardrails === null ? [] : [guardrails]),
         // Only with traces exported: otherwise no session pays for watching its responses.
         ...(config.telemetry.otlp === null ? [] : [responseTracing()]),
         usageMetering(observer),

@@ -10,6 +10,7 @@ import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
 import { type ContinuityConfig, resolveContinuity } from '../continuity/config.js';
 import type { Dialect } from '../dialects/dialect.js';
+import { type GuardrailConfig, resolveGuardrails } from '../guardrails/config.js';
 import { type LedgerConfig, resolveLedgerConfig, resolvePrices } from '../ledger/config.js';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { PriceOverride } from '../pricing/prices.js';
@@ -171,6 +172,8 @@ export interface GatewayConfig {
   readonly continuity: ContinuityConfig;
   /** The usage ledger (see `ledger/config.ts`). */
   readonly ledger: LedgerConfig;
+  /** Guardrails on input and output text (see `guardrails/config.ts`). */
+  readonly guardrails: readonly GuardrailConfig[];
   /** Price overrides by model, over the built-in table (`pricing/prices.ts`). */
   readonly prices: Readonly<Record<string, PriceOverride>>;
 }
@@ -527,6 +530,8 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
         });
     });
 
+  const guardrails = resolveGuardrails(raw.guardrails, environment.env, errors);
+
   const store = resolveStoreConfig(raw.store, environment, errors);
   const node = resolveNodeConfig(raw.node, store, environment, errors);
 
@@ -559,6 +564,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       webrtc,
       telemetry,
       ledger,
+      guardrails,
       prices: resolvePrices(raw.prices),
       continuity: resolveContinuity(raw.continuity),
     },

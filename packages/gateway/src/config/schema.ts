@@ -18,6 +18,7 @@ import {
 } from '@realtime-gateway/protocol/schema';
 import { ContinuityConfigSchema } from '../continuity/config.js';
 import { DIALECTS } from '../dialects/dialect.js';
+import { GuardrailConfigSchema } from '../guardrails/config.js';
 import { LedgerConfigSchema, PricesConfigSchema } from '../ledger/config.js';
 import { McpConfigSchema } from '../mcp/config.js';
 import { NodeConfigSchema, StoreConfigSchema } from '../store/config.js';
@@ -317,6 +318,8 @@ export const GatewayConfigSchema = object({
   ledger: optional(LedgerConfigSchema),
   /** Prices by model (USD per million tokens of each kind, or per minute), over the built-in table. */
   prices: optional(PricesConfigSchema),
+  /** Rules that block what is said by the user or the model (see the README's "Guardrails"). */
+  guardrails: optional(array(GuardrailConfigSchema)),
 });
 
 /** The configuration as written in the file: every field optional. */

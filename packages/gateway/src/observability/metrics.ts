@@ -17,6 +17,8 @@ import {
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { configuredModelNames } from '../config/model-names.js';
 import type { GatewayConfig, UpstreamConfig } from '../config/resolve.js';
+import type { GuardrailObserver } from '../guardrails/decisions.js';
+import { GuardrailMetrics } from '../guardrails/metrics.js';
 import type { RequestHandler } from '../http/server.js';
 import { McpMetrics } from '../mcp/metrics.js';
 import type { McpObserver } from '../mcp/observer.js';
@@ -92,6 +94,8 @@ export function metricsFor(config: GatewayConfig): GatewayMetrics {
 export class GatewayMetrics implements SessionObserver {
   readonly registry: Registry;
   readonly mcp: McpObserver;
+  /** Guardrail decisions, by guardrail, direction, action and cause. */
+  readonly guardrails: GuardrailObserver;
   /** The usage ledger's: cost per key, transcription usage, the writer's health. */
   readonly ledger: LedgerMetrics;
   private readonly active: Gauge<'model' | 'upstream'>;
@@ -208,6 +212,7 @@ export class GatewayMetrics implements SessionObserver {
       registers,
     });
     this.mcp = new McpMetrics(registry);
+    this.guardrails = new GuardrailMetrics(registry);
     this.ledger = new LedgerMetrics(registry, (model) => this.modelLabel(model));
   }
 

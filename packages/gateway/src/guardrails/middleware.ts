@@ -1,0 +1,275 @@
+/**
+ * Guardrails as session middleware. Input: a user text item (`conversation.item.create`, and
+ * user messages in a `response.create`'s `input`) is checked before it is forwarded; a blocked
+ * one is not, the client gets an `error` with code `guardrail_triggered`, and the client's next
+ * `response.create` is dropped unless another item was created first (it would answer the
+ * conversation without the blocked item as if nothing happened). Output: text and transcript
+ * deltas are checked as they stream, held back only as far as a match could still need
+ * (output-guard.ts); on a match the response is cancelled upstream and ends for the client with
+ * `response.done` (cancelled) and the `error`. `end_session` then closes the session (1008).
+ */
+import {
+  type ClientEvent,
+  errorEvent,
+  newEventId,
+  type ServerEvent,
+  type WireError,
+} from '@realtime-gateway/protocol';
+import {
+  DROP,
+  FORWARD,
+  type Frame,
+  type Middleware,
+  type MiddlewareContext,
+  type MiddlewareFactory,
+  type Outcome,
+  type Verdict,
+} from '../session/middleware.js';
+import { servesModel } from '../vocabulary/models.js';
+import type { SessionInfo, SessionLog } from '../vocabulary/session.js';
+import type { GuardrailConfig } from './config.js';
+import {
+  GUARDRAIL_END_REASON,
+  type GuardrailDecision,
+  type GuardrailObserver,
+  guardrailError,
+  NO_GUARDRAIL_OBSERVER,
+  record,
+} from './decisions.js';
+import { checkInput, type InputOutcome, userText } from './input-check.js';
+import { type AudioDelta, type OutputAction, OutputGuard, type TextDelta } from './output-guard.js';
+
+/** The sessions a guardrail may end (the session registry). */
+export interface GuardrailSessions {
+  endForPolicy(id: string, error: WireError, reason: string): boolean;
+}
+
+export interface GuardrailOptions {
+  readonly guardrails: readonly GuardrailConfig[];
+  readonly sessions: GuardrailSessions;
+  readonly observer?: GuardrailObserver;
+  readonly log: SessionLog;
+}
+
+const INPUT_TYPES: ReadonlySet<string> = new Set(['conversation.item.create', 'response.create']);
+const TEXT_DELTAS = ['response.output_text.delta', 'response.output_audio_transcript.delta'];
+const PART_DONE = [
+  'response.output_text.done',
+  'response.output_audio_transcript.done',
+  'response.output_audio.done',
+  'response.content_part.done',
+];
+const OUTPUT_TYPES: ReadonlySet<string> = new Set([
+  ...TEXT_DELTAS,
+  ...PART_DONE,
+  'response.output_audio.delta',
+  'response.content_part.added',
+  'response.output_item.added',
+  'response.output_item.done',
+  'response.function_call_arguments.delta',
+  'response.function_call_arguments.done',
+  'response.done',
+  'error',
+]);
+const NONE: ReadonlySet<string> = new Set();
+
+/** Whether a guardrail applies to a session: its models and keys. */
+export function appliesTo(guardrail: GuardrailConfig, info: SessionInfo): boolean {
+  if (!servesModel(guardrail, info.model, info.upstreamModel)) return false;
+  return guardrail.keys === null || (info.keyId !== null && guardrail.keys.includes(info.keyId));
+}
+
+/**
+ * The guardrails middleware: null for a session none applies to (a conversation's only).
+ *
+ * @example
+ * const factory = guardrailMiddleware({ guardrails: config.guardrails, sessions: registry, log });
+ * if (factory) middleware.push(factory);
+ */
+export function guardrailMiddleware(options: GuardrailOptions): MiddlewareFactory | null {
+  if (options.guardrails.length === 0) return null;
+  return (info) => {
+    if (info.intent !== 'conversation') return null;
+    const applying = options.guardrails.filter((guardrail) => appliesTo(guardrail, info));
+    const input = applying.filter((guardrail) => guardrail.input);
+    const output = applying.filter((guardrail) => guardrail.output && guardrail.deny.length > 0);
+    if (input.length === 0 && output.length === 0) return null;
+    return new Guardrails(options, input, output);
+  };
+}
+
+/** One session's guardrails: its input guardrails, and the output streams' state. */
+class Guardrails implements Middleware {
+  readonly name = 'guardrails';
+  readonly client: ReadonlySet<string>;
+  readonly upstream: ReadonlySet<string>;
+  private readonly output: OutputGuard | null;
+  /** Output guardrails by name, for the action of the one that matched. */
+  private readonly outputByName: ReadonlyMap<string, GuardrailConfig>;
+  /** A text item was blocked: the client's next `response.create` is dropped. */
+  private suppressResponse = false;
+  /** Cancels the gateway sent upstream and not yet answered: an `error` saying there was nothing to cancel is the gateway's. */
+  private cancelsPending = 0;
+  private readonly observer: GuardrailObserver;
+
+  constructor(
+    private readonly options: GuardrailOptions,
+    private readonly input: readonly GuardrailConfig[],
+    outputGuardrails: readonly GuardrailConfig[],
+  ) {
+    this.observer = options.observer ?? NO_GUARDRAIL_OBSERVER;
+    this.client = input.length > 0 ? INPUT_TYPES : NONE;
+    this.upstream = outputGuardrails.length > 0 ? OUTPUT_TYPES : NONE;
+    const keep = Math.max(0, ...outputGuardrails.map((guardrail) => guardrail.maxMatchChars - 1));
+    this.output =
+      outputGuardrails.length > 0
+        ? new OutputGuard(
+            outputGuardrails.flatMap((guardrail) => guardrail.deny),
+            keep,
+          )
+        : null;
+    this.outputByName = new Map(outputGuardrails.map((guardrail) => [guardrail.name, guardrail]));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Input
+
+  onClient(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Outcome<ClientEvent> {
+    const event = frame.event;
+    if (event === null) return FORWARD;
+    let texts: string[];
+    if (event.type === 'conversation.item.create') {
+      const text = userText(event.item);
+      texts = text === null ? [] : [text];
+      this.suppressResponse = false;
+    } else if (event.type === 'response.create') {
+      if (this.suppressResponse) {
+        this.suppressResponse = false;
+        return DROP;
+      }
+      texts = (event.response?.input ?? []).flatMap((item) => {
+        const text = 'type' in item && item.type === 'message' ? userText(item) : null;
+        return text === null ? [] : [text];
+      });
+    } else return FORWARD;
+    if (texts.length === 0) return FORWARD;
+    const outcome = checkInput(this.input, texts.join('\n'), ctx.signal);
+    if (outcome instanceof Promise) return outcome.then((settled) => this.decideInput(settled, frame, ctx));
+    return this.decideInput(outcome, frame, ctx);
+  }
+
+  private decideInput(
+    outcome: InputOutcome,
+    frame: Frame<ClientEvent>,
+    ctx: MiddlewareContext,
+  ): Verdict<ClientEvent> {
+    for (const decision of outcome.failedOpen) this.record(decision, ctx);
+    const blocked = outcome.blocked;
+    if (blocked === null) return FORWARD;
+    this.record(blocked, ctx);
+    // An item's `response.create` follows it; a `response.create` with input is itself the request.
+    this.suppressResponse = frame.type === 'conversation.item.create';
+    this.tell(blocked, guardrailError(blocked, frame.eventId), ctx);
+    return DROP;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Output
+
+  onUpstream(frame: Frame<ServerEvent>, ctx: MiddlewareContext): Verdict<ServerEvent> {
+    const guard = this.output!;
+    // Audio is most of the frames: while nothing is held or cut it passes without a parse.
+    if (frame.type === 'response.output_audio.delta' && guard.idle) return FORWARD;
+    const event = frame.event;
+    if (event === null) return FORWARD;
+    switch (event.type) {
+      case 'response.output_text.delta':
+      case 'response.output_audio_transcript.delta':
+        return this.act(guard.text(event as TextDelta), ctx);
+      case 'response.output_audio.delta':
+        return this.act(guard.audio(event as AudioDelta), ctx);
+      case 'response.output_text.done':
+      case 'response.output_audio_transcript.done':
+      case 'response.output_audio.done':
+      case 'response.content_part.done':
+        return this.act(guard.done(event.response_id, event.item_id, event.content_index), ctx);
+      case 'response.output_item.done':
+        return this.act(guard.done(event.response_id, event.item.id ?? null, null), ctx);
+      case 'response.content_part.added':
+      case 'response.output_item.added':
+      case 'response.function_call_arguments.delta':
+      case 'response.function_call_arguments.done':
+        return guard.isCut(event.response_id) ? DROP : FORWARD;
+      case 'response.done':
+        return this.act(guard.responseDone(event.response.id ?? ''), ctx);
+      case 'error':
+        // The upstream's answer to a cancel that came after the response had ended.
+        if (this.cancelsPending > 0 && event.error.code === 'response_cancel_not_active') {
+          this.cancelsPending--;
+          return DROP;
+        }
+        return FORWARD;
+      default:
+        return FORWARD;
+    }
+  }
+
+  private act(action: OutputAction, ctx: MiddlewareContext): Verdict<ServerEvent> {
+    switch (action.kind) {
+      case 'forward':
+        return FORWARD;
+      case 'send':
+        for (const event of action.events) ctx.sendClient(event);
+        return DROP;
+      case 'flush':
+        // Injected during the handler, they go out before this frame.
+        for (const event of action.events) ctx.sendClient(event);
+        return FORWARD;
+      case 'cut':
+        this.cutResponse(action.responseId, action.match.guardrail, ctx);
+        return DROP;
+    }
+  }
+
+  /** Cancels a response upstream and ends it for the client: `response.done` cancelled, then the error. */
+  private cutResponse(responseId: string, name: string, ctx: MiddlewareContext): void {
+    const guardrail = this.outputByName.get(name)!;
+    this.cancelsPending++;
+    ctx.sendUpstream({ type: 'response.cancel', event_id: newEventId(), response_id: responseId });
+    const decision: GuardrailDecision = {
+      guardrail: name,
+      direction: 'output',
+      action: guardrail.action,
+      cause: 'deny',
+      responseId,
+    };
+    this.record(decision, ctx);
+    const error = guardrailError(decision);
+    ctx.sendClient({
+      type: 'response.done',
+      event_id: newEventId(),
+      response: {
+        object: 'realtime.response',
+        id: responseId,
+        status: 'cancelled',
+        status_details: {
+          type: 'cancelled',
+          error: { type: error.type, code: error.code, message: error.message },
+        },
+        output: [],
+      },
+    });
+    this.tell(decision, error, ctx);
+  }
+
+  /** Gives the client the error; for `end_session`, it is the session's last event before close 1008. */
+  private tell(decision: GuardrailDecision, error: WireError, ctx: MiddlewareContext): void {
+    if (decision.action === 'end_session')
+      this.options.sessions.endForPolicy(ctx.info.sessionId, error, GUARDRAIL_END_REASON);
+    else ctx.sendClient(errorEvent(error));
+  }
+
+  private record(decision: GuardrailDecision, ctx: MiddlewareContext): void {
+    record(decision, { info: ctx.info, log: this.options.log, trace: ctx.trace, observer: this.observer });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The output side of a session's guardrails: its streams' hold-back state, by response, and
+ * what a text delta, an audio delta or a done event releases. It decides; the middleware sends.
+ */
+import { newEventId, type ServerEvent, type ServerEventMap } from '@realtime-gateway/protocol';
+import { emptyHold, finish, type HoldState, type HoldStep, pushAudio, pushText } from './hold-back.js';
+import type { DenyMatch, DenyRule } from './patterns.js';
+
+export type TextDelta =
+  | ServerEventMap['response.output_text.delta']
+  | ServerEventMap['response.output_audio_transcript.delta'];
+export type AudioDelta = ServerEventMap['response.output_audio.delta'];
+
+/** What to send the client in place of the frame handled, in order. */
+export type OutputAction =
+  /** The frame goes on as it came. */
+  | { readonly kind: 'forward' }
+  /** Send these events instead of the frame (none: hold it). */
+  | { readonly kind: 'send'; readonly events: readonly ServerEvent[] }
+  /** Send these events, then the frame (what a done event flushes comes before it). */
+  | { readonly kind: 'flush'; readonly events: readonly ServerEvent[] }
+  /** A deny pattern matched: the response is cut. */
+  | { readonly kind: 'cut'; readonly responseId: string; readonly match: DenyMatch };
+
+interface Stream {
+  readonly responseId: string;
+  state: HoldState<AudioDelta>;
+  /** The last text delta: released text goes out as one of its kind and position. */
+  template: TextDelta;
+}
+
+const FORWARD_ACTION: OutputAction = Object.freeze({ kind: 'forward' });
+
+/** A content part's key: response, item, part. */
+function keyOf(event: { response_id: string; item_id: string; content_index: number }): string {
+  return `${event.response_id}\n${event.item_id}\n${event.content_index}`;
+}
+
+/**
+ * @example
+ * const guard = new OutputGuard(rules, 63);
+ * const action = guard.text(event); // { kind: 'send', events: [...] } or { kind: 'cut', ... }
+ */
+export class OutputGuard {
+  /** Streams with something held, by content part. */
+  private readonly streams = new Map<string, Stream>();
+  /** Responses cut, whose later events the client must not see; removed at their `response.done`. */
+  private readonly cut = new Set<string>();
+
+  constructor(
+    private readonly rules: readonly DenyRule[],
+    /** Characters held back: the largest `maxMatchChars` minus one. */
+    private readonly keep: number,
+  ) {}
+
+  /** Whether a response was cut: its events are dropped. */
+  isCut(responseId: string): boolean {
+    return this.cut.has(responseId);
+  }
+
+  /** Whether nothing is held nor cut: an audio delta then passes unparsed. */
+  get idle(): boolean {
+    return this.streams.size === 0 && this.cut.size === 0;
+  }
+
+  /** A text or transcript delta. */
+  text(event: TextDelta): OutputAction {
+    if (this.cut.has(event.response_id)) return { kind: 'send', events: [] };
+    const key = keyOf(event);
+    const stream = this.streams.get(key);
+    const step = pushText(stream?.state ?? emptyHold<AudioDelta>(), event.delta, this.rules, this.keep);
+    if (step.kind === 'match') {
+      this.cutResponse(event.response_id);
+      return { kind: 'cut', responseId: event.response_id, match: step.match };
+    }
+    this.keepState(key, event.response_id, step.state, event);
+    if (step.audio.length === 0 && step.text === event.delta) return FORWARD_ACTION;
+    return { kind: 'send', events: released(step, event) };
+  }
+
+  /** An audio delta: it waits while the transcript it follows is held. */
+  audio(event: AudioDelta): OutputAction {
+    if (this.cut.has(event.response_id)) return { kind: 'send', events: [] };
+    const key = keyOf(event);
+    const stream = this.streams.get(key);
+    if (stream === undefined) return FORWARD_ACTION;
+    const step = pushAudio(stream.state, event);
+    if (step.kind === 'release' && step.audio.length > 0) return FORWARD_ACTION;
+    if (step.kind === 'release') stream.state = step.state;
+    return { kind: 'send', events: [] };
+  }
+
+  /**
+   * A done event of a part (`item_id` and `content_index`), an item (`item_id`) or the whole
+   * response: everything held of it is released first, its text having all been scanned.
+   */
+  done(responseId: string, itemId: string | null, contentIndex: number | null): OutputAction {
+    if (this.cut.has(responseId)) return { kind: 'send', events: [] };
+    const events: ServerEvent[] = [];
+    for (const [key, stream] of this.streams) {
+      if (stream.responseId !== responseId) continue;
+      const [, item, index] = key.split('\n');
+      if (itemId !== null && item !== itemId) continue;
+      if (contentIndex !== null && Number(index) !== contentIndex) continue;
+      events.push(...released(finish(stream.state), stream.template));
+      this.streams.delete(key);
+    }
+    return events.length === 0 ? FORWARD_ACTION : { kind: 'flush', events };
+  }
+
+  /** The upstream's own `response.done`: a cut response's is dropped, and its record forgotten. */
+  responseDone(responseId: string): OutputAction {
+    if (this.cut.delete(responseId)) return { kind: 'send', events: [] };
+    return this.done(responseId, null, null);
+  }
+
+  private cutResponse(responseId: string): void {
+    this.cut.add(responseId);
+    for (const [key, stream] of this.streams) if (stream.responseId === responseId) this.streams.delete(key);
+  }
+
+  private keepState(
+    key: string,
+    responseId: string,
+    state: HoldState<AudioDelta>,
+    template: TextDelta,
+  ): void {
+    if (state.held === '' && state.audio.length === 0) this.streams.delete(key);
+    else this.streams.set(key, { responseId, state, template });
+  }
+}
+
+/** The events a release sends: the released text as one delta of the stream's kind, then its audio. */
+function released(step: HoldStep<AudioDelta>, template: TextDelta): ServerEvent[] {
+  if (step.kind !== 'release') return [];
+  const events: ServerEvent[] = [];
+  if (step.text !== '') events.push({ ...template, event_id: newEventId(), delta: step.text });
+  events.push(...step.audio);
+  return events;
+}
