@@ -65,8 +65,9 @@ export type GuardrailConfigInput = Infer<typeof GuardrailConfigSchema>;
 
 export interface ModerationConfig {
   readonly url: string;
-  /** Read from `apiKeyEnv`; never logged. */
+  /** Read from `apiKeyEnv`; never logged nor printed (`--print-config` names the variable). */
   readonly apiKey: string | null;
+  readonly apiKeyEnv: string | null;
   readonly model: string | null;
   readonly categories: Readonly<Record<string, number>> | null;
   readonly timeoutMs: number;
@@ -164,6 +165,7 @@ function resolveModeration(
   return {
     url: raw.url,
     apiKey,
+    apiKeyEnv: raw.apiKeyEnv ?? null,
     model: raw.model ?? null,
     categories: raw.categories ?? null,
     timeoutMs: raw.timeoutMs ?? DEFAULT_GUARDRAIL.moderationTimeoutMs,
