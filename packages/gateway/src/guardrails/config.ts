@@ -59,6 +59,10 @@ export const GuardrailConfigSchema = object({
   keys: optional(array(string())),
   /** A moderation service that checks input text too (input only). */
   moderation: optional(ModerationConfigSchema),
+  /** The transcription model the upstream is given for audio turns when the client asks for none (input; default `gpt-4o-transcribe`). */
+  transcriptionModel: optional(string()),
+  /** How long an audio turn's transcript may take after the upstream commits the turn, in milliseconds; a turn without one is blocked (input; default 10000). */
+  transcriptTimeoutMs: optional(integer({ min: 100, max: 120_000 })),
 });
 
 export type GuardrailConfigInput = Infer<typeof GuardrailConfigSchema>;
@@ -86,6 +90,9 @@ export interface GuardrailConfig {
   /** Null: every key. */
   readonly keys: readonly string[] | null;
   readonly moderation: ModerationConfig | null;
+  /** Null: the default, {@link DEFAULT_GUARDRAIL.transcriptionModel}. */
+  readonly transcriptionModel: string | null;
+  readonly transcriptTimeoutMs: number;
 }
 
 /** Defaults of the `guardrails` entries; the README's configuration reference lists the same values. */
@@ -93,6 +100,8 @@ export const DEFAULT_GUARDRAIL = Object.freeze({
   maxMatchChars: 64,
   moderationTimeoutMs: 2000,
   onFailure: 'fail-closed' as const,
+  transcriptionModel: 'gpt-4o-transcribe',
+  transcriptTimeoutMs: 10_000,
 });
 
 /**
@@ -144,6 +153,8 @@ export function resolveGuardrails(
         entry.moderation == null
           ? null
           : resolveModeration(entry.moderation, `${at}.moderation`, env, errors),
+      transcriptionModel: entry.transcriptionModel ?? null,
+      transcriptTimeoutMs: entry.transcriptTimeoutMs ?? DEFAULT_GUARDRAIL.transcriptTimeoutMs,
     };
   });
 }
