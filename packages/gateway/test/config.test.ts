@@ -320,6 +320,28 @@ describe('printing the effective config', () => {
     assert.match(printed, /"keyFile":"\/k.pem"/);
     assert.match(printed, /"Authorization":"\[redacted\]"/);
   });
+
+  it('prints deny patterns as their sources and never a moderation key', () => {
+    const result = resolveConfig(
+      {
+        guardrails: [
+          {
+            name: 'pii',
+            on: 'both',
+            deny: ['\\b\\d{16}\\b', 'secret\\s+word'],
+            moderation: { url: 'https://mod.example/v1/moderations', apiKeyEnv: 'MOD_KEY' },
+          },
+        ],
+      },
+      { env: { MOD_KEY: 'sk-mod-secret' }, readFile: () => '' },
+    );
+    assert.ok(result.ok);
+    const printed = JSON.stringify(redactConfig(result.config));
+    assert.ok(!printed.includes('sk-mod-secret'));
+    const guardrail = (JSON.parse(printed) as { guardrails: Record<string, unknown>[] }).guardrails[0]!;
+    assert.deepEqual(guardrail.deny, ['\\b\\d{16}\\b', 'secret\\s+word']);
+    assert.equal((guardrail.moderation as { apiKey: string }).apiKey, '[redacted, from MOD_KEY]');
+  });
 });
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));

@@ -3,7 +3,8 @@
  * upstream (its echo brain answers "You said: <text>", with synthesized audio after each
  * transcript word), WebSocket clients, and a moderation service on loopback speaking OpenAI's
  * `/v1/moderations` shape (flagging texts that say "hate", never answering texts that say
- * "slow", and, for one route, a port where nothing listens).
+ * "slow", and, for one route, a port where nothing listens). The engine transcribes an audio
+ * turn as "audio of N.N seconds", so a deny pattern on a duration blocks long turns only.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { connect, type TestClient, testConfig } from './support/harness.js';
+import { silence, spokenTurn, tone } from './support/audio.js';
+import { connect, delay, type TestClient, testConfig } from './support/harness.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read events' fields as they go
 type Json = any;
@@ -20,6 +22,8 @@ let engine: RunningEngine;
 let gateway: Gateway;
 let moderation: Server;
 let url: string;
+/** The gateway's log lines, as `[message, fields]`. */
+const logged: [string, Json][] = [];
 const moderationRequests: Json[] = [];
 /** Requests the slow moderation path holds open until the test ends. */
 const held: (() => void)[] = [];
@@ -89,6 +93,12 @@ before(async () => {
           models: ['gpt-realtime'],
         },
         { name: 'no-bomb', on: 'input', deny: ['\\bbomb\\b'], models: ['gpt-realtime'] },
+        {
+          name: 'no-long-turns',
+          on: 'input',
+          deny: ['audio of [2-9]\\.\\d seconds'],
+          models: ['gpt-realtime'],
+        },
         { name: 'ender', on: 'both', deny: ['forbidden'], action: 'end_session', models: ['ending'] },
         moderated('mod-closed', 'mod-closed', modUrl, 'fail-closed'),
         moderated('mod-open', 'mod-open', modUrl, 'fail-open'),
@@ -98,7 +108,10 @@ before(async () => {
     },
     { MODERATION_KEY: 'mod-secret' },
   );
-  gateway = createGateway({ config });
+  const line = (fields: Json, message: string) => {
+    logged.push([message, fields]);
+  };
+  gateway = createGateway({ config, log: { debug: line, info: line, warn: line, error: line } });
   url = (await gateway.listen()).realtimeUrl;
 });
 
@@ -291,5 +304,124 @@ describe('moderation checker', () => {
     const request = moderationRequests.find((r) => r.input === 'a kind word');
     assert.ok(request);
     assert.equal(request.authorization, 'Bearer mod-secret');
+  });
+});
+
+/** Sends audio as the client would: 100 ms appends. */
+function speak(client: TestClient, pcm: Buffer): void {
+  const chunk = 4800;
+  for (let k = 0; k < pcm.length; k += chunk)
+    client.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(k, k + chunk).toString('base64') });
+}
+
+/** A turn the engine hears as more than two seconds long: the `no-long-turns` guardrail blocks it. */
+const longTurn = () => Buffer.concat([silence(400), tone(2200, 440, 0.25), silence(600)]);
+
+const metricsUrl = () => `${url.replace(/^ws/, 'http').replace(/\/v1\/realtime$/, '')}/metrics`;
+
+/** The value of one series of the decisions counter, 0 when absent. */
+async function decisions(labels: string): Promise<number> {
+  const text = await (await fetch(metricsUrl())).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`realtime_gateway_guardrail_decisions_total{${labels}}`));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
+describe('input guardrails on audio turns', () => {
+  test('a clean turn is answered, and the client sees the turn detection it asked for', async () => {
+    const client = await open('gpt-realtime');
+    client.send({
+      type: 'session.update',
+      session: { type: 'realtime', audio: { input: { turn_detection: { type: 'server_vad' } } } },
+    });
+    const updated = (await client.waitFor('session.updated')) as Json;
+    assert.equal(updated.session.audio.input.turn_detection.create_response, true);
+    assert.ok(!('transcription' in updated.session.audio.input));
+    speak(client, spokenTurn());
+    const events = await until(client, 'response.done');
+    assert.equal(events.at(-1).response.status, 'completed');
+    assert.match(joined(events, 'response.output_text.delta'), /^You said: /);
+    // The transcription the gateway turned on is not shown to a client that did not ask for it.
+    assert.ok(!events.some((e) => e.type.startsWith('conversation.item.input_audio_transcription')));
+    assert.ok(!events.some((e) => e.type === 'error'));
+    client.socket.close();
+  });
+
+  test('a client that asked for transcription gets it, and the answer', async () => {
+    const client = await open('gpt-realtime');
+    client.send({
+      type: 'session.update',
+      session: { type: 'realtime', audio: { input: { transcription: { model: 'whisper-1' } } } },
+    });
+    const updated = (await client.waitFor('session.updated')) as Json;
+    assert.deepEqual(updated.session.audio.input.transcription, { model: 'whisper-1' });
+    assert.equal(updated.session.audio.input.turn_detection.create_response, true);
+    speak(client, spokenTurn());
+    const events = await until(client, 'response.done');
+    const completed = events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed');
+    assert.match(completed.transcript, /^audio of 1\.\d seconds$/);
+    assert.equal(events.at(-1).response.status, 'completed');
+    client.socket.close();
+  });
+
+  test('a blocked turn: no response, the item deleted upstream, the error to the client', async () => {
+    const before = await decisions('guardrail="no-long-turns",direction="input",action="block",cause="deny"');
+    const client = await open('gpt-realtime');
+    speak(client, longTurn());
+    const events = await until(client, 'conversation.item.deleted');
+    const committed = events.find((e) => e.type === 'input_audio_buffer.committed');
+    const error = events.find((e) => e.type === 'error');
+    assert.equal(error.error.code, 'guardrail_triggered');
+    assert.match(error.error.message, /'no-long-turns'/);
+    assert.equal(events.at(-1).item_id, committed.item_id);
+    // Nothing answers it, and the upstream no longer has it.
+    client.send({ type: 'conversation.item.retrieve', event_id: 'evt_get', item_id: committed.item_id });
+    const answer = (await client.next()) as Json;
+    assert.equal(answer.type, 'error');
+    assert.equal(answer.error.code, 'item_not_found');
+    await delay(200);
+    assert.ok(![...events, answer].some((e) => e.type.startsWith('response.')));
+    assert.equal(
+      await decisions('guardrail="no-long-turns",direction="input",action="block",cause="deny"'),
+      before + 1,
+    );
+    // One log line per decision, naming the guardrail and never the text it matched.
+    const lines = logged.filter(
+      ([message, fields]) => message === 'guardrail decision' && fields.guardrail === 'no-long-turns',
+    );
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]![1].cause, 'deny');
+    assert.ok(!JSON.stringify(lines).includes('audio of'));
+    client.socket.close();
+  });
+});
+
+describe('after a cut', () => {
+  test('the cut item is deleted upstream; the client never gets its conversation.item.done', async () => {
+    const client = await open('gpt-realtime');
+    say(client, 'the secret word is swordfish');
+    const events = await until(client, 'conversation.item.deleted');
+    const added = events.find((e) => e.type === 'conversation.item.added' && e.item.role === 'assistant');
+    assert.equal(events.at(-1).item_id, added.item.id);
+    assert.ok(!events.some((e) => e.type === 'conversation.item.done' && e.item.id === added.item.id));
+    assert.ok(
+      !/secret\s+word/i.test(
+        JSON.stringify(
+          events.filter((e) => e.type !== 'conversation.item.added' && e.type !== 'conversation.item.done'),
+        ),
+      ),
+    );
+    // The next answer does not see the cut words, and no error answers the gateway's own cancel or delete.
+    client.send({ type: 'conversation.item.retrieve', item_id: added.item.id });
+    assert.equal(((await client.next()) as Json).error.code, 'item_not_found');
+    say(client, 'clean again');
+    const next = await until(client, 'response.done');
+    assert.ok(!next.some((e) => e.type === 'error'));
+    assert.equal(
+      (await decisions('guardrail="no-secret",direction="output",action="block",cause="deny"')) > 0,
+      true,
+    );
+    client.socket.close();
   });
 });

@@ -1,3 +1,4 @@
+import type { GuardrailConfig } from '../guardrails/config.js';
 import type { McpTransportSpec } from '../mcp/connection.js';
 import type { GatewayConfig } from './resolve.js';
 
@@ -80,6 +81,20 @@ export function redactConfig(config: GatewayConfig): unknown {
         spec: { ...server.spec, transport: redactTransport(server.spec.transport) },
       })),
     },
+    guardrails: config.guardrails.map(redactGuardrail),
+  };
+}
+
+/** Deny patterns as their sources (a compiled RegExp prints as `{}`), the moderation key as its variable. */
+function redactGuardrail(guardrail: GuardrailConfig): unknown {
+  const { moderation } = guardrail;
+  return {
+    ...guardrail,
+    deny: guardrail.deny.map((rule) => rule.regex.source),
+    moderation:
+      moderation === null
+        ? null
+        : { ...moderation, apiKey: fromEnv(moderation.apiKey, moderation.apiKeyEnv) },
   };
 }
 

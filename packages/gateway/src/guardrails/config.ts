@@ -59,14 +59,19 @@ export const GuardrailConfigSchema = object({
   keys: optional(array(string())),
   /** A moderation service that checks input text too (input only). */
   moderation: optional(ModerationConfigSchema),
+  /** The transcription model the upstream is given for audio turns when the client asks for none (input; default `gpt-4o-transcribe`). */
+  transcriptionModel: optional(string()),
+  /** How long an audio turn's transcript may take after the upstream commits the turn, in milliseconds; a turn without one is blocked (input; default 10000). */
+  transcriptTimeoutMs: optional(integer({ min: 100, max: 120_000 })),
 });
 
 export type GuardrailConfigInput = Infer<typeof GuardrailConfigSchema>;
 
 export interface ModerationConfig {
   readonly url: string;
-  /** Read from `apiKeyEnv`; never logged. */
+  /** Read from `apiKeyEnv`; never logged nor printed (`--print-config` names the variable). */
   readonly apiKey: string | null;
+  readonly apiKeyEnv: string | null;
   readonly model: string | null;
   readonly categories: Readonly<Record<string, number>> | null;
   readonly timeoutMs: number;
@@ -85,6 +90,9 @@ export interface GuardrailConfig {
   /** Null: every key. */
   readonly keys: readonly string[] | null;
   readonly moderation: ModerationConfig | null;
+  /** Null: the default, {@link DEFAULT_GUARDRAIL.transcriptionModel}. */
+  readonly transcriptionModel: string | null;
+  readonly transcriptTimeoutMs: number;
 }
 
 /** Defaults of the `guardrails` entries; the README's configuration reference lists the same values. */
@@ -92,6 +100,8 @@ export const DEFAULT_GUARDRAIL = Object.freeze({
   maxMatchChars: 64,
   moderationTimeoutMs: 2000,
   onFailure: 'fail-closed' as const,
+  transcriptionModel: 'gpt-4o-transcribe',
+  transcriptTimeoutMs: 10_000,
 });
 
 /**
@@ -143,6 +153,8 @@ export function resolveGuardrails(
         entry.moderation == null
           ? null
           : resolveModeration(entry.moderation, `${at}.moderation`, env, errors),
+      transcriptionModel: entry.transcriptionModel ?? null,
+      transcriptTimeoutMs: entry.transcriptTimeoutMs ?? DEFAULT_GUARDRAIL.transcriptTimeoutMs,
     };
   });
 }
@@ -164,6 +176,7 @@ function resolveModeration(
   return {
     url: raw.url,
     apiKey,
+    apiKeyEnv: raw.apiKeyEnv ?? null,
     model: raw.model ?? null,
     categories: raw.categories ?? null,
     timeoutMs: raw.timeoutMs ?? DEFAULT_GUARDRAIL.moderationTimeoutMs,

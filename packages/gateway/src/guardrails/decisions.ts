@@ -15,8 +15,11 @@ export interface GuardrailDecision {
   readonly guardrail: string;
   readonly direction: 'input' | 'output';
   readonly action: 'block' | 'end_session' | 'fail_open';
-  /** What decided: a deny pattern, the moderation service's answer, or its failure. */
-  readonly cause: 'deny' | 'moderation' | 'moderation_failed';
+  /**
+   * What decided: a deny pattern, the moderation service's answer, or its failure; for an audio
+   * turn, the transcript not coming (failed, or not in time), so that nothing could be checked.
+   */
+  readonly cause: 'deny' | 'moderation' | 'moderation_failed' | 'transcription_failed';
   /** The flagged categories, or why the moderation check failed. */
   readonly detail?: string;
   /** The response cut, for output. */
@@ -45,7 +48,7 @@ export const GUARDRAIL_END_REASON = 'guardrail triggered';
  */
 export function guardrailError(decision: GuardrailDecision, eventId: string | null = null): WireError {
   const what = decision.direction === 'input' ? 'This input was' : 'The response was';
-  const why = decision.cause === 'moderation_failed' ? ' (the moderation service could not check it)' : '';
+  const why = UNCHECKED[decision.cause] ?? '';
   return {
     type: 'invalid_request_error',
     code: GUARDRAIL_ERROR_CODE,
@@ -54,6 +57,12 @@ export function guardrailError(decision: GuardrailDecision, eventId: string | nu
     eventId,
   };
 }
+
+/** Why a text was blocked without being checked, as the client's error says. */
+const UNCHECKED: Partial<Record<GuardrailDecision['cause'], string>> = {
+  moderation_failed: ' (the moderation service could not check it)',
+  transcription_failed: ' (its transcript did not come, so it could not be checked)',
+};
 
 /** Tells the observer, the log and the trace of one decision. */
 export function record(

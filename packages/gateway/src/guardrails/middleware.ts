@@ -3,10 +3,18 @@
  * user messages in a `response.create`'s `input`) is checked before it is forwarded; a blocked
  * one is not, the client gets an `error` with code `guardrail_triggered`, and the client's next
  * `response.create` is dropped unless another item was created first (it would answer the
- * conversation without the blocked item as if nothing happened). Output: text and transcript
+ * conversation without the blocked item as if nothing happened). An audio turn is checked by
+ * its transcript before anything answers it (audio-turns.ts). Output: text and transcript
  * deltas are checked as they stream, held back only as far as a match could still need
  * (output-guard.ts); on a match the response is cancelled upstream and ends for the client with
- * `response.done` (cancelled) and the `error`. `end_session` then closes the session (1008).
+ * `response.done` (cancelled) and the `error`, and once the upstream has ended it the cut item
+ * is deleted upstream, so that no later response reads the words it was cut for. The client
+ * saw that item added and gets the upstream's `conversation.item.deleted` for it, but never its
+ * `conversation.item.done` (it holds the whole text). `end_session` then closes the session (1008).
+ *
+ * Errors answering the gateway's own events (a cancel that came after the response ended, a
+ * delete of an item already gone) are recognised by the `event_id` the gateway gave them, and
+ * are not the client's: they are dropped.
  */
 import {
   type ClientEvent,
@@ -15,6 +23,7 @@ import {
   type ServerEvent,
   type WireError,
 } from '@realtime-gateway/protocol';
+import { RecentSet, TRACKED_IDS } from '../mcp/recent-set.js';
 import {
   DROP,
   FORWARD,
@@ -27,6 +36,7 @@ import {
 } from '../session/middleware.js';
 import { servesModel } from '../vocabulary/models.js';
 import type { SessionInfo, SessionLog } from '../vocabulary/session.js';
+import { AudioTurns, TURN_TYPES } from './audio-turns.js';
 import type { GuardrailConfig } from './config.js';
 import {
   GUARDRAIL_END_REASON,
@@ -51,7 +61,11 @@ export interface GuardrailOptions {
   readonly log: SessionLog;
 }
 
-const INPUT_TYPES: ReadonlySet<string> = new Set(['conversation.item.create', 'response.create']);
+const INPUT_TYPES: ReadonlySet<string> = new Set([
+  'conversation.item.create',
+  'response.create',
+  'session.update',
+]);
 const TEXT_DELTAS = ['response.output_text.delta', 'response.output_audio_transcript.delta'];
 const PART_DONE = [
   'response.output_text.done',
@@ -69,8 +83,14 @@ const OUTPUT_TYPES: ReadonlySet<string> = new Set([
   'response.function_call_arguments.delta',
   'response.function_call_arguments.done',
   'response.done',
+  // A cut item's: hidden from the client.
+  'conversation.item.done',
+  'conversation.item.deleted',
   'error',
 ]);
+const TURN_SET: ReadonlySet<string> = new Set(TURN_TYPES);
+const BOTH_TYPES: ReadonlySet<string> = new Set([...OUTPUT_TYPES, ...TURN_TYPES]);
+const INPUT_UPSTREAM_TYPES: ReadonlySet<string> = new Set([...TURN_TYPES, 'error']);
 const NONE: ReadonlySet<string> = new Set();
 
 /** Whether a guardrail applies to a session: its models and keys. */
@@ -98,18 +118,23 @@ export function guardrailMiddleware(options: GuardrailOptions): MiddlewareFactor
   };
 }
 
-/** One session's guardrails: its input guardrails, and the output streams' state. */
+/** One session's guardrails: its input guardrails, its audio turns, and the output streams' state. */
 class Guardrails implements Middleware {
   readonly name = 'guardrails';
   readonly client: ReadonlySet<string>;
   readonly upstream: ReadonlySet<string>;
   private readonly output: OutputGuard | null;
+  private readonly turns: AudioTurns | null;
   /** Output guardrails by name, for the action of the one that matched. */
   private readonly outputByName: ReadonlyMap<string, GuardrailConfig>;
   /** A text item was blocked: the client's next `response.create` is dropped. */
   private suppressResponse = false;
-  /** Cancels the gateway sent upstream and not yet answered: an `error` saying there was nothing to cancel is the gateway's. */
-  private cancelsPending = 0;
+  /** Ids of the events the gateway sent upstream: an `error` naming one is the gateway's. */
+  private readonly ownEvents = new RecentSet<string>(TRACKED_IDS);
+  /** Cut responses' items, by response: deleted upstream at the response's end. */
+  private readonly cutItems = new Map<string, string>();
+  /** Items cut: their `conversation.item.done` is not the client's. */
+  private readonly hiddenItems = new RecentSet<string>(TRACKED_IDS);
   private readonly observer: GuardrailObserver;
 
   constructor(
@@ -118,15 +143,28 @@ class Guardrails implements Middleware {
     outputGuardrails: readonly GuardrailConfig[],
   ) {
     this.observer = options.observer ?? NO_GUARDRAIL_OBSERVER;
+    const guarded = outputGuardrails.length > 0;
     this.client = input.length > 0 ? INPUT_TYPES : NONE;
-    this.upstream = outputGuardrails.length > 0 ? OUTPUT_TYPES : NONE;
+    this.upstream =
+      input.length > 0 ? (guarded ? BOTH_TYPES : INPUT_UPSTREAM_TYPES) : guarded ? OUTPUT_TYPES : NONE;
     const keep = Math.max(0, ...outputGuardrails.map((guardrail) => guardrail.maxMatchChars - 1));
-    this.output =
-      outputGuardrails.length > 0
-        ? new OutputGuard(
-            outputGuardrails.flatMap((guardrail) => guardrail.deny),
-            keep,
-          )
+    this.output = guarded
+      ? new OutputGuard(
+          outputGuardrails.flatMap((guardrail) => guardrail.deny),
+          keep,
+        )
+      : null;
+    this.turns =
+      input.length > 0
+        ? new AudioTurns({
+            guardrails: input,
+            ownEvents: this.ownEvents,
+            block: (decision, ctx) => {
+              this.record(decision, ctx);
+              this.tell(decision, guardrailError(decision), ctx);
+            },
+            record: (decision, ctx) => this.record(decision, ctx),
+          })
         : null;
     this.outputByName = new Map(outputGuardrails.map((guardrail) => [guardrail.name, guardrail]));
   }
@@ -138,6 +176,7 @@ class Guardrails implements Middleware {
     const event = frame.event;
     if (event === null) return FORWARD;
     let texts: string[];
+    if (event.type === 'session.update') return this.turns!.onClientUpdate(event);
     if (event.type === 'conversation.item.create') {
       const text = userText(event.item);
       texts = text === null ? [] : [text];
@@ -177,11 +216,38 @@ class Guardrails implements Middleware {
   // Output
 
   onUpstream(frame: Frame<ServerEvent>, ctx: MiddlewareContext): Verdict<ServerEvent> {
-    const guard = this.output!;
+    const guard = this.output;
     // Audio is most of the frames: while nothing is held or cut it passes without a parse.
-    if (frame.type === 'response.output_audio.delta' && guard.idle) return FORWARD;
+    if (frame.type === 'response.output_audio.delta' && (guard === null || guard.idle)) return FORWARD;
     const event = frame.event;
     if (event === null) return FORWARD;
+    switch (event.type) {
+      case 'error': {
+        const eventId = event.error.event_id ?? null;
+        if (eventId === null || !this.ownEvents.delete(eventId)) return FORWARD;
+        this.turns?.ownEventRefused(eventId);
+        ctx.log.debug(
+          { sessionId: ctx.info.sessionId, code: event.error.code, eventId },
+          'upstream refused a guardrail event',
+        );
+        return DROP;
+      }
+      case 'conversation.item.done':
+        return this.hiddenItems.has(event.item.id ?? '') ? DROP : FORWARD;
+      case 'conversation.item.deleted':
+        this.hiddenItems.delete(event.item_id);
+        break;
+      case 'response.done':
+        this.deleteCutItem(event.response.id ?? '', ctx);
+        break;
+    }
+    const verdict =
+      this.turns !== null && TURN_SET.has(event.type) ? this.turns.onUpstream(event, ctx) : FORWARD;
+    if (verdict !== FORWARD || guard === null) return verdict;
+    return this.onOutput(event, guard, ctx);
+  }
+
+  private onOutput(event: ServerEvent, guard: OutputGuard, ctx: MiddlewareContext): Verdict<ServerEvent> {
     switch (event.type) {
       case 'response.output_text.delta':
       case 'response.output_audio_transcript.delta':
@@ -202,16 +268,27 @@ class Guardrails implements Middleware {
         return guard.isCut(event.response_id) ? DROP : FORWARD;
       case 'response.done':
         return this.act(guard.responseDone(event.response.id ?? ''), ctx);
-      case 'error':
-        // The upstream's answer to a cancel that came after the response had ended.
-        if (this.cancelsPending > 0 && event.error.code === 'response_cancel_not_active') {
-          this.cancelsPending--;
-          return DROP;
-        }
-        return FORWARD;
       default:
         return FORWARD;
     }
+  }
+
+  /**
+   * A cut response has ended upstream: its item is deleted there, so that the model does not
+   * read the words it was cut for in later turns. Deleted at the end rather than at the cut,
+   * as the upstream is still writing the item until then.
+   */
+  private deleteCutItem(responseId: string, ctx: MiddlewareContext): void {
+    const itemId = this.cutItems.get(responseId);
+    if (itemId === undefined) return;
+    this.cutItems.delete(responseId);
+    ctx.sendUpstream({ type: 'conversation.item.delete', event_id: this.own(), item_id: itemId });
+  }
+
+  private own(): string {
+    const eventId = newEventId();
+    this.ownEvents.add(eventId);
+    return eventId;
   }
 
   private act(action: OutputAction, ctx: MiddlewareContext): Verdict<ServerEvent> {
@@ -226,6 +303,8 @@ class Guardrails implements Middleware {
         for (const event of action.events) ctx.sendClient(event);
         return FORWARD;
       case 'cut':
+        this.cutItems.set(action.responseId, action.itemId);
+        this.hiddenItems.add(action.itemId);
         this.cutResponse(action.responseId, action.match.guardrail, ctx);
         return DROP;
     }
@@ -234,8 +313,7 @@ class Guardrails implements Middleware {
   /** Cancels a response upstream and ends it for the client: `response.done` cancelled, then the error. */
   private cutResponse(responseId: string, name: string, ctx: MiddlewareContext): void {
     const guardrail = this.outputByName.get(name)!;
-    this.cancelsPending++;
-    ctx.sendUpstream({ type: 'response.cancel', event_id: newEventId(), response_id: responseId });
+    ctx.sendUpstream({ type: 'response.cancel', event_id: this.own(), response_id: responseId });
     const decision: GuardrailDecision = {
       guardrail: name,
       direction: 'output',
@@ -267,6 +345,11 @@ class Guardrails implements Middleware {
     if (decision.action === 'end_session')
       this.options.sessions.endForPolicy(ctx.info.sessionId, error, GUARDRAIL_END_REASON);
     else ctx.sendClient(errorEvent(error));
+  }
+
+  close(): undefined {
+    this.turns?.close();
+    return undefined;
   }
 
   private record(decision: GuardrailDecision, ctx: MiddlewareContext): void {

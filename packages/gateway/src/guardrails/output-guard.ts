@@ -19,8 +19,8 @@ export type OutputAction =
   | { readonly kind: 'send'; readonly events: readonly ServerEvent[] }
   /** Send these events, then the frame (what a done event flushes comes before it). */
   | { readonly kind: 'flush'; readonly events: readonly ServerEvent[] }
-  /** A deny pattern matched: the response is cut. */
-  | { readonly kind: 'cut'; readonly responseId: string; readonly match: DenyMatch };
+  /** A deny pattern matched: the response is cut, in the item that said it. */
+  | { readonly kind: 'cut'; readonly responseId: string; readonly itemId: string; readonly match: DenyMatch };
 
 interface Stream {
   readonly responseId: string;
@@ -71,7 +71,7 @@ export class OutputGuard {
     const step = pushText(stream?.state ?? emptyHold<AudioDelta>(), event.delta, this.rules, this.keep);
     if (step.kind === 'match') {
       this.cutResponse(event.response_id);
-      return { kind: 'cut', responseId: event.response_id, match: step.match };
+      return { kind: 'cut', responseId: event.response_id, itemId: event.item_id, match: step.match };
     }
     this.keepState(key, event.response_id, step.state, event);
     if (step.audio.length === 0 && step.text === event.delta) return FORWARD_ACTION;
