@@ -21,7 +21,8 @@ import {
   string,
 } from '../schema/schema.js';
 
-function serverEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
+/** A server event's schema: its `type`, its `event_id`, and `shape`. */
+export function serverEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
   return object({ event_id: string(), type: literal(type), ...shape });
 }
 

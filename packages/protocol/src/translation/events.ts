@@ -10,23 +10,10 @@
  * with the input stream; several deltas may share one.
  */
 import { clientEvent } from '../events/client-events.js';
-import { ErrorEventSchema } from '../events/server-events.js';
+import { ErrorEventSchema, serverEvent } from '../events/server-events.js';
 import { PCM_SAMPLE_RATE } from '../model/audio.js';
-import {
-  type Infer,
-  integer,
-  literal,
-  nullable,
-  object,
-  optional,
-  type Shape,
-  string,
-} from '../schema/schema.js';
+import { type Infer, integer, literal, nullable, optional, string } from '../schema/schema.js';
 import { TranslationSessionSchema, TranslationSessionUpdateRequestSchema } from './session.js';
-
-function serverEvent<const T extends string, const S extends Shape>(type: T, shape: S) {
-  return object({ event_id: string(), type: literal(type), ...shape });
-}
 
 /** Alignment with the input stream, in steps of 200 ms; the SDK lets a server send null. */
 const elapsedMs = optional(nullable(integer({ min: 0 })));
