@@ -35,7 +35,7 @@ import {
   type Verdict,
 } from '../session/middleware.js';
 import { appliesToSession } from '../vocabulary/models.js';
-import type { SessionInfo, SessionLog } from '../vocabulary/session.js';
+import type { SessionLog } from '../vocabulary/session.js';
 import { AudioTurns, TURN_TYPES } from './audio-turns.js';
 import type { GuardrailConfig } from './config.js';
 import {
