@@ -57,6 +57,9 @@ import { responseTracing } from './observability/response-tracing.js';
 import { NO_TRACING, startTracing, type Tracing } from './observability/tracing.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
 import { priceTable } from './pricing/prices.js';
+import { recordingAdminHandler } from './recording/admin.js';
+import { recordingMiddleware } from './recording/middleware.js';
+import { Recordings } from './recording/recordings.js';
 import type { Refusal } from './refusal.js';
 import { restHandler } from './rest/forward.js';
 import { Router } from './routing/router.js';
@@ -203,6 +206,8 @@ export interface Gateway {
    * record as it is metered (`onRecord`).
    */
   readonly ledger: LedgerWriter | null;
+  /** Session recordings (`recording`), or null when no session is recorded. */
+  readonly recordings: Recordings | null;
   /** Client sockets open now, in total and per address (capped by `limits.maxConnections*`). */
   readonly connections: ConnectionCounts;
   /**
@@ -313,6 +318,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   const ledger =
     options.ledger === false ? null : (options.ledger ?? openLedger(first.ledger, log, metrics?.ledger));
   if (ledger !== null && metrics !== null) ledger.onRecord(metrics.ledger.metered);
+  // Made once, like the ledger: a recording outlives a reload, and `recording` needs a restart.
+  const recordings =
+    first.recording === null
+      ? null
+      : new Recordings(first.recording, { log, ...(metrics ? { observer: metrics.recordings } : {}) });
+  recordings?.startSweeping();
+  const recording = recordings === null ? [] : [recordingMiddleware(recordings)];
   const observed = options.observer ?? metrics ?? NO_OBSERVER;
   const observer =
     ledger === null ? observed : withSessionRecords(observed, (record) => ledger.record(record));
@@ -446,6 +458,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...(config.telemetry.otlp === null ? [] : [responseTracing()]),
         usageMetering(observer),
         inputChecking(checking),
+        // Last, so it records what each side was actually sent: after guardrails and checks.
+        ...recording,
       ],
       // Translation sessions speak other events: none of the list above but the ledger's
       // metering (by duration) and input checking (with the translation parser) applies, and
@@ -483,7 +497,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
       admin: firstOf(
         usageHandler(ledger, config.admin.keyHash, log),
-        adminHandler(adminRegistry, config.admin.keyHash),
+        firstOf(
+          recordingAdminHandler(recordings, config.admin.keyHash),
+          adminHandler(adminRegistry, config.admin.keyHash),
+        ),
       ),
       metrics:
         metrics === null
@@ -625,6 +642,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     await mcpPool?.close();
     // After the sessions: their last usage and their session records are in the queue.
+    // After the sessions, whose ends started finishing their recordings.
+    await recordings?.close();
     if (options.ledger === undefined) await ledger?.close();
     await holder.stop().catch((error: unknown) => {
       log.warn({ err: describeError(error) }, 'the store did not take back the slots of a closing gateway');
@@ -680,6 +699,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     metrics,
     ledger,
+    recordings,
     connections: admission,
     get operatorUrls() {
       const served = (name: OperatorSurface['name']) =>

@@ -45,6 +45,8 @@ const RESTART_ONLY: readonly RestartOnlyField[] = [
   // The ledger's store and writer are opened at start; prices follow reloads. The SQLite file's
   // default is in the data directory, so moving that is not told twice.
   { field: 'ledger', of: (c) => c.ledger, unlessChanged: ['dataDir'] },
+  // Recordings are written and swept by one store made at start.
+  { field: 'recording', of: (c) => c.recording },
 ];
 
 /**

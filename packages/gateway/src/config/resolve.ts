@@ -14,6 +14,7 @@ import { type GuardrailConfig, resolveGuardrails } from '../guardrails/config.js
 import { type LedgerConfig, resolveLedgerConfig, resolvePrices } from '../ledger/config.js';
 import { type McpConfig, resolveMcpConfig } from '../mcp/config.js';
 import type { PriceOverride } from '../pricing/prices.js';
+import { type RecordingConfig, resolveRecordingConfig } from '../recording/config.js';
 import { type NodeConfig, resolveNodeConfig, resolveStoreConfig, type StoreConfig } from '../store/config.js';
 import type { Budget } from '../vocabulary/budget.js';
 import type { Limits } from '../vocabulary/limits.js';
@@ -174,6 +175,8 @@ export interface GatewayConfig {
   readonly ledger: LedgerConfig;
   /** Guardrails on input and output text (see `guardrails/config.ts`). */
   readonly guardrails: readonly GuardrailConfig[];
+  /** Recorded sessions, or null when none is (see `recording/config.ts`). */
+  readonly recording: RecordingConfig | null;
   /** Price overrides by model, over the built-in table (`pricing/prices.ts`). */
   readonly prices: Readonly<Record<string, PriceOverride>>;
 }
@@ -565,6 +568,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       telemetry,
       ledger,
       guardrails,
+      recording: resolveRecordingConfig(raw.recording, cwd),
       prices: resolvePrices(raw.prices),
       continuity: resolveContinuity(raw.continuity),
     },

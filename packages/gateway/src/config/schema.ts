@@ -21,6 +21,7 @@ import { DIALECTS } from '../dialects/dialect.js';
 import { GuardrailConfigSchema } from '../guardrails/config.js';
 import { LedgerConfigSchema, PricesConfigSchema } from '../ledger/config.js';
 import { McpConfigSchema } from '../mcp/config.js';
+import { RecordingConfigSchema } from '../recording/config.js';
 import { NodeConfigSchema, StoreConfigSchema } from '../store/config.js';
 
 const positive = () => integer({ min: 1 });
@@ -320,6 +321,8 @@ export const GatewayConfigSchema = object({
   prices: optional(PricesConfigSchema),
   /** Rules that block what is said by the user or the model (see the README's "Guardrails"). */
   guardrails: optional(array(GuardrailConfigSchema)),
+  /** Sessions recorded to files: their events and their audio (see the README's "Recording"). */
+  recording: optional(RecordingConfigSchema),
 });
 
 /** The configuration as written in the file: every field optional. */

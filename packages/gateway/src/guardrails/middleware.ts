@@ -34,8 +34,8 @@ import {
   type Outcome,
   type Verdict,
 } from '../session/middleware.js';
-import { servesModel } from '../vocabulary/models.js';
-import type { SessionInfo, SessionLog } from '../vocabulary/session.js';
+import { appliesToSession } from '../vocabulary/models.js';
+import type { SessionLog } from '../vocabulary/session.js';
 import { AudioTurns, TURN_TYPES } from './audio-turns.js';
 import type { GuardrailConfig } from './config.js';
 import {
@@ -93,12 +93,6 @@ const BOTH_TYPES: ReadonlySet<string> = new Set([...OUTPUT_TYPES, ...TURN_TYPES]
 const INPUT_UPSTREAM_TYPES: ReadonlySet<string> = new Set([...TURN_TYPES, 'error']);
 const NONE: ReadonlySet<string> = new Set();
 
-/** Whether a guardrail applies to a session: its models and keys. */
-export function appliesTo(guardrail: GuardrailConfig, info: SessionInfo): boolean {
-  if (!servesModel(guardrail, info.model, info.upstreamModel)) return false;
-  return guardrail.keys === null || (info.keyId !== null && guardrail.keys.includes(info.keyId));
-}
-
 /**
  * The guardrails middleware: null for a session none applies to (a conversation's only).
  *
@@ -110,7 +104,7 @@ export function guardrailMiddleware(options: GuardrailOptions): MiddlewareFactor
   if (options.guardrails.length === 0) return null;
   return (info) => {
     if (info.intent !== 'conversation') return null;
-    const applying = options.guardrails.filter((guardrail) => appliesTo(guardrail, info));
+    const applying = options.guardrails.filter((guardrail) => appliesToSession(guardrail, info));
     const input = applying.filter((guardrail) => guardrail.input);
     const output = applying.filter((guardrail) => guardrail.output && guardrail.deny.length > 0);
     if (input.length === 0 && output.length === 0) return null;

@@ -22,6 +22,7 @@ import { GuardrailMetrics } from '../guardrails/metrics.js';
 import type { RequestHandler } from '../http/server.js';
 import { McpMetrics } from '../mcp/metrics.js';
 import type { McpObserver } from '../mcp/observer.js';
+import { RecordingMetrics } from '../recording/metrics.js';
 import type { Refusal } from '../refusal.js';
 import type { Direction, SessionObserver } from '../session/observer.js';
 import type { EndCause } from '../session/state.js';
@@ -98,6 +99,8 @@ export class GatewayMetrics implements SessionObserver {
   readonly guardrails: GuardrailObserver;
   /** The usage ledger's: cost per key, transcription usage, the writer's health. */
   readonly ledger: LedgerMetrics;
+  /** Session recordings: started, finished, bytes written, frames dropped. */
+  readonly recordings: RecordingMetrics;
   private readonly active: Gauge<'model' | 'upstream'>;
   private readonly sessions: Counter<'outcome' | 'key'>;
   private readonly sessionSeconds: Histogram<'outcome'>;
@@ -214,6 +217,7 @@ export class GatewayMetrics implements SessionObserver {
     this.mcp = new McpMetrics(registry);
     this.guardrails = new GuardrailMetrics(registry);
     this.ledger = new LedgerMetrics(registry, (model) => this.modelLabel(model));
+    this.recordings = new RecordingMetrics(registry);
   }
 
   /**

@@ -41,3 +41,23 @@ export function specificity(patterns: ServesModels, model: string, upstreamModel
 export function servesModel(patterns: ServesModels, model: string, upstreamModel: string): boolean {
   return specificity(patterns, model, upstreamModel) > 0;
 }
+
+/** Anything configured for some sessions: by model patterns, and by gateway key ids (null: every key). */
+export interface ScopedToSessions extends ServesModels {
+  readonly keys: readonly string[] | null;
+}
+
+/**
+ * Whether a guardrail, a recording rule or the like applies to a session: its model is served
+ * and its key is listed (a session without a key matches only when no keys are listed).
+ *
+ * @example
+ * appliesToSession({ models: ['*'], keys: ['app'] }, { model: 'm', upstreamModel: 'm', keyId: 'app' }); // true
+ */
+export function appliesToSession(
+  scope: ScopedToSessions,
+  session: { readonly model: string; readonly upstreamModel: string; readonly keyId: string | null },
+): boolean {
+  if (!servesModel(scope, session.model, session.upstreamModel)) return false;
+  return scope.keys === null || (session.keyId !== null && scope.keys.includes(session.keyId));
+}

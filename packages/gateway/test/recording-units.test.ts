@@ -1,0 +1,196 @@
+/**
+ * The pure parts of recording (the WAV header, interleaving, the stereo timeline, G.711 and
+ * resampling) as seeded properties, and a recorder's lifecycle against a temporary folder.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { aLawSample, muLawSample, resample } from '../src/recording/audio-format.js';
+import { NO_RECORDING_OBSERVER } from '../src/recording/observer.js';
+import { AUDIO_FILE, EVENTS_FILE, Recorder } from '../src/recording/recorder.js';
+import { interleave, StereoTimeline } from '../src/recording/timeline.js';
+import { parseWavHeader, WAV_HEADER_BYTES, wavHeader } from '../src/recording/wav.js';
+import { NO_LOG } from '../src/vocabulary/session.js';
+
+const SEED = { seed: 16, numRuns: 200 };
+const samples = fc
+  .array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 64 })
+  .map((a) => Int16Array.from(a));
+
+describe('WAV header', () => {
+  test('reads back what it wrote, and is 44 bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 8000, max: 48_000 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (channels, sampleRate, dataBytes) => {
+          const header = wavHeader({ channels, sampleRate, dataBytes });
+          assert.equal(header.length, WAV_HEADER_BYTES);
+          assert.equal(header.readUInt32LE(4), 36 + dataBytes);
+          assert.equal(header.readUInt32LE(28), sampleRate * channels * 2);
+          assert.deepEqual(parseWavHeader(header), { channels, sampleRate, bitsPerSample: 16, dataBytes });
+        },
+      ),
+      SEED,
+    );
+  });
+});
+
+describe('interleaving and the timeline', () => {
+  test('interleave puts left first, frame by frame', () => {
+    fc.assert(
+      fc.property(samples, samples, (left, right) => {
+        const out = interleave(left, right);
+        const frames = Math.min(left.length, right.length);
+        assert.equal(out.length, frames * 4);
+        for (let i = 0; i < frames; i++) {
+          assert.equal(out.readInt16LE(i * 4), left[i]);
+          assert.equal(out.readInt16LE(i * 4 + 2), right[i]);
+        }
+      }),
+      SEED,
+    );
+  });
+
+  test('each chunk lands at max(its time, its channel end), silence elsewhere, whatever is taken when', () => {
+    const push = fc.record({
+      channel: fc.constantFrom(0 as const, 1 as const),
+      chunk: samples,
+      gap: fc.integer({ min: 0, max: 40 }),
+      takeAfter: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(push, { maxLength: 20 }), (pushes) => {
+        const timeline = new StereoTimeline();
+        const expected: number[][] = [[], []];
+        const ends = [0, 0];
+        let at = 0;
+        const parts: Buffer[] = [];
+        for (const { channel, chunk, gap, takeAfter } of pushes) {
+          at += gap;
+          const start = Math.max(ends[channel]!, at);
+          for (let i = 0; i < chunk.length; i++) expected[channel]![start + i] = chunk[i]!;
+          ends[channel] = start + chunk.length;
+          ends[1 - channel] = Math.max(ends[1 - channel]!, at);
+          timeline.push(channel, chunk, at);
+          if (takeAfter) parts.push(timeline.take());
+        }
+        parts.push(timeline.finish());
+        const out = Buffer.concat(parts);
+        const frames = Math.max(ends[0]!, ends[1]!);
+        assert.equal(out.length, frames * 4);
+        assert.equal(timeline.length, frames);
+        assert.equal(timeline.held, 0);
+        for (let i = 0; i < frames; i++) {
+          assert.equal(out.readInt16LE(i * 4), expected[0]![i] ?? 0, `left ${i}`);
+          assert.equal(out.readInt16LE(i * 4 + 2), expected[1]![i] ?? 0, `right ${i}`);
+        }
+      }),
+      SEED,
+    );
+  });
+});
+
+describe('audio formats', () => {
+  test('resampling keeps the duration and the first sample', () => {
+    fc.assert(
+      fc.property(samples, fc.constantFrom(8000, 16_000, 24_000, 48_000), (input, to) => {
+        const out = resample(input, 24_000, to);
+        assert.equal(out.length, Math.round((input.length * to) / 24_000));
+        if (input.length > 0 && out.length > 0) assert.equal(out[0], input[0]);
+      }),
+      SEED,
+    );
+  });
+
+  test('G.711 decodes silence near zero and full scale near full scale, symmetrically', () => {
+    assert.equal(muLawSample(0xff), 0);
+    assert.equal(muLawSample(0x00), -32124);
+    assert.equal(muLawSample(0x80), 32124);
+    assert.equal(aLawSample(0xd5), 8);
+    assert.equal(aLawSample(0x55), -8);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 127 }), (byte) => {
+        assert.equal(muLawSample(byte), -muLawSample(byte | 0x80));
+        assert.equal(aLawSample(byte), -aLawSample(byte | 0x80));
+      }),
+      SEED,
+    );
+  });
+});
+
+const event = (type: string, extra: object = {}) => Buffer.from(JSON.stringify({ type, ...extra }));
+
+function recorder(dir: string, maxBufferedBytes = 1 << 20): Recorder {
+  return new Recorder({
+    sessionId: 'sess_unit',
+    dir,
+    include: 'both',
+    sampleRate: 24_000,
+    maxBufferedBytes,
+    about: { recording: { sessionId: 'sess_unit' } },
+    observer: NO_RECORDING_OBSERVER,
+    log: NO_LOG,
+  });
+}
+
+describe('a recorder', () => {
+  test('idle → recording → finishing → finished; frames after the finish are not recorded', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'rec-')), 'sess_unit');
+    const rec = recorder(dir);
+    assert.equal(rec.state, 'idle');
+    rec.start();
+    assert.equal(rec.state, 'recording');
+    rec.capture(
+      'client',
+      event('input_audio_buffer.append', { audio: Buffer.alloc(480).toString('base64') }),
+      null,
+    );
+    rec.capture('upstream', null, { type: 'session.updated', session: { api_key: 'sk-unit-secret' } });
+    const finished = rec.finish();
+    assert.equal(rec.state, 'finishing');
+    assert.equal(rec.finish(), finished);
+    rec.capture('client', event('late'), null);
+    await finished;
+    assert.equal(rec.state, 'finished');
+    const lines = (await readFile(join(dir, EVENTS_FILE), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.event?.type ?? Object.keys(l).join(',')),
+      ['recording', 'input_audio_buffer.append', 'session.updated', 't,end,dropped'],
+    );
+    assert.equal(lines[1].event.audio, '[audio: 480 bytes]');
+    assert.equal(lines[2].event.session.api_key, '[redacted]');
+    const wav = await readFile(join(dir, AUDIO_FILE));
+    assert.equal(parseWavHeader(wav)?.dataBytes, wav.length - WAV_HEADER_BYTES);
+  });
+
+  test('a full buffer drops frames and counts them, and the recording still finishes', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'rec-')), 'sess_unit');
+    const rec = recorder(dir, 65_536);
+    rec.start();
+    const frame = event('response.output_text.delta', { delta: 'x'.repeat(10_000) });
+    for (let i = 0; i < 10; i++) rec.capture('upstream', frame, null);
+    assert.ok(rec.dropped >= 4, `${rec.dropped} dropped`);
+    await rec.finish();
+    assert.equal(rec.state, 'finished');
+    const last = JSON.parse((await readFile(join(dir, EVENTS_FILE), 'utf8')).trim().split('\n').at(-1)!);
+    assert.equal(last.dropped, rec.dropped);
+  });
+
+  test('a folder that cannot be made: failed, and finish still resolves', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'rec-'));
+    await writeFile(join(base, 'file'), '');
+    const rec = recorder(join(base, 'file', 'sess_unit'));
+    rec.start();
+    rec.capture('client', event('x'), null);
+    await rec.finish();
+    assert.equal(rec.state, 'failed');
+  });
+});
