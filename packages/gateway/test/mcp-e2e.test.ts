@@ -55,10 +55,11 @@ async function open(): Promise<SdkSession> {
   session.rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
   await session.next('session.updated');
   // The gateway gives the engine the tools once the MCP server has listed them (a stdio server
-  // takes a moment to start, or to come back after a crash): ask until the tool is there.
+  // takes a moment to start, or to come back after a crash): ask until the tool is there and
+  // answers (a call while the server restarts returns an error output, not the echo).
   for (let attempt = 0; attempt < 40; attempt++) {
     session.say('call crm__echo {"text":"ready"}');
-    if (!(await answer(session)).startsWith('There is no tool')) return session;
+    if ((await answer(session)).includes('crm echo: ready')) return session;
     await delay(250);
   }
   throw new Error('the gateway never offered the MCP tools');
