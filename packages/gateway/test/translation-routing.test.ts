@@ -75,4 +75,39 @@ describe('routing translation sessions', () => {
     assert.equal((await conversation.next()).type, 'session.created');
     conversation.socket.close();
   });
+
+  test("translation sessions' client secrets and calls are routed the same way", async () => {
+    const post = (base: string, path: string, body: string, type: string) =>
+      fetch(`${base.replace(/^ws/, 'http')}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+    const secretBody = JSON.stringify({ session: { model: MODEL } });
+    const betaOnly = await gatewayOver([upstream(betaEngine, 'old-azure', 'beta')]);
+    for (const [path, body, type] of [
+      ['/v1/realtime/translations/client_secrets', secretBody, 'application/json'],
+      [`/v1/realtime/translations/calls?model=${MODEL}`, 'v=0\r\n', 'application/sdp'],
+    ] as const) {
+      const refused = await post(betaOnly, path, body, type);
+      assert.equal(refused.status, 503, path);
+      const { error } = (await refused.json()) as { error: { code: string } };
+      assert.equal(error.code, 'no_compatible_upstream', path);
+    }
+    // Beside a GA upstream, the secret is minted for the session that will go there.
+    const mixed = await gatewayOver([upstream(betaEngine, 'beta', 'beta'), upstream(gaEngine, 'ga', 'ga')]);
+    const minted = await post(
+      mixed,
+      '/v1/realtime/translations/client_secrets',
+      secretBody,
+      'application/json',
+    );
+    assert.equal(minted.status, 200);
+    const { value } = (await minted.json()) as { value: string };
+    const client = await connect(`${mixed}/v1/realtime/translations`, {
+      headers: { authorization: `Bearer ${value}` },
+    });
+    assert.equal((await client.next()).type, 'session.created');
+    client.socket.close();
+  });
 });

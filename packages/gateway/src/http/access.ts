@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { UpstreamConfig, UpstreamKind } from '../config/resolve.js';
 import { type Refusal, refusal } from '../refusal.js';
-import type { Router } from '../routing/router.js';
+import type { DialectNeed, Router } from '../routing/router.js';
 import { upstreamHeaders } from '../upstream/connect.js';
 
 /** Where a forwarded request goes, with the upstream's auth header already set. */
@@ -37,7 +37,12 @@ export interface Access {
    */
   selectUpstream(model: string | null, principal: Principal): Promise<UpstreamTarget | Refusal>;
   /** The upstreams to try for a model, best first, at most `routing.maxAttempts` of them. */
-  planUpstreams(model: string | null, principal: Principal): Promise<readonly UpstreamTarget[] | Refusal>;
+  /** `needs`: only upstreams of that dialect (see {@link Router.plan}). */
+  planUpstreams(
+    model: string | null,
+    principal: Principal,
+    needs?: DialectNeed,
+  ): Promise<readonly UpstreamTarget[] | Refusal>;
   /** A named upstream, for requests that must reach the one holding their call; null if unknown. */
   selectUpstreamByName(name: string, principal: Principal): UpstreamTarget | null;
   /** Reports how a forwarded request went, so circuits open and close as for WebSockets. */
@@ -66,12 +71,12 @@ function targetFor(upstream: UpstreamConfig, principal: Principal, model: string
 }
 
 export function createAccess(auth: Authenticator, router: Router): Access {
-  const planUpstreams: Access['planUpstreams'] = async (model, principal) => {
+  const planUpstreams: Access['planUpstreams'] = async (model, principal, needs) => {
     if (model !== null) {
       const forbidden = auth.authorizeModel(principal, model);
       if (forbidden !== null) return forbidden;
     }
-    const plan = await (model === null ? router.planAny() : router.plan(model));
+    const plan = await (model === null ? router.planAny() : router.plan(model, needs));
     if ('status' in plan) return plan;
     if (plan.candidates.length === 0) return refusal(503, 'no_healthy_upstream', 'No upstream is available.');
     return plan.candidates.map((upstream) =>

@@ -25,7 +25,9 @@ import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { isRefusal, parseTarget } from '../http/target.js';
 import { type Refusal, refusal } from '../refusal.js';
+import type { DialectNeed } from '../routing/router.js';
 import type { Store } from '../store/store.js';
+import { TRANSLATION_NEEDS_GA } from '../translation/upstream-dialect.js';
 import { findModel, readBody, rewriteModel } from './body.js';
 import {
   type BetaMintEndpoint,
@@ -61,6 +63,11 @@ const CREATE_PATHS = new Set([
   '/v1/realtime/sessions',
   '/v1/realtime/transcription_sessions',
   '/v1/realtime/calls',
+]);
+/** Translation sessions' REST endpoints: routed to GA upstreams only. */
+const TRANSLATION_PATHS = new Set([
+  '/v1/realtime/translations/client_secrets',
+  '/v1/realtime/translations/calls',
 ]);
 /**
  * A call id is kept to characters a URL parser leaves alone: an id such as `..` or `a\b` would be
@@ -186,7 +193,16 @@ export function restHandler(options: RestOptions): RequestHandler {
     const planned =
       model ??
       (minting === 'translations' ? DEFAULT_TRANSLATION_MODEL : minting !== undefined ? DEFAULT_MODEL : null);
-    const targets = await planTargets(options.access, planned, who.principal, control?.[1] ?? null, calls);
+    // Translation sessions exist in GA only: their secrets and calls go to upstreams that speak it.
+    const needs = TRANSLATION_PATHS.has(target.path) ? TRANSLATION_NEEDS_GA : undefined;
+    const targets = await planTargets(
+      options.access,
+      planned,
+      who.principal,
+      control?.[1] ?? null,
+      calls,
+      needs,
+    );
     if ('status' in targets) {
       sendRefusal(res, targets);
       return true;
@@ -233,10 +249,11 @@ async function planTargets(
   principal: Parameters<Access['planUpstreams']>[1],
   callId: string | null,
   calls: CallRoutes,
+  needs: DialectNeed | undefined,
 ): Promise<readonly UpstreamTarget[] | Refusal> {
   const remembered = callId === null ? null : await calls.upstream(callId);
   const held = remembered === null ? null : access.selectUpstreamByName(remembered, principal);
-  return held === null ? access.planUpstreams(model, principal) : [held];
+  return held === null ? access.planUpstreams(model, principal, needs) : [held];
 }
 
 /** One attempt at an upstream: its answer, or why there was none. */
