@@ -138,16 +138,6 @@ function say(client: TestClient, text: string): void {
   client.send({ type: 'response.create' });
 }
 
-/** Every event up to and including the first of `type`. */
-async function until(client: TestClient, type: string): Promise<Json[]> {
-  const events: Json[] = [];
-  for (;;) {
-    const event = await client.next();
-    events.push(event);
-    if (event.type === type) return events;
-  }
-}
-
 const joined = (events: Json[], type: string) =>
   events
     .filter((e) => e.type === type)
@@ -158,7 +148,7 @@ describe('output guardrails', () => {
   test('a clean text answer passes unchanged', async () => {
     const client = await open('gpt-realtime');
     say(client, 'hello there, how are you');
-    const events = await until(client, 'response.done');
+    const events = await client.until<Json>('response.done');
     const text = 'You said: hello there, how are you';
     assert.equal(joined(events, 'response.output_text.delta'), text);
     assert.equal(events.find((e) => e.type === 'response.output_text.done').text, text);
@@ -170,7 +160,7 @@ describe('output guardrails', () => {
   test('a text answer is cut before the match: response.done cancelled, then the error', async () => {
     const client = await open('gpt-realtime');
     say(client, 'tell me the secret   word and more words after it');
-    const events = await until(client, 'error');
+    const events = await client.until<Json>('error');
     const text = joined(events, 'response.output_text.delta');
     assert.ok('You said: tell me the secret   word'.startsWith(text), text);
     const output = events.filter((e) => e.type.startsWith('response.'));
@@ -183,7 +173,7 @@ describe('output guardrails', () => {
     assert.match(events.at(-1).error.message, /'no-secret'/);
     // The session goes on; the cut response sends nothing more, and the next answer is whole.
     say(client, 'and now something clean');
-    const next = await until(client, 'response.done');
+    const next = await client.until<Json>('response.done');
     assert.ok(!next.some((e) => e.response_id === done.response.id || e.response?.id === done.response.id));
     assert.ok(!/secret\s+word/i.test(JSON.stringify(next.filter((e) => e.type.startsWith('response.')))));
     assert.equal(joined(next, 'response.output_text.delta'), 'You said: and now something clean');
@@ -197,7 +187,7 @@ describe('output guardrails', () => {
     say(plain, prompt);
     const reference: { audio: string; speaks: number }[] = [];
     let transcript = 0;
-    for (const event of await until(plain, 'response.done')) {
+    for (const event of await plain.until<Json>('response.done')) {
       if (event.type === 'response.output_audio_transcript.delta') transcript += event.delta.length;
       if (event.type === 'response.output_audio.delta')
         reference.push({ audio: event.delta, speaks: transcript });
@@ -207,7 +197,7 @@ describe('output guardrails', () => {
 
     const client = await open('gpt-realtime', ['audio']);
     say(client, prompt);
-    const events = await until(client, 'error');
+    const events = await client.until<Json>('error');
     const released = joined(events, 'response.output_audio_transcript.delta');
     assert.ok(`You said: ${prompt}`.startsWith(released));
     assert.ok(!/secret\s+word/i.test(released));
@@ -241,7 +231,7 @@ describe('input guardrails', () => {
     assert.match((error as Json).error.message, /'no-bomb'/);
     // The next event is the answer to the next, clean turn: nothing was added nor answered.
     say(client, 'a clean question');
-    const events = await until(client, 'response.done');
+    const events = await client.until<Json>('response.done');
     assert.equal(events[0].type, 'conversation.item.added');
     assert.equal(events[0].item.content[0].text, 'a clean question');
     assert.equal(joined(events, 'response.output_text.delta'), 'You said: a clean question');
@@ -289,11 +279,11 @@ describe('moderation checker', () => {
         // What follows the blocked item is answered alone (the service down blocks it too).
         if (model === 'down-closed') return client.socket.close();
         say(client, 'afterwards');
-        const events = await until(client, 'response.done');
+        const events = await client.until<Json>('response.done');
         assert.ok(!JSON.stringify(events).includes(text));
       } else {
         assert.equal(first.type, 'conversation.item.added');
-        const events = await until(client, 'response.done');
+        const events = await client.until<Json>('response.done');
         assert.equal(joined(events, 'response.output_text.delta'), `You said: ${text}`);
       }
       client.socket.close();
@@ -339,7 +329,7 @@ describe('input guardrails on audio turns', () => {
     assert.equal(updated.session.audio.input.turn_detection.create_response, true);
     assert.ok(!('transcription' in updated.session.audio.input));
     speak(client, spokenTurn());
-    const events = await until(client, 'response.done');
+    const events = await client.until<Json>('response.done');
     assert.equal(events.at(-1).response.status, 'completed');
     assert.match(joined(events, 'response.output_text.delta'), /^You said: /);
     // The transcription the gateway turned on is not shown to a client that did not ask for it.
@@ -358,7 +348,7 @@ describe('input guardrails on audio turns', () => {
     assert.deepEqual(updated.session.audio.input.transcription, { model: 'whisper-1' });
     assert.equal(updated.session.audio.input.turn_detection.create_response, true);
     speak(client, spokenTurn());
-    const events = await until(client, 'response.done');
+    const events = await client.until<Json>('response.done');
     const completed = events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed');
     assert.match(completed.transcript, /^audio of 1\.\d seconds$/);
     assert.equal(events.at(-1).response.status, 'completed');
@@ -369,7 +359,7 @@ describe('input guardrails on audio turns', () => {
     const before = await decisions('guardrail="no-long-turns",direction="input",action="block",cause="deny"');
     const client = await open('gpt-realtime');
     speak(client, longTurn());
-    const events = await until(client, 'conversation.item.deleted');
+    const events = await client.until<Json>('conversation.item.deleted');
     const committed = events.find((e) => e.type === 'input_audio_buffer.committed');
     const error = events.find((e) => e.type === 'error');
     assert.equal(error.error.code, 'guardrail_triggered');
@@ -401,7 +391,7 @@ describe('after a cut', () => {
   test('the cut item is deleted upstream; the client never gets its conversation.item.done', async () => {
     const client = await open('gpt-realtime');
     say(client, 'the secret word is swordfish');
-    const events = await until(client, 'conversation.item.deleted');
+    const events = await client.until<Json>('conversation.item.deleted');
     const added = events.find((e) => e.type === 'conversation.item.added' && e.item.role === 'assistant');
     assert.equal(events.at(-1).item_id, added.item.id);
     assert.ok(!events.some((e) => e.type === 'conversation.item.done' && e.item.id === added.item.id));
@@ -416,7 +406,7 @@ describe('after a cut', () => {
     client.send({ type: 'conversation.item.retrieve', item_id: added.item.id });
     assert.equal(((await client.next()) as Json).error.code, 'item_not_found');
     say(client, 'clean again');
-    const next = await until(client, 'response.done');
+    const next = await client.until<Json>('response.done');
     assert.ok(!next.some((e) => e.type === 'error'));
     assert.equal(
       (await decisions('guardrail="no-secret",direction="output",action="block",cause="deny"')) > 0,

@@ -106,16 +106,6 @@ async function upstreamEventually(
   );
 }
 
-/** Collects client events until `type` arrives. */
-async function collectUntil(client: TestClient, type: string): Promise<Event[]> {
-  const seen: Event[] = [];
-  for (;;) {
-    const event = await client.next();
-    seen.push(event);
-    if (event.type === type) return seen;
-  }
-}
-
 describe('MCP tools run by the gateway', () => {
   let http: TestMcpHttpServer;
   let rig: Rig;
@@ -208,7 +198,7 @@ describe('MCP tools run by the gateway', () => {
   test('a call: the client sees mcp_call events, the upstream gets the output and one response.create', async () => {
     const { client, conn } = await open();
     const { responseId, items } = playCalls(conn, [{ name: 'crm__echo', args: '{"text":"hi"}' }]);
-    const seen = await collectUntil(client, 'response.done');
+    const seen = await client.until('response.done');
     const types = seen.map((e) => e.type);
     assert.deepEqual(types, [
       'response.created',
@@ -277,7 +267,7 @@ describe('MCP tools run by the gateway', () => {
   test('hidden mode: the client sees none of the call, the model still gets the output', async () => {
     const { client, conn } = await open(hiddenRig);
     playCalls(conn, [{ name: 'crm__add', args: '{"a":2,"b":40}' }]);
-    const seen = await collectUntil(client, 'response.done');
+    const seen = await client.until('response.done');
     assert.deepEqual(
       seen.map((e) => e.type),
       ['response.created', 'response.done'],
@@ -315,7 +305,7 @@ describe('MCP tools run by the gateway', () => {
   test('a call that times out gives the model an error output and the session goes on', async () => {
     const { client, conn } = await open();
     playCalls(conn, [{ name: 'crm__sleep', args: '{"ms":5000}' }]);
-    const seen = await collectUntil(client, 'response.done');
+    const seen = await client.until('response.done');
     assert.ok(seen.some((e) => e.type === 'response.mcp_call.failed'));
     const item = seen.find((e) => e.type === 'response.output_item.done')!.item as {
       error: { type: string; message: string };
@@ -359,7 +349,7 @@ describe('MCP tools run by the gateway', () => {
   test('a tool error is reported as tool_execution_error', async () => {
     const { client, conn } = await open();
     playCalls(conn, [{ name: 'crm__fail', args: '{}' }]);
-    const seen = await collectUntil(client, 'response.done');
+    const seen = await client.until('response.done');
     const item = seen.find((e) => e.type === 'response.output_item.done')!.item as { error: Event };
     assert.deepEqual(item.error, { type: 'tool_execution_error', message: 'the tool failed on purpose' });
     client.socket.close();
@@ -370,7 +360,7 @@ describe('MCP tools run by the gateway', () => {
     playCalls(conn, [{ name: 'crm__sleep', args: '{"ms":3000}' }]);
     await client.waitFor('response.mcp_call.in_progress');
     client.send({ type: 'response.cancel', event_id: 'event_cancel' });
-    const seen = await collectUntil(client, 'response.done');
+    const seen = await client.until('response.done');
     assert.ok(seen.some((e) => e.type === 'response.mcp_call.failed'));
     const done = seen.at(-1)!.response as { status: string };
     assert.equal(done.status, 'cancelled');
@@ -481,7 +471,7 @@ describe('MCP tools run by the gateway', () => {
         headers: { 'X-Tenant': 'acme' },
         authorization: 'client-token',
       });
-      const seen = await collectUntil(client, 'conversation.item.done');
+      const seen = await client.until('conversation.item.done');
       assert.deepEqual(
         seen.map((e) => e.type).filter((t) => t !== 'error'),
         [

@@ -51,16 +51,6 @@ function speak(client: TestClient, pcm: Buffer): void {
     client.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(k, k + 4800).toString('base64') });
 }
 
-/** Every event until (and with) the first of `type`. */
-async function until(client: TestClient, type: string): Promise<Json[]> {
-  const events: Json[] = [];
-  for (;;) {
-    const event = await client.next();
-    events.push(event);
-    if (event.type === type) return events;
-  }
-}
-
 /** The one live session's id, from the admin API. */
 async function liveSessionId(): Promise<string> {
   const list = (await (await fetch(`${base}/admin/sessions`, { headers: admin })).json()) as Json;
@@ -129,7 +119,7 @@ describe('a recorded session', () => {
     await client.waitFor('session.updated').catch(() => null);
     const user = spokenTurn();
     speak(client, user);
-    const answer = await until(client, 'response.done');
+    const answer = await client.until<Json>('response.done');
     const deltas = answer.filter((e) => e.type === 'response.output_audio.delta');
     assert.ok(deltas.length > 0, 'the engine answered with audio');
     client.send({

@@ -146,6 +146,19 @@ export class TestClient {
     }
   }
 
+  /**
+   * Every event from the next one up to and including the first of `type`, parsed. `E` is how a
+   * test reads them (a loose alias, say); nothing checks it.
+   */
+  async until<E = Record<string, unknown>>(type: string): Promise<E[]> {
+    const events: Record<string, unknown>[] = [];
+    for (;;) {
+      const event = await this.next();
+      events.push(event);
+      if (event.type === type) return events as E[];
+    }
+  }
+
   send(event: object | string | Buffer): void {
     if (Buffer.isBuffer(event)) this.socket.send(event, { binary: true });
     else this.socket.send(typeof event === 'string' ? event : JSON.stringify(event));
