@@ -10,7 +10,7 @@
  * 404 `ledger_disabled` when the ledger is off, 503 `ledger_unavailable` when it cannot be read.
  */
 
-import { checkOperatorKey } from '../http/operator-key.js';
+import { checkOperatorRead } from '../http/operator-key.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { isRefusal, parseTarget } from '../http/target.js';
@@ -55,13 +55,9 @@ export function usageHandler(
   return async (req, res) => {
     const target = parseTarget(req.url);
     if (isRefusal(target) || target.path !== PATH || keyHash === null) return false;
-    const refused = checkOperatorKey(req, keyHash, 'The admin API');
+    const refused = checkOperatorRead(req, keyHash, 'The admin API', 'Use GET.');
     if (refused !== null) {
       sendRefusal(res, refused);
-      return true;
-    }
-    if (req.method !== 'GET') {
-      sendRefusal(res, refusal(405, 'method_not_allowed', 'Use GET.'));
       return true;
     }
     if (ledger === null) {

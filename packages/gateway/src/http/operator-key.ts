@@ -26,3 +26,22 @@ export function checkOperatorKey(req: IncomingMessage, keyHash: string, surface:
   if (given.length === expected.length && timingSafeEqual(given, expected)) return null;
   return refusal(403, 'forbidden', `${surface} needs its own key.`);
 }
+
+/**
+ * {@link checkOperatorKey} for a read-only operator resource: the key first, then 405 for any
+ * method but GET, with `getHint` as its message.
+ *
+ * @example
+ * const refused = checkOperatorRead(req, keyHash, 'The admin API', 'Use GET to read a recording.');
+ * if (refused !== null) return sendRefusal(res, refused);
+ */
+export function checkOperatorRead(
+  req: IncomingMessage,
+  keyHash: string,
+  surface: string,
+  getHint: string,
+): Refusal | null {
+  const refused = checkOperatorKey(req, keyHash, surface);
+  if (refused !== null) return refused;
+  return req.method === 'GET' ? null : refusal(405, 'method_not_allowed', getHint);
+}

@@ -9,7 +9,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { checkOperatorKey } from '../http/operator-key.js';
+import { checkOperatorRead } from '../http/operator-key.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { decodePath, isRefusal, parseTarget } from '../http/target.js';
@@ -28,13 +28,9 @@ export function recordingAdminHandler(recordings: Recordings | null, keyHash: st
     if (isRefusal(target)) return false;
     const match = PATH.exec(target.path);
     if (match === null || keyHash === null) return false;
-    const refused = checkOperatorKey(req, keyHash, 'The admin API');
+    const refused = checkOperatorRead(req, keyHash, 'The admin API', 'Use GET to read a recording.');
     if (refused !== null) {
       sendRefusal(res, refused);
-      return true;
-    }
-    if (req.method !== 'GET') {
-      sendRefusal(res, refusal(405, 'method_not_allowed', 'Use GET to read a recording.'));
       return true;
     }
     const id = decodePath(match[1]!);
