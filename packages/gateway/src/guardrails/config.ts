@@ -23,7 +23,7 @@ import {
   string,
 } from '@realtime-gateway/protocol/schema';
 import type { ConfigError } from '../config/resolve.js';
-import { type DenyRule, flagsOf, patternProblem } from './patterns.js';
+import { type DenyRule, denyRule, patternProblem } from './patterns.js';
 
 export const ModerationConfigSchema = object({
   /** The moderation endpoint, such as `https://api.openai.com/v1/moderations`. */
@@ -49,7 +49,7 @@ export const GuardrailConfigSchema = object({
   deny: optional(array(string())),
   /** Match letters regardless of case (default true). */
   ignoreCase: optional(boolean()),
-  /** The longest text a deny pattern needs to match, in characters: output holds back this many minus one (default 64). */
+  /** The longest text a deny pattern needs to match, in characters: output holds back at most this many (default 64). */
   maxMatchChars: optional(integer({ min: 1, max: 10_000 })),
   /** `block` the text, or `end_session` after telling the client (default `block`). */
   action: optional(enumOf(['block', 'end_session'])),
@@ -126,8 +126,7 @@ export function resolveGuardrails(
     const deny: DenyRule[] = [];
     (entry.deny ?? []).forEach((source, j) => {
       const problem = patternProblem(source, ignoreCase);
-      if (problem === null)
-        deny.push({ guardrail: entry.name, regex: new RegExp(source, flagsOf(ignoreCase)) });
+      if (problem === null) deny.push(denyRule(entry.name, source, ignoreCase));
       else errors.push({ field: `${at}.deny[${j}]`, message: `Invalid deny pattern: ${problem}.` });
     });
     if ((entry.deny ?? []).length === 0 && entry.moderation == null)

@@ -141,11 +141,11 @@ class Guardrails implements Middleware {
     this.client = input.length > 0 ? INPUT_TYPES : NONE;
     this.upstream =
       input.length > 0 ? (guarded ? BOTH_TYPES : INPUT_UPSTREAM_TYPES) : guarded ? OUTPUT_TYPES : NONE;
-    const keep = Math.max(0, ...outputGuardrails.map((guardrail) => guardrail.maxMatchChars - 1));
+    const maxMatchChars = Math.max(1, ...outputGuardrails.map((guardrail) => guardrail.maxMatchChars));
     this.output = guarded
       ? new OutputGuard(
           outputGuardrails.flatMap((guardrail) => guardrail.deny),
-          keep,
+          maxMatchChars,
         )
       : null;
     this.turns =
@@ -237,8 +237,10 @@ class Guardrails implements Middleware {
     }
     const verdict =
       this.turns !== null && TURN_SET.has(event.type) ? this.turns.onUpstream(event, ctx) : FORWARD;
-    if (verdict !== FORWARD || guard === null) return verdict;
-    return this.onOutput(event, guard, ctx);
+    const outcome = verdict !== FORWARD || guard === null ? verdict : this.onOutput(event, guard, ctx);
+    // Again after the output guard: a response its own end cut (`$`) is over already.
+    if (event.type === 'response.done') this.deleteCutItem(event.response.id ?? '', ctx);
+    return outcome;
   }
 
   private onOutput(event: ServerEvent, guard: OutputGuard, ctx: MiddlewareContext): Verdict<ServerEvent> {

@@ -38,7 +38,7 @@ function keyOf(event: { response_id: string; item_id: string; content_index: num
 
 /**
  * @example
- * const guard = new OutputGuard(rules, 63);
+ * const guard = new OutputGuard(rules, 64);
  * const action = guard.text(event); // { kind: 'send', events: [...] } or { kind: 'cut', ... }
  */
 export class OutputGuard {
@@ -49,8 +49,8 @@ export class OutputGuard {
 
   constructor(
     private readonly rules: readonly DenyRule[],
-    /** Characters held back: the largest `maxMatchChars` minus one. */
-    private readonly keep: number,
+    /** The most characters held back: the largest `maxMatchChars`. */
+    private readonly maxMatchChars: number,
   ) {}
 
   /** Whether a response was cut: its events are dropped. */
@@ -68,7 +68,12 @@ export class OutputGuard {
     if (this.cut.has(event.response_id)) return { kind: 'send', events: [] };
     const key = keyOf(event);
     const stream = this.streams.get(key);
-    const step = pushText(stream?.state ?? emptyHold<AudioDelta>(), event.delta, this.rules, this.keep);
+    const step = pushText(
+      stream?.state ?? emptyHold<AudioDelta>(),
+      event.delta,
+      this.rules,
+      this.maxMatchChars,
+    );
     if (step.kind === 'match') {
       this.cutResponse(event.response_id);
       return { kind: 'cut', responseId: event.response_id, itemId: event.item_id, match: step.match };
@@ -92,7 +97,8 @@ export class OutputGuard {
 
   /**
    * A done event of a part (`item_id` and `content_index`), an item (`item_id`) or the whole
-   * response: everything held of it is released first, its text having all been scanned.
+   * response: everything held of it is released first, its text having all been scanned, unless
+   * the text's end completes a match (`$`, a trailing `\b`): then the response is cut.
    */
   done(responseId: string, itemId: string | null, contentIndex: number | null): OutputAction {
     if (this.cut.has(responseId)) return { kind: 'send', events: [] };
@@ -102,7 +108,12 @@ export class OutputGuard {
       const [, item, index] = key.split('\n');
       if (itemId !== null && item !== itemId) continue;
       if (contentIndex !== null && Number(index) !== contentIndex) continue;
-      events.push(...released(finish(stream.state), stream.template));
+      const step = finish(stream.state, this.rules);
+      if (step.kind === 'match') {
+        this.cutResponse(responseId);
+        return { kind: 'cut', responseId, itemId: item!, match: step.match };
+      }
+      events.push(...released(step, stream.template));
       this.streams.delete(key);
     }
     return events.length === 0 ? FORWARD_ACTION : { kind: 'flush', events };
@@ -111,7 +122,10 @@ export class OutputGuard {
   /** The upstream's own `response.done`: a cut response's is dropped, and its record forgotten. */
   responseDone(responseId: string): OutputAction {
     if (this.cut.delete(responseId)) return { kind: 'send', events: [] };
-    return this.done(responseId, null, null);
+    const action = this.done(responseId, null, null);
+    // Cut by its own end: no later event of it will come.
+    if (action.kind === 'cut') this.cut.delete(responseId);
+    return action;
   }
 
   private cutResponse(responseId: string): void {

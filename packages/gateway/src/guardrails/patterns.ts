@@ -2,23 +2,38 @@
  * Deny patterns: compiling them, refusing those whose cost has no bound, and finding the first
  * match in a piece of text. Pure functions, no state.
  *
- * A pattern's cost is bounded in two ways. What it is run on is short: output text is scanned in
- * a window of at most `maxMatchChars - 1` held characters plus the new delta (see hold-back.ts),
- * input text once per item. And the pattern itself may not backtrack exponentially: nested
- * quantifiers (`(a+)+`, `(\w*\s?)*`), backreferences and lookaround are refused at config load,
- * so a scan is polynomial in the window's length.
+ * A pattern's cost is bounded. Input text is run through its RegExp once per item, and the
+ * pattern may not backtrack exponentially: nested quantifiers (`(a+)+`, `(\w*\s?)*`),
+ * backreferences and lookaround are refused at config load, so a scan is polynomial in the
+ * text's length. Output text streams through its automaton (partial-match.ts), linear in the
+ * text: each character visits each of the automaton's states at most once.
  */
+import { type Automaton, compileAutomaton } from './partial-match.js';
 
 /** A compiled deny pattern of one guardrail. */
 export interface DenyRule {
   /** The guardrail's name, from the config. */
   readonly guardrail: string;
   readonly regex: RegExp;
+  /** The same pattern, for streamed text. */
+  readonly automaton: Automaton;
+}
+
+/**
+ * Compiles a deny pattern that {@link patternProblem} accepted.
+ *
+ * @example
+ * denyRule('pii', '\\d{16}', true); // { guardrail: 'pii', regex: /\d{16}/iu, automaton: … }
+ */
+export function denyRule(guardrail: string, source: string, ignoreCase: boolean): DenyRule {
+  const flags = flagsOf(ignoreCase);
+  return { guardrail, regex: new RegExp(source, flags), automaton: compileAutomaton(source, flags) };
 }
 
 /** Where a deny pattern matched. */
 export interface DenyMatch {
   readonly guardrail: string;
+  /** In the text checked: an input item's, or an output stream's from its start. */
   readonly index: number;
   readonly length: number;
 }
@@ -40,6 +55,11 @@ export function patternProblem(source: string, ignoreCase: boolean): string | nu
   }
   const structural = costProblem(source);
   if (structural !== null) return structural;
+  try {
+    compileAutomaton(source, flagsOf(ignoreCase));
+  } catch (error) {
+    return (error as Error).message;
+  }
   // A pattern that matches nothing at all would block every text.
   if (regex.test('')) return 'the pattern matches the empty string, so it would block every text';
   return null;
@@ -118,7 +138,7 @@ function isQuantifierAt(source: string, k: number): boolean {
  * The first rule (in config order) that matches `text`, with where; null when none does.
  *
  * @example
- * firstMatch([{ guardrail: 'pii', regex: /\d{16}/u }], 'card 4111111111111111'); // { guardrail: 'pii', index: 5, length: 16 }
+ * firstMatch([denyRule('pii', '\\d{16}', false)], 'card 4111111111111111'); // { guardrail: 'pii', index: 5, length: 16 }
  */
 export function firstMatch(rules: readonly DenyRule[], text: string): DenyMatch | null {
   if (text === '') return null;
