@@ -63,6 +63,7 @@ export interface GuardrailOptions {
 
 const INPUT_TYPES: ReadonlySet<string> = new Set([
   'conversation.item.create',
+  'input_audio_buffer.commit',
   'response.create',
   'session.update',
 ]);
@@ -171,6 +172,10 @@ class Guardrails implements Middleware {
     if (event === null) return FORWARD;
     let texts: string[];
     if (event.type === 'session.update') return this.turns!.onClientUpdate(event);
+    if (event.type === 'input_audio_buffer.commit') {
+      this.turns!.onClientCommit(frame.eventId);
+      return FORWARD;
+    }
     if (event.type === 'conversation.item.create') {
       const text = userText(event.item);
       texts = text === null ? [] : [text];
@@ -180,6 +185,8 @@ class Guardrails implements Middleware {
         this.suppressResponse = false;
         return DROP;
       }
+      // One that answers the conversation waits for the audio turns committed before it.
+      if (event.response?.input === undefined) return this.turns!.onClientResponse();
       texts = (event.response?.input ?? []).flatMap((item) => {
         const text = 'type' in item && item.type === 'message' ? userText(item) : null;
         return text === null ? [] : [text];
@@ -217,6 +224,7 @@ class Guardrails implements Middleware {
     if (event === null) return FORWARD;
     switch (event.type) {
       case 'error': {
+        this.turns?.onUpstreamError(event.error);
         const eventId = event.error.event_id ?? null;
         if (eventId === null || !this.ownEvents.delete(eventId)) return FORWARD;
         this.turns?.ownEventRefused(eventId);
