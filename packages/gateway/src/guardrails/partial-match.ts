@@ -31,6 +31,11 @@ export interface Automaton {
   readonly states: readonly State[];
   readonly start: number;
   readonly isWord: (codePoint: number) => boolean;
+  /**
+   * The character states a match begins with, when no assertion comes before them: a
+   * character none of them takes, with no partial match live, leaves nothing live.
+   */
+  readonly firsts: readonly number[] | null;
 }
 
 /**
@@ -57,7 +62,24 @@ export function compileAutomaton(source: string, flags: string): Automaton {
   };
   const accept = add({ kind: 'match' });
   const start = new Compiler(add, states, flags).alternatives(pattern.alternatives, accept);
-  return { states, start, isWord: atomTest('\\w', flags) };
+  return { states, start, isWord: atomTest('\\w', flags), firsts: firstsOf(states, start) };
+}
+
+/** The character states reachable from `start` through splits alone; null when an assertion (or the end) is. */
+function firstsOf(states: readonly State[], start: number): number[] | null {
+  const firsts: number[] = [];
+  const seen = new Set<number>();
+  const stack = [start];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = states[id]!;
+    if (node.kind === 'char') firsts.push(id);
+    else if (node.kind === 'split') stack.push(...node.next);
+    else return null;
+  }
+  return firsts;
 }
 
 /** Builds states back to front: each piece is compiled knowing the state that follows it. */
@@ -151,8 +173,10 @@ export type ScanStep =
   | { readonly kind: 'state'; readonly state: ScanState }
   | { readonly kind: 'match'; readonly span: Span };
 
+const NO_THREADS: ReadonlyMap<number, number> = new Map();
+
 /** A stream with nothing scanned. */
-export const SCAN_START: ScanState = Object.freeze({ at: 0, prev: -1, threads: new Map<number, number>() });
+export const SCAN_START: ScanState = Object.freeze({ at: 0, prev: -1, threads: NO_THREADS });
 
 /** The next character is not known yet (the end of what arrived). */
 const UNKNOWN = -2;
@@ -218,6 +242,14 @@ export function liveStart(automaton: Automaton, state: ScanState, maxChars: numb
 
 /** One code point: the threads that take it, or a match that ends before it. */
 function advance(automaton: Automaton, state: ScanState, codePoint: number, width: number): ScanStep {
+  // Most characters of a clean text start nothing: no closure to follow.
+  const firsts = automaton.firsts;
+  if (
+    state.threads.size === 0 &&
+    firsts !== null &&
+    !firsts.some((id) => (automaton.states[id] as State & { kind: 'char' }).test(codePoint))
+  )
+    return { kind: 'state', state: { at: state.at + width, prev: codePoint, threads: NO_THREADS } };
   const found = closure(automaton, withRoot(automaton, state), state, codePoint);
   if (found.match !== null)
     return { kind: 'match', span: { index: found.match, length: state.at - found.match } };
