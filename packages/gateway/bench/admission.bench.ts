@@ -14,6 +14,10 @@
  * - throughput: admissions per second with `BENCH_CONCURRENCY` opens at a time, and the CPU per
  *   admission of this process and of redis-server (the stable figure on a shared machine).
  *
+ * This process (clients, gateways, engine) is pinned to CPU 0 and redis-server to CPU 1 (see
+ * `pinning.ts`; `BENCH_PIN=0` turns it off): unpinned, a round trip to Redis waits whenever the
+ * scheduler puts both on one core, and the tail measures that instead of the store.
+ *
  *   node --conditions=source --import tsx bench/admission.bench.ts   (BENCH_ROUNDS=2000 BENCH_CONCURRENCY=20)
  */
 import { readFileSync } from 'node:fs';
@@ -28,6 +32,7 @@ import { RedisBus } from '../src/store/redis-bus.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';
 import { startTestRedis, type TestRedis } from '../test/support/redis.js';
+import { PIN, pin } from './pinning.js';
 import { percentile } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2000);
@@ -141,6 +146,8 @@ function redisCpuMs(pid: number): number {
 async function main(): Promise<void> {
   const engine = await startEngine({});
   const redis = await startTestRedis();
+  pin(process.pid, 0);
+  pin(redis.pid!, 1);
   const rigs = [
     await startRig('memory', engine, new MemoryStore(), null),
     await startRig(
@@ -162,7 +169,8 @@ async function main(): Promise<void> {
 
     console.log(
       `admission: ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}, ` +
-        `${ROUNDS} sequential admissions per store, then ${ROUNDS} at ${CONCURRENCY} at a time`,
+        `${ROUNDS} sequential admissions per store, then ${ROUNDS} at ${CONCURRENCY} at a time, ` +
+        (PIN ? 'this process pinned to CPU 0 and redis-server to CPU 1' : 'not pinned'),
     );
     const base = latency.get('memory')!;
     for (const rig of rigs) {
