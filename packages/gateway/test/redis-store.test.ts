@@ -1,13 +1,16 @@
 /**
  * The Redis store against a real redis-server (one for the file, a key prefix per test): the
  * memory store's semantics, atomicity under several store instances at once, holders that
- * survive a Redis restart through renewal, a password, and failing fast while Redis is down.
+ * survive a Redis restart through renewal, a password, TLS with client certificates, and failing
+ * fast while Redis is down.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
+import { RedisBus } from '../src/store/redis-bus.js';
 import { RedisStore, type RedisStoreOptions } from '../src/store/redis-store.js';
 import { type SlotGrant, StoreError } from '../src/store/store.js';
+import { createAuthority, issueCertificate } from '../src/tls/certificates.js';
 import { eventually } from './support/harness.js';
 import { redisOrSkip, type TestRedis } from './support/redis.js';
 
@@ -332,6 +335,57 @@ describe('RedisStore with a password', () => {
       statuses.some((status) => status.startsWith('down') && /NOAUTH|auth/i.test(status)),
       statuses.join('; '),
     );
+  });
+});
+
+describe('RedisStore and RedisBus over TLS', () => {
+  it('work with the CA and a client certificate the server trusts, and fail with a clear error otherwise', async (t) => {
+    const now = Date.now();
+    const ca = await createAuthority('CN=redis test CA', new Date(now - 60_000), new Date(now + 3_600_000));
+    const server = await issueCertificate(ca, {
+      subject: 'CN=localhost',
+      usage: 'server',
+      ip: ['127.0.0.1'],
+    });
+    const client = await issueCertificate(ca, { subject: 'CN=gateway node', usage: 'client' });
+    const caPem = ca.cert.toString('pem');
+    const redis = await redisOrSkip(t, { tls: { ...server, ca: caPem } });
+    if (redis === null) return;
+    t.after(() => redis.close());
+    assert.match(redis.url, /^rediss:/);
+    const options = { url: redis.url, keyPrefix: 'tls:', timeoutMs: TIMEOUT_MS };
+    const trusted = { ...options, tls: { ca: caPem, cert: client.cert, key: client.key } };
+    const store = new RedisStore(trusted);
+    const bus = new RedisBus(trusted);
+    t.after(() => Promise.all([store.close(), bus.close()]));
+    await Promise.all([store.ready(), bus.ready()]);
+    assert.equal(await store.add('n', 2), 2);
+    const grant = await store.acquire({ pools: [{ pool: 'p', limit: 1 }], holder: 'h', ttlMs: 5000 });
+    assert.equal(grant.ok, true);
+    const heard: string[] = [];
+    await bus.subscribe('news', (message) => heard.push(message));
+    await bus.publish('news', 'over tls');
+    await eventually(() => heard.length === 1, 2000, 'the message over TLS');
+    assert.deepEqual(heard, ['over tls']);
+
+    const otherCa = await createAuthority('CN=another CA', new Date(now - 60_000), new Date(now + 3_600_000));
+    const statuses: string[] = [];
+    const untrusting = new RedisStore({
+      ...options,
+      tls: { ca: otherCa.cert.toString('pem'), cert: client.cert, key: client.key },
+      onStatus: (status, detail) => statuses.push(`${status} ${detail}`),
+    });
+    const anonymous = new RedisStore({ ...options, tls: { ca: caPem } });
+    t.after(() => Promise.all([untrusting.close(), anonymous.close()]));
+    await assert.rejects(untrusting.ready(1000), StoreError);
+    await assert.rejects(untrusting.read('n'), StoreError);
+    assert.ok(
+      statuses.some((status) => status.startsWith('down') && /certificate/i.test(status)),
+      statuses.join('; '),
+    );
+    // The server asks every client for a certificate its CA issued.
+    await assert.rejects(anonymous.ready(1000), StoreError);
+    assert.equal(await store.read('n'), 2, 'the trusted store goes on');
   });
 });
 
