@@ -475,6 +475,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       log,
       accepting: () => accepting,
       onAttempt,
+      ...(metrics ? { onStoreWait: metrics.admissionStoreWait } : {}),
       get tracing() {
         return tracing;
       },
