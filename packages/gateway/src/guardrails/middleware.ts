@@ -304,10 +304,14 @@ class Guardrails implements Middleware {
     }
   }
 
-  /** Cancels a response upstream and ends it for the client: `response.done` cancelled, then the error. */
+  /**
+   * Cancels a response upstream and ends it for the client: its audio not yet played is
+   * dropped (a call's), then `response.done` cancelled, then the error.
+   */
   private cutResponse(responseId: string, name: string, ctx: MiddlewareContext): void {
     const guardrail = this.outputByName.get(name)!;
     ctx.sendUpstream({ type: 'response.cancel', event_id: this.own(), response_id: responseId });
+    ctx.clearOutputAudio(responseId);
     const decision: GuardrailDecision = {
       guardrail: name,
       direction: 'output',
