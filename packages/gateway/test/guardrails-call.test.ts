@@ -41,11 +41,11 @@ before(async () => {
     log: { level: 'silent' },
   });
   gateway = createGateway({ config });
-  base = (await gateway.listen()).url;
+  ({ url: base } = await gateway.listen());
 });
 
 after(async () => {
-  for (const caller of callers) await caller.close().catch(() => {});
+  await Promise.all(callers.map((caller) => caller.close().catch(() => {})));
   await gateway.close();
   await engine.close();
 });

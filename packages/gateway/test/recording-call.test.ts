@@ -210,24 +210,25 @@ describe('a recorded call', () => {
 });
 
 describe('a call recording is finished however the call ends', () => {
-  test('the upstream lost', { timeout: 30_000 }, async () => {
-    const lost = await rig();
-    const { caller, sessionId } = await call(lost);
-    caller.ask('hello');
-    await caller.waitFor('output_audio_buffer.stopped', 15_000);
-    await lost.engine.close();
-    await eventually(() => lost.gateway.registry.size === 0, 10_000, 'the call to end');
-    const { wav } = await finished(lost, sessionId);
-    assert.ok(soundMs(track(wav, 1)) >= 400);
-  });
-
-  test('the gateway shut down', { timeout: 30_000 }, async () => {
-    const closing = await rig();
-    const { caller, sessionId } = await call(closing);
-    caller.ask('hello');
-    await caller.waitFor('output_audio_buffer.stopped', 15_000);
-    await closing.gateway.close();
-    const { wav } = await finished(closing, sessionId);
-    assert.ok(soundMs(track(wav, 1)) >= 400);
-  });
+  const endings: { readonly how: string; readonly end: (on: Rig) => Promise<void> }[] = [
+    {
+      how: 'the upstream lost',
+      end: async (on) => {
+        await on.engine.close();
+        await eventually(() => on.gateway.registry.size === 0, 10_000, 'the call to end');
+      },
+    },
+    { how: 'the gateway shut down', end: (on) => on.gateway.close() },
+  ];
+  for (const { how, end } of endings) {
+    test(how, { timeout: 30_000 }, async () => {
+      const own = await rig();
+      const { caller, sessionId } = await call(own);
+      caller.ask('hello');
+      await caller.waitFor('output_audio_buffer.stopped', 15_000);
+      await end(own);
+      const { wav } = await finished(own, sessionId);
+      assert.ok(soundMs(track(wav, 1)) >= 400);
+    });
+  }
 });
