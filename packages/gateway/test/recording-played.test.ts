@@ -21,34 +21,43 @@ const frame = (value: number): Buffer => {
   return pcm;
 };
 
-test('played frames: back to back while continued, at their time after a gap; relayed deltas are not laid', async () => {
-  const dir = join(await mkdtemp(join(tmpdir(), 'rec-played-')), 'sess_call');
-  let now = 0;
-  const recorder = new Recorder({
+function recorder(
+  dir: string,
+  include: 'events' | 'audio',
+  now: () => number,
+  maxBufferedBytes = 1 << 20,
+): Recorder {
+  return new Recorder({
     sessionId: 'sess_call',
     dir,
-    include: 'audio',
+    include,
     sampleRate: 24_000,
-    maxBufferedBytes: 1 << 20,
+    maxBufferedBytes,
     about: {},
     observer: NO_RECORDING_OBSERVER,
     log: NO_LOG,
-    now: () => now,
+    now,
     playedAudio: true,
   });
-  recorder.start();
+}
+
+test('played frames: back to back while continued, at their time after a gap; relayed deltas are not laid', async () => {
+  const dir = join(await mkdtemp(join(tmpdir(), 'rec-played-')), 'sess_call');
+  let now = 0;
+  const rec = recorder(dir, 'audio', () => now);
+  rec.start();
   // A delta relayed to the leg: its audio is the leg's to play, not the recording's to lay.
   const delta = { type: 'response.output_audio.delta', delta: frame(9).toString('base64') };
-  recorder.capture('upstream', Buffer.from(JSON.stringify(delta)), null);
+  rec.capture('upstream', Buffer.from(JSON.stringify(delta)), null);
   // Two frames played 100 ms in, the second a late tick's (25 ms on) yet right after the first.
   now = 100;
-  recorder.capturePlayed(frame(1), false);
+  rec.capturePlayed(frame(1), false);
   now = 125;
-  recorder.capturePlayed(frame(2), true);
+  rec.capturePlayed(frame(2), true);
   // After silent ticks, a frame at its own time.
   now = 300;
-  recorder.capturePlayed(frame(3), false);
-  await recorder.finish();
+  rec.capturePlayed(frame(3), false);
+  await rec.finish();
 
   const wav = await readFile(join(dir, AUDIO_FILE));
   const right = (ms: number) => wav.readInt16LE(WAV_HEADER_BYTES + Math.round(ms * 24) * 4 + 2);
@@ -62,4 +71,19 @@ test('played frames: back to back while continued, at their time after a gap; re
     !Array.from({ length: frames }, (_, i) => wav.readInt16LE(WAV_HEADER_BYTES + i * 4 + 2)).includes(9),
     'no relayed delta on the model channel',
   );
+});
+
+test('played frames wait within maxBufferedBytes like any frame, and are not kept when audio is not recorded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rec-played-'));
+  const counts: number[] = [];
+  for (const include of ['audio', 'events'] as const) {
+    const rec = recorder(join(dir, include), include, () => 0, 65_536);
+    rec.start();
+    // A hundred frames in one turn, before any is written: 96 000 bytes against a 64 KiB bound.
+    for (let i = 0; i < 100; i++) rec.capturePlayed(frame(1), true);
+    counts.push(rec.dropped);
+    await rec.finish();
+  }
+  assert.ok(counts[0]! > 0 && counts[0]! < 100, `audio: ${counts[0]} dropped`);
+  assert.equal(counts[1], 0, 'an events-only recording keeps no audio');
 });

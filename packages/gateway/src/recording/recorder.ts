@@ -160,6 +160,7 @@ export class Recorder {
    * waits, never throws, as {@link capture}.
    */
   capturePlayed(pcm: Buffer, continued: boolean): void {
+    if (!this.audio) return;
     const at = this.now() - this.startedAt;
     this.keep({
       at,
@@ -252,7 +253,7 @@ export class Recorder {
     let lines = '';
     for (const captured of batch) {
       if (captured.played !== undefined) {
-        if (this.audio) this.layPlayed(captured.at, captured.played);
+        this.layPlayed(captured.at, captured.played);
         continue;
       }
       const event = captured.data === null ? captured.event : parse(captured.data);
