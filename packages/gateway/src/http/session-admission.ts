@@ -368,6 +368,7 @@ async function admit(
     upstreamName: dialled.upstream.name,
     keyId: principal.keyId,
     intent: asked.intent,
+    transport: request.transport ?? 'websocket',
   };
   const log = request.log ?? ctx.log;
   const { clientGraceMs, resumeWindowBytes } = ctx.config.continuity;
