@@ -34,6 +34,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { PIN, pin, pinnedCommand } from './pinning.js';
 import { percentile } from './stats.js';
 
 const SMALL_LEVELS = (process.env.BENCH_LEVELS ?? '100,400').split(',').filter(Boolean).map(Number);
@@ -114,12 +115,7 @@ interface Relay {
   readonly child: ChildProcess;
 }
 
-/**
- * On Linux with two or more CPUs the relays are pinned to CPU 1 and this process (clients and
- * upstream) to CPU 0, so that they do not take turns on one core and blur each other's
- * latencies. `BENCH_PIN=0` turns that off.
- */
-const PIN = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+// The relays are pinned to CPU 1 and this process (clients and upstream) to CPU 0 (`pinning.ts`).
 
 async function startRelay(kind: Kind, upstreamPort: number): Promise<Relay> {
   const script = fileURLToPath(new URL('./relay-server.ts', import.meta.url));
@@ -132,7 +128,7 @@ async function startRelay(kind: Kind, upstreamPort: number): Promise<Relay> {
     // BENCH_RELAY_ARGS='--trace-gc' or '--heap-prof --heap-prof-dir=…': further flags for the relays.
     ...(process.env.BENCH_RELAY_ARGS ?? '').split(' ').filter(Boolean),
   ];
-  const command = PIN ? ['taskset', '-c', '1', process.execPath] : [process.execPath];
+  const command = pinnedCommand(process.execPath, 1);
   // The bare relay is `ws` installed alone: no bufferutil, no utf-8-validate.
   const env =
     kind === 'bare' ? { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : process.env;
@@ -319,7 +315,7 @@ async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../../..', import.meta.url));
   const built = spawnSync(`${root}/node_modules/.bin/tsc`, ['-b'], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('tsc -b failed');
-  if (PIN) spawnSync('taskset', ['-cp', '0', String(process.pid)]);
+  pin(process.pid, 0);
   const upstream = await startUpstream();
   const direct = combine([await runLevel(upstream.port, Math.min(SMALL_LEVELS[0] ?? 100, 100), SMALL, null)]);
   const relays = {} as Record<Kind, Relay>;

@@ -22,7 +22,7 @@ import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
 import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { ConfigError, GatewayConfig } from './config/resolve.js';
-import { createResumeTokens } from './continuity/resume-token.js';
+import { createResumeTokens, deploymentResumeSecret } from './continuity/resume-token.js';
 import { DeploymentAdmin } from './deployment/deployment-admin.js';
 import { SharedCircuits } from './deployment/shared-circuits.js';
 import { BudgetBook } from './governance/budget-book.js';
@@ -394,7 +394,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (deployment !== undefined) metrics?.watchStore(deployment.storeAvailable);
   const calls = new CallsEndpoint(() => current.calls);
   // One signing secret for the process's life: a reload keeps every session's resume token good.
-  const resumeTokens = createResumeTokens();
+  // Processes of one deployment share it, so a resume reaching any of them can be passed on.
+  const resumeTokens = createResumeTokens(
+    options.internal === undefined ? {} : { secret: deploymentResumeSecret(options.internal.token) },
+  );
 
   const build = (config: GatewayConfig, previous: Generation | null): Generation => {
     const wss = new WebSocketServer({
@@ -475,6 +478,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       log,
       accepting: () => accepting,
       onAttempt,
+      ...(metrics ? { onStoreWait: metrics.admissionStoreWait } : {}),
       get tracing() {
         return tracing;
       },

@@ -183,6 +183,33 @@ describe('playout', () => {
     assert.deepEqual(playout.clear(), { events: [], truncate: null });
   });
 
+  test('dropping a playing response clears it: its frames go, later ones are refused, the next plays', () => {
+    const playout = new PlayoutQueue();
+    for (let i = 0; i < 5; i++) playout.push(frame(source('r1')));
+    playout.tick();
+    assert.deepEqual(playout.drop('r1'), [{ type: 'output_audio_buffer.cleared', response_id: 'r1' }]);
+    assert.equal(playout.length, 0);
+    assert.ok(!playout.isPlaying);
+    assert.ok(!playout.accepts('r1'));
+    // A cleared response is not also stopped, and the next one starts afresh.
+    assert.deepEqual(playout.tick(), { frame: null, events: [] });
+    playout.push(frame(source('r2')));
+    assert.deepEqual(playout.tick().events, [{ type: 'output_audio_buffer.started', response_id: 'r2' }]);
+  });
+
+  test('dropping a response that has only waited clears it; one with no audio is refused without a word', () => {
+    const playout = new PlayoutQueue();
+    playout.push(frame(source('r1')));
+    playout.push(frame(source('r2')));
+    playout.tick();
+    assert.deepEqual(playout.drop('r2'), [{ type: 'output_audio_buffer.cleared', response_id: 'r2' }]);
+    assert.ok(playout.isPlaying, 'the response playing goes on');
+    assert.equal(playout.length, 0);
+    assert.deepEqual(playout.drop('r3'), []);
+    assert.ok(!playout.accepts('r3'));
+    assert.ok(playout.accepts('r1'));
+  });
+
   test('finished responses are remembered up to a bound, the oldest forgotten first', () => {
     const playout = new PlayoutQueue();
     for (let i = 0; i < 70; i++) playout.finish(`text_${i}`);

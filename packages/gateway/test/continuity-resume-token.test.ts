@@ -7,7 +7,12 @@ import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { fuzzParameters } from '../../protocol/test/support/hostile.js';
-import { createResumeTokens, type ResumeCheck, resumeRefusal } from '../src/continuity/resume-token.js';
+import {
+  createResumeTokens,
+  deploymentResumeSecret,
+  type ResumeCheck,
+  resumeRefusal,
+} from '../src/continuity/resume-token.js';
 import { resumeRequestOf } from '../src/http/resume-request.js';
 import { refusalBody } from '../src/refusal.js';
 
@@ -67,6 +72,25 @@ describe('resume tokens', () => {
       fresh.mint('s', 'k', { ttlMs: 1, now: 0 }),
       createResumeTokens().mint('s', 'k', { ttlMs: 1, now: 0 }),
     );
+  });
+
+  test('processes of one deployment share the secret derived from its forwarding token', () => {
+    const forwarding = 'a-forwarding-token-of-the-deployment-0123456789';
+    const onA = createResumeTokens({ secret: deploymentResumeSecret(forwarding) });
+    const onB = createResumeTokens({ secret: deploymentResumeSecret(forwarding) });
+    const token = onA.mint('sess_A1', 'key_1', { ttlMs: 60_000, now: NOW });
+    assert.equal(onB.check(token, 'key_1', NOW).ok, true);
+    const elsewhere = createResumeTokens({ secret: deploymentResumeSecret(`${forwarding}-other`) });
+    assert.deepEqual(elsewhere.check(token, 'key_1', NOW), { ok: false, reason: 'unknown' });
+    assert.notDeepEqual(deploymentResumeSecret(forwarding), Buffer.from(forwarding));
+  });
+
+  test('sessionOf names the session of a genuine token, whoever holds it and however old', () => {
+    const { tokens, token } = mintOne({ ttlMs: 1 });
+    assert.equal(tokens.sessionOf(token), 'sess_A1');
+    assert.equal(createResumeTokens().sessionOf(token), null, 'another secret');
+    assert.equal(tokens.sessionOf(`${token.slice(0, -2)}AA`), null, 'an altered signature');
+    assert.equal(tokens.sessionOf('rt1.bm9wZQ'), null, 'a malformed token');
   });
 
   test('any altered part makes the token unknown', () => {

@@ -6,16 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startEngine } from '@realtime-gateway/engine';
+import pg_ from 'pg';
 import { WebSocket } from 'ws';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { freePort, untilOutput } from './support/cli.js';
+import { postgresOrSkip } from './support/postgres.js';
+import { redisOrSkip } from './support/redis.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
@@ -78,18 +82,37 @@ test('the entrypoint reads <NAME>_API_KEY_FILE into <NAME>_API_KEY, and refuses 
   }
 });
 
-test("the entrypoint becomes the gateway: the compose configuration serves the example key, and SIGTERM to the script's process stops it", async () => {
+test("the entrypoint becomes the gateway: the compose configuration serves the example key on its Redis and PostgreSQL, and SIGTERM to the script's process stops it", async (t) => {
+  // The compose file's services, stood in for by real servers on loopback.
+  const redis = await redisOrSkip(t);
+  if (redis === null) return;
+  t.after(() => redis.close());
+  const pg = await postgresOrSkip(t);
+  if (pg === null) return;
+  t.after(() => pg.close());
   const engine = await startEngine({ port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'rg-entry-'));
   const port = await freePort();
-  // deploy/gateway.yaml, with the `engine` service's address replaced by this test's engine and loopback.
-  const config = parse(read('gateway.yaml')) as Yaml & { server: Yaml; upstreams: Yaml[] };
+  // deploy/gateway.yaml, with each service's address replaced by this test's server and loopback.
+  const config = parse(read('gateway.yaml')) as Yaml & {
+    server: Yaml;
+    upstreams: Yaml[];
+    store: { redis: Yaml };
+    ledger: { postgres: Yaml };
+  };
   config.server.host = '127.0.0.1';
   config.server.port = port;
   config.upstreams[0]!.baseUrl = `http://127.0.0.1:${engine.port}/v1`;
+  config.store.redis.url = redis.url;
+  config.ledger.postgres.url = pg.url;
   writeFileSync(join(dir, 'gateway.yaml'), stringify(config));
   const child = spawn('bash', [ENTRYPOINT, 'realtime-gateway', '--config', join(dir, 'gateway.yaml')], {
-    env: { ...process.env, REALTIME_APP_DIR: ROOT.replace(/\/$/, '') },
+    env: {
+      ...process.env,
+      REALTIME_APP_DIR: ROOT.replace(/\/$/, ''),
+      POSTGRES_PASSWORD: pg.password,
+      GATEWAY_NODE_TOKEN: randomBytes(32).toString('base64url'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -106,6 +129,8 @@ test("the entrypoint becomes the gateway: the compose configuration serves the e
         'bash was replaced by node',
       );
     }
+    const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as Record<string, unknown>;
+    assert.equal(ready.store, 'available', JSON.stringify(ready));
     const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/realtime?model=gpt-realtime`, {
       headers: { authorization: `Bearer ${EXAMPLE_KEY}` },
     });
@@ -115,9 +140,24 @@ test("the entrypoint becomes the gateway: the compose configuration serves the e
     });
     assert.equal(first.type, 'session.created');
     ws.close();
+    await new Promise((resolve) => ws.once('close', resolve));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
     assert.match(output, /shutting down/);
+    // The ledger was flushed at shutdown: the session is in PostgreSQL.
+    const withPassword = new URL(pg.url);
+    withPassword.password = pg.password;
+    const client = new pg_.Client({ connectionString: withPassword.href });
+    await client.connect();
+    try {
+      const rows = await client.query('SELECT key_id FROM session_records');
+      assert.deepEqual(
+        rows.rows.map((row: { key_id: string }) => row.key_id),
+        ['compose-example'],
+      );
+    } finally {
+      await client.end();
+    }
   } finally {
     child.kill('SIGKILL');
     await engine.close();
@@ -150,7 +190,15 @@ test('compose: every service is healthy-checked, and the gateway, its config fil
   const mount = (gateway.volumes as string[]).find((v) => v.split(':')[1] === configPath);
   assert.ok(mount, `the gateway's --config ${configPath} is mounted`);
   const file = join(DEPLOY, mount.split(':')[0]!);
-  const loaded = loadConfig({ file, env: {} });
+  // The secrets the configuration names come from the gateway's environment, which compose fills.
+  const environment = gateway.environment as Record<string, string>;
+  assert.deepEqual(Object.keys(environment).sort(), ['GATEWAY_NODE_TOKEN', 'POSTGRES_PASSWORD']);
+  for (const value of Object.values(environment))
+    assert.match(value, /^\$\{[A-Z_]+:\?/, 'required, not defaulted');
+  const loaded = loadConfig({
+    file,
+    env: { GATEWAY_NODE_TOKEN: 'x'.repeat(32), POSTGRES_PASSWORD: 'compose-password' },
+  });
   assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.errors));
   const config = loaded.config;
   assert.equal(config.server.host, '0.0.0.0', 'reachable from outside its container');
@@ -177,6 +225,22 @@ test('compose: every service is healthy-checked, and the gateway, its config fil
     (engine.healthcheck as { test: string[] }).test.join(' '),
     new RegExp(`:${upstream.port}/healthz`),
   );
+
+  // The store and the ledger are the redis and postgres services, on their ports.
+  const store = new URL(config.store.redis!.url);
+  assert.equal(store.hostname, 'redis');
+  assert.deepEqual(compose.services.redis!.expose, [store.port]);
+  const ledgerStore = config.ledger.store;
+  assert.equal(ledgerStore.kind, 'postgres');
+  if (ledgerStore.kind !== 'postgres') return;
+  const ledger = new URL(ledgerStore.url);
+  assert.equal(ledger.hostname, 'postgres');
+  assert.deepEqual(compose.services.postgres!.expose, [ledger.port]);
+  const postgresEnv = compose.services.postgres!.environment as Record<string, string>;
+  assert.equal(decodeURIComponent(ledger.username), postgresEnv.POSTGRES_USER);
+  assert.equal(ledger.pathname, `/${postgresEnv.POSTGRES_DB}`);
+  assert.equal(ledgerStore.passwordEnv, 'POSTGRES_PASSWORD');
+  assert.equal(postgresEnv.POSTGRES_PASSWORD, environment.POSTGRES_PASSWORD, 'one password for both');
 
   // Both run the image the Dockerfile builds, with the repository as the build context.
   const dockerfile = read('Dockerfile');

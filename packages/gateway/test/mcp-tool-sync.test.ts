@@ -53,6 +53,7 @@ async function synced(): Promise<{ sync: ToolSync; upstream: ClientEvent[]; ownE
     signal: abort.signal,
     sendUpstream: (event) => upstream.push(event),
     sendClient: (event) => client.push(event),
+    clearOutputAudio: () => {},
   };
   const ownEvents = new RecentSet<string>(TRACKED_IDS);
   const source = {

@@ -26,7 +26,7 @@ async function get(
 /** The value of a sample line, such as `name{label="x"} 3`, or null when absent. */
 function sample(metrics: string, name: string, labels: Record<string, string>): number | null {
   for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
       return Number(line.split(' ').at(-1));
   }
@@ -119,6 +119,12 @@ describe('metrics', () => {
       assert.equal(
         sample(during, 'realtime_gateway_upstream_connect_seconds_count', { upstream: 'test' }),
         1,
+      );
+      assert.equal(sample(during, 'realtime_gateway_admission_store_seconds_count', {}), 1);
+      assert.equal(
+        sample(during, 'realtime_gateway_admission_store_seconds_bucket', { le: '1' }),
+        1,
+        'the memory store answers admission within a second',
       );
       client.socket.close();
       await client.closed;

@@ -5,7 +5,8 @@
  * concurrent opens, the admin API of any node lists and terminates every node's sessions and
  * serves every node's recordings, a
  * client secret minted on one node opens one session on another, a call's sideband connection
- * and hangup reaching the wrong node are forwarded, and Redis stopped and restarted under live
+ * and hangup reaching the wrong node are forwarded, a client's resume reaching another node is
+ * passed to the node holding the session, and Redis stopped and restarted under live
  * sessions leaves them running, in both `store.onUnavailable` modes.
  *
  * Without redis-server these tests are skipped with what to install; under CI=true they fail.
@@ -15,8 +16,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
-import { connect, delay, eventually, expectRefused, keyEntry, type TestClient } from './support/harness.js';
+import { RESUME_TOKEN_HEADER } from '../src/http/resume-request.js';
+import { connect, delay, eventually, expectRefused, keyEntry, TestClient } from './support/harness.js';
 import { ADMIN_KEY, startNode, startNodes, stopNodes, type TestNode } from './support/nodes.js';
 import { redisOrSkip, type TestRedis } from './support/redis.js';
 import { placeCall, TestCaller } from './support/webrtc-client.js';
@@ -310,6 +313,67 @@ describe('client secrets and calls across nodes', () => {
       headers: { authorization: `Bearer ${APP}` },
     });
     assert.equal(gone.status, 404);
+  });
+});
+
+describe('client resume across nodes', () => {
+  /** Opens a session on a node; resolves with its client and the resume token its handshake answered. */
+  function openResumable(node: TestNode): Promise<{ client: TestClient; token: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(node.realtimeUrl(), bearer(APP));
+      const client = new TestClient(socket);
+      clients.push(client);
+      let token = '';
+      socket.once('upgrade', (res) => {
+        token = String(res.headers[RESUME_TOKEN_HEADER] ?? '');
+      });
+      socket.once('open', () => resolve({ client, token }));
+      socket.once('error', reject);
+    });
+  }
+
+  test('a dropped client resumes its session through another node, with a client secret minted there', async (t) => {
+    const set = await deployment(t, ['a', 'b'], {}, { continuity: { clientGraceMs: 10_000 } });
+    if (set === null) return;
+    const [a, b] = set.nodes as [TestNode, TestNode];
+    const { client, token } = await openResumable(a);
+    assert.ok(token.startsWith('rt1.'), 'the handshake answers a resume token');
+    await client.waitFor('session.created');
+    await turn(client);
+    // The connection drops with no close frame.
+    client.socket.terminate();
+    const sessionOf = async () =>
+      (await a.admin('/admin/sessions')).body.data as { id: string; state: string }[];
+    await eventually(async () => (await sessionOf())[0]?.state === 'detached', 5000, 'the session to wait');
+
+    // A forged token is refused by the node it reaches, without reaching the holder.
+    const forged = `${token.slice(0, -4)}AAAA`;
+    const refused = await expectRefused(b.realtimeUrl(), {
+      headers: { authorization: `Bearer ${APP}`, 'x-realtime-gateway-resume': forged },
+    });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.json.error.code, 'invalid_resume_token');
+
+    const minted = await fetch(`${b.url}/v1/realtime/client_secrets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ session: { type: 'realtime', model: 'gpt-realtime' } }),
+    });
+    const secret = ((await minted.json()) as { value: string }).value;
+    const back = await connect(b.realtimeUrl(), {
+      headers: { authorization: `Bearer ${secret}`, 'x-realtime-gateway-resume': token },
+    });
+    clients.push(back);
+    await eventually(async () => (await sessionOf())[0]?.state === 'open', 5000, 'the session to be resumed');
+    await turn(back);
+    const held = (await b.admin('/admin/sessions')).body.data as { node: string }[];
+    assert.deepEqual(
+      held.map((s) => s.node),
+      ['a'],
+      'the session stayed on the node that held it',
+    );
+    // The secret was spent once, by the holder: it opens nothing more.
+    assert.equal((await expectRefused(a.realtimeUrl(), bearer(secret))).status, 401);
   });
 });
 

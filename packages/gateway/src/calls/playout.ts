@@ -57,6 +57,7 @@ const sameContent = (a: AudioSource, b: AudioSource): boolean =>
  * playout.push({ pcm, samples: 480, source: { responseId, itemId, contentIndex: 0 } });
  * const { frame, events } = playout.tick(); // events: output_audio_buffer.started
  * const { truncate } = playout.clear();     // { itemId, contentIndex: 0, audioEndMs: 20 }
+ * playout.drop(responseId);                 // a cut response: [output_audio_buffer.cleared]
  */
 export class PlayoutQueue {
   private frames: QueuedFrame[] = [];
@@ -133,6 +134,25 @@ export class PlayoutQueue {
             audioEndMs: samplesToMs(current.samples),
           };
     return { events: [{ type: 'output_audio_buffer.cleared', response_id: playing }], truncate };
+  }
+
+  /**
+   * Drops one response's audio (it was cut short): its waiting frames go, it stops if it is
+   * playing, and no more of it is queued. Cleared is told when any of its audio was playing or
+   * waiting; there is no truncate point, as the response's item is not kept.
+   */
+  drop(responseId: string): readonly PlayoutEvent[] {
+    const waiting = this.frames.slice(this.head);
+    const kept = waiting.filter((frame) => frame.source.responseId !== responseId);
+    const held = kept.length !== waiting.length || this.playing === responseId;
+    this.frames = kept;
+    this.head = 0;
+    if (this.playing === responseId) {
+      this.playing = null;
+      this.current = null;
+    }
+    this.markFinished(responseId);
+    return held ? [{ type: 'output_audio_buffer.cleared', response_id: responseId }] : [];
   }
 
   /** Whether frames of `responseId` should still be queued (it was not cleared). */

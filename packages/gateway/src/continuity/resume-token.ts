@@ -1,8 +1,10 @@
 /**
  * Resume tokens: what a client presents to get its session back after its connection dropped.
  * A token names a session, is bound to the key that opened it and expires; it is signed with
- * HMAC-SHA256 under a secret that lives only in this process, so a token outlives neither the
- * process nor its expiry, and nothing needs storing to check one.
+ * HMAC-SHA256, so nothing needs storing to check one. The secret is the process's own, or, in a
+ * deployment of several processes (`--workers`, nodes sharing a store), one derived from the
+ * deployment's forwarding token ({@link deploymentResumeSecret}): any process then knows a
+ * token for genuine and can pass the resume to the process that holds the session.
  *
  * The token carries the session id and expiry in the clear (the client knows both) and a keyed
  * fingerprint of the key id, never the key id itself.
@@ -47,6 +49,11 @@ export interface ResumeTokens {
   mint(sessionId: string, keyId: string, options: { readonly ttlMs: number; readonly now: number }): string;
   /** Checks a token presented by a caller authenticated as `keyId`, at `now`. */
   check(token: string, keyId: string, now: number): ResumeCheck;
+  /**
+   * The session a genuine token names, whoever presents it and however old it is; null for
+   * anything else. Only to find where the session lives: {@link check} decides the resume.
+   */
+  sessionOf(token: string): string | null;
 }
 
 export interface ResumeTokenOptions {
@@ -92,15 +99,35 @@ export function createResumeTokens(options: ResumeTokenOptions = {}): ResumeToke
     },
 
     check(token, keyId, now) {
-      const parsed = parseToken(token);
+      const parsed = genuine(token);
       if (parsed === null) return UNKNOWN;
-      if (!safeEqual(parsed.signature, mac('token', parsed.body))) return UNKNOWN;
       if (!safeEqual(parsed.fingerprint, fingerprint(keyId))) return OTHER_KEY;
       if (now >= parsed.expiresAt)
         return { ok: false, reason: 'expired', sessionId: parsed.sessionId, expiredAt: parsed.expiresAt };
       return { ok: true, sessionId: parsed.sessionId, keyId, expiresAt: parsed.expiresAt };
     },
+
+    sessionOf(token) {
+      return genuine(token)?.sessionId ?? null;
+    },
   };
+
+  function genuine(token: string): ParsedToken | null {
+    const parsed = parseToken(token);
+    return parsed !== null && safeEqual(parsed.signature, mac('token', parsed.body)) ? parsed : null;
+  }
+}
+
+/**
+ * The resume-token secret every process of a deployment derives from the forwarding token they
+ * share: the same on each, and not the forwarding token itself (a token's signature never
+ * vouches for a forwarded request).
+ *
+ * @example
+ * createResumeTokens({ secret: deploymentResumeSecret(internal.token) });
+ */
+export function deploymentResumeSecret(forwardingToken: string): Buffer {
+  return createHmac('sha256', forwardingToken).update('realtime-gateway resume-token secret').digest();
 }
 
 const UNKNOWN: ResumeRefusal = Object.freeze({ ok: false, reason: 'unknown' });

@@ -26,6 +26,7 @@ import {
 import type { Frame, MiddlewareFactory } from '../session/middleware.js';
 import type { Dialect } from './dialect.js';
 import { edgeTranslator } from './edge-translator.js';
+import { transcriptionUpdateForm } from './transcription-update-form.js';
 
 /**
  * Items announced and not yet finished that a session's translation remembers; past this the
@@ -138,6 +139,7 @@ export function withDialects(
   }
   if (upstream === 'beta') {
     first.push(betaUpstreamIn);
+    if (client === 'ga') first.push(transcriptionUpdateForm);
     last.push(betaUpstreamOut);
   }
   return [...first, ...middleware, ...last];

@@ -6,9 +6,10 @@
  * conversation without the blocked item as if nothing happened). An audio turn is checked by
  * its transcript before anything answers it (audio-turns.ts). Output: text and transcript
  * deltas are checked as they stream, held back only as far as a match could still need
- * (output-guard.ts); on a match the response is cancelled upstream and ends for the client with
- * `response.done` (cancelled) and the `error`, and once the upstream has ended it the cut item
- * is deleted upstream, so that no later response reads the words it was cut for. The client
+ * (output-guard.ts); on a match the response is cancelled upstream, the audio of it the client's
+ * transport has not played is dropped (a WebRTC call's: `ctx.clearOutputAudio`), and it ends for
+ * the client with `response.done` (cancelled) and the `error`. Once the upstream has ended it,
+ * the cut item is deleted upstream, so that no later response reads the words it was cut for. The client
  * saw that item added and gets the upstream's `conversation.item.deleted` for it, but never its
  * `conversation.item.done` (it holds the whole text). `end_session` then closes the session (1008).
  *
@@ -314,10 +315,14 @@ class Guardrails implements Middleware {
     }
   }
 
-  /** Cancels a response upstream and ends it for the client: `response.done` cancelled, then the error. */
+  /**
+   * Cancels a response upstream and ends it for the client: its audio not yet played is
+   * dropped (a call's), then `response.done` cancelled, then the error.
+   */
   private cutResponse(responseId: string, name: string, ctx: MiddlewareContext): void {
     const guardrail = this.outputByName.get(name)!;
     ctx.sendUpstream({ type: 'response.cancel', event_id: this.own(), response_id: responseId });
+    ctx.clearOutputAudio(responseId);
     const decision: GuardrailDecision = {
       guardrail: name,
       direction: 'output',

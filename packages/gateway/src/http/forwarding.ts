@@ -1,7 +1,7 @@
 /**
  * Requests about an object another process of the deployment holds — a call's hangup, a
- * sideband connection to a call — are passed to the process that holds it, so a client may
- * reach any process (`--workers`, several nodes) and get the same answer.
+ * sideband connection to a call, a session's resume — are passed to the process that holds it,
+ * so a client may reach any process (`--workers`, several nodes) and get the same answer.
  *
  * Each process that can be reached this way listens on an internal address and advertises it in
  * the store; the store's directory says which process holds what. A forwarded request carries

@@ -57,6 +57,11 @@ export interface AdmissionContext {
   /** False once shutdown has begun: new sessions are refused with 503. */
   readonly accepting: () => boolean;
   readonly onAttempt?: AttemptListener;
+  /**
+   * Told, for each admission that got as far as taking its slots, how long it waited for the
+   * store (budget, rate token, slots) before the dial: what a shared store adds to admission.
+   */
+  readonly onStoreWait?: (ms: number) => void;
   /** Each session's trace; {@link NO_TRACING} when telemetry is off. */
   readonly tracing: Tracing;
   /** Refuses keys whose budget is spent. */
@@ -280,6 +285,7 @@ async function admit(
   // refusal in the order written is the answer. Whatever was taken beside a refusal is given back
   // (the transport's own, by its caller), but for the rate token: an attempt refused for another
   // reason still counts against the key's rate.
+  const storeAsked = performance.now();
   const budgetChecked = ctx.budgets.admit(principal.keyId);
   const plan = await ctx.router.plan(
     model,
@@ -293,6 +299,7 @@ async function admit(
     ctx.quota.acquire(principal.keyId, principal.key?.maxSessions ?? ctx.config.limits.maxSessionsPerKey),
     reserveUpstream(ctx.router, plan),
   ]);
+  ctx.onStoreWait?.(performance.now() - storeAsked);
   const refused =
     overBudget ??
     prechecked ??
@@ -361,6 +368,7 @@ async function admit(
     upstreamName: dialled.upstream.name,
     keyId: principal.keyId,
     intent: asked.intent,
+    transport: request.transport ?? 'websocket',
   };
   const log = request.log ?? ctx.log;
   const { clientGraceMs, resumeWindowBytes } = ctx.config.continuity;

@@ -13,7 +13,7 @@ import { WebSocketLeg } from '../legs/websocket-leg.js';
 import { callNotFound, type Refusal, refusal } from '../refusal.js';
 import { CloseCode } from '../session/close-codes.js';
 import type { Session } from '../session/session.js';
-import { CALL_ENTRY } from '../store/store.js';
+import { CALL_ENTRY, SESSION_ENTRY } from '../store/store.js';
 import { describeError } from '../vocabulary/session.js';
 import type { Forwarding } from './forwarding.js';
 import { checkHandshake } from './handshake.js';
@@ -45,7 +45,7 @@ export interface UpgradeContext extends AdmissionContext {
   readonly onRefused?: (refusal: Refusal) => void;
   /** The live call of an id, when this process terminates it (see `CallsEndpoint.sideband`). */
   readonly sideband?: (callId: string) => LiveCall | null;
-  /** Passes sideband connections to calls another process holds to it; absent with one process. */
+  /** Passes sideband connections and resumes to the process holding them; absent with one process. */
   readonly forwarding?: Forwarding;
 }
 
@@ -125,16 +125,11 @@ async function admit(
     joinCall(ctx, { req, socket, head }, { call, callId: query.callId!, answer, refuse, settle });
     return;
   }
-  if (query.callId !== null && ctx.forwarding !== undefined) {
-    const peer = await ctx.forwarding.holderOf(CALL_ENTRY, query.callId, req);
-    if (peer !== null) {
-      // From here the holder answers the handshake; its own guard bounds it.
-      answer.given = true;
-      settle();
-      ctx.forwarding.forwardUpgrade(req, socket, head, peer);
-      return;
-    }
-  }
+  if (
+    query.callId !== null &&
+    (await passedOn(ctx, { req, socket, head }, CALL_ENTRY, query.callId, answer, settle))
+  )
+    return;
   // With no upstream running calls of its own, a call the gateway does not hold is no call.
   if (query.callId !== null && everyCallTerminated(ctx.config)) return refuse(callNotFound(query.callId));
 
@@ -189,6 +184,15 @@ async function resumeSession(
     readonly settle: () => void;
   },
 ): Promise<void> {
+  // A session another process holds is resumed there, credentials and all (a client secret
+  // must not be spent here first).
+  const sessionId = ctx.resumeTokens.sessionOf(resuming.token);
+  if (
+    sessionId !== null &&
+    !ctx.registry.has(sessionId) &&
+    (await passedOn(ctx, { req, socket, head }, SESSION_ENTRY, sessionId, answering.answer, answering.settle))
+  )
+    return;
   const who = await ctx.auth.admitSession(req.headers);
   if (!who.ok) return answering.refuse(who.refusal);
   const secret = who.principal.secret;
@@ -210,6 +214,28 @@ async function resumeSession(
     const refused = ctx.registry.resume(grant.sessionId, leg, resuming.lastEventId);
     if (refused !== null) leg.close(CloseCode.internalError, 'the session can no longer be resumed');
   });
+}
+
+/**
+ * Passes the upgrade to the process that holds `kind`/`id`, when another process of the
+ * deployment does; false (nothing done) when it is held here, by no one, or with one process.
+ */
+async function passedOn(
+  ctx: UpgradeContext,
+  { req, socket, head }: Upgrade,
+  kind: string,
+  id: string,
+  answer: { given: boolean },
+  settle: () => void,
+): Promise<boolean> {
+  if (ctx.forwarding === undefined) return false;
+  const peer = await ctx.forwarding.holderOf(kind, id, req);
+  if (peer === null) return false;
+  // From here the holder answers the handshake; its own guard bounds it.
+  answer.given = true;
+  settle();
+  ctx.forwarding.forwardUpgrade(req, socket, head, peer);
+  return true;
 }
 
 /**

@@ -23,6 +23,12 @@ export interface LegListener {
    * OpenAI's sideband connections do.
    */
   announced?(text: string): void;
+  /**
+   * One frame of the model's audio the leg played to its peer itself (a WebRTC leg's RTP
+   * track), PCM16 at 24 kHz, when it was sent; `continued` when it directly follows the frame
+   * before, with no silence between. For middleware that record what the client heard.
+   */
+  played?(pcm: Buffer, continued: boolean): void;
 }
 
 /**
@@ -60,6 +66,12 @@ export interface Leg {
   resume(): void;
   /** Asks the peer for a sign of life (a WebSocket ping); the answer is {@link LegListener.alive}. */
   probe(): void;
+  /**
+   * Drops the audio of `responseId` the leg still holds for its peer, for a response cut short,
+   * and tells the peer so (a WebRTC leg's `output_audio_buffer.cleared`). Only a leg that plays
+   * audio at its own pace holds any; a WebSocket's peer already has what was sent.
+   */
+  clearOutput?(responseId: string): void;
   /** Closes with a handshake; `reason` is cut to what the transport allows. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a handshake. */

@@ -5,7 +5,9 @@
  * goes out as Opus RTP paced in real time instead of as events. What OpenAI's own WebRTC
  * endpoint does on top is done here too: `output_audio_buffer.started / stopped / cleared`,
  * the client's `output_audio_buffer.clear`, and on an interruption a `conversation.item.truncate`
- * upstream at the point the caller actually heard.
+ * upstream at the point the caller actually heard. A response cut short by the gateway
+ * ({@link WebRtcLeg.clearOutput}) is dropped from the playout without a truncate, and every
+ * frame played is reported to the session ({@link LegListener.played}), for recording.
  *
  * The events the leg makes for the upstream (appends, truncates) enter the session as frames
  * from the client, so middleware, input checking and metrics see them as any client event.
@@ -175,6 +177,16 @@ export class WebRtcLeg implements Leg {
   pause(): void {}
   resume(): void {}
 
+  /** A response cut short (a guardrail's cut): what was not played of it is dropped. */
+  clearOutput(responseId: string): void {
+    if (this.state !== 'open') return;
+    if (this.framing?.responseId === responseId) {
+      this.framer.reset();
+      this.framing = null;
+    }
+    this.tellPlayout(this.playout.drop(responseId));
+  }
+
   probe(): void {
     if (this.now() - this.lastHeard < this.parts.idleTimeoutMs) queueMicrotask(() => this.listener?.alive());
   }
@@ -304,6 +316,7 @@ export class WebRtcLeg implements Leg {
     // Silence keeps RTP flowing between responses, so the caller's RTCP reports (which show
     // it is still there) never stop.
     const payload = frame === null ? OPUS_SILENCE : this.parts.codec.encode(frame.pcm);
+    if (frame !== null) this.listener?.played?.(frame.pcm.subarray(0, frame.samples * 2), !this.afterGap);
     const header = new RtpHeader({
       payloadType: 111,
       sequenceNumber: this.sequence,

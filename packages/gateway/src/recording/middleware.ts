@@ -3,12 +3,15 @@
  * it sees what is actually relayed: what the upstream got after input checks and guardrails
  * (a blocked user text never reaches it), and what the client got (a guardrail's cut text and
  * held-back audio never reach it; its `error` and `response.done` do). Its handlers only hand
- * the frame to the session's {@link Recorder} and let it pass.
+ * the frame to the session's {@link Recorder} and let it pass. On a WebRTC call the model's
+ * audio is recorded as the call's leg played it (what an interruption or a cut dropped is not
+ * heard, so not recorded), and the leg's own `output_audio_buffer.*` events join the events.
  */
 import type { ClientEvent, ServerEvent } from '@realtime-gateway/protocol';
 import {
   FORWARD,
   type Frame,
+  type LegReport,
   type Middleware,
   type MiddlewareFactory,
   type Wants,
@@ -60,6 +63,12 @@ class Recording implements Middleware {
   onUpstream(frame: Frame<ServerEvent>): typeof FORWARD {
     this.recorder?.capture('upstream', frame.data, frame.data === null ? frame.event : null);
     return FORWARD;
+  }
+
+  /** A call's: the model's audio as played, and the playout events the caller was sent. */
+  onClientLeg(report: LegReport): void {
+    if (report.type === 'played') this.recorder?.capturePlayed(report.pcm, report.continued);
+    else this.recorder?.capture('upstream', Buffer.from(report.text), null);
   }
 
   close(): Readonly<Record<string, unknown>> | undefined {

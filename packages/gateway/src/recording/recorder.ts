@@ -18,6 +18,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactForLog } from '@realtime-gateway/protocol';
+import { PCM_RATE } from '../media/frames.js';
 import { describeError, type SessionLog } from '../vocabulary/session.js';
 import { type AudioFormat, DEFAULT_FORMAT, formatOf, toSamples } from './audio-format.js';
 import type { RecordingInclude } from './config.js';
@@ -43,6 +44,9 @@ const AUDIO_EVENTS: ReadonlyMap<string, { readonly field: string; readonly chann
   ['input_audio_buffer.append', { field: 'audio', channel: 0 }],
   ['response.output_audio.delta', { field: 'delta', channel: 1 }],
 ] as const);
+
+/** What a call's leg plays: the realtime API's PCM, whatever the session's formats. */
+const PLAYED_FORMAT: AudioFormat = Object.freeze({ type: 'audio/pcm', rate: PCM_RATE });
 
 /** Events that tell the session's audio formats. */
 const SESSION_EVENTS: ReadonlySet<string> = new Set(['session.created', 'session.updated']);
@@ -72,6 +76,11 @@ export interface RecorderOptions {
   readonly log: SessionLog;
   /** Milliseconds on a monotonic clock (default `performance.now`). */
   readonly now?: () => number;
+  /**
+   * The model's channel is the audio the client's transport played ({@link Recorder.capturePlayed},
+   * a call's), not the audio deltas relayed (default false).
+   */
+  readonly playedAudio?: boolean;
 }
 
 /** A frame as captured: its bytes as relayed, or the event a middleware made. */
@@ -81,6 +90,8 @@ interface Captured {
   readonly data: Buffer | null;
   readonly event: unknown;
   readonly bytes: number;
+  /** A frame of the model's audio as played (see {@link Recorder.capturePlayed}), not an event. */
+  readonly played?: { readonly pcm: Buffer; readonly continued: boolean };
 }
 
 /** An open file and where its writes have got to. */
@@ -150,15 +161,37 @@ export class Recorder {
    * as relayed, or null for an event a middleware made (then `event` is it).
    */
   capture(side: Side, data: Buffer | null, event: unknown): void {
+    this.keep({ at: this.now() - this.startedAt, side, data, event, bytes: data?.length ?? 256 });
+  }
+
+  /**
+   * Keeps a frame of the model's audio as the client's transport played it (a call's RTP
+   * track), PCM16 at 24 kHz, for the right channel of a recording made with `playedAudio`: laid
+   * at the time it played, or right after the frame before when `continued`. Bounded, never
+   * waits, never throws, as {@link capture}.
+   */
+  capturePlayed(pcm: Buffer, continued: boolean): void {
+    if (!this.audio) return;
+    const at = this.now() - this.startedAt;
+    this.keep({
+      at,
+      side: 'upstream',
+      data: null,
+      event: null,
+      bytes: pcm.length,
+      played: { pcm, continued },
+    });
+  }
+
+  private keep(captured: Captured): void {
     if (this.status !== 'recording') return;
-    const bytes = data?.length ?? 256;
-    if (this.buffered + bytes > this.options.maxBufferedBytes) {
+    if (this.buffered + captured.bytes > this.options.maxBufferedBytes) {
       this.droppedFrames++;
       this.options.observer.dropped(1);
       return;
     }
-    this.queue.push({ at: this.now() - this.startedAt, side, data, event, bytes });
-    this.queuedBytes += bytes;
+    this.queue.push(captured);
+    this.queuedBytes += captured.bytes;
     if (this.batch === null) this.batch = setImmediate(() => this.process());
   }
 
@@ -231,6 +264,10 @@ export class Recorder {
     this.queuedBytes = 0;
     let lines = '';
     for (const captured of batch) {
+      if (captured.played !== undefined) {
+        this.layPlayed(captured.at, captured.played);
+        continue;
+      }
       const event = captured.data === null ? captured.event : parse(captured.data);
       if (this.audio && event !== null) this.listen(captured, event as Record<string, unknown>);
       if (this.events) lines += this.render(captured, event);
@@ -269,6 +306,8 @@ export class Recorder {
     const spec = AUDIO_EVENTS.get(type);
     const payload = spec === undefined ? undefined : event[spec.field];
     if (spec === undefined || typeof payload !== 'string') return;
+    // A call's model audio is recorded as played: deltas it dropped unplayed are not heard.
+    if (spec.channel === 1 && this.options.playedAudio === true) return;
     const bytes = Buffer.from(payload, 'base64');
     let samples = toSamples(bytes, this.formats[spec.channel], this.options.sampleRate);
     const at = this.position(captured.at);
@@ -303,6 +342,12 @@ export class Recorder {
         this.fail(error, 'written');
       }
     });
+  }
+
+  /** A played frame on the model's channel: right after the one before, or where it played. */
+  private layPlayed(at: number, played: NonNullable<Captured['played']>): void {
+    const samples = toSamples(played.pcm, PLAYED_FORMAT, this.options.sampleRate);
+    this.timeline.push(1, samples, played.continued ? 0 : this.position(at));
   }
 
   /** Time passed: silence where nothing was said, written out. */

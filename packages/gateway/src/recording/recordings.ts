@@ -115,6 +115,7 @@ export class Recordings {
       },
       observer: this.observer,
       log: this.log,
+      playedAudio: info.transport === 'webrtc',
     });
     this.active.set(info.sessionId, recorder);
     recorder.start();

@@ -73,7 +73,23 @@ export interface MiddlewareContext {
   sendUpstream(event: ClientEvent): void;
   /** Sends an event towards the client, as if the upstream had sent it. */
   sendClient(event: ServerEvent): void;
+  /**
+   * Stops the client hearing more of a response's audio that its transport still holds, for a
+   * response cut short: a WebRTC call drops what it has not played and tells the caller
+   * `output_audio_buffer.cleared`. Nothing to do on a WebSocket, whose client has what was sent.
+   */
+  clearOutputAudio(responseId: string): void;
 }
+
+/**
+ * What the client's transport did outside the event stream (a WebRTC call's leg), reported to
+ * {@link Middleware.onClientLeg}.
+ */
+export type LegReport =
+  /** A frame of the model's audio played to the client: PCM16 at 24 kHz; `continued` when it directly follows the one before. */
+  | { readonly type: 'played'; readonly pcm: Buffer; readonly continued: boolean }
+  /** An event the transport made and sent the client itself (`output_audio_buffer.*`), as JSON text. */
+  | { readonly type: 'announced'; readonly text: string };
 
 /**
  * Acts inside a session. Only frames of the types in `client` / `upstream` reach the handlers.
@@ -104,6 +120,11 @@ export interface Middleware {
   open?(ctx: MiddlewareContext): void;
   onClient?(frame: Frame<ClientEvent>, ctx: MiddlewareContext): Outcome<ClientEvent>;
   onUpstream?(frame: Frame<ServerEvent>, ctx: MiddlewareContext): Outcome<ServerEvent>;
+  /**
+   * What the client's transport did outside the event stream (see {@link LegReport}): on a
+   * call, a report every 20 ms while audio plays, so it must be cheap.
+   */
+  onClientLeg?(report: LegReport, ctx: MiddlewareContext): void;
   /** Called once when the session ends, whatever the reason; the returned fields join its last log line. */
   close?(ctx: MiddlewareContext): Readonly<Record<string, unknown>> | undefined;
 }

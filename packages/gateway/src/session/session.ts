@@ -23,7 +23,7 @@ import type { RelayLimits } from '../vocabulary/limits.js';
 import { type Direction, describeError, type SessionInfo } from '../vocabulary/session.js';
 import { NO_TRACE, type SessionTrace } from '../vocabulary/trace.js';
 import { CloseCode, relayableCloseCode } from './close-codes.js';
-import type { Frame, Middleware, MiddlewareContext, MiddlewareFactory } from './middleware.js';
+import type { Frame, LegReport, Middleware, MiddlewareContext, MiddlewareFactory } from './middleware.js';
 import { FORWARD } from './middleware.js';
 import { NO_LOG, NO_OBSERVER, type SessionLog, type SessionObserver } from './observer.js';
 import { type EventParser, Flow, type FlowSink, type PipelineEvent, type Stage } from './pipeline.js';
@@ -165,6 +165,8 @@ export class Session {
   private readonly onEnd: SessionOptions['onEnd'];
   private readonly now: () => number;
   private readonly middleware: SessionContext[] = [];
+  /** The middleware that want {@link LegReport}s of the client's transport. */
+  private readonly legWatchers: SessionContext[] = [];
   /** Made when a middleware first asks for its signal. */
   private abort: AbortController | null = null;
   /** Client → upstream. */
@@ -224,6 +226,8 @@ export class Session {
         this.middleware.push(new SessionContext(this, this.middleware.length, middleware));
     }
     this.middleware.push(new SessionContext(this, this.middleware.length, UPSTREAM_IDENTITY));
+    for (const ctx of this.middleware)
+      if (ctx.middleware.onClientLeg !== undefined) this.legWatchers.push(ctx);
     const clientStages: Stage<ClientEvent>[] = [];
     const upstreamStages: Stage<ServerEvent>[] = [];
     for (const ctx of this.middleware) {
@@ -638,6 +642,13 @@ export class Session {
       if (!this.fromClient || !isRelaying(session.stateValue)) return;
       for (const other of session.clientLegs())
         if (other !== this.attached) session.sendClient(other, text, false);
+      if (this.attached.role === 'client') session.reportClientLeg({ type: 'announced', text });
+    }
+
+    played(pcm: Buffer, continued: boolean): void {
+      const session = this.session;
+      if (this.attached.role !== 'client' || !isRelaying(session.stateValue)) return;
+      if (session.legWatchers.length > 0) session.reportClientLeg({ type: 'played', pcm, continued });
     }
   };
 
@@ -1021,6 +1032,19 @@ export class Session {
     else this.downward.inject(event as ServerEvent, index);
   }
 
+  /** For {@link SessionContext}: the client's leg drops what it still holds of a response's audio. */
+  clearOutputAudio(responseId: string): void {
+    if (isRelaying(this.stateValue)) this.client?.leg.clearOutput?.(responseId);
+  }
+
+  /** What the client's leg did outside the event stream, to the middleware that watch for it. */
+  private reportClientLeg(report: LegReport): void {
+    for (const ctx of this.legWatchers) {
+      const middleware = ctx.middleware;
+      this.callHook(middleware, () => middleware.onClientLeg?.(report, ctx));
+    }
+  }
+
   /** For {@link SessionContext}. */
   get middlewareLog(): SessionLog {
     return this.log;
@@ -1104,6 +1128,10 @@ class SessionContext implements MiddlewareContext {
   get sendClient(): (event: ServerEvent) => void {
     this.boundSendClient ??= (event) => this.session.inject(this.index, event, false);
     return this.boundSendClient;
+  }
+
+  clearOutputAudio(responseId: string): void {
+    this.session.clearOutputAudio(responseId);
   }
 }
 

@@ -67,6 +67,8 @@ export class MemoryStore implements Store {
 
   async add(key: string, by: number, ttlMs?: number): Promise<number> {
     this.check();
+    // As Redis's INCRBY: a store that took fractions here would differ from the shared one.
+    if (!Number.isSafeInteger(by)) throw new StoreError(`A counter adds whole numbers, not ${by}.`);
     const now = this.now();
     let counter = this.counters.get(key);
     if (counter === undefined || counter.expiresAt <= now) {

@@ -65,7 +65,8 @@ export interface DirectoryEntry {
 export interface Store {
   /**
    * Adds `by` to a counter and answers the new value. A counter that does not exist starts at
-   * zero and, with `ttlMs`, lapses that long after it was created (a fixed window).
+   * zero and, with `ttlMs`, lapses that long after it was created (a fixed window). Counters
+   * hold whole numbers: a fraction is refused with a {@link StoreError}.
    */
   add(key: string, by: number, ttlMs?: number): Promise<number>;
   /** A counter's value: 0 when it does not exist or has lapsed. */

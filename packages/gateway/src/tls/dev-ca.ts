@@ -7,11 +7,11 @@
  * later. When the set is no longer usable (a file missing or unreadable, the certificate about
  * to expire), a new CA and certificate replace it together.
  */
-import { createPrivateKey, X509Certificate as NodeCertificate, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, X509Certificate as NodeCertificate, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { createAuthority, issueCertificate } from './certificates.js';
 
 /** The names the server certificate is for: loopback only. */
 export const DEV_TLS_NAMES = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] } as const;
@@ -26,8 +26,6 @@ const KEY_FILE = 'key.pem';
 const VALIDITY_MS = 825 * 24 * 60 * 60_000;
 /** A set that expires sooner than this is replaced. */
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60_000;
-
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 /** The development CA's certificate and the server certificate and key it vouches for. */
 export interface DevCertificates {
@@ -104,68 +102,22 @@ async function readUsable(dir: string, now: Date): Promise<Omit<DevCertificates,
 
 /** A new CA and a server certificate it signs; the CA's private key goes out of scope here. */
 async function makeSet(now: Date): Promise<{ ca: string; cert: string; key: string }> {
-  const crypto = webcrypto;
-  const caKeys = await crypto.subtle.generateKey(ALGORITHM, false, ['sign', 'verify']);
-  const leafKeys = await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   // Back a little, so that a clock slightly behind this one does not see a certificate from the future.
   const notBefore = new Date(now.getTime() - 60 * 60_000);
   const notAfter = new Date(now.getTime() + VALIDITY_MS);
   // Told apart from an earlier one (in a trust store, say) by a random part, the machine and the day.
   const made = now.toISOString().slice(0, 10);
   const machine = hostname().replace(/[^A-Za-z0-9.-]/g, '');
-  const caName = `CN=realtime-gateway development CA ${randomBytes(4).toString('hex')} ${machine} ${made}, O=realtime-gateway development`;
-  const caCert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: serialNumber(),
-      name: caName,
-      notBefore,
-      notAfter,
-      signingAlgorithm: ALGORITHM,
-      keys: caKeys,
-      extensions: [
-        // pathLength 0: the CA signs server certificates, never another CA.
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
-      ],
-    },
-    crypto,
+  const ca = await createAuthority(
+    `CN=realtime-gateway development CA ${randomBytes(4).toString('hex')} ${machine} ${made}, O=realtime-gateway development`,
+    notBefore,
+    notAfter,
   );
-  const leafCert = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: serialNumber(),
-      subject: 'CN=localhost, O=realtime-gateway development',
-      issuer: caCert.subject,
-      notBefore,
-      notAfter,
-      signingAlgorithm: ALGORITHM,
-      publicKey: leafKeys.publicKey,
-      signingKey: caKeys.privateKey,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([
-          ...DEV_TLS_NAMES.dns.map((value) => ({ type: 'dns' as const, value })),
-          ...DEV_TLS_NAMES.ip.map((value) => ({ type: 'ip' as const, value })),
-        ]),
-        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
-        await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey, false, crypto),
-      ],
-    },
-    crypto,
-  );
-  const pkcs8 = await crypto.subtle.exportKey('pkcs8', leafKeys.privateKey);
-  return {
-    ca: caCert.toString('pem'),
-    cert: leafCert.toString('pem'),
-    key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
-  };
-}
-
-/** 16 random bytes, positive as DER integers must be. */
-function serialNumber(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
-  return bytes.toString('hex');
+  const server = await issueCertificate(ca, {
+    subject: 'CN=localhost, O=realtime-gateway development',
+    usage: 'server',
+    dns: DEV_TLS_NAMES.dns,
+    ip: DEV_TLS_NAMES.ip,
+  });
+  return { ca: ca.cert.toString('pem'), ...server };
 }

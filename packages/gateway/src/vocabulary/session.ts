@@ -24,6 +24,11 @@ export interface SessionInfo {
   /** The gateway key's id, or null when auth is off or in passthrough mode. */
   readonly keyId: string | null;
   readonly intent: SessionIntent;
+  /**
+   * The client's transport: a WebRTC call, whose leg plays the model's audio itself, or a
+   * WebSocket (also when absent).
+   */
+  readonly transport?: 'websocket' | 'webrtc';
 }
 
 /** How one attempt to move a session to a new upstream connection ended. */

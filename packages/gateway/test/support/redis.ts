@@ -14,7 +14,7 @@
  * await redis.close();
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -22,7 +22,7 @@ import type { TestContext } from 'node:test';
 import { freePort } from './ports.js';
 
 export interface TestRedis {
-  /** `redis://127.0.0.1:<port>`, without the password. */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with TLS), without the password. */
   readonly url: string;
   readonly port: number;
   /** The password the server asks for, or null. */
@@ -41,6 +41,11 @@ export interface TestRedis {
 export interface TestRedisOptions {
   /** Makes the server ask for this password (`--requirepass`). */
   readonly password?: string;
+  /**
+   * Serves TLS only, with this certificate and key (PEM); clients must present a certificate
+   * the CA issued when `ca` is given (`--tls-auth-clients yes`).
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
 }
 
 const MISSING =
@@ -72,8 +77,11 @@ export async function redisOrSkip(t: TestContext, options: TestRedisOptions = {}
   return startTestRedis(options);
 }
 
-/** Whether something on `port` answers a PING as Redis does (a NOAUTH refusal counts). */
-function answersPing(port: number): Promise<boolean> {
+/**
+ * Whether something on `port` answers a PING as Redis does (a NOAUTH refusal counts). Over TLS
+ * a port that takes connections is enough: the handshake is what the tests themselves check.
+ */
+function answersPing(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const done = (answer: boolean) => {
@@ -82,7 +90,7 @@ function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => (tls ? done(true) : socket.write('PING\r\n')));
     socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString('latin1'))));
   });
 }
@@ -100,8 +108,22 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
   const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'));
   const port = await freePort();
   const password = options.password ?? null;
+  const tls = options.tls;
+  const file = (name: string, content: string): string => {
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
+    return join(dir, name);
+  };
   const args = [
-    ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ...(tls === undefined
+      ? ['--port', String(port)]
+      : [
+          ...['--port', '0', '--tls-port', String(port)],
+          ...['--tls-cert-file', file('cert.pem', tls.cert), '--tls-key-file', file('key.pem', tls.key)],
+          ...(tls.ca === undefined
+            ? ['--tls-auth-clients', 'no']
+            : ['--tls-ca-cert-file', file('ca.pem', tls.ca), '--tls-auth-clients', 'yes']),
+        ]),
+    ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     ...['--dir', dir, '--daemonize', 'no', '--logfile', ''],
     ...(password === null ? [] : ['--requirepass', password]),
   ];
@@ -133,7 +155,7 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     child = started;
     running.add(started);
     const deadline = Date.now() + 10_000;
-    while (!(await answersPing(port))) {
+    while (!(await answersPing(port, tls !== undefined))) {
       if (started.exitCode !== null || Date.now() > deadline) {
         await stop();
         throw new Error(`redis-server did not start on port ${port}:\n${log}`);
@@ -144,7 +166,7 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
 
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
     port,
     password,
     get pid() {

@@ -18,6 +18,8 @@ export class ScriptedLeg implements Leg {
   paused = false;
   probes = 0;
   closedWith: { code: number; reason: string } | null = null;
+  /** Responses whose output audio the session asked the leg to drop. */
+  readonly cleared: string[] = [];
   private listener: LegListener | null = null;
   private readonly held: Buffer[] = [];
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -64,6 +66,22 @@ export class ScriptedLeg implements Leg {
 
   probe(): void {
     this.probes++;
+  }
+
+  clearOutput(responseId: string): void {
+    this.cleared.push(responseId);
+  }
+
+  /** The leg plays a frame of audio to its peer itself, as a call's leg does. */
+  play(pcm: Buffer, continued: boolean): void {
+    this.listener?.played?.(pcm, continued);
+  }
+
+  /** The leg sends its peer an event of its own making, as a call's leg does. */
+  announce(event: object): void {
+    const text = JSON.stringify(event);
+    this.sent.push({ data: text, isBinary: false });
+    this.listener?.announced?.(text);
   }
 
   close(code: number, reason: string): void {

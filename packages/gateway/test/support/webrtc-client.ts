@@ -13,9 +13,18 @@ import {
   RtpPacket,
 } from 'werift';
 import { limitCandidates } from '../../src/calls/sdp.js';
-import { createOpusCodec, FRAME_BYTES, type OpusCodec, RTP_FRAME_TICKS } from '../../src/media/opus.js';
+import {
+  createOpusCodec,
+  FRAME_BYTES,
+  FRAME_MS,
+  type OpusCodec,
+  RTP_FRAME_TICKS,
+  rmsLevel,
+} from '../../src/media/opus.js';
 
 const LOOPBACK = ['127.0.0.1'];
+/** The RMS level above which a decoded frame counts as sound (the engine's speech is far above it). */
+const LOUD = 300;
 
 /** A caller's offer, made and gathered, not yet posted. */
 export class TestCaller {
@@ -80,6 +89,21 @@ export class TestCaller {
 
   send(event: object): void {
     this.channel.send(JSON.stringify(event));
+  }
+
+  /** A user message and a response asked for, as a page sends them on the data channel. */
+  ask(text: string, eventId?: string): void {
+    this.send({
+      type: 'conversation.item.create',
+      ...(eventId === undefined ? {} : { event_id: eventId }),
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    });
+    this.send({ type: 'response.create' });
+  }
+
+  /** Milliseconds of audio with energy (not silence) in what was heard from the `from`-th packet on. */
+  loudMs(from = 0): number {
+    return this.heard.slice(from).filter((pcm) => rmsLevel(pcm) > LOUD).length * FRAME_MS;
   }
 
   /** The first event of `type` after the `from`-th event, waiting for it. */
@@ -154,6 +178,21 @@ export async function placeCall(caller: TestCaller, baseUrl: string, key: string
   const id = /\/calls\/(rtc_[A-Za-z0-9]+)$/.exec(response.headers.get('location') ?? '')?.[1];
   if (id === undefined) throw new Error(`no call id in Location: ${response.headers.get('location')}`);
   return id;
+}
+
+/**
+ * Hangs up a call (`POST /v1/realtime/calls/{id}/hangup`) with `key`; resolves with the status.
+ *
+ * @example
+ * assert.equal(await hangUp(gateway.address!.url, id, 'sk-app'), 200);
+ */
+export async function hangUp(baseUrl: string, id: string, key: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/v1/realtime/calls/${id}/hangup`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+  });
+  await response.arrayBuffer();
+  return response.status;
 }
 
 export { tone } from './audio.js';
