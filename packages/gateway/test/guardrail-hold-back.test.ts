@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { emptyHold, finish, pushAudio, pushText } from '../src/guardrails/hold-back.js';
+import { OutputGuard, type TextDelta } from '../src/guardrails/output-guard.js';
 import { type DenyRule, denyRule, patternProblem } from '../src/guardrails/patterns.js';
 import { testConfig } from './support/harness.js';
 
@@ -48,6 +49,47 @@ describe('hold-back buffer', () => {
   test('an audio delta with nothing held passes at once', () => {
     const step = pushAudio(emptyHold<string>(), 'audio');
     assert.deepEqual(step.kind === 'release' ? step.audio : null, ['audio']);
+  });
+});
+
+describe('output guard', () => {
+  const delta = (responseId: string, text: string): TextDelta => ({
+    type: 'response.output_text.delta',
+    event_id: 'event_1',
+    response_id: responseId,
+    item_id: `item_${responseId}`,
+    output_index: 0,
+    content_index: 0,
+    delta: text,
+  });
+
+  test("a part's scan goes on across deltas, with nothing held between them", () => {
+    const guard = new OutputGuard([denyRule('no-cat', '\\bcat\\b', true)], 64);
+    assert.equal(guard.text(delta('r1', 'con')).kind, 'forward');
+    assert.ok(guard.idle, 'nothing held: audio passes unparsed');
+    assert.equal(
+      guard.text(delta('r1', 'cat ')).kind,
+      'forward',
+      "'concat' has no word boundary before 'cat'",
+    );
+    assert.equal(guard.text(delta('r2', 'the ')).kind, 'forward');
+    assert.deepEqual(guard.text(delta('r2', 'cat ')), {
+      kind: 'cut',
+      responseId: 'r2',
+      itemId: 'item_r2',
+      match: { guardrail: 'no-cat', index: 4, length: 3 },
+    });
+  });
+
+  test("a part's done event cuts a response whose text's end completes a match", () => {
+    const guard = new OutputGuard([denyRule('last-word', 'bye$', true)], 64);
+    const held = guard.text(delta('r1', 'say bye'));
+    assert.equal(held.kind === 'send' && held.events.length, 1, "'say ' out, 'bye' held");
+    assert.ok(!guard.idle);
+    assert.equal(guard.done('r1', 'item_r1', 0).kind, 'cut');
+    assert.ok(guard.isCut('r1'));
+    assert.deepEqual(guard.responseDone('r1'), { kind: 'send', events: [] });
+    assert.ok(guard.idle);
   });
 });
 

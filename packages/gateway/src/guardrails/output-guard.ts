@@ -30,6 +30,8 @@ interface Stream {
 }
 
 const FORWARD_ACTION: OutputAction = Object.freeze({ kind: 'forward' });
+/** Streams open at once, at most: a response has a few parts, a session a response or two at a time. */
+const MAX_STREAMS = 64;
 
 /** A content part's key: response, item, part. */
 function keyOf(event: { response_id: string; item_id: string; content_index: number }): string {
@@ -42,8 +44,13 @@ function keyOf(event: { response_id: string; item_id: string; content_index: num
  * const action = guard.text(event); // { kind: 'send', events: [...] } or { kind: 'cut', ... }
  */
 export class OutputGuard {
-  /** Streams with something held, by content part. */
+  /**
+   * Streams by content part, from their first delta to their done event: a stream's scan goes
+   * on from delta to delta (a pattern's `^` and `\b` need what came before), held text or not.
+   */
   private readonly streams = new Map<string, Stream>();
+  /** Streams holding text or audio back. */
+  private holding = 0;
   /** Responses cut, whose later events the client must not see; removed at their `response.done`. */
   private readonly cut = new Set<string>();
 
@@ -60,7 +67,7 @@ export class OutputGuard {
 
   /** Whether nothing is held nor cut: an audio delta then passes unparsed. */
   get idle(): boolean {
-    return this.streams.size === 0 && this.cut.size === 0;
+    return this.holding === 0 && this.cut.size === 0;
   }
 
   /** A text or transcript delta. */
@@ -91,7 +98,7 @@ export class OutputGuard {
     if (stream === undefined) return FORWARD_ACTION;
     const step = pushAudio(stream.state, event);
     if (step.kind === 'release' && step.audio.length > 0) return FORWARD_ACTION;
-    if (step.kind === 'release') stream.state = step.state;
+    if (step.kind === 'release') this.setState(stream, step.state);
     return { kind: 'send', events: [] };
   }
 
@@ -114,7 +121,7 @@ export class OutputGuard {
         return { kind: 'cut', responseId, itemId: item!, match: step.match };
       }
       events.push(...released(step, stream.template));
-      this.streams.delete(key);
+      this.forget(key, stream);
     }
     return events.length === 0 ? FORWARD_ACTION : { kind: 'flush', events };
   }
@@ -130,7 +137,7 @@ export class OutputGuard {
 
   private cutResponse(responseId: string): void {
     this.cut.add(responseId);
-    for (const [key, stream] of this.streams) if (stream.responseId === responseId) this.streams.delete(key);
+    for (const [key, stream] of this.streams) if (stream.responseId === responseId) this.forget(key, stream);
   }
 
   private keepState(
@@ -139,9 +146,35 @@ export class OutputGuard {
     state: HoldState<AudioDelta>,
     template: TextDelta,
   ): void {
-    if (state.held === '' && state.audio.length === 0) this.streams.delete(key);
-    else this.streams.set(key, { responseId, state, template });
+    const stream = this.streams.get(key);
+    if (stream !== undefined) {
+      this.setState(stream, state);
+      stream.template = template;
+      return;
+    }
+    // A part whose done event never came (its upstream was lost) goes once too many are open.
+    if (this.streams.size >= MAX_STREAMS) {
+      const [oldest, old] = this.streams.entries().next().value!;
+      this.forget(oldest, old);
+    }
+    const added: Stream = { responseId, state: emptyHold(), template };
+    this.streams.set(key, added);
+    this.setState(added, state);
   }
+
+  private setState(stream: Stream, state: HoldState<AudioDelta>): void {
+    this.holding += Number(isHolding(state)) - Number(isHolding(stream.state));
+    stream.state = state;
+  }
+
+  private forget(key: string, stream: Stream): void {
+    this.setState(stream, emptyHold());
+    this.streams.delete(key);
+  }
+}
+
+function isHolding(state: HoldState<AudioDelta>): boolean {
+  return state.held !== '' || state.audio.length > 0;
 }
 
 /** The events a release sends: the released text as one delta of the stream's kind, then its audio. */
