@@ -101,6 +101,13 @@ describe('deny patterns', () => {
     assert.match(patternProblem('((ab)*c)*', true) ?? '', /nested quantifiers/);
     assert.match(patternProblem('(a)\\1', true) ?? '', /backreferences/);
     assert.match(patternProblem('foo(?=bar)', true) ?? '', /lookaround/);
+    assert.match(patternProblem('(?:x(a?))*y', true) ?? '', /nested quantifiers/);
+    assert.match(patternProblem('(?<w>a)\\k<w>', true) ?? '', /backreferences/);
+    assert.match(patternProblem('(?<!a)b', true) ?? '', /lookaround/);
+    // Quantified, but nothing nested: a literal parenthesis, a class, a group without quantifiers.
+    assert.equal(patternProblem('\\(a+\\)+', true), null);
+    assert.equal(patternProblem('[(a+)]+', true), null);
+    assert.equal(patternProblem('(?:ab|cd)+', true), null);
     assert.match(patternProblem('a*', true) ?? '', /empty string/);
     assert.ok(patternProblem('(unclosed', true) !== null);
   });

@@ -8,6 +8,7 @@
  * text's length. Output text streams through its automaton (partial-match.ts), linear in the
  * text: each character visits each of the automaton's states at most once.
  */
+import { type AST, RegExpParser, visitRegExpAST } from '@eslint-community/regexpp';
 import { type Automaton, compileAutomaton } from './partial-match.js';
 
 /** A compiled deny pattern of one guardrail. */
@@ -71,67 +72,35 @@ export function flagsOf(ignoreCase: boolean): string {
 }
 
 /**
- * Refuses nested quantifiers, backreferences and lookaround, from the pattern's source: a
- * small scan that tracks groups and character classes, not a full parser (the syntax was
- * already checked by `RegExp`).
+ * Refuses nested quantifiers, backreferences and lookaround, from the pattern's syntax tree
+ * (the syntax was already checked by `RegExp`).
  */
 function costProblem(source: string): string | null {
-  // Per open group: whether something inside it is quantified.
-  const groups: boolean[] = [];
-  let lastGroupQuantified = false;
-  let afterGroup = false;
-  for (let k = 0; k < source.length; k++) {
-    const c = source[k]!;
-    if (c === '\\') {
-      const next = source[k + 1] ?? '';
-      if (/[1-9]/.test(next) || next === 'k')
-        return 'backreferences are not allowed (their cost has no bound)';
-      k++;
-      afterGroup = false;
-      continue;
-    }
-    if (c === '[') {
-      // Skip the class: quantifier characters inside it are literals.
-      for (k++; k < source.length && source[k] !== ']'; k++) if (source[k] === '\\') k++;
-      afterGroup = false;
-      continue;
-    }
-    if (c === '(') {
-      if (
-        source.startsWith('(?=', k) ||
-        source.startsWith('(?!', k) ||
-        /^\(\?<[=!]/.test(source.slice(k, k + 4))
-      )
-        return 'lookaround is not allowed (it would look past the text being checked)';
-      groups.push(false);
-      afterGroup = false;
-      continue;
-    }
-    if (c === ')') {
-      lastGroupQuantified = groups.pop() ?? false;
-      // A group containing a quantifier makes its parent contain one too.
-      if (lastGroupQuantified && groups.length > 0) groups[groups.length - 1] = true;
-      afterGroup = true;
-      continue;
-    }
-    if (isQuantifierAt(source, k)) {
-      if (afterGroup && lastGroupQuantified)
-        return 'nested quantifiers are not allowed (a quantified group containing a quantifier can take exponential time)';
-      if (groups.length > 0) groups[groups.length - 1] = true;
-      if (source[k] === '{') k = source.indexOf('}', k);
-      if (source[k + 1] === '?') k++;
-      afterGroup = false;
-      continue;
-    }
-    afterGroup = false;
-  }
-  return null;
+  const pattern = new RegExpParser().parsePattern(source, 0, source.length, { unicode: true });
+  let problem: string | null = null;
+  visitRegExpAST(pattern, {
+    onBackreferenceEnter() {
+      problem ??= 'backreferences are not allowed (their cost has no bound)';
+    },
+    onAssertionEnter(node) {
+      if (node.kind === 'lookahead' || node.kind === 'lookbehind')
+        problem ??= 'lookaround is not allowed (it would look past the text being checked)';
+    },
+    onQuantifierEnter(node) {
+      if (quantifies(node.element))
+        problem ??=
+          'nested quantifiers are not allowed (a quantified group containing a quantifier can take exponential time)';
+    },
+  });
+  return problem;
 }
 
-function isQuantifierAt(source: string, k: number): boolean {
-  const c = source[k];
-  if (c === '*' || c === '+' || c === '?') return true;
-  return c === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(k));
+/** Whether a quantifier appears inside `element` (a group, at any depth). */
+function quantifies(element: AST.Element): boolean {
+  if (element.type !== 'Group' && element.type !== 'CapturingGroup') return false;
+  return element.alternatives.some((alternative) =>
+    alternative.elements.some((inner) => inner.type === 'Quantifier' || quantifies(inner)),
+  );
 }
 
 /**
