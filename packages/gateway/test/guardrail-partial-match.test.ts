@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { fuzzParameters } from '../../protocol/test/support/hostile.js';
 import { emptyHold, finish, type HoldState, pushText } from '../src/guardrails/hold-back.js';
 import {
   compileAutomaton,
@@ -17,8 +18,6 @@ import {
   scan,
 } from '../src/guardrails/partial-match.js';
 import { type DenyRule, denyRule, flagsOf, patternProblem } from '../src/guardrails/patterns.js';
-
-const SEED = 16_116;
 
 /** The scan of `text` so far (not ended), or the span of the match that stopped it. */
 function scanned(source: string, text: string, ignoreCase = false) {
@@ -229,7 +228,7 @@ describe('the streaming guard agrees with the RegExp', () => {
           else assert.ok(text.startsWith(released));
         },
       ),
-      { seed: SEED, numRuns: 3000 },
+      fuzzParameters(3000),
     );
   });
 
@@ -241,7 +240,7 @@ describe('the streaming guard agrees with the RegExp', () => {
         for (const start of matchStarts(rule.regex, text))
           assert.ok(released.length <= start, `released ${JSON.stringify(released)} of a match at ${start}`);
       }),
-      { seed: SEED, numRuns: 3000 },
+      fuzzParameters(3000),
     );
   });
 
@@ -258,7 +257,7 @@ describe('the streaming guard agrees with the RegExp', () => {
           assert.ok(mostHeld <= max + 1, `held ${mostHeld} > ${max}`);
         },
       ),
-      { seed: SEED, numRuns: 2000 },
+      fuzzParameters(2000),
     );
   });
 
@@ -278,7 +277,57 @@ describe('the streaming guard agrees with the RegExp', () => {
           }
         },
       ),
-      { seed: SEED, numRuns: 1000 },
+      fuzzParameters(1000),
+    );
+  });
+
+  test('random patterns (of the constructs deny patterns may use) agree with the RegExp', () => {
+    const atom = fc.constantFrom(
+      'a',
+      'b',
+      'k',
+      's',
+      ' ',
+      '.',
+      '\\d',
+      '\\w',
+      '\\s',
+      '[ab]',
+      '[^a ]',
+      '\u{1f600}',
+    );
+    const quantified = fc
+      .tuple(atom, fc.constantFrom('', '', '*', '+', '?', '{2}', '{1,3}'))
+      .map(([a, q]) => a + q);
+    const group = fc
+      .array(fc.array(quantified, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 })
+      .map((alternatives) => `(?:${alternatives.map((parts) => parts.join('')).join('|')})`);
+    const piece = fc.oneof(quantified, quantified, group, fc.constantFrom('^', '$', '\\b', '\\B'));
+    const source = fc
+      .array(piece, { minLength: 1, maxLength: 5 })
+      .map((pieces) => pieces.join(''))
+      .filter((candidate) => patternProblem(candidate, false) === null);
+    fc.assert(
+      fc.property(
+        source,
+        fc.boolean(),
+        texts,
+        cuts,
+        fc.integer({ min: 1, max: 8 }),
+        (pattern, ignoreCase, text, at, max) => {
+          const rule = denyRule('g', pattern, ignoreCase);
+          const { released, matched } = stream([rule], split(text, at), max);
+          assert.equal(
+            matched,
+            rule.regex.test(text),
+            `/${pattern}/${rule.regex.flags} on ${JSON.stringify(text)}`,
+          );
+          if (!matched) assert.equal(released, text);
+          const whole = stream([rule], split(text, at), 64);
+          for (const start of matchStarts(rule.regex, text)) assert.ok(whole.released.length <= start);
+        },
+      ),
+      fuzzParameters(2000),
     );
   });
 
@@ -294,7 +343,7 @@ describe('the streaming guard agrees with the RegExp', () => {
         for (const rule of rules)
           for (const start of matchStarts(rule.regex, text)) assert.ok(released.length <= start);
       }),
-      { seed: SEED, numRuns: 1000 },
+      fuzzParameters(1000),
     );
   });
 });
