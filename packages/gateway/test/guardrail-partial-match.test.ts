@@ -11,13 +11,13 @@ import { emptyHold, finish, type HoldState, pushText } from '../src/guardrails/h
 import {
   compileAutomaton,
   liveStart,
-  MAX_AUTOMATON_STATES,
   matchHere,
   SCAN_START,
   type ScanState,
   scan,
 } from '../src/guardrails/partial-match.js';
 import { type DenyRule, denyRule, flagsOf, patternProblem } from '../src/guardrails/patterns.js';
+import { testConfig } from './support/harness.js';
 
 /** The scan of `text` so far (not ended), or the span of the match that stopped it. */
 function scanned(source: string, text: string, ignoreCase = false) {
@@ -111,8 +111,13 @@ describe('partial matches', () => {
   });
 
   test('a pattern whose automaton would be too large is refused', () => {
-    assert.match(patternProblem(`a{${MAX_AUTOMATON_STATES}}`, true) ?? '', /more than 100000 states/);
+    assert.match(patternProblem('a{100000}', true) ?? '', /more than 100000 states/);
     assert.equal(patternProblem('\\d{13,16}', true), null);
+    assert.match(patternProblem('\\d{13,16}', true, 16) ?? '', /more than 16 states \(maxPatternStates\)/);
+    assert.throws(
+      () => testConfig({ guardrails: [{ name: 'g', on: 'output', deny: ['a{40}'], maxPatternStates: 32 }] }),
+      /guardrails\[0\]\.deny\[0\]: Invalid deny pattern: the pattern's automaton would have more than 32 states/,
+    );
   });
 });
 

@@ -39,24 +39,29 @@ export interface Automaton {
 }
 
 /**
- * The most states a pattern may compile to: counted repetitions are unrolled (`\d{13,16}` is
- * 16 copies of `\d`), and every character scanned may visit each state once.
+ * The most states a pattern may compile to unless told otherwise (`maxPatternStates`): counted
+ * repetitions are unrolled (`\d{13,16}` is 16 copies of `\d`), and every character scanned may
+ * visit each state once.
  */
-export const MAX_AUTOMATON_STATES = 100_000;
+export const DEFAULT_MAX_AUTOMATON_STATES = 100_000;
 
 /**
  * Compiles `source` (already accepted by `RegExp` with `flags`, without backreferences or
- * lookaround). Throws when it would have more than {@link MAX_AUTOMATON_STATES} states.
+ * lookaround). Throws when it would have more than `maxStates` states.
  *
  * @example
  * const automaton = compileAutomaton('\\bcard\\b', 'iu');
  */
-export function compileAutomaton(source: string, flags: string): Automaton {
+export function compileAutomaton(
+  source: string,
+  flags: string,
+  maxStates = DEFAULT_MAX_AUTOMATON_STATES,
+): Automaton {
   const pattern = new RegExpParser().parsePattern(source, 0, source.length, { unicode: flags.includes('u') });
   const states: State[] = [];
   const add = (state: State): number => {
-    if (states.length >= MAX_AUTOMATON_STATES)
-      throw new Error(`the pattern's automaton would have more than ${MAX_AUTOMATON_STATES} states`);
+    if (states.length >= maxStates)
+      throw new Error(`the pattern's automaton would have more than ${maxStates} states (maxPatternStates)`);
     states.push(state);
     return states.length - 1;
   };

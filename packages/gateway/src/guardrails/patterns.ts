@@ -9,7 +9,7 @@
  * text: each character visits each of the automaton's states at most once.
  */
 import { type AST, RegExpParser, visitRegExpAST } from '@eslint-community/regexpp';
-import { type Automaton, compileAutomaton } from './partial-match.js';
+import { type Automaton, compileAutomaton, DEFAULT_MAX_AUTOMATON_STATES } from './partial-match.js';
 
 /** A compiled deny pattern of one guardrail. */
 export interface DenyRule {
@@ -26,9 +26,18 @@ export interface DenyRule {
  * @example
  * denyRule('pii', '\\d{16}', true); // { guardrail: 'pii', regex: /\d{16}/iu, automaton: … }
  */
-export function denyRule(guardrail: string, source: string, ignoreCase: boolean): DenyRule {
+export function denyRule(
+  guardrail: string,
+  source: string,
+  ignoreCase: boolean,
+  maxStates = DEFAULT_MAX_AUTOMATON_STATES,
+): DenyRule {
   const flags = flagsOf(ignoreCase);
-  return { guardrail, regex: new RegExp(source, flags), automaton: compileAutomaton(source, flags) };
+  return {
+    guardrail,
+    regex: new RegExp(source, flags),
+    automaton: compileAutomaton(source, flags, maxStates),
+  };
 }
 
 /** Where a deny pattern matched. */
@@ -47,7 +56,11 @@ export interface DenyMatch {
  * patternProblem('(a+)+$', true); // 'nested quantifiers …'
  * patternProblem('credit card', true); // null
  */
-export function patternProblem(source: string, ignoreCase: boolean): string | null {
+export function patternProblem(
+  source: string,
+  ignoreCase: boolean,
+  maxStates = DEFAULT_MAX_AUTOMATON_STATES,
+): string | null {
   let regex: RegExp;
   try {
     regex = new RegExp(source, flagsOf(ignoreCase));
@@ -57,7 +70,7 @@ export function patternProblem(source: string, ignoreCase: boolean): string | nu
   const structural = costProblem(source);
   if (structural !== null) return structural;
   try {
-    compileAutomaton(source, flagsOf(ignoreCase));
+    compileAutomaton(source, flagsOf(ignoreCase), maxStates);
   } catch (error) {
     return (error as Error).message;
   }
