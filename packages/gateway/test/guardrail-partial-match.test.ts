@@ -217,6 +217,25 @@ const texts = fc.array(fc.constantFrom(...UNITS), { maxLength: 30 }).map((units)
 const cuts = fc.array(fc.nat(), { maxLength: 12 });
 const patterns = fc.record({ source: fc.constantFrom(...PATTERNS), ignoreCase: fc.boolean() });
 
+/** The stream is cut exactly when the RegExp finds a match in the whole text, and passes it whole otherwise. */
+function assertCutExactly(rule: DenyRule, text: string, at: readonly number[], max: number): void {
+  const { released, matched } = stream([rule], split(text, at), max);
+  assert.equal(
+    matched,
+    rule.regex.test(text),
+    `/${rule.regex.source}/${rule.regex.flags} on ${JSON.stringify(text)}`,
+  );
+  if (!matched) assert.equal(released, text);
+  else assert.ok(text.startsWith(released));
+}
+
+/** No text of a match (none is longer than 64 here) is released. */
+function assertNoMatchReleased(rule: DenyRule, text: string, at: readonly number[]): void {
+  const { released } = stream([rule], split(text, at), 64);
+  for (const start of matchStarts(rule.regex, text))
+    assert.ok(released.length <= start, `released ${JSON.stringify(released)} of a match at ${start}`);
+}
+
 describe('the streaming guard agrees with the RegExp', () => {
   test('a text is cut exactly when the RegExp finds a match in it, and passes whole otherwise', () => {
     fc.assert(
@@ -225,13 +244,8 @@ describe('the streaming guard agrees with the RegExp', () => {
         texts,
         cuts,
         fc.integer({ min: 1, max: 8 }),
-        ({ source, ignoreCase }, text, at, max) => {
-          const rule = denyRule('g', source, ignoreCase);
-          const { released, matched } = stream([rule], split(text, at), max);
-          assert.equal(matched, rule.regex.test(text), `${source} on ${JSON.stringify(text)}`);
-          if (!matched) assert.equal(released, text);
-          else assert.ok(text.startsWith(released));
-        },
+        ({ source, ignoreCase }, text, at, max) =>
+          assertCutExactly(denyRule('g', source, ignoreCase), text, at, max),
       ),
       fuzzParameters(3000),
     );
@@ -239,12 +253,9 @@ describe('the streaming guard agrees with the RegExp', () => {
 
   test('never releases any text of a match no longer than maxMatchChars', () => {
     fc.assert(
-      fc.property(patterns, texts, cuts, ({ source, ignoreCase }, text, at) => {
-        const rule = denyRule('g', source, ignoreCase);
-        const { released } = stream([rule], split(text, at), 64);
-        for (const start of matchStarts(rule.regex, text))
-          assert.ok(released.length <= start, `released ${JSON.stringify(released)} of a match at ${start}`);
-      }),
+      fc.property(patterns, texts, cuts, ({ source, ignoreCase }, text, at) =>
+        assertNoMatchReleased(denyRule('g', source, ignoreCase), text, at),
+      ),
       fuzzParameters(3000),
     );
   });
@@ -321,15 +332,8 @@ describe('the streaming guard agrees with the RegExp', () => {
         fc.integer({ min: 1, max: 8 }),
         (pattern, ignoreCase, text, at, max) => {
           const rule = denyRule('g', pattern, ignoreCase);
-          const { released, matched } = stream([rule], split(text, at), max);
-          assert.equal(
-            matched,
-            rule.regex.test(text),
-            `/${pattern}/${rule.regex.flags} on ${JSON.stringify(text)}`,
-          );
-          if (!matched) assert.equal(released, text);
-          const whole = stream([rule], split(text, at), 64);
-          for (const start of matchStarts(rule.regex, text)) assert.ok(whole.released.length <= start);
+          assertCutExactly(rule, text, at, max);
+          assertNoMatchReleased(rule, text, at);
         },
       ),
       fuzzParameters(2000),
