@@ -5,8 +5,9 @@
  * the same run. Per modality (text; audio with its transcript):
  *
  * - first delta: from the client's `response.create` to its first text or transcript delta,
- *   median and p90. The guardrail holds back 63 characters, so this is the time the model takes
- *   to say them, at the engine's pace (BENCH_DELTA_MS between deltas, a model's word rate);
+ *   median and p90. The guardrail holds back only a tail that could still begin a match (a word
+ *   starting `secret`, say), so this is the unguarded latency plus any such tail's wait, at the
+ *   engine's pace (BENCH_DELTA_MS between deltas, a model's word rate);
  * - CPU per delta: the process's CPU (gateway, engine and client alike, all in this process)
  *   over the deltas the upstream sent (counted on the unguarded arm: the guarded one releases
  *   held text in fewer, larger deltas); the difference between the two rows is the guardrail's.

@@ -57,7 +57,7 @@ import { responseTracing } from './observability/response-tracing.js';
 import { NO_TRACING, startTracing, type Tracing } from './observability/tracing.js';
 import { both, logCircuitChanges, logUpstreamAttempts } from './observability/upstream-log.js';
 import { priceTable } from './pricing/prices.js';
-import { recordingAdminHandler } from './recording/admin.js';
+import { recordingAdminHandler, recordingPeers } from './recording/admin.js';
 import { recordingMiddleware } from './recording/middleware.js';
 import { Recordings } from './recording/recordings.js';
 import type { Refusal } from './refusal.js';
@@ -373,9 +373,12 @@ export function createGateway(options: GatewayOptions): Gateway {
           holder,
           node: first.node.id,
           local: registry,
+          recordings,
           timeoutMs: first.store.timeoutMs,
           onError: onBusError,
         });
+  const peersForRecordings =
+    deploymentAdmin === null || forwarding === undefined ? null : recordingPeers(deploymentAdmin, forwarding);
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = deploymentAdmin ?? options.adminRegistry?.(registry) ?? registry;
   const sharedCircuits =
@@ -502,7 +505,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       admin: firstOf(
         usageHandler(ledger, config.admin.keyHash, log),
         firstOf(
-          recordingAdminHandler(recordings, config.admin.keyHash),
+          recordingAdminHandler(recordings, config.admin.keyHash, peersForRecordings),
           adminHandler(adminRegistry, config.admin.keyHash),
         ),
       ),
@@ -588,7 +591,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     forwarding === undefined
       ? null
       : createHttpServer(
-          [forwardedOnly(forwarding), ...handlers],
+          // The admin API too, when it listens apart: a recording is asked of the node that has it.
+          [
+            forwardedOnly(forwarding),
+            ...handlers,
+            ...surfaces.filter((s) => s.name === 'admin' && s.listen !== null).map((s) => s.handler),
+          ],
           forwardedUpgradesOnly(forwarding, upgrade),
           null,
           {

@@ -387,6 +387,82 @@ describe('input guardrails on audio turns', () => {
   });
 });
 
+describe('input guardrails on turns the client commits', () => {
+  /** A session without turn detection: the client commits its turns and asks for answers. */
+  async function pushToTalk(): Promise<TestClient> {
+    const client = await open('gpt-realtime');
+    client.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        audio: { input: { turn_detection: null, transcription: { model: 'whisper-1' } } },
+      },
+    });
+    await client.waitFor('session.updated');
+    return client;
+  }
+
+  /** Commits a turn and asks for its answer at once, then a marker the upstream answers with an error. */
+  function commitAndAsk(client: TestClient, pcm: Buffer): void {
+    speak(client, pcm);
+    client.send({ type: 'input_audio_buffer.commit', event_id: 'evt_commit' });
+    client.send({ type: 'response.create', event_id: 'evt_answer' });
+    client.send({ type: 'conversation.item.retrieve', event_id: 'evt_marker', item_id: 'item_none' });
+  }
+
+  /** Events up to the marker's answer: frames after the response.create wait behind it. */
+  async function untilMarker(client: TestClient): Promise<Json[]> {
+    const events: Json[] = [];
+    for (;;) {
+      const event = (await client.next()) as Json;
+      events.push(event);
+      if (event.type === 'error' && event.error.event_id === 'evt_marker') return events;
+    }
+  }
+
+  test('a blocked turn: its response.create is dropped, and frames after it keep their order', async () => {
+    const client = await pushToTalk();
+    commitAndAsk(client, longTurn());
+    const events = await untilMarker(client);
+    const types = events.map((e) => e.type);
+    const blocked = events.find((e) => e.type === 'error' && e.error.code === 'guardrail_triggered');
+    assert.ok(blocked, JSON.stringify(types));
+    // The response.create went before the marker: had it been forwarded, its response would be here.
+    assert.ok(!types.some((type) => type.startsWith('response.')), JSON.stringify(types));
+    const deleted = types.includes('conversation.item.deleted')
+      ? []
+      : await client.until<Json>('conversation.item.deleted');
+    assert.ok(!deleted.some((e) => e.type.startsWith('response.')));
+    client.socket.close();
+  });
+
+  test('a clean turn: its response.create goes once the transcript passed, before the frames after it', async () => {
+    const client = await pushToTalk();
+    commitAndAsk(client, spokenTurn());
+    const events = await untilMarker(client);
+    const types = events.map((e) => e.type);
+    const transcribed = types.indexOf('conversation.item.input_audio_transcription.completed');
+    const created = types.indexOf('response.created');
+    assert.ok(transcribed >= 0 && created > transcribed, JSON.stringify(types));
+    assert.ok(!events.some((e) => e.type === 'error' && e.error.code === 'guardrail_triggered'));
+    const rest = await client.until<Json>('response.done');
+    assert.equal(rest.at(-1).response.status, 'completed');
+    client.socket.close();
+  });
+
+  test('a commit the upstream refuses (nothing to commit) does not hold the response.create', async () => {
+    const client = await pushToTalk();
+    client.send({ type: 'input_audio_buffer.commit', event_id: 'evt_empty' });
+    client.send({ type: 'response.create', event_id: 'evt_answer' });
+    const events = await client.until<Json>('response.done');
+    const refused = events.find((e) => e.type === 'error');
+    assert.equal(refused.error.code, 'input_audio_buffer_commit_empty');
+    assert.equal(refused.error.event_id, 'evt_empty');
+    assert.equal(events.at(-1).response.status, 'completed');
+    client.socket.close();
+  });
+});
+
 describe('after a cut', () => {
   test('the cut item is deleted upstream; the client never gets its conversation.item.done', async () => {
     const client = await open('gpt-realtime');

@@ -24,6 +24,7 @@ import {
 } from '../src/ledger/tokens.js';
 import { costOf } from '../src/pricing/cost.js';
 import { BUILT_IN_PRICES } from '../src/pricing/prices.js';
+import { spokenTurn } from './support/audio.js';
 import { connect, eventually, keyEntry, type TestClient, testConfig } from './support/harness.js';
 
 const ADMIN_KEY = 'rg-admin-secret';
@@ -158,8 +159,10 @@ describe('the usage ledger in a gateway', () => {
     dir = mkdtempSync(join(tmpdir(), 'rg-ledger-'));
     input = {
       upstreams: [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1`, kind: 'generic' }],
-      auth: { keys: [keyEntry('team-a', 'rg-a'), keyEntry('team-b', 'rg-b')] },
+      auth: { keys: [keyEntry('team-a', 'rg-a'), keyEntry('team-b', 'rg-b'), keyEntry('team-c', 'rg-c')] },
       admin: { keyHash: `sha256:${hashKey(ADMIN_KEY)}` },
+      // Team C's audio turns are transcribed for the guardrail's check, which blocks every one.
+      guardrails: [{ name: 'no-turns', on: 'input', deny: ['audio of'], keys: ['team-c'] }],
       ledger: { sqlite: { path: join(dir, 'usage.sqlite') }, flushIntervalMs: 20 },
     };
     gateway = createGateway({ config: testConfig(input) });
@@ -289,6 +292,30 @@ describe('the usage ledger in a gateway', () => {
     assert.equal(body.data[0].unpriced_records, 1);
     const text = await (await fetch(`${base}/metrics`)).text();
     assert.match(text, /realtime_gateway_unpriced_usage_total\{model="other"\} 1/);
+  });
+
+  test('the transcription an input guardrail turns on is metered, though the client never sees it', async () => {
+    const client = await connect(`${url}?model=gpt-realtime`, { headers: { authorization: 'Bearer rg-c' } });
+    await client.waitFor('session.created');
+    const turn = spokenTurn();
+    for (let k = 0; k < turn.length; k += 4800)
+      client.send({
+        type: 'input_audio_buffer.append',
+        audio: turn.subarray(k, k + 4800).toString('base64'),
+      });
+    const events = await client.until<Json>('error');
+    assert.equal(events.at(-1).error.code, 'guardrail_triggered');
+    assert.ok(!events.some((e) => e.type.startsWith('conversation.item.input_audio_transcription')));
+    client.socket.close();
+    await client.closed;
+    await eventually(() => gateway.registry.size === 0, 5000, 'the session to end');
+    await gateway.ledger!.whenWritten();
+    const { body } = await getJson(`${base}/admin/usage?key=team-c&group_by=model`);
+    const rows = new Map((body.data as Json[]).map((row) => [row.model, row]));
+    // The engine reports transcription usage by duration; no response was made (the turn was blocked).
+    assert.ok(rows.get('gpt-4o-transcribe')?.audio_seconds > 1, JSON.stringify(body.data));
+    assert.equal(rows.get('gpt-4o-transcribe').unpriced_records, 0);
+    assert.equal(rows.get('gpt-realtime')?.total_tokens ?? 0, 0);
   });
 
   test('a restart keeps the usage, and spendSince reads it back', async () => {

@@ -1,7 +1,8 @@
 /**
  * Session recording inside a running gateway, against the reference engine as the upstream
  * (it answers an audio turn with synthesized audio) and WebSocket clients: the events file and
- * the WAV file of a session with an interruption, redaction, a guardrail-blocked text, the
+ * the WAV file of a session with an interruption (the model channel cut where the client
+ * stopped playing), redaction, a guardrail-blocked text, the
  * admin endpoint, retention, and recordings completed after an admin terminate.
  */
 import assert from 'node:assert/strict';
@@ -156,7 +157,11 @@ describe('a recorded session', () => {
     const left = channel(wav, 0);
     const right = channel(wav, 1);
     const sent = new Int16Array(user.buffer, user.byteOffset, user.length / 2);
-    const model = pcmOf(deltas.map((d) => d.delta));
+    // The client stopped playing the answer 100 ms in: the model channel holds what was heard.
+    const played = 24 * 100;
+    const whole = pcmOf(deltas.map((d) => d.delta));
+    assert.ok(whole.length > played, 'the answer was longer than what was played');
+    const model = whole.subarray(0, played);
     const firstAppend = events.find((l) => l.event?.type === 'input_audio_buffer.append').t;
     const firstDelta = events.find((l) => l.event?.type === 'response.output_audio.delta').t;
     const leftAt = offsetOf(left, sent, Math.round(firstAppend * 24));
@@ -171,7 +176,10 @@ describe('a recorded session', () => {
     const loud = (track: Int16Array, from: number, to: number) =>
       track.some((s, i) => (i < from || i >= to) && s !== 0);
     assert.ok(!loud(left, leftAt, leftAt + sent.length));
-    assert.ok(!loud(right, rightAt, rightAt + model.length));
+    assert.ok(
+      !loud(right, rightAt, rightAt + model.length),
+      'nothing of the answer after the truncation point',
+    );
     assert.ok(left.length >= Math.max(leftAt + sent.length, rightAt + model.length));
   });
 

@@ -12,6 +12,7 @@ import { aLawSample, muLawSample, resample } from '../src/recording/audio-format
 import { NO_RECORDING_OBSERVER } from '../src/recording/observer.js';
 import { AUDIO_FILE, EVENTS_FILE, Recorder } from '../src/recording/recorder.js';
 import { interleave, StereoTimeline } from '../src/recording/timeline.js';
+import { ModelItems } from '../src/recording/truncation.js';
 import { parseWavHeader, WAV_HEADER_BYTES, wavHeader } from '../src/recording/wav.js';
 import { NO_LOG } from '../src/vocabulary/session.js';
 
@@ -95,6 +96,71 @@ describe('interleaving and the timeline', () => {
   });
 });
 
+describe('truncation', () => {
+  test('an item truncated after what was laid: later chunks are cut to the limit', () => {
+    const items = new ModelItems();
+    assert.equal(items.lay('item_1', 100, new Int16Array(50)).length, 50);
+    assert.equal(items.truncate('item_1', 80), null);
+    assert.equal(items.lay('item_1', 150, new Int16Array(50)).length, 30);
+    assert.equal(items.lay('item_1', 180, new Int16Array(50)).length, 0);
+    assert.equal(items.truncate('item_unknown', 0), null);
+  });
+
+  test('an item truncated inside what was laid: the frames past the point, across a gap', () => {
+    const items = new ModelItems();
+    items.lay('item_1', 100, new Int16Array(50));
+    items.lay('item_1', 150, new Int16Array(50)); // contiguous: one segment
+    items.lay('item_1', 300, new Int16Array(40)); // after a gap
+    assert.deepEqual(items.truncate('item_1', 120), { from: 300 + 20, to: 340 });
+    assert.equal(items.truncate('item_1', 120), null);
+    assert.deepEqual(items.truncate('item_1', 60), { from: 160, to: 320 });
+    assert.equal(items.lay('item_1', 400, new Int16Array(10)).length, 0);
+  });
+
+  test('a timeline cut: held samples silenced (or dropped at the end), the part taken returned', () => {
+    const push = fc.record({
+      channel: fc.constantFrom(0 as const, 1 as const),
+      chunk: samples.filter((chunk) => chunk.length > 0),
+      gap: fc.integer({ min: 0, max: 40 }),
+      takeAfter: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(push, { minLength: 1, maxLength: 12 }),
+        fc.nat(400),
+        fc.nat(400),
+        (pushes, a, b) => {
+          const timeline = new StereoTimeline();
+          const reference = new StereoTimeline();
+          const parts: Buffer[] = [];
+          for (const { channel, chunk, gap, takeAfter } of pushes) {
+            const at = Math.max(timeline.length, reference.length) + gap;
+            timeline.push(channel, chunk, at);
+            reference.push(channel, chunk, at);
+            if (takeAfter) parts.push(timeline.take());
+          }
+          const whole = reference.finish();
+          const [from, to] = [Math.min(a, b), Math.max(a, b)];
+          const end = timeline.end(1);
+          const written = timeline.cut(1, from, to);
+          const out = Buffer.concat([...parts, timeline.finish()]);
+          // What was taken before the cut is the caller's to silence.
+          if (written !== null)
+            for (let i = written.from; i < written.to; i++) out.writeInt16LE(0, i * 4 + 2);
+          for (let i = 0; i * 4 < out.length; i++) {
+            const cut = i >= from && i < to;
+            assert.equal(out.readInt16LE(i * 4), whole.readInt16LE(i * 4), `left ${i}`);
+            assert.equal(out.readInt16LE(i * 4 + 2), cut ? 0 : whole.readInt16LE(i * 4 + 2), `right ${i}`);
+          }
+          // Dropped, not silenced, when nothing followed on the channel: it ends at the cut.
+          if (to >= end) assert.ok(timeline.end(1) <= Math.max(from, written?.to ?? 0, timeline.end(0)));
+        },
+      ),
+      SEED,
+    );
+  });
+});
+
 describe('audio formats', () => {
   test('resampling keeps the duration and the first sample', () => {
     fc.assert(
@@ -125,8 +191,9 @@ describe('audio formats', () => {
 
 const event = (type: string, extra: object = {}) => Buffer.from(JSON.stringify({ type, ...extra }));
 
-function recorder(dir: string, maxBufferedBytes = 1 << 20): Recorder {
+function recorder(dir: string, maxBufferedBytes = 1 << 20, now?: () => number): Recorder {
   return new Recorder({
+    now,
     sessionId: 'sess_unit',
     dir,
     include: 'both',
@@ -192,5 +259,66 @@ describe('a recorder', () => {
     rec.capture('client', event('x'), null);
     await rec.finish();
     assert.equal(rec.state, 'failed');
+  });
+
+  test('a truncation cuts the model channel where the client stopped: audio held is dropped, audio written silenced', async () => {
+    for (const written of [false, true]) {
+      const dir = join(await mkdtemp(join(tmpdir(), 'rec-')), 'sess_unit');
+      let clock = 0;
+      const rec = recorder(dir, 1 << 22, () => clock);
+      rec.start();
+      const pcm = (count: number, value: number) => Buffer.from(new Int16Array(count).fill(value).buffer);
+      clock = 10; // the answer: one second of audio, relayed at once (faster than it plays)
+      rec.capture(
+        'upstream',
+        event('response.output_audio.delta', {
+          item_id: 'item_1',
+          delta: pcm(24_000, 1000).toString('base64'),
+        }),
+        null,
+      );
+      if (written) {
+        // The user speaks 600 ms in: both channels reach that time, and it is written.
+        clock = 600;
+        rec.capture(
+          'client',
+          event('input_audio_buffer.append', { audio: pcm(2400, -700).toString('base64') }),
+          null,
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      clock = 700;
+      rec.capture(
+        'client',
+        event('conversation.item.truncate', { item_id: 'item_1', content_index: 0, audio_end_ms: 100 }),
+        null,
+      );
+      // A later chunk of the same item is cut too.
+      rec.capture(
+        'upstream',
+        event('response.output_audio.delta', {
+          item_id: 'item_1',
+          delta: pcm(2400, 1000).toString('base64'),
+        }),
+        null,
+      );
+      await rec.finish();
+      const wav = await readFile(join(dir, AUDIO_FILE));
+      assert.equal(parseWavHeader(wav)?.dataBytes, wav.length - WAV_HEADER_BYTES);
+      const frames = (wav.length - WAV_HEADER_BYTES) / 4;
+      const right = Array.from({ length: frames }, (_, i) => wav.readInt16LE(WAV_HEADER_BYTES + i * 4 + 2));
+      const left = Array.from({ length: frames }, (_, i) => wav.readInt16LE(WAV_HEADER_BYTES + i * 4));
+      // 100 ms of the answer (2400 frames at 24 kHz) from 10 ms in, nothing after.
+      assert.deepEqual(
+        [right.indexOf(1000), right.lastIndexOf(1000), right.filter((s) => s !== 0).length],
+        [240, 240 + 2399, 2400],
+        written ? 'written, then silenced' : 'held, then dropped',
+      );
+      assert.equal(
+        left.filter((s) => s === -700).length,
+        written ? 2400 : 0,
+        'the user channel is untouched',
+      );
+    }
   });
 });

@@ -2,7 +2,8 @@
  * Scale-out: gateway nodes as separate processes sharing a real redis-server (started by each
  * test on a free loopback port). Limits hold for the deployment, a node killed with SIGKILL
  * frees its slots within the lease's time to live, the rate limit is one bucket under
- * concurrent opens, the admin API of any node lists and terminates every node's sessions, a
+ * concurrent opens, the admin API of any node lists and terminates every node's sessions and
+ * serves every node's recordings, a
  * client secret minted on one node opens one session on another, a call's sideband connection
  * and hangup reaching the wrong node are forwarded, a client's resume reaching another node is
  * passed to the node holding the session, and Redis stopped and restarted under live
@@ -11,12 +12,15 @@
  * Without redis-server these tests are skipped with what to install; under CI=true they fail.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { type EmbeddedEngine, startEmbeddedEngine } from '../src/embedded-engine.js';
 import { RESUME_TOKEN_HEADER } from '../src/http/resume-request.js';
 import { connect, delay, eventually, expectRefused, keyEntry, TestClient } from './support/harness.js';
-import { startNodes, stopNodes, type TestNode } from './support/nodes.js';
+import { ADMIN_KEY, startNode, startNodes, stopNodes, type TestNode } from './support/nodes.js';
 import { redisOrSkip, type TestRedis } from './support/redis.js';
 import { placeCall, TestCaller } from './support/webrtc-client.js';
 
@@ -179,6 +183,65 @@ describe('the admin API of any node', () => {
     );
     assert.equal((await c.admin(`/admin/sessions/${onAId}`, 'DELETE')).status, 404);
     assert.equal((await a.admin('/admin/sessions/sess_nobody')).status, 404);
+  });
+});
+
+describe('recordings across nodes', () => {
+  /** An admin request's status, type and body as bytes. */
+  async function fetchAdmin(node: TestNode, path: string) {
+    const response = await fetch(`${node.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: Buffer.from(await response.arrayBuffer()),
+    };
+  }
+
+  test('a recording is served by every node: the others ask the node that wrote it', async (t) => {
+    const redis = await redisOrSkip(t);
+    if (redis === null) return;
+    servers.push(redis);
+    // Each node its own folder, as on machines of their own.
+    const prefix = `test-recordings-${process.pid}:`;
+    const nodes = await Promise.all(
+      ['a', 'b'].map(async (id) =>
+        startNode(
+          redis.url,
+          id,
+          deploymentConfig({}, { recording: { dir: await mkdtemp(join(tmpdir(), `recordings-${id}-`)) } }),
+          prefix,
+        ),
+      ),
+    );
+    running.push(nodes);
+    const [a, b] = nodes as [TestNode, TestNode];
+    const client = await open(a);
+    await turn(client);
+    const id = ((await a.admin('/admin/sessions')).body.data as { id: string; node: string }[]).find(
+      (s) => s.node === 'a',
+    )!.id;
+    // While the session lives, its node says so, whichever node is asked.
+    assert.equal((await fetchAdmin(b, `/admin/sessions/${id}/recording`)).status, 409);
+    client.socket.close();
+    await client.closed;
+    await eventually(
+      async () => (await fetchAdmin(a, `/admin/sessions/${id}/recording`)).status === 200,
+      10_000,
+      'the recording to finish',
+    );
+    // The session has left the directory; its recording is still served by the other node.
+    for (const path of [`/admin/sessions/${id}/recording`, `/admin/sessions/${id}/recording/audio.wav`]) {
+      const [there, here] = [await fetchAdmin(a, path), await fetchAdmin(b, path)];
+      assert.equal(here.status, 200, path);
+      assert.equal(here.type, there.type);
+      assert.ok(here.body.equals(there.body), `${path}: the same bytes`);
+    }
+    const lines = (await fetchAdmin(b, `/admin/sessions/${id}/recording`)).body.toString().trim().split('\n');
+    assert.ok(lines.some((line) => JSON.parse(line).event?.type === 'response.done'));
+    // A recording no node has: 404 from either, and the key is still checked on the way.
+    assert.equal((await fetchAdmin(b, '/admin/sessions/sess_nobody/recording')).status, 404);
+    const unauthorized = await fetch(`${b.url}/admin/sessions/${id}/recording`);
+    assert.equal(unauthorized.status, 401);
   });
 });
 

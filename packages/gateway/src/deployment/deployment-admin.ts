@@ -6,6 +6,9 @@
  * session goes to the node the directory names as its holder, which ends it with 1008 and the
  * reason as it would its own.
  *
+ * A session's recording outlives the session's directory entry, so the node that has it is
+ * found by asking every live node (see {@link DeploymentAdmin.recordingHolder}).
+ *
  * The bus delivers at most once: a node that does not answer within the deadline is left out of
  * a list, and a session on it reads as not found.
  */
@@ -22,7 +25,8 @@ export type NodeSessionSnapshot = SessionSnapshot & { readonly node: string };
 type AdminOperation =
   | { readonly op: 'list' }
   | { readonly op: 'get'; readonly sessionId: string }
-  | { readonly op: 'terminate'; readonly sessionId: string; readonly reason: string };
+  | { readonly op: 'terminate'; readonly sessionId: string; readonly reason: string }
+  | { readonly op: 'recording'; readonly sessionId: string };
 
 interface AdminRequest {
   readonly kind: 'request';
@@ -52,6 +56,8 @@ export interface DeploymentAdminOptions {
   readonly node: string;
   /** This process's own sessions. */
   readonly local: AdminRegistry;
+  /** This process's session recordings, when it records sessions. */
+  readonly recordings?: { lookup(sessionId: string): Promise<{ readonly status: string }> } | null;
   /** How long the other nodes may take to answer. */
   readonly timeoutMs: number;
   /** Told when a message cannot be read or an answer cannot be sent. */
@@ -77,11 +83,7 @@ export class DeploymentAdmin implements AdminRegistry {
   }
 
   async list(): Promise<NodeSessionSnapshot[]> {
-    const others = await this.options.holder
-      .nodes()
-      .then((nodes) => nodes.filter((holder) => holder !== this.options.holder.id).length)
-      // Without the directory, the asker cannot know who is live: it waits out the deadline.
-      .catch(() => Number.POSITIVE_INFINITY);
+    const others = await this.otherNodes();
     const [own, theirs] = await Promise.all([
       this.localList(),
       others === 0 ? [] : this.ask(EVERYONE, { op: 'list' }, others),
@@ -106,6 +108,31 @@ export class DeploymentAdmin implements AdminRegistry {
     return answer === true;
   }
 
+  /**
+   * The other process that has a session's recording (being written, or finished), by its
+   * name; null when no live node says it has. Asked of every node: the directory forgets a
+   * session when it ends, its recording stays where it was written.
+   */
+  async recordingHolder(sessionId: string): Promise<string | null> {
+    const others = await this.otherNodes();
+    if (others === 0) return null;
+    const answers = await this.ask(
+      EVERYONE,
+      { op: 'recording', sessionId },
+      others,
+      (answer) => answer !== null,
+    );
+    return (answers.find((answer) => typeof answer === 'string') as string | undefined) ?? null;
+  }
+
+  /** How many other processes are live; without the directory, unknown (the asker waits out the deadline). */
+  private otherNodes(): Promise<number> {
+    return this.options.holder
+      .nodes()
+      .then((nodes) => nodes.filter((holder) => holder !== this.options.holder.id).length)
+      .catch(() => Number.POSITIVE_INFINITY);
+  }
+
   /** The other process the directory names for a session, or null. */
   private async holderOf(sessionId: string): Promise<string | null> {
     const holder = await this.options.holder.store.locate(SESSION_ENTRY, sessionId);
@@ -120,15 +147,23 @@ export class DeploymentAdmin implements AdminRegistry {
     return { ...snapshot, node: this.options.node };
   }
 
-  /** Publishes a question and collects up to `expected` answers, or what came by the deadline. */
-  private async ask(channel: string, operation: AdminOperation, expected: number): Promise<unknown[]> {
+  /**
+   * Publishes a question and collects up to `expected` answers, or what came by the deadline;
+   * an answer `enough` accepts ends the wait at once.
+   */
+  private async ask(
+    channel: string,
+    operation: AdminOperation,
+    expected: number,
+    enough: (answer: unknown) => boolean = () => false,
+  ): Promise<unknown[]> {
     const id = randomUUID();
     const answers: unknown[] = [];
     const done = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.options.timeoutMs);
       this.pending.set(id, (result) => {
         answers.push(result);
-        if (answers.length < expected) return;
+        if (answers.length < expected && !enough(result)) return;
         clearTimeout(timer);
         resolve();
       });
@@ -166,6 +201,9 @@ export class DeploymentAdmin implements AdminRegistry {
     else if (operation.op === 'get') {
       const own = await local.get(operation.sessionId);
       result = own === null ? null : this.tagged(own);
+    } else if (operation.op === 'recording') {
+      const found = await this.options.recordings?.lookup(operation.sessionId);
+      result = found === undefined || found.status === 'none' ? null : this.options.holder.id;
     } else result = await local.terminate(operation.sessionId, operation.reason);
     const reply: AdminReply = { kind: 'reply', id: request.id, result };
     await this.options.bus.publish(channelOf(request.from), JSON.stringify(reply));

@@ -7,6 +7,12 @@
  * error. The client saw the item added, so it also gets the upstream's
  * `conversation.item.deleted`: its conversation stays the upstream's. Each turn's state is a
  * {@link TurnState} (turn-state.ts).
+ *
+ * A turn the client commits itself (`input_audio_buffer.commit`, usually with turn detection
+ * off) is answered by the client's own `response.create`, sent right after the commit: that
+ * `response.create` is held (and the client's direction behind it, so its order stays exact)
+ * until every turn committed before it is decided, then forwarded, or dropped when the last of
+ * them was blocked (the client has the error as its answer).
  */
 import {
   type AudioTranscriptionState,
@@ -15,8 +21,8 @@ import {
   newEventId,
   type ServerEvent,
 } from '@realtime-gateway/protocol';
-import type { RecentSet } from '../mcp/recent-set.js';
-import { DROP, FORWARD, type MiddlewareContext, type Verdict } from '../session/middleware.js';
+import { type RecentSet, TRACKED_IDS } from '../mcp/recent-set.js';
+import { DROP, FORWARD, type MiddlewareContext, type Outcome, type Verdict } from '../session/middleware.js';
 import { DEFAULT_GUARDRAIL, type GuardrailConfig } from './config.js';
 import type { GuardrailDecision } from './decisions.js';
 import { checkInput, type InputOutcome } from './input-check.js';
@@ -82,6 +88,15 @@ export class AudioTurns {
   private responding = false;
   private readonly transcription: AudioTranscriptionState;
   private readonly timeoutMs: number;
+  /** The client's commits sent upstream and not yet answered (`committed` or an error), by event id. */
+  private readonly commits: (string | null)[] = [];
+  /** The turn committed last, and whether it was blocked: a held `response.create` would answer it. */
+  private lastTurn: { readonly itemId: string; blocked: boolean } | null = null;
+  /** The client's `response.create` held until the turns before it are decided. */
+  private held: {
+    readonly settle: (verdict: Verdict<ClientEvent>) => void;
+    readonly timer: NodeJS.Timeout;
+  } | null = null;
 
   constructor(private readonly options: AudioTurnsOptions) {
     const guardrails = options.guardrails;
@@ -98,6 +113,41 @@ export class AudioTurns {
     this.view = view;
     const upstream = forUpstream(event.session, view, this.transcription);
     return upstream === null ? FORWARD : { action: 'replace', event: { ...event, session: upstream } };
+  }
+
+  /** The client's `input_audio_buffer.commit`: a `response.create` after it waits for its turn. */
+  onClientCommit(eventId: string | null): void {
+    // Each commit is answered; the bound only guards against an upstream that never answers.
+    if (this.commits.length >= TRACKED_IDS) this.commits.shift();
+    this.commits.push(eventId);
+  }
+
+  /**
+   * The client's `response.create` for the conversation: forwarded at once when no turn is
+   * being decided; otherwise held until every turn committed before it is, at most the
+   * transcript timeout.
+   */
+  onClientResponse(): Outcome<ClientEvent> {
+    if (this.held !== null || this.decided()) return FORWARD;
+    return new Promise((settle) => {
+      const timer = setTimeout(() => {
+        // Commits the upstream never answered made no turn.
+        this.commits.length = 0;
+        this.release();
+      }, this.timeoutMs);
+      timer.unref();
+      this.held = { settle, timer };
+    });
+  }
+
+  /** An upstream `error`: one that refuses a client commit means the commit made no turn. */
+  onUpstreamError(error: { readonly code?: string | null; readonly event_id?: string | null }): void {
+    let k = error.event_id == null ? -1 : this.commits.indexOf(error.event_id);
+    if (k < 0 && error.code?.startsWith('input_audio_buffer_commit')) k = this.commits.indexOf(null);
+    if (k < 0) return;
+    this.commits.splice(k, 1);
+    this.lastTurn = null;
+    this.release();
   }
 
   onUpstream(event: ServerEvent, ctx: MiddlewareContext): Verdict<ServerEvent> {
@@ -118,6 +168,8 @@ export class AudioTurns {
           ? FORWARD
           : { action: 'replace', event: { ...event, session: forClient(event.session, this.view) } };
       case 'input_audio_buffer.committed':
+        this.commits.shift();
+        this.lastTurn = { itemId: event.item_id, blocked: false };
         this.start(event.item_id, ctx);
         return FORWARD;
       case 'conversation.item.input_audio_transcription.completed':
@@ -153,6 +205,27 @@ export class AudioTurns {
   close(): void {
     for (const turn of this.turns.values()) if (turn.timer !== null) clearTimeout(turn.timer);
     this.turns.clear();
+    if (this.held !== null) {
+      clearTimeout(this.held.timer);
+      this.held.settle(DROP);
+      this.held = null;
+    }
+  }
+
+  /** Whether no commit is unanswered and no turn undecided (a blocked turn is decided). */
+  private decided(): boolean {
+    if (this.commits.length > 0) return false;
+    for (const turn of this.turns.values()) if (turn.state !== 'blocked') return false;
+    return true;
+  }
+
+  /** Lets a held `response.create` go once everything before it is decided: dropped if it would answer a blocked turn. */
+  private release(): void {
+    const held = this.held;
+    if (held === null || !this.decided()) return;
+    this.held = null;
+    clearTimeout(held.timer);
+    held.settle(this.lastTurn?.blocked === true ? DROP : FORWARD);
   }
 
   /** Transcription events reach the client only when it asked for transcription. */
@@ -185,8 +258,12 @@ export class AudioTurns {
     turn.timer = null;
     if (next === DONE) this.turns.delete(itemId);
     else turn.state = next;
-    if (next === 'blocked') this.blockTurn(itemId, decision ?? this.unchecked(input), ctx);
+    if (next === 'blocked') {
+      if (this.lastTurn?.itemId === itemId) this.lastTurn.blocked = true;
+      this.blockTurn(itemId, decision ?? this.unchecked(input), ctx);
+    }
     if (next === DONE && input === 'passed') this.answer(ctx);
+    this.release();
     return next;
   }
 
@@ -213,7 +290,9 @@ export class AudioTurns {
   /** Asks for the response the upstream would have made by itself, had the client's settings reached it. */
   private answer(ctx: MiddlewareContext): void {
     const view = this.view;
-    if (view === null || !view.detecting || !view.createResponse || this.responding) return;
+    // A held `response.create` of the client's is the answer.
+    if (view === null || !view.detecting || !view.createResponse || this.responding || this.held !== null)
+      return;
     ctx.sendUpstream({ type: 'response.create', event_id: this.own() });
   }
 

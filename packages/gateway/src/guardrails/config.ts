@@ -23,7 +23,8 @@ import {
   string,
 } from '@realtime-gateway/protocol/schema';
 import type { ConfigError } from '../config/resolve.js';
-import { type DenyRule, flagsOf, patternProblem } from './patterns.js';
+import { DEFAULT_MAX_AUTOMATON_STATES } from './partial-match.js';
+import { type DenyRule, denyRule, patternProblem } from './patterns.js';
 
 export const ModerationConfigSchema = object({
   /** The moderation endpoint, such as `https://api.openai.com/v1/moderations`. */
@@ -49,8 +50,10 @@ export const GuardrailConfigSchema = object({
   deny: optional(array(string())),
   /** Match letters regardless of case (default true). */
   ignoreCase: optional(boolean()),
-  /** The longest text a deny pattern needs to match, in characters: output holds back this many minus one (default 64). */
+  /** The longest text a deny pattern needs to match, in characters: output holds back at most this many (default 64). */
   maxMatchChars: optional(integer({ min: 1, max: 10_000 })),
+  /** The most states a deny pattern's automaton may have (counted repetitions unrolled); a larger pattern is refused (default 100000). */
+  maxPatternStates: optional(integer({ min: 16, max: 10_000_000 })),
   /** `block` the text, or `end_session` after telling the client (default `block`). */
   action: optional(enumOf(['block', 'end_session'])),
   /** Models (as the client names them or as sent upstream; `prefix*`, `*`) it applies to (default all). */
@@ -85,6 +88,7 @@ export interface GuardrailConfig {
   /** The deny patterns, compiled. */
   readonly deny: readonly DenyRule[];
   readonly maxMatchChars: number;
+  readonly maxPatternStates: number;
   readonly action: 'block' | 'end_session';
   readonly models: readonly string[];
   /** Null: every key. */
@@ -98,6 +102,7 @@ export interface GuardrailConfig {
 /** Defaults of the `guardrails` entries; the README's configuration reference lists the same values. */
 export const DEFAULT_GUARDRAIL = Object.freeze({
   maxMatchChars: 64,
+  maxPatternStates: DEFAULT_MAX_AUTOMATON_STATES,
   moderationTimeoutMs: 2000,
   onFailure: 'fail-closed' as const,
   transcriptionModel: 'gpt-4o-transcribe',
@@ -123,11 +128,11 @@ export function resolveGuardrails(
       errors.push({ field: `${at}.name`, message: `Another guardrail is named '${entry.name}'.` });
     names.add(entry.name);
     const ignoreCase = entry.ignoreCase ?? true;
+    const maxPatternStates = entry.maxPatternStates ?? DEFAULT_GUARDRAIL.maxPatternStates;
     const deny: DenyRule[] = [];
     (entry.deny ?? []).forEach((source, j) => {
-      const problem = patternProblem(source, ignoreCase);
-      if (problem === null)
-        deny.push({ guardrail: entry.name, regex: new RegExp(source, flagsOf(ignoreCase)) });
+      const problem = patternProblem(source, ignoreCase, maxPatternStates);
+      if (problem === null) deny.push(denyRule(entry.name, source, ignoreCase, maxPatternStates));
       else errors.push({ field: `${at}.deny[${j}]`, message: `Invalid deny pattern: ${problem}.` });
     });
     if ((entry.deny ?? []).length === 0 && entry.moderation == null)
@@ -146,6 +151,7 @@ export function resolveGuardrails(
       output: entry.on !== 'input',
       deny,
       maxMatchChars: entry.maxMatchChars ?? DEFAULT_GUARDRAIL.maxMatchChars,
+      maxPatternStates,
       action: entry.action ?? 'block',
       models: entry.models ?? ['*'],
       keys: entry.keys ?? null,

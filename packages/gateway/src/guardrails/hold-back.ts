@@ -3,21 +3,26 @@
  * its audio): text is released as soon as no match could still need it, and audio as soon as
  * the transcript it speaks is released. Pure: a step takes a state and gives the next one.
  *
- * Why `maxMatchChars - 1`: every match found so far would have stopped the stream, so a match
- * still to come ends in text not yet received; if it is at most `maxMatchChars` long it starts
- * within the last `maxMatchChars - 1` characters received. Those are held; the rest is safe.
- * A match longer than `maxMatchChars` may be missed when its start was already released.
+ * What is held is the shortest tail of the text received that could still be the beginning of
+ * a match (partial-match.ts runs each pattern over the whole stream): a text with no such tail
+ * goes out whole, at once. A match found stops the stream before any of its text is released.
+ * The tail is bounded by `maxMatchChars`: a partial match that could only complete longer than
+ * that is not waited for, so such a long match may be found after its start was released.
  */
-import { type DenyMatch, type DenyRule, firstMatch } from './patterns.js';
+
+import { liveStart, matchHere, SCAN_START, type ScanState, scan } from './partial-match.js';
+import type { DenyMatch, DenyRule } from './patterns.js';
 
 /** What one stream holds back. `A` is an audio delta event. */
 export interface HoldState<A> {
-  /** Received text not yet released (scanned, no match). */
+  /** Received text not yet released (no match in it so far). */
   readonly held: string;
   /** Characters of text received so far. */
   readonly received: number;
   /** Audio not yet released, each with the length of transcript received when it came: what it speaks. */
   readonly audio: readonly { readonly event: A; readonly speaks: number }[];
+  /** Each rule's scan of the stream, by the rule's position; missing: nothing scanned. */
+  readonly scans: readonly ScanState[];
 }
 
 /** What a step releases, or the match that stops the stream. */
@@ -32,31 +37,32 @@ export type HoldStep<A> =
 
 /** A stream with nothing received. */
 export function emptyHold<A>(): HoldState<A> {
-  return { held: '', received: 0, audio: [] };
+  return { held: '', received: 0, audio: [], scans: [] };
 }
 
 /**
- * Adds a text delta: scans the held text with it, and releases all but the last `keep`
- * characters (`maxMatchChars - 1`), with the audio that speaks only released text.
+ * Adds a text delta: scans it, and releases all but the tail a match could still need (at most
+ * `maxMatchChars` characters), with the audio that speaks only released text.
  *
  * @example
- * const step = pushText(emptyHold(), 'hello wor', rules, 3);
- * // { kind: 'release', text: 'hello ', audio: [], state: { held: 'wor', received: 9, audio: [] } }
+ * const step = pushText(emptyHold(), 'hello ab', [denyRule('g', 'abc', true)], 64);
+ * // { kind: 'release', text: 'hello ', audio: [], state: { held: 'ab', … } }
  */
 export function pushText<A>(
   state: HoldState<A>,
   delta: string,
   rules: readonly DenyRule[],
-  keep: number,
+  maxMatchChars: number,
 ): HoldStep<A> {
-  const text = state.held + delta;
-  const match = firstMatch(rules, text);
-  if (match !== null) return { kind: 'match', match };
-  let cut = Math.max(0, text.length - keep);
-  // Never split a surrogate pair: its halves are not text.
-  if (cut > 0 && cut < text.length && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
   const received = state.received + delta.length;
-  return releaseUpTo({ held: text, received, audio: state.audio }, cut);
+  const next = { held: state.held + delta, received, audio: state.audio };
+  const scanned = scanAll(next, state.scans, rules, false);
+  if (!Array.isArray(scanned)) return { kind: 'match', match: scanned };
+  let hold = received;
+  rules.forEach((rule, k) => {
+    hold = Math.min(hold, scanned[k]!.at, liveStart(rule.automaton, scanned[k]!, maxMatchChars));
+  });
+  return releaseUpTo({ ...next, scans: scanned }, next.held.length - (received - hold));
 }
 
 /**
@@ -74,9 +80,37 @@ export function pushAudio<A>(state: HoldState<A>, event: A): HoldStep<A> {
   };
 }
 
-/** Releases everything: the stream is done, and its whole text was scanned. */
-export function finish<A>(state: HoldState<A>): HoldStep<A> {
-  return releaseUpTo(state, state.held.length);
+/**
+ * The stream is done: a match its end completes (`$`, a trailing `\b`) stops it, otherwise
+ * everything held is released.
+ */
+export function finish<A>(state: HoldState<A>, rules: readonly DenyRule[]): HoldStep<A> {
+  const scanned = scanAll(state, state.scans, rules, true);
+  if (!Array.isArray(scanned)) return { kind: 'match', match: scanned };
+  return releaseUpTo({ ...state, scans: scanned }, state.held.length);
+}
+
+/**
+ * Scans what each rule has not scanned yet (held text, from the rule's position), then looks
+ * for a match ending at the end of what arrived (or of the text, when `ended`).
+ */
+function scanAll(
+  state: Omit<HoldState<unknown>, 'scans'>,
+  scans: readonly ScanState[],
+  rules: readonly DenyRule[],
+  ended: boolean,
+): ScanState[] | DenyMatch {
+  const heldFrom = state.received - state.held.length;
+  const next: ScanState[] = [];
+  for (const [k, rule] of rules.entries()) {
+    const before = scans[k] ?? SCAN_START;
+    const step = scan(rule.automaton, before, state.held.slice(before.at - heldFrom), ended);
+    if (step.kind === 'match') return { guardrail: rule.guardrail, ...step.span };
+    const span = matchHere(rule.automaton, step.state, ended);
+    if (span !== null) return { guardrail: rule.guardrail, ...span };
+    next.push(step.state);
+  }
+  return next;
 }
 
 /** Releases the first `cut` held characters and the audio that speaks no further than them. */
@@ -88,10 +122,6 @@ function releaseUpTo<A>(state: HoldState<A>, cut: number): HoldStep<A> & { kind:
     kind: 'release',
     text: state.held.slice(0, cut),
     audio: state.audio.slice(0, k).map((held) => held.event),
-    state: { held: state.held.slice(cut), received: state.received, audio: state.audio.slice(k) },
+    state: { ...state, held: state.held.slice(cut), audio: state.audio.slice(k) },
   };
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }

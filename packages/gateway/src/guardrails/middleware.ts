@@ -64,6 +64,7 @@ export interface GuardrailOptions {
 
 const INPUT_TYPES: ReadonlySet<string> = new Set([
   'conversation.item.create',
+  'input_audio_buffer.commit',
   'response.create',
   'session.update',
 ]);
@@ -142,11 +143,11 @@ class Guardrails implements Middleware {
     this.client = input.length > 0 ? INPUT_TYPES : NONE;
     this.upstream =
       input.length > 0 ? (guarded ? BOTH_TYPES : INPUT_UPSTREAM_TYPES) : guarded ? OUTPUT_TYPES : NONE;
-    const keep = Math.max(0, ...outputGuardrails.map((guardrail) => guardrail.maxMatchChars - 1));
+    const maxMatchChars = Math.max(1, ...outputGuardrails.map((guardrail) => guardrail.maxMatchChars));
     this.output = guarded
       ? new OutputGuard(
           outputGuardrails.flatMap((guardrail) => guardrail.deny),
-          keep,
+          maxMatchChars,
         )
       : null;
     this.turns =
@@ -172,6 +173,10 @@ class Guardrails implements Middleware {
     if (event === null) return FORWARD;
     let texts: string[];
     if (event.type === 'session.update') return this.turns!.onClientUpdate(event);
+    if (event.type === 'input_audio_buffer.commit') {
+      this.turns!.onClientCommit(frame.eventId);
+      return FORWARD;
+    }
     if (event.type === 'conversation.item.create') {
       const text = userText(event.item);
       texts = text === null ? [] : [text];
@@ -181,6 +186,8 @@ class Guardrails implements Middleware {
         this.suppressResponse = false;
         return DROP;
       }
+      // One that answers the conversation waits for the audio turns committed before it.
+      if (event.response?.input === undefined) return this.turns!.onClientResponse();
       texts = (event.response?.input ?? []).flatMap((item) => {
         const text = 'type' in item && item.type === 'message' ? userText(item) : null;
         return text === null ? [] : [text];
@@ -218,6 +225,7 @@ class Guardrails implements Middleware {
     if (event === null) return FORWARD;
     switch (event.type) {
       case 'error': {
+        this.turns?.onUpstreamError(event.error);
         const eventId = event.error.event_id ?? null;
         if (eventId === null || !this.ownEvents.delete(eventId)) return FORWARD;
         this.turns?.ownEventRefused(eventId);
@@ -238,8 +246,10 @@ class Guardrails implements Middleware {
     }
     const verdict =
       this.turns !== null && TURN_SET.has(event.type) ? this.turns.onUpstream(event, ctx) : FORWARD;
-    if (verdict !== FORWARD || guard === null) return verdict;
-    return this.onOutput(event, guard, ctx);
+    const outcome = verdict !== FORWARD || guard === null ? verdict : this.onOutput(event, guard, ctx);
+    // Again after the output guard: a response its own end cut (`$`) is over already.
+    if (event.type === 'response.done') this.deleteCutItem(event.response.id ?? '', ctx);
+    return outcome;
   }
 
   private onOutput(event: ServerEvent, guard: OutputGuard, ctx: MiddlewareContext): Verdict<ServerEvent> {

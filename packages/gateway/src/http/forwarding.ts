@@ -84,11 +84,16 @@ export class Forwarding {
     try {
       const owner = await holder.store.locate(kind, id);
       if (owner === null || owner === holder.id) return null;
-      const address = await holder.addressOf(owner);
-      return address === null ? null : parseAddress(address);
+      return await this.addressOf(owner);
     } catch {
       return null;
     }
+  }
+
+  /** Where another process of the deployment listens, by its name in the store; null when it said nothing. */
+  async addressOf(holder: string): Promise<PeerAddress | null> {
+    const address = await this.options.holder.addressOf(holder);
+    return address === null ? null : parseAddress(address);
   }
 
   /** Passes a plain request to `peer` and its answer back. */

@@ -6,9 +6,15 @@
  *
  * 404 for a session without a finished recording (or without that file: an events-only
  * recording has no audio), 409 while the session is still being recorded.
+ *
+ * In a deployment of several nodes a recording is on the node that recorded it. A node that
+ * does not have one asks the others (over the store's bus) which has it, and passes the request
+ * to that node's internal listener, so any node answers for any recording whose node is up.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Forwarding, PeerAddress } from '../http/forwarding.js';
 import { checkOperatorRead } from '../http/operator-key.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
@@ -18,11 +24,45 @@ import type { Recordings } from './recordings.js';
 
 const PATH = /^\/admin\/sessions\/([^/]+)\/recording(\/audio\.wav)?$/;
 
+/** The other nodes of a deployment, for a recording this node does not have. */
+export interface RecordingPeers {
+  /** Where the node that has `sessionId`'s recording listens; null when none says so, or `req` was itself passed on. */
+  find(sessionId: string, req: IncomingMessage): Promise<PeerAddress | null>;
+  /** Passes the request to that node, and its answer back. */
+  forward(req: IncomingMessage, res: ServerResponse, peer: PeerAddress): Promise<void>;
+}
+
+/**
+ * The deployment's other nodes, asked over the bus ({@link DeploymentAdmin.recordingHolder})
+ * and reached on their internal listeners.
+ *
+ * @example
+ * recordingAdminHandler(recordings, keyHash, recordingPeers(deploymentAdmin, forwarding));
+ */
+export function recordingPeers(
+  admin: { recordingHolder(sessionId: string): Promise<string | null> },
+  forwarding: Forwarding,
+): RecordingPeers {
+  return {
+    async find(sessionId, req) {
+      // A request passed on is answered where it arrives: never passed on again.
+      if (forwarding.isForwarded(req)) return null;
+      const holder = await admin.recordingHolder(sessionId);
+      return holder === null ? null : forwarding.addressOf(holder).catch(() => null);
+    },
+    forward: (req, res, peer) => forwarding.forwardRequest(req, res, peer),
+  };
+}
+
 /**
  * @example
  * const handler = recordingAdminHandler(recordings, config.admin.keyHash);
  */
-export function recordingAdminHandler(recordings: Recordings | null, keyHash: string | null): RequestHandler {
+export function recordingAdminHandler(
+  recordings: Recordings | null,
+  keyHash: string | null,
+  peers: RecordingPeers | null = null,
+): RequestHandler {
   return async (req, res) => {
     const target = parseTarget(req.url);
     if (isRefusal(target)) return false;
@@ -35,6 +75,13 @@ export function recordingAdminHandler(recordings: Recordings | null, keyHash: st
     }
     const id = decodePath(match[1]!);
     const found = recordings === null || id === null ? null : await recordings.lookup(id);
+    if (id !== null && peers !== null && (found === null || found.status === 'none')) {
+      const peer = await peers.find(id, req);
+      if (peer !== null) {
+        await peers.forward(req, res, peer);
+        return true;
+      }
+    }
     if (found?.status === 'recording') {
       sendRefusal(res, refusal(409, 'recording_in_progress', `Session '${id}' is still being recorded.`));
       return true;

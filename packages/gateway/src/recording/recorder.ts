@@ -24,6 +24,7 @@ import { type AudioFormat, DEFAULT_FORMAT, formatOf, toSamples } from './audio-f
 import type { RecordingInclude } from './config.js';
 import type { RecordingObserver } from './observer.js';
 import { type Channel, StereoTimeline } from './timeline.js';
+import { type FrameRange, ModelItems } from './truncation.js';
 import { WAV_HEADER_BYTES, wavHeader } from './wav.js';
 
 /** A recording's state; see the module's comment for the transitions. */
@@ -50,8 +51,17 @@ const PLAYED_FORMAT: AudioFormat = Object.freeze({ type: 'audio/pcm', rate: PCM_
 /** Events that tell the session's audio formats. */
 const SESSION_EVENTS: ReadonlySet<string> = new Set(['session.created', 'session.updated']);
 
+const TRUNCATE = 'conversation.item.truncate';
+
 /** Event types the recording needs when it records audio only. */
-export const AUDIO_TYPES: ReadonlySet<string> = new Set([...AUDIO_EVENTS.keys(), ...SESSION_EVENTS]);
+export const AUDIO_TYPES: ReadonlySet<string> = new Set([
+  ...AUDIO_EVENTS.keys(),
+  ...SESSION_EVENTS,
+  TRUNCATE,
+]);
+
+/** Frames read and rewritten at a time when written audio is silenced. */
+const SILENCE_FRAMES = 16_384;
 
 export interface RecorderOptions {
   readonly sessionId: string;
@@ -109,6 +119,7 @@ export class Recorder {
   private unwritten = 0;
   private droppedFrames = 0;
   private readonly timeline = new StereoTimeline();
+  private readonly modelItems = new ModelItems();
   private readonly formats: [AudioFormat, AudioFormat] = [DEFAULT_FORMAT, DEFAULT_FORMAT];
   private files: { events: Output | null; audio: Output | null } | null = null;
   /** The chain of file operations: opening, then each write in order. */
@@ -225,7 +236,8 @@ export class Recorder {
     const events = this.events ? await open(join(this.options.dir, EVENTS_FILE), 'w') : null;
     let audio: FileHandle | null = null;
     try {
-      audio = this.audio ? await open(join(this.options.dir, AUDIO_FILE), 'w') : null;
+      // Read too: a truncation silences audio already written.
+      audio = this.audio ? await open(join(this.options.dir, AUDIO_FILE), 'w+') : null;
     } catch (error) {
       await events?.close();
       throw error;
@@ -287,14 +299,49 @@ export class Recorder {
       this.formats[1] = formatOf(audio?.output?.format) ?? this.formats[1];
       return;
     }
+    if (type === TRUNCATE && captured.side === 'client') {
+      this.truncate(event);
+      return;
+    }
     const spec = AUDIO_EVENTS.get(type);
     const payload = spec === undefined ? undefined : event[spec.field];
     if (spec === undefined || typeof payload !== 'string') return;
     // A call's model audio is recorded as played: deltas it dropped unplayed are not heard.
     if (spec.channel === 1 && this.options.playedAudio === true) return;
     const bytes = Buffer.from(payload, 'base64');
-    const samples = toSamples(bytes, this.formats[spec.channel], this.options.sampleRate);
-    this.timeline.push(spec.channel, samples, this.position(captured.at));
+    let samples = toSamples(bytes, this.formats[spec.channel], this.options.sampleRate);
+    const at = this.position(captured.at);
+    if (spec.channel === 1 && typeof event.item_id === 'string')
+      samples = this.modelItems.lay(event.item_id, Math.max(at, this.timeline.end(1)), samples);
+    this.timeline.push(spec.channel, samples, at);
+  }
+
+  /** The client stopped playing an answer at `audio_end_ms`: the model channel is cut there. */
+  private truncate(event: Record<string, unknown>): void {
+    const { item_id: itemId, audio_end_ms: endMs } = event;
+    if (typeof itemId !== 'string' || typeof endMs !== 'number') return;
+    const range = this.modelItems.truncate(itemId, this.position(endMs));
+    const written = range === null ? null : this.timeline.cut(1, range.from, range.to);
+    if (written !== null) this.silenceWritten(1, written);
+  }
+
+  /** Silences one channel of frames already written, in place, a bounded stretch at a time. */
+  private silenceWritten(channel: Channel, range: FrameRange): void {
+    this.chain = this.chain.then(async () => {
+      const output = this.files?.audio ?? null;
+      if (output === null || this.status === 'failed') return;
+      try {
+        for (let frame = range.from; frame < range.to; frame += SILENCE_FRAMES) {
+          const buffer = Buffer.alloc(Math.min(SILENCE_FRAMES, range.to - frame) * 4);
+          const position = WAV_HEADER_BYTES + frame * 4;
+          const { bytesRead } = await output.handle.read(buffer, 0, buffer.length, position);
+          for (let k = channel * 2; k + 1 < bytesRead; k += 4) buffer.writeInt16LE(0, k);
+          await output.handle.write(buffer, 0, bytesRead, position);
+        }
+      } catch (error) {
+        this.fail(error, 'written');
+      }
+    });
   }
 
   /** A played frame on the model's channel: right after the one before, or where it played. */

@@ -45,6 +45,13 @@ class Track {
     this.held += samples.length;
   }
 
+  /** Silences held samples `from` to `to` (`to` ≤ {@link held}); at the end, drops them. */
+  silence(from: number, to: number): void {
+    const all = this.take(this.held);
+    if (to < all.length) all.fill(0, from, to);
+    this.append(to < all.length ? all : all.subarray(0, from));
+  }
+
   /** Takes the first `count` samples out (`count` ≤ {@link held}). */
   take(count: number): Int16Array {
     const out = new Int16Array(count);
@@ -107,6 +114,27 @@ export class StereoTimeline {
    */
   advance(at: number): void {
     for (const track of this.tracks) track.pad(at - (this.taken + track.held));
+  }
+
+  /**
+   * Cuts `channel` from frame `from` to `to`: samples still held there are dropped when nothing
+   * follows them on the channel (so what comes next starts at the cut), silenced otherwise.
+   * Returns the part of the range already taken out, which the caller silences where it wrote
+   * it; null when none was.
+   *
+   * @example
+   * timeline.cut(1, 2400, 48_000); // the model channel after 100 ms (24 kHz) of an answer
+   */
+  cut(channel: Channel, from: number, to: number): { from: number; to: number } | null {
+    const end = this.end(channel);
+    const heldFrom = Math.max(from, this.taken);
+    const heldTo = Math.min(to, end);
+    if (heldFrom < heldTo)
+      this.tracks[channel].silence(
+        heldFrom - this.taken,
+        heldTo === end ? end - this.taken : heldTo - this.taken,
+      );
+    return from < this.taken ? { from, to: Math.min(to, this.taken) } : null;
   }
 
   /** Interleaved PCM16 for the frames both channels have reached, taken out of the timeline. */
