@@ -15,7 +15,9 @@ import { type AddressInfo, isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
-import { usageHandler } from './admin/usage.js';
+import { GUARDRAILS_ENDPOINT } from './admin/guardrails.js';
+import { ledgerHandler } from './admin/ledger-endpoint.js';
+import { USAGE_ENDPOINT } from './admin/usage.js';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionQuota } from './auth/quota.js';
 import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
@@ -27,6 +29,7 @@ import { DeploymentAdmin } from './deployment/deployment-admin.js';
 import { SharedCircuits } from './deployment/shared-circuits.js';
 import { BudgetBook } from './governance/budget-book.js';
 import { BudgetEnforcer } from './governance/budget-enforcer.js';
+import { allOf } from './guardrails/decisions.js';
 import { guardrailMiddleware } from './guardrails/middleware.js';
 import { createAccess } from './http/access.js';
 import { ConnectionAdmission, type ConnectionCounts } from './http/admission.js';
@@ -44,6 +47,7 @@ import { REQUEST_ID_HEADER, type RequestContexts, TrustedProxies } from './http/
 import { resumeTokenHeaderOf } from './http/resume-request.js';
 import { createHttpServer, type RequestHandler, type UpgradeHandler } from './http/server.js';
 import { handleRealtimeUpgrade, type UpgradeContext } from './http/upgrade.js';
+import { guardrailRecords } from './ledger/guardrail-records.js';
 import { ledgerMetering } from './ledger/metering.js';
 import { openLedger } from './ledger/open.js';
 import { withSessionRecords } from './ledger/session-records.js';
@@ -432,7 +436,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       guardrails: config.guardrails,
       sessions: registry,
       log,
-      ...(metrics ? { observer: metrics.guardrails } : {}),
+      observer: allOf([
+        ...(metrics ? [metrics.guardrails] : []),
+        ...(ledger === null ? [] : [guardrailRecords((record) => ledger.record(record))]),
+      ]),
     });
     const prices = priceTable(config.prices);
     metrics?.knowModels(prices.keys());
@@ -503,11 +510,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         pacer,
       },
       admin: firstOf(
-        usageHandler(ledger, config.admin.keyHash, log),
-        firstOf(
-          recordingAdminHandler(recordings, config.admin.keyHash, peersForRecordings),
-          adminHandler(adminRegistry, config.admin.keyHash),
-        ),
+        ledgerHandler(USAGE_ENDPOINT, ledger, config.admin.keyHash, log),
+        ledgerHandler(GUARDRAILS_ENDPOINT, ledger, config.admin.keyHash, log),
+        recordingAdminHandler(recordings, config.admin.keyHash, peersForRecordings),
+        adminHandler(adminRegistry, config.admin.keyHash),
       ),
       metrics:
         metrics === null
@@ -789,8 +795,12 @@ async function listenDevTls(
 }
 
 /** A handler that tries `a`, then `b`. */
-function firstOf(a: RequestHandler, b: RequestHandler): RequestHandler {
-  return async (req, res) => (await a(req, res)) || b(req, res);
+/** The handlers in order, until one answers. */
+function firstOf(...handlers: readonly RequestHandler[]): RequestHandler {
+  return async (req, res) => {
+    for (const handler of handlers) if (await handler(req, res)) return true;
+    return false;
+  };
 }
 
 function stopListening(server: Server | null): Promise<void> {

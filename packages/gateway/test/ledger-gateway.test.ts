@@ -316,6 +316,31 @@ describe('the usage ledger in a gateway', () => {
     assert.ok(rows.get('gpt-4o-transcribe')?.audio_seconds > 1, JSON.stringify(body.data));
     assert.equal(rows.get('gpt-4o-transcribe').unpriced_records, 0);
     assert.equal(rows.get('gpt-realtime')?.total_tokens ?? 0, 0);
+    // The decision itself is in the ledger, by guardrail and action, never its text.
+    const decisions = await getJson(`${base}/admin/guardrails?group_by=guardrail`);
+    assert.equal(decisions.status, 200);
+    assert.deepEqual(decisions.body.data, [
+      {
+        guardrail: 'no-turns',
+        decisions: 1,
+        block: 1,
+        end_session: 0,
+        fail_open: 0,
+        input: 1,
+        output: 0,
+        sessions: 1,
+      },
+    ]);
+    const byAction = (await getJson(`${base}/admin/guardrails?key=team-c&group_by=action`)).body;
+    assert.deepEqual(
+      byAction.data.map((row: Json) => [row.action, row.decisions]),
+      [['block', 1]],
+    );
+    assert.equal((await getJson(`${base}/admin/guardrails?key=team-a`)).body.data[0].decisions, 0);
+    const bad = await getJson(`${base}/admin/guardrails?group_by=week`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.param, 'group_by');
+    assert.equal((await getJson(`${base}/admin/guardrails`, {})).status, 401);
   });
 
   test('a restart keeps the usage, and spendSince reads it back', async () => {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { Ledger, SessionRecord, UsageRecord } from '../src/ledger/ledger.js';
+import type { GuardrailRecord, Ledger, SessionRecord, UsageRecord } from '../src/ledger/ledger.js';
 import { MIGRATIONS } from '../src/ledger/migrations.js';
 import { PostgresLedger } from '../src/ledger/postgres-ledger.js';
 import { SqliteLedger } from '../src/ledger/sqlite-ledger.js';
@@ -60,6 +60,23 @@ function session(fields: Partial<SessionRecord>): SessionRecord {
     clientBytes: 300,
     upstreamFrames: 5,
     upstreamBytes: 500,
+    ...fields,
+  };
+}
+
+function guardrail(fields: Partial<GuardrailRecord>): GuardrailRecord {
+  return {
+    type: 'guardrail',
+    id: `g${++ids}`,
+    at: T0,
+    sessionId: 's1',
+    keyId: 'a',
+    model: 'gpt-realtime',
+    upstream: 'openai',
+    guardrail: 'pii',
+    direction: 'input',
+    action: 'block',
+    cause: 'deny',
     ...fields,
   };
 }
@@ -207,6 +224,65 @@ function contract(
       assert.deepEqual(await ledger.spendSince('a', T0 + DAY + 1), { usd: 0, tokens: 0 });
       assert.deepEqual(await ledger.spendSince(null, 0), { usd: 0, tokens: 10 });
       assert.deepEqual(await ledger.spendSince('nobody', 0), { usd: 0, tokens: 0 });
+    });
+
+    test('guardrail decisions are counted by action and direction, grouped and filtered', async (t) => {
+      if (store === null) return t.skip('no database');
+      const once = guardrail({ id: 'gr-once' });
+      await ledger.write([
+        once,
+        guardrail({ sessionId: 's2', direction: 'output', action: 'end_session', at: T0 + 1000 }),
+        guardrail({ guardrail: 'moderation', cause: 'moderation', keyId: 'b', at: T0 + DAY }),
+        guardrail({ guardrail: 'moderation', cause: 'moderation_failed', action: 'fail_open', keyId: null }),
+      ]);
+      await ledger.write([once]);
+      const [all] = await ledger.guardrailDecisions({});
+      assert.deepEqual(all, {
+        group: null,
+        decisions: 4,
+        block: 2,
+        endSession: 1,
+        failOpen: 1,
+        input: 3,
+        output: 1,
+        sessions: 2,
+      });
+      const byGuardrail = await ledger.guardrailDecisions({ groupBy: 'guardrail' });
+      assert.deepEqual(
+        byGuardrail.map((row) => [row.group, row.decisions, row.sessions]),
+        [
+          ['moderation', 2, 1],
+          ['pii', 2, 2],
+        ],
+      );
+      const byAction = await ledger.guardrailDecisions({ groupBy: 'action', keyId: 'a' });
+      assert.deepEqual(
+        byAction.map((row) => [row.group, row.decisions]),
+        [
+          ['block', 1],
+          ['end_session', 1],
+        ],
+      );
+      const byDay = await ledger.guardrailDecisions({ groupBy: 'day', guardrail: 'moderation' });
+      assert.deepEqual(
+        byDay.map((row) => [row.group, row.decisions]),
+        [
+          ['2026-12-01', 1],
+          ['2026-12-02', 1],
+        ],
+      );
+      const byKey = await ledger.guardrailDecisions({ groupBy: 'key', from: T0, to: T0 + DAY });
+      assert.deepEqual(
+        byKey.map((row) => [row.group, row.decisions]),
+        [
+          [null, 1],
+          ['a', 2],
+        ],
+      );
+      const [none] = await ledger.guardrailDecisions({ guardrail: 'nobody' });
+      assert.equal(none!.decisions, 0, 'nothing matched: one row of zeros');
+      const [usageAfter] = await ledger.usage({ keyId: 'nobody' });
+      assert.equal(usageAfter!.sessions, 0, 'guardrail records are not usage');
     });
 
     test('session records keep duration, frames and bytes each way', async (t) => {

@@ -7,20 +7,13 @@
  *                "total_tokens": …, "audio_seconds": …, "cost_usd": …, "sessions": …,
  *                "unpriced_records": … }] }
  *
- * 404 `ledger_disabled` when the ledger is off, 503 `ledger_unavailable` when it cannot be read.
+ * 404 `ledger_disabled` when the ledger is off, 503 `ledger_unavailable` when it cannot be read
+ * (see `ledger-endpoint.ts`).
  */
 
-import { checkOperatorRead } from '../http/operator-key.js';
-import { sendRefusal } from '../http/respond.js';
-import type { RequestHandler } from '../http/server.js';
-import { isRefusal, parseTarget } from '../http/target.js';
-import type { UsageTotals } from '../ledger/ledger.js';
-import type { LedgerWriter } from '../ledger/writer.js';
-import { refusal } from '../refusal.js';
-import { describeError, NO_LOG, type SessionLog } from '../vocabulary/session.js';
+import type { UsageQuery, UsageTotals } from '../ledger/ledger.js';
+import { isoTime, type LedgerEndpoint } from './ledger-endpoint.js';
 import { parseUsageQuery } from './usage-query.js';
-
-const PATH = '/admin/usage';
 
 /** One group's totals as the API spells them. */
 export function usageRow(totals: UsageTotals, groupName: string | null): Record<string, unknown> {
@@ -43,63 +36,21 @@ export function usageRow(totals: UsageTotals, groupName: string | null): Record<
   };
 }
 
-/**
- * @example
- * const usage = usageHandler(gateway.ledger, config.admin.keyHash, log);
- */
-export function usageHandler(
-  ledger: LedgerWriter | null,
-  keyHash: string | null,
-  log: SessionLog = NO_LOG,
-): RequestHandler {
-  return async (req, res) => {
-    const target = parseTarget(req.url);
-    if (isRefusal(target) || target.path !== PATH || keyHash === null) return false;
-    const refused = checkOperatorRead(req, keyHash, 'The admin API', 'Use GET.');
-    if (refused !== null) {
-      sendRefusal(res, refused);
-      return true;
-    }
-    if (ledger === null) {
-      sendRefusal(
-        res,
-        refusal(404, 'ledger_disabled', 'The usage ledger is turned off (ledger.enabled: false).'),
-      );
-      return true;
-    }
-    const parsed = parseUsageQuery(target.query);
-    if (!parsed.ok) {
-      sendRefusal(res, parsed.refusal);
-      return true;
-    }
-    const query = parsed.query;
-    let totals: UsageTotals[];
-    try {
-      totals = await ledger.usage(query);
-    } catch (error) {
-      log.error(
-        { ledger: ledger.ledger.description, err: describeError(error) },
-        'reading usage from the ledger failed',
-      );
-      sendRefusal(
-        res,
-        refusal(503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again.'),
-      );
-      return true;
-    }
-    const iso = (time: number | undefined) => (time === undefined ? null : new Date(time).toISOString());
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        object: 'usage',
-        group_by: query.groupBy ?? null,
-        key: query.keyId ?? null,
-        model: query.model ?? null,
-        from: iso(query.from),
-        to: iso(query.to),
-        data: totals.map((row) => usageRow(row, query.groupBy ?? null)),
-      }),
-    );
-    return true;
-  };
-}
+/** `GET /admin/usage`. */
+export const USAGE_ENDPOINT: LedgerEndpoint<UsageQuery> = {
+  path: '/admin/usage',
+  what: 'usage',
+  parse: parseUsageQuery,
+  async answer(ledger, query) {
+    const totals = await ledger.usage(query);
+    return {
+      object: 'usage',
+      group_by: query.groupBy ?? null,
+      key: query.keyId ?? null,
+      model: query.model ?? null,
+      from: isoTime(query.from),
+      to: isoTime(query.to),
+      data: totals.map((row) => usageRow(row, query.groupBy ?? null)),
+    };
+  },
+};

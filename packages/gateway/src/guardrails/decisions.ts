@@ -26,12 +26,28 @@ export interface GuardrailDecision {
   readonly responseId?: string;
 }
 
-/** Counts decisions (the gateway's metrics implement it). */
+/** Told every decision, with the session it was made in (the metrics count them, the ledger keeps them). */
 export interface GuardrailObserver {
-  decided(decision: GuardrailDecision): void;
+  decided(decision: GuardrailDecision, info: SessionInfo): void;
 }
 
 export const NO_GUARDRAIL_OBSERVER: GuardrailObserver = Object.freeze({ decided: () => {} });
+
+/**
+ * One observer that tells each of `observers`, in order.
+ *
+ * @example
+ * guardrailMiddleware({ guardrails, observer: allOf([metrics.guardrails, ledgerRecords]), sessions, log });
+ */
+export function allOf(observers: readonly GuardrailObserver[]): GuardrailObserver {
+  if (observers.length === 0) return NO_GUARDRAIL_OBSERVER;
+  if (observers.length === 1) return observers[0]!;
+  return {
+    decided(decision, info) {
+      for (const observer of observers) observer.decided(decision, info);
+    },
+  };
+}
 
 /** The error code the client gets for blocked text, in input and output alike. */
 export const GUARDRAIL_ERROR_CODE = 'guardrail_triggered';
@@ -69,7 +85,7 @@ export function record(
   decision: GuardrailDecision,
   where: { info: SessionInfo; log: SessionLog; trace: SessionTrace; observer: GuardrailObserver },
 ): void {
-  where.observer.decided(decision);
+  where.observer.decided(decision, where.info);
   const { sessionId, keyId, model } = where.info;
   where.log.info({ sessionId, keyId, model, ...decision }, 'guardrail decision');
   const span = where.trace.span('guardrail.decision', {

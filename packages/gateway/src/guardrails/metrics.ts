@@ -3,6 +3,7 @@
  * configuration, and direction, action and cause are fixed sets.
  */
 import { Counter, type Registry } from 'prom-client';
+import type { SessionInfo } from '../vocabulary/session.js';
 import type { GuardrailDecision, GuardrailObserver } from './decisions.js';
 
 /**
@@ -22,7 +23,7 @@ export class GuardrailMetrics implements GuardrailObserver {
     });
   }
 
-  decided(decision: GuardrailDecision): void {
+  decided(decision: GuardrailDecision, _info: SessionInfo): void {
     const { guardrail, direction, action, cause } = decision;
     this.decisions.inc({ guardrail, direction, action, cause });
   }

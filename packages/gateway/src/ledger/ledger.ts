@@ -60,7 +60,24 @@ export interface SessionRecord {
   readonly upstreamBytes: number;
 }
 
-export type LedgerRecord = UsageRecord | SessionRecord;
+/** One guardrail decision (`guardrails/`): a text stopped, or let through unchecked. Never the text. */
+export interface GuardrailRecord {
+  readonly type: 'guardrail';
+  readonly id: string;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+  readonly sessionId: string;
+  readonly keyId: string | null;
+  /** As the client asked for it. */
+  readonly model: string;
+  readonly upstream: string;
+  readonly guardrail: string;
+  readonly direction: 'input' | 'output';
+  readonly action: 'block' | 'end_session' | 'fail_open';
+  readonly cause: string;
+}
+
+export type LedgerRecord = UsageRecord | SessionRecord | GuardrailRecord;
 
 /** How {@link Ledger.usage} groups its totals. */
 export type UsageGrouping = 'key' | 'model' | 'day';
@@ -91,10 +108,39 @@ export interface UsageTotals {
   readonly unpriced: number;
 }
 
+/** How {@link Ledger.guardrailDecisions} groups its counts. */
+export type GuardrailGrouping = 'guardrail' | 'action' | 'key' | 'model' | 'day';
+
+/** Which guardrail decisions {@link Ledger.guardrailDecisions} counts; every field narrows. */
+export interface GuardrailQuery {
+  readonly keyId?: string;
+  readonly model?: string;
+  readonly guardrail?: string;
+  /** Milliseconds since the epoch, inclusive. */
+  readonly from?: number;
+  /** Milliseconds since the epoch, exclusive. */
+  readonly to?: number;
+  readonly groupBy?: GuardrailGrouping;
+}
+
+/** Counts of the guardrail decisions in a set, by action and direction. */
+export interface GuardrailTotals {
+  /** The group's guardrail, action, key id (null: no key), model or UTC day; null when not grouped. */
+  readonly group: string | null;
+  readonly decisions: number;
+  readonly block: number;
+  readonly endSession: number;
+  readonly failOpen: number;
+  readonly input: number;
+  readonly output: number;
+  /** Distinct sessions with a decision in the set. */
+  readonly sessions: number;
+}
+
 export type { Spend } from '../vocabulary/budget.js';
 
 /**
- * A store of usage and session records.
+ * A store of usage, session and guardrail records.
  *
  * @example
  * const ledger = new SqliteLedger({ path: 'ledger.sqlite' });
@@ -111,6 +157,7 @@ export interface Ledger {
   /** Writes every record or none; a record whose id is already stored is skipped. */
   write(records: readonly LedgerRecord[]): Promise<void>;
   usage(query: UsageQuery): Promise<UsageTotals[]>;
+  guardrailDecisions(query: GuardrailQuery): Promise<GuardrailTotals[]>;
   /** The cost and total tokens of a key's usage (null: sessions without a key) at or after `since`. */
   spendSince(keyId: string | null, since: number): Promise<Spend>;
   close(): Promise<void>;

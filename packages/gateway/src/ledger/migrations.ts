@@ -66,6 +66,20 @@ CREATE INDEX usage_records_at ON usage_records (at);
 CREATE INDEX session_records_key_started ON session_records (key_id, started_at);
 CREATE INDEX session_records_started ON session_records (started_at);`;
 
+const guardrailTable = (int: string) => `CREATE TABLE guardrail_records (
+  id TEXT PRIMARY KEY,
+  at ${int} NOT NULL,
+  session_id TEXT NOT NULL,
+  key_id TEXT,
+  model TEXT NOT NULL,
+  upstream TEXT NOT NULL,
+  guardrail TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  action TEXT NOT NULL,
+  cause TEXT NOT NULL);
+CREATE INDEX guardrail_records_key_at ON guardrail_records (key_id, at);
+CREATE INDEX guardrail_records_at ON guardrail_records (at);`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -76,6 +90,12 @@ CREATE TABLE session_records (${sessionColumns('INTEGER')});`,
 CREATE TABLE session_records (${sessionColumns('BIGINT')});`,
   },
   { version: 2, name: 'indexes by key and time', sqlite: INDEXES, postgres: INDEXES },
+  {
+    version: 3,
+    name: 'guardrail decisions',
+    sqlite: guardrailTable('INTEGER'),
+    postgres: guardrailTable('BIGINT'),
+  },
 ];
 
 /** The migrations a store at `applied` versions still needs, in order. */

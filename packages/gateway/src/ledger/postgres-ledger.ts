@@ -10,6 +10,9 @@
  */
 import pg from 'pg';
 import type {
+  GuardrailQuery,
+  GuardrailRecord,
+  GuardrailTotals,
   Ledger,
   LedgerRecord,
   SessionRecord,
@@ -19,8 +22,23 @@ import type {
   UsageTotals,
 } from './ledger.js';
 import { pendingMigrations, SCHEMA_TABLE } from './migrations.js';
-import { SESSION_COLUMNS, sessionRow, USAGE_COLUMNS, usageRow } from './record-rows.js';
-import { type Dialect, mergeTotals, sessionCountsSql, spendSql, usageTotalsSql } from './usage-sql.js';
+import {
+  GUARDRAIL_COLUMNS,
+  guardrailRow,
+  SESSION_COLUMNS,
+  sessionRow,
+  USAGE_COLUMNS,
+  usageRow,
+} from './record-rows.js';
+import {
+  type Dialect,
+  guardrailTotals,
+  guardrailTotalsSql,
+  mergeTotals,
+  sessionCountsSql,
+  spendSql,
+  usageTotalsSql,
+} from './usage-sql.js';
 
 const dialect: Dialect = {
   param: (index) => `$${index}`,
@@ -109,12 +127,15 @@ export class PostgresLedger implements Ledger {
       .filter((r): r is UsageRecord => r.type === 'usage')
       .map((r) => usageRow(r, Boolean));
     const sessions = records.filter((r): r is SessionRecord => r.type === 'session').map(sessionRow);
+    const guardrails = records.filter((r): r is GuardrailRecord => r.type === 'guardrail').map(guardrailRow);
     await this.guard(async () => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
         for (const statement of inserts('usage_records', USAGE_COLUMNS, usage)) await client.query(statement);
         for (const statement of inserts('session_records', SESSION_COLUMNS, sessions))
+          await client.query(statement);
+        for (const statement of inserts('guardrail_records', GUARDRAIL_COLUMNS, guardrails))
           await client.query(statement);
         await client.query('COMMIT');
       } catch (error) {
@@ -136,6 +157,15 @@ export class PostgresLedger implements Ledger {
         pool.query(sessions.text, sessions.params),
       ]);
       return mergeTotals(a.rows, b.rows, query.groupBy !== undefined);
+    });
+  }
+
+  async guardrailDecisions(query: GuardrailQuery): Promise<GuardrailTotals[]> {
+    const pool = this.opened();
+    const { text, params } = guardrailTotalsSql(dialect, query);
+    return this.guard(async () => {
+      const { rows } = await pool.query(text, params);
+      return guardrailTotals(rows, query.groupBy !== undefined);
     });
   }
 

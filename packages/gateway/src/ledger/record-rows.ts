@@ -1,7 +1,7 @@
 /**
  * Records as rows: the column order both stores insert in, and each record's values in it.
  */
-import type { SessionRecord, UsageRecord } from './ledger.js';
+import type { GuardrailRecord, SessionRecord, UsageRecord } from './ledger.js';
 import { TOKEN_KINDS } from './tokens.js';
 import { TOKEN_COLUMNS } from './usage-sql.js';
 
@@ -72,5 +72,34 @@ export function sessionRow(record: SessionRecord): unknown[] {
     record.clientBytes,
     record.upstreamFrames,
     record.upstreamBytes,
+  ];
+}
+
+export const GUARDRAIL_COLUMNS: readonly string[] = [
+  'id',
+  'at',
+  'session_id',
+  'key_id',
+  'model',
+  'upstream',
+  'guardrail',
+  'direction',
+  'action',
+  'cause',
+];
+
+/** A guardrail record's values in {@link GUARDRAIL_COLUMNS} order. */
+export function guardrailRow(record: GuardrailRecord): unknown[] {
+  return [
+    record.id,
+    record.at,
+    record.sessionId,
+    record.keyId,
+    record.model,
+    record.upstream,
+    record.guardrail,
+    record.direction,
+    record.action,
+    record.cause,
   ];
 }

@@ -9,10 +9,32 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { LedgerRecord, Spend, UsageQuery, UsageTotals } from './ledger.js';
+import type {
+  GuardrailQuery,
+  GuardrailTotals,
+  LedgerRecord,
+  Spend,
+  UsageQuery,
+  UsageTotals,
+} from './ledger.js';
 import { pendingMigrations, SCHEMA_TABLE } from './migrations.js';
-import { SESSION_COLUMNS, sessionRow, USAGE_COLUMNS, usageRow } from './record-rows.js';
-import { type Dialect, mergeTotals, sessionCountsSql, spendSql, usageTotalsSql } from './usage-sql.js';
+import {
+  GUARDRAIL_COLUMNS,
+  guardrailRow,
+  SESSION_COLUMNS,
+  sessionRow,
+  USAGE_COLUMNS,
+  usageRow,
+} from './record-rows.js';
+import {
+  type Dialect,
+  guardrailTotals,
+  guardrailTotalsSql,
+  mergeTotals,
+  sessionCountsSql,
+  spendSql,
+  usageTotalsSql,
+} from './usage-sql.js';
 
 const dialect: Dialect = {
   param: () => '?',
@@ -49,11 +71,13 @@ export class SqliteDatabase {
     }
     const usage = db.prepare(insert('usage_records', USAGE_COLUMNS));
     const session = db.prepare(insert('session_records', SESSION_COLUMNS));
+    const guardrail = db.prepare(insert('guardrail_records', GUARDRAIL_COLUMNS));
     const toInt = (value: boolean) => (value ? 1 : 0);
     this.writeBatch = db.transaction((records: readonly LedgerRecord[]) => {
       for (const record of records) {
         if (record.type === 'usage') usage.run(usageRow(record, toInt));
-        else session.run(sessionRow(record));
+        else if (record.type === 'session') session.run(sessionRow(record));
+        else guardrail.run(guardrailRow(record));
       }
     });
     this.db = db;
@@ -69,6 +93,14 @@ export class SqliteDatabase {
     return mergeTotals(
       this.db.prepare(totals.text).all(...totals.params) as Record<string, unknown>[],
       this.db.prepare(sessions.text).all(...sessions.params) as Record<string, unknown>[],
+      query.groupBy !== undefined,
+    );
+  }
+
+  guardrailDecisions(query: GuardrailQuery): GuardrailTotals[] {
+    const { text, params } = guardrailTotalsSql(dialect, query);
+    return guardrailTotals(
+      this.db.prepare(text).all(...params) as Record<string, unknown>[],
       query.groupBy !== undefined,
     );
   }

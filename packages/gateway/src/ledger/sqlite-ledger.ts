@@ -11,7 +11,15 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Ledger, LedgerRecord, Spend, UsageQuery, UsageTotals } from './ledger.js';
+import type {
+  GuardrailQuery,
+  GuardrailTotals,
+  Ledger,
+  LedgerRecord,
+  Spend,
+  UsageQuery,
+  UsageTotals,
+} from './ledger.js';
 import type { SqliteLedgerOptions } from './sqlite-database.js';
 import type { SqliteFailure, SqliteOperation, SqliteReply, SqliteRequests } from './sqlite-worker.js';
 
@@ -82,6 +90,10 @@ export class SqliteLedger implements Ledger {
 
   usage(query: UsageQuery): Promise<UsageTotals[]> {
     return this.request('usage', query);
+  }
+
+  guardrailDecisions(query: GuardrailQuery): Promise<GuardrailTotals[]> {
+    return this.request('guardrailDecisions', query);
   }
 
   spendSince(keyId: string | null, since: number): Promise<Spend> {

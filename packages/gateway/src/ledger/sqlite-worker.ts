@@ -5,7 +5,14 @@
  * `workerData`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LedgerRecord, Spend, UsageQuery, UsageTotals } from './ledger.js';
+import type {
+  GuardrailQuery,
+  GuardrailTotals,
+  LedgerRecord,
+  Spend,
+  UsageQuery,
+  UsageTotals,
+} from './ledger.js';
 import { SqliteDatabase, type SqliteLedgerOptions } from './sqlite-database.js';
 
 /** What the gateway thread asks, and what each answers. */
@@ -13,6 +20,7 @@ export interface SqliteRequests {
   open: { args: undefined; value: undefined };
   write: { args: readonly LedgerRecord[]; value: undefined };
   usage: { args: UsageQuery; value: UsageTotals[] };
+  guardrailDecisions: { args: GuardrailQuery; value: GuardrailTotals[] };
   spendSince: { args: { keyId: string | null; since: number }; value: Spend };
   close: { args: undefined; value: undefined };
 }
@@ -53,6 +61,8 @@ function answer(request: SqliteRequest): unknown {
       return undefined;
     case 'usage':
       return opened().usage(request.args as UsageQuery);
+    case 'guardrailDecisions':
+      return opened().guardrailDecisions(request.args as GuardrailQuery);
     case 'spendSince': {
       const { keyId, since } = request.args as SqliteRequests['spendSince']['args'];
       return opened().spendSince(keyId, since);

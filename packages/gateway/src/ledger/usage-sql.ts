@@ -1,9 +1,9 @@
 /**
- * The SQL both stores answer `/admin/usage` and spend questions with. The stores differ only in
- * how a parameter is written, how a time becomes a UTC day, and how a sum comes back as a
- * number, so the statements are made here once from a {@link Dialect}.
+ * The SQL both stores answer `/admin/usage`, `/admin/guardrails` and spend questions with. The
+ * stores differ only in how a parameter is written, how a time becomes a UTC day, and how a sum
+ * comes back as a number, so the statements are made here once from a {@link Dialect}.
  */
-import type { UsageQuery, UsageTotals } from './ledger.js';
+import type { GuardrailQuery, GuardrailTotals, UsageQuery, UsageTotals } from './ledger.js';
 import { TOKEN_KINDS, type TokenCounts } from './tokens.js';
 
 export interface Dialect {
@@ -42,8 +42,12 @@ interface Table {
 
 const USAGE: Table = { name: 'usage_records', time: 'at', model: 'model' };
 const SESSIONS: Table = { name: 'session_records', time: 'started_at', model: 'upstream_model' };
+const GUARDRAILS: Table = { name: 'guardrail_records', time: 'at', model: 'model' };
 
-function groupExpression(dialect: Dialect, table: Table, query: UsageQuery): string {
+/** What a query may narrow by and group by, whichever records it reads. */
+type RecordQuery = UsageQuery | GuardrailQuery;
+
+function groupExpression(dialect: Dialect, table: Table, query: RecordQuery): string {
   switch (query.groupBy) {
     case 'key':
       return 'key_id';
@@ -51,13 +55,16 @@ function groupExpression(dialect: Dialect, table: Table, query: UsageQuery): str
       return table.model;
     case 'day':
       return dialect.day(table.time);
+    case 'guardrail':
+    case 'action':
+      return query.groupBy;
     default:
       return 'NULL';
   }
 }
 
 /** The WHERE clause of a query on `table`, its parameters appended to `params`. */
-function where(dialect: Dialect, table: Table, query: UsageQuery, params: unknown[]): string {
+function where(dialect: Dialect, table: Table, query: RecordQuery, params: unknown[]): string {
   const conditions: string[] = [];
   const add = (condition: (placeholder: string) => string, value: unknown) => {
     params.push(value);
@@ -65,6 +72,7 @@ function where(dialect: Dialect, table: Table, query: UsageQuery, params: unknow
   };
   if (query.keyId !== undefined) add((p) => `key_id = ${p}`, query.keyId);
   if (query.model !== undefined) add((p) => `${table.model} = ${p}`, query.model);
+  if ('guardrail' in query && query.guardrail !== undefined) add((p) => `guardrail = ${p}`, query.guardrail);
   if (query.from !== undefined) add((p) => `${table.time} >= ${p}`, query.from);
   if (query.to !== undefined) add((p) => `${table.time} < ${p}`, query.to);
   return conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
@@ -98,6 +106,51 @@ export function sessionCountsSql(dialect: Dialect, query: UsageQuery): Statement
     `SELECT grp, ${dialect.num('COUNT(DISTINCT session_id)')} AS sessions ` +
     `FROM (${part(USAGE)} UNION ALL ${part(SESSIONS)}) AS selected GROUP BY grp`;
   return { text, params };
+}
+
+/**
+ * The guardrail decisions a query selects, counted by action and direction, by group.
+ *
+ * @example
+ * const { text, params } = guardrailTotalsSql(sqliteDialect, { keyId: 'web', groupBy: 'guardrail' });
+ */
+export function guardrailTotalsSql(dialect: Dialect, query: GuardrailQuery): Statement {
+  const params: unknown[] = [];
+  const count = (column: string, value: string) =>
+    dialect.num(`COALESCE(SUM(CASE WHEN ${column} = '${value}' THEN 1 ELSE 0 END), 0)`);
+  const text =
+    `SELECT ${groupExpression(dialect, GUARDRAILS, query)} AS grp, ${dialect.num('COUNT(*)')} AS decisions, ` +
+    `${count('action', 'block')} AS block, ${count('action', 'end_session')} AS end_session, ` +
+    `${count('action', 'fail_open')} AS fail_open, ${count('direction', 'input')} AS input, ` +
+    `${count('direction', 'output')} AS output, ${dialect.num('COUNT(DISTINCT session_id)')} AS sessions ` +
+    `FROM guardrail_records${where(dialect, GUARDRAILS, query, params)} GROUP BY grp`;
+  return { text, params };
+}
+
+/** The rows of {@link guardrailTotalsSql} as totals, ordered by group (null first); one row of zeros when nothing matched and nothing is grouped. */
+export function guardrailTotals(rows: readonly Row[], grouped: boolean): GuardrailTotals[] {
+  const totals = rows.map((row) => ({
+    group: row.grp === null || row.grp === undefined ? null : String(row.grp),
+    decisions: Number(row.decisions),
+    block: Number(row.block),
+    endSession: Number(row.end_session),
+    failOpen: Number(row.fail_open),
+    input: Number(row.input),
+    output: Number(row.output),
+    sessions: Number(row.sessions),
+  }));
+  if (!grouped && totals.length === 0)
+    totals.push({
+      group: null,
+      decisions: 0,
+      block: 0,
+      endSession: 0,
+      failOpen: 0,
+      input: 0,
+      output: 0,
+      sessions: 0,
+    });
+  return totals.sort(byGroup);
 }
 
 /** A key's cost and total tokens since a time (the key null: sessions without one). */
@@ -145,7 +198,10 @@ export function mergeTotals(
       unpriced: Number(row.unpriced ?? 0),
     });
   }
-  return out.sort((a, b) =>
-    a.group === b.group ? 0 : a.group === null ? -1 : b.group === null ? 1 : a.group < b.group ? -1 : 1,
-  );
+  return out.sort(byGroup);
+}
+
+/** Null first, then groups in order. */
+function byGroup(a: { readonly group: string | null }, b: { readonly group: string | null }): number {
+  return a.group === b.group ? 0 : a.group === null ? -1 : b.group === null ? 1 : a.group < b.group ? -1 : 1;
 }

@@ -12,7 +12,16 @@
  * of each usage record as it is metered.
  */
 import { describeError, NO_LOG, type SessionLog } from '../vocabulary/session.js';
-import type { Ledger, LedgerRecord, Spend, UsageQuery, UsageRecord, UsageTotals } from './ledger.js';
+import type {
+  GuardrailQuery,
+  GuardrailTotals,
+  Ledger,
+  LedgerRecord,
+  Spend,
+  UsageQuery,
+  UsageRecord,
+  UsageTotals,
+} from './ledger.js';
 
 /** At most one summary of lost records per this many milliseconds. */
 export const LOSS_REPORT_MS = 10_000;
@@ -150,6 +159,14 @@ export class LedgerWriter {
     return this.inTurn(async () => {
       await this.ensureOpen();
       return this.ledger.usage(query);
+    });
+  }
+
+  /** Counts of the guardrail decisions the ledger holds (records still queued are not in them yet). */
+  guardrailDecisions(query: GuardrailQuery): Promise<GuardrailTotals[]> {
+    return this.inTurn(async () => {
+      await this.ensureOpen();
+      return this.ledger.guardrailDecisions(query);
     });
   }
 
