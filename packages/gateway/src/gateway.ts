@@ -439,6 +439,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       observer: allOf([
         ...(metrics ? [metrics.guardrails] : []),
         ...(ledger === null ? [] : [guardrailRecords((record) => ledger.record(record))]),
+        ...(recordings === null ? [] : [recordings]),
       ]),
     });
     const prices = priceTable(config.prices);

@@ -143,6 +143,16 @@ describe('a recorded session', () => {
     assert.ok(!text.includes('SECRET'), 'the secret is redacted');
     const bomb = events.filter((l) => JSON.stringify(l).includes('bomb'));
     assert.deepEqual(bomb, [], 'the blocked text never reached the recording');
+    // The blocked item is there, from the client, its text replaced by a marker naming the guardrail.
+    const blocked = events.filter((l) => l.blocked !== undefined);
+    assert.deepEqual(
+      blocked.map((l) => [l.from, l.blocked, l.event.type, l.event.item.content[0].text]),
+      [['client', 'no-weapons', 'conversation.item.create', "[blocked by guardrail 'no-weapons']"]],
+    );
+    assert.ok(
+      events.indexOf(blocked[0]) < events.findIndex((l) => l.event?.type === 'error'),
+      'before the error the client got for it',
+    );
     assert.ok(!text.includes(deltas[0].delta.slice(0, 40)), 'no base64 payload');
     assert.ok(events.some((l) => l.event?.type === 'conversation.item.truncate'));
 

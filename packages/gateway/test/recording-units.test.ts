@@ -238,6 +238,55 @@ describe('a recorder', () => {
     assert.equal(parseWavHeader(wav)?.dataBytes, wav.length - WAV_HEADER_BYTES);
   });
 
+  test('guardrail decisions: a blocked event with its texts marked, an answer cut as a line of the gateway', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'rec-')), 'sess_unit');
+    const rec = recorder(dir);
+    rec.start();
+    rec.captureDecision(
+      { guardrail: 'pii', direction: 'input', action: 'block', cause: 'deny' },
+      {
+        type: 'conversation.item.create',
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'my card is 4111 1111 1111 1111' },
+            { type: 'input_audio', audio: 'AAAA', transcript: 'my card is 4111' },
+          ],
+        },
+      },
+    );
+    rec.captureDecision({
+      guardrail: 'pii',
+      direction: 'output',
+      action: 'end_session',
+      cause: 'deny',
+      responseId: 'resp_1',
+    });
+    await rec.finish();
+    const text = await readFile(join(dir, EVENTS_FILE), 'utf8');
+    assert.ok(!text.includes('4111'), 'no stopped text in the file');
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const marker = "[blocked by guardrail 'pii']";
+    assert.equal(lines[1].from, 'client');
+    assert.equal(lines[1].blocked, 'pii');
+    assert.deepEqual(
+      lines[1].event.item.content.map((c: { text?: string; transcript?: string }) => c.text ?? c.transcript),
+      [marker, marker],
+    );
+    assert.deepEqual(
+      { from: lines[2].from, guardrail: lines[2].guardrail, text: lines[2].text },
+      {
+        from: 'gateway',
+        guardrail: { name: 'pii', direction: 'output', action: 'end_session', cause: 'deny' },
+        text: marker,
+      },
+    );
+  });
+
   test('a full buffer drops frames and counts them, and the recording still finishes', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'rec-')), 'sess_unit');
     const rec = recorder(dir, 65_536);

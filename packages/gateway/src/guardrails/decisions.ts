@@ -3,7 +3,7 @@
  * (one line per decision) and the session's trace (one span per decision). Never the text
  * itself: a blocked text is what nobody should read again.
  */
-import type { WireError } from '@realtime-gateway/protocol';
+import type { ClientEvent, WireError } from '@realtime-gateway/protocol';
 import type { SessionInfo, SessionLog } from '../vocabulary/session.js';
 import type { SessionTrace } from '../vocabulary/trace.js';
 
@@ -26,9 +26,13 @@ export interface GuardrailDecision {
   readonly responseId?: string;
 }
 
-/** Told every decision, with the session it was made in (the metrics count them, the ledger keeps them). */
+/**
+ * Told every decision, with the session it was made in (the metrics count them, the ledger keeps
+ * them, a recording marks them). `blocked` is the client event a decision stopped, when one did
+ * (a user text item): for a recording to show it with its text replaced, never to log.
+ */
 export interface GuardrailObserver {
-  decided(decision: GuardrailDecision, info: SessionInfo): void;
+  decided(decision: GuardrailDecision, info: SessionInfo, blocked?: ClientEvent): void;
 }
 
 export const NO_GUARDRAIL_OBSERVER: GuardrailObserver = Object.freeze({ decided: () => {} });
@@ -43,8 +47,8 @@ export function allOf(observers: readonly GuardrailObserver[]): GuardrailObserve
   if (observers.length === 0) return NO_GUARDRAIL_OBSERVER;
   if (observers.length === 1) return observers[0]!;
   return {
-    decided(decision, info) {
-      for (const observer of observers) observer.decided(decision, info);
+    decided(decision, info, blocked) {
+      for (const observer of observers) observer.decided(decision, info, blocked);
     },
   };
 }
@@ -80,12 +84,13 @@ const UNCHECKED: Partial<Record<GuardrailDecision['cause'], string>> = {
   transcription_failed: ' (its transcript did not come, so it could not be checked)',
 };
 
-/** Tells the observer, the log and the trace of one decision. */
+/** Tells the observer, the log and the trace of one decision (the blocked event the observer only). */
 export function record(
   decision: GuardrailDecision,
   where: { info: SessionInfo; log: SessionLog; trace: SessionTrace; observer: GuardrailObserver },
+  blocked?: ClientEvent,
 ): void {
-  where.observer.decided(decision, where.info);
+  where.observer.decided(decision, where.info, blocked);
   const { sessionId, keyId, model } = where.info;
   where.log.info({ sessionId, keyId, model, ...decision }, 'guardrail decision');
   const span = where.trace.span('guardrail.decision', {

@@ -207,7 +207,7 @@ class Guardrails implements Middleware {
     for (const decision of outcome.failedOpen) this.record(decision, ctx);
     const blocked = outcome.blocked;
     if (blocked === null) return FORWARD;
-    this.record(blocked, ctx);
+    this.record(blocked, ctx, frame.event ?? undefined);
     // An item's `response.create` follows it; a `response.create` with input is itself the request.
     this.suppressResponse = frame.type === 'conversation.item.create';
     this.tell(blocked, guardrailError(blocked, frame.eventId), ctx);
@@ -361,7 +361,11 @@ class Guardrails implements Middleware {
     return undefined;
   }
 
-  private record(decision: GuardrailDecision, ctx: MiddlewareContext): void {
-    record(decision, { info: ctx.info, log: this.options.log, trace: ctx.trace, observer: this.observer });
+  private record(decision: GuardrailDecision, ctx: MiddlewareContext, blocked?: ClientEvent): void {
+    record(
+      decision,
+      { info: ctx.info, log: this.options.log, trace: ctx.trace, observer: this.observer },
+      blocked,
+    );
   }
 }

@@ -18,10 +18,12 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactForLog } from '@realtime-gateway/protocol';
+import type { GuardrailDecision } from '../guardrails/decisions.js';
 import { PCM_RATE } from '../media/frames.js';
 import { describeError, type SessionLog } from '../vocabulary/session.js';
 import { type AudioFormat, DEFAULT_FORMAT, formatOf, toSamples } from './audio-format.js';
 import type { RecordingInclude } from './config.js';
+import { blockedMarker, markBlocked } from './guardrail-marks.js';
 import type { RecordingObserver } from './observer.js';
 import { type Channel, StereoTimeline } from './timeline.js';
 import { type FrameRange, ModelItems } from './truncation.js';
@@ -86,12 +88,14 @@ export interface RecorderOptions {
 /** A frame as captured: its bytes as relayed, or the event a middleware made. */
 interface Captured {
   readonly at: number;
-  readonly side: Side;
+  readonly side: Side | 'gateway';
   readonly data: Buffer | null;
   readonly event: unknown;
   readonly bytes: number;
   /** A frame of the model's audio as played (see {@link Recorder.capturePlayed}), not an event. */
   readonly played?: { readonly pcm: Buffer; readonly continued: boolean };
+  /** A guardrail's decision (see {@link Recorder.captureDecision}), not a frame. */
+  readonly decision?: GuardrailDecision;
 }
 
 /** An open file and where its writes have got to. */
@@ -181,6 +185,29 @@ export class Recorder {
       bytes: pcm.length,
       played: { pcm, continued },
     });
+  }
+
+  /**
+   * Keeps a guardrail's decision: the client event it stopped, its texts replaced by a marker,
+   * or, for what no client event carried (an audio turn's transcript, an answer cut), a line of
+   * the gateway's saying what was stopped. Bounded, never waits, never throws, as {@link capture}.
+   */
+  captureDecision(decision: GuardrailDecision, blocked?: unknown): void {
+    if (!this.events) return;
+    const at = this.now() - this.startedAt;
+    const marker = blockedMarker(decision.guardrail);
+    if (blocked !== undefined) {
+      this.keep({
+        at,
+        side: 'client',
+        data: null,
+        event: markBlocked(blocked, marker),
+        bytes: 512,
+        decision,
+      });
+      return;
+    }
+    this.keep({ at, side: 'gateway', data: null, event: null, bytes: 256, decision });
   }
 
   private keep(captured: Captured): void {
@@ -279,6 +306,18 @@ export class Recorder {
   /** One events line: the event log-safe, or, for a frame that is not JSON, its size. */
   private render(captured: Captured, event: unknown): string {
     const t = Math.round(captured.at);
+    const decision = captured.decision;
+    if (decision !== undefined) {
+      const { guardrail, direction, action, cause } = decision;
+      if (event !== null)
+        return this.line({ t, from: captured.side, blocked: guardrail, event: redactForLog(event) });
+      return this.line({
+        t,
+        from: 'gateway',
+        guardrail: { name: guardrail, direction, action, cause },
+        text: blockedMarker(guardrail),
+      });
+    }
     if (event === null) return this.line({ t, from: captured.side, bytes: captured.bytes });
     return this.line({ t, from: captured.side, event: redactForLog(event) });
   }

@@ -6,6 +6,8 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ClientEvent } from '@realtime-gateway/protocol';
+import type { GuardrailDecision, GuardrailObserver } from '../guardrails/decisions.js';
 import { describeError, NO_LOG, type SessionInfo, type SessionLog } from '../vocabulary/session.js';
 import type { RecordingConfig } from './config.js';
 import { NO_RECORDING_OBSERVER, type RecordingObserver } from './observer.js';
@@ -36,7 +38,7 @@ export interface RecordingsOptions {
  * const recorder = recordings.begin(info); // from the recording middleware
  * await recordings.close();                // at shutdown: every recording finished
  */
-export class Recordings {
+export class Recordings implements GuardrailObserver {
   private readonly log: SessionLog;
   private readonly observer: RecordingObserver;
   private readonly now: () => number;
@@ -51,6 +53,11 @@ export class Recordings {
     this.log = options.log ?? NO_LOG;
     this.observer = options.observer ?? NO_RECORDING_OBSERVER;
     this.now = options.now ?? Date.now;
+  }
+
+  /** A guardrail's decision in a recorded session joins its events, the text it stopped marked. */
+  decided(decision: GuardrailDecision, info: SessionInfo, blocked?: ClientEvent): void {
+    this.active.get(info.sessionId)?.captureDecision(decision, blocked);
   }
 
   /** Sweeps now, then every `sweepIntervalMinutes`. */
