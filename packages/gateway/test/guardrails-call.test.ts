@@ -35,6 +35,7 @@ before(async () => {
     webrtc: { iceAddresses: ['127.0.0.1'], connectTimeoutMs: 5000 },
     guardrails: [
       { name: 'no-secret', on: 'output', deny: ['secret\\s+word'], maxMatchChars: 16 },
+      { name: 'no-goodbye', on: 'output', deny: ['forbidden\\s+farewell'], action: 'end_session' },
       { name: 'no-bomb', on: 'input', deny: ['\\bbomb\\b'] },
       { name: 'no-long-turns', on: 'input', deny: ['audio of [2-9]\\.\\d seconds'] },
     ],
@@ -136,6 +137,23 @@ describe('an output guardrail on a call', () => {
       !caller.events.some((event) => event.type === 'error' || event.type === 'output_audio_buffer.cleared'),
     );
     await end(id);
+  });
+});
+
+describe('an end_session guardrail on a call', () => {
+  test('the answer is cut, the caller told, and the call ended: its data channel closes, the session is gone', {
+    timeout: 30_000,
+  }, async () => {
+    const { caller } = await call();
+    caller.ask('say the forbidden farewell');
+    const error = (await caller.waitFor('error', 15_000)) as Json;
+    assert.equal(error.error.code, 'guardrail_triggered');
+    assert.match(error.error.message, /'no-goodbye'/);
+    const done = caller.events.find((event) => event.type === 'response.done') as Json;
+    assert.equal(done.response.status, 'cancelled');
+    await caller.until(() => caller.channel.readyState === 'closed', 10_000, 'the call to end');
+    await eventually(() => gateway.registry.size === 0, 10_000, 'the session to end');
+    assert.ok(!/forbidden\s+farewell/i.test(JSON.stringify(responseEvents(caller))));
   });
 });
 

@@ -56,6 +56,12 @@ interface AudioDelta {
 const TEXT_DECODER = new TextDecoder();
 
 /**
+ * How long a call closed by the gateway waits for its data channel to hand what was sent to the
+ * transport (the `error` that says why it ends, say) before the peer connection goes.
+ */
+const CLOSE_DRAIN_MS = 1000;
+
+/**
  * @example
  * const leg = new WebRtcLeg({ peer, audio, speaker, codec: createOpusCodec(), pacer, idleTimeoutMs: 15_000 });
  * session.start(leg, upstreamLeg);
@@ -340,6 +346,25 @@ export class WebRtcLeg implements Leg {
       codec.close();
       this.listener?.closed(code, reason, lost);
     };
-    peer.close().then(closed, closed);
+    // Closing the peer drops what the data channel still buffers: a close of the gateway's own
+    // first lets the last events (`response.done`, the `error` that explains the end) leave.
+    const drained = lost ? Promise.resolve() : drain(this.channel, CLOSE_DRAIN_MS);
+    void drained.then(() => peer.close()).then(closed, closed);
   }
+}
+
+/** Resolves once `channel` buffers nothing (or is not open), or after `withinMs`. */
+function drain(channel: RTCDataChannel | null, withinMs: number): Promise<void> {
+  if (channel === null || channel.readyState !== 'open' || channel.bufferedAmount === 0)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, withinMs);
+    channel.bufferedAmountLowThreshold = 0;
+    const { unSubscribe } = channel.bufferedAmountLow.subscribe(done);
+    function done(): void {
+      clearTimeout(timer);
+      unSubscribe();
+      resolve();
+    }
+  });
 }
