@@ -3,7 +3,8 @@
  * engine as the upstream (its echo brain answers "You said: <text>", 40 ms of tone per
  * character of transcript, streamed faster than real time), a werift caller over loopback UDP
  * with the `oai-events` data channel and Opus both ways. What the caller hears is decoded from
- * the RTP it receives; the engine transcribes an audio turn as "audio of N.N seconds".
+ * the RTP it receives; the engine transcribes an audio turn as "audio of N.N seconds". Output
+ * rules on audio and text answers, `end_session`, and input rules on a text item and a spoken turn.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -119,6 +120,37 @@ describe('an output guardrail on a call', () => {
     caller.ask('and now something clean');
     await caller.waitFor('output_audio_buffer.stopped', 20_000, before);
     assert.ok(caller.loudMs(heardAtCut) >= 1000);
+    await end(id);
+  });
+
+  test('a cut text answer: no matched text on the data channel, nothing to clear, and the call goes on', {
+    timeout: 30_000,
+  }, async () => {
+    const { caller, id } = await call();
+    caller.send({
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'write it down: the secret word is swordfish' }],
+      },
+    });
+    caller.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+    const error = (await caller.waitFor('error', 15_000)) as Json;
+    assert.match(error.error.message, /'no-secret'/);
+    const done = caller.events.find((event) => event.type === 'response.done') as Json;
+    assert.equal(done.response.status, 'cancelled');
+    const text = caller.events
+      .filter((event) => event.type === 'response.output_text.delta')
+      .map((event) => event.delta)
+      .join('');
+    assert.ok(text.startsWith('You said: write it down'), text);
+    assert.ok(!/secret\s+word/i.test(JSON.stringify(responseEvents(caller))));
+    assert.ok(
+      !caller.events.some((event) => event.type === 'output_audio_buffer.cleared'),
+      'no audio to clear',
+    );
+    assert.equal(caller.loudMs(), 0, 'nothing heard');
     await end(id);
   });
 
