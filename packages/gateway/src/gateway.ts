@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { type AddressInfo, isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { consoleDir } from '@realtime-gateway/console';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { usageHandler } from './admin/usage.js';
@@ -22,6 +23,7 @@ import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
 import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { ConfigError, GatewayConfig } from './config/resolve.js';
+import { WebConsole } from './console/web-console.js';
 import { createResumeTokens } from './continuity/resume-token.js';
 import { DeploymentAdmin } from './deployment/deployment-admin.js';
 import { SharedCircuits } from './deployment/shared-circuits.js';
@@ -151,6 +153,8 @@ export interface GatewayOptions {
    * gateway), or none when it is disabled; pass a writer to share one (left open), or false.
    */
   readonly ledger?: LedgerWriter | false;
+  /** The built console's directory (default: the `@realtime-gateway/console` package's build). */
+  readonly consoleDir?: string;
 }
 
 /** Where a listening gateway can be reached. */
@@ -313,7 +317,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // One pool for the gateway's life: a reload keeps the connections of unchanged MCP servers.
   let mcpPool: McpPool | null = null;
   const pool = (): McpPool => (mcpPool ??= new McpPool(log));
-  const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
+  const attempted = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
   const ledger =
     options.ledger === false ? null : (options.ledger ?? openLedger(first.ledger, log, metrics?.ledger));
@@ -378,6 +382,27 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = deploymentAdmin ?? options.adminRegistry?.(registry) ?? registry;
+  // Made once, like the ledger: its sign-ins and streams outlive a reload.
+  const web = first.console.enabled
+    ? new WebConsole({
+        config: first.console,
+        dir: options.consoleDir ?? consoleDir,
+        registry: adminRegistry,
+        ledger,
+        recordings,
+        upstreams: () => current.router.status(),
+        budgets: () =>
+          current.config.auth.keys.flatMap((key) =>
+            key.budget === null ? [] : [{ key: key.id, budget: key.budget }],
+          ),
+        log,
+      })
+    : null;
+  const onAttempt = web === null ? attempted : both(attempted, web.upstreamStats.listener);
+  if (web !== null)
+    ledger?.onRecord((record) =>
+      web.taps.charge(record.sessionId, record.tokens.totalTokens, record.costUsd),
+    );
   const sharedCircuits =
     deployment === undefined
       ? null
@@ -460,6 +485,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         inputChecking(checking),
         // Last, so it records what each side was actually sent: after guardrails and checks.
         ...recording,
+        // Likewise what the console shows; only where there is a console to show it.
+        ...(web === null || config.admin.keyHash === null ? [] : [web.taps.middleware()]),
       ],
       // Translation sessions speak other events: none of the list above but the ledger's
       // metering (by duration) and input checking (with the translation parser) applies, and
@@ -495,13 +522,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         }),
         pacer,
       },
-      admin: firstOf(
+      admin: [
+        ...(web === null ? [] : [web.handler(config.admin.keyHash)]),
         usageHandler(ledger, config.admin.keyHash, log),
-        firstOf(
-          recordingAdminHandler(recordings, config.admin.keyHash),
-          adminHandler(adminRegistry, config.admin.keyHash),
-        ),
-      ),
+        recordingAdminHandler(recordings, config.admin.keyHash),
+        adminHandler(adminRegistry, config.admin.keyHash),
+      ].reduce(firstOf),
       metrics:
         metrics === null
           ? null
@@ -604,6 +630,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const close = async (closeOptions: CloseOptions): Promise<void> => {
     accepting = false;
+    // Its pages' streams would otherwise hold their connections open until the last session ends.
+    web?.close();
     const serverClosed = Promise.all(
       [server, devServer, internal, ...operators.map((o) => o.server)].map(stopListening),
     );

@@ -10,6 +10,7 @@
  * 404 `ledger_disabled` when the ledger is off, 503 `ledger_unavailable` when it cannot be read.
  */
 
+import type { ServerResponse } from 'node:http';
 import { checkOperatorRead } from '../http/operator-key.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
@@ -60,46 +61,63 @@ export function usageHandler(
       sendRefusal(res, refused);
       return true;
     }
-    if (ledger === null) {
-      sendRefusal(
-        res,
-        refusal(404, 'ledger_disabled', 'The usage ledger is turned off (ledger.enabled: false).'),
-      );
-      return true;
-    }
-    const parsed = parseUsageQuery(target.query);
-    if (!parsed.ok) {
-      sendRefusal(res, parsed.refusal);
-      return true;
-    }
-    const query = parsed.query;
-    let totals: UsageTotals[];
-    try {
-      totals = await ledger.usage(query);
-    } catch (error) {
-      log.error(
-        { ledger: ledger.ledger.description, err: describeError(error) },
-        'reading usage from the ledger failed',
-      );
-      sendRefusal(
-        res,
-        refusal(503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again.'),
-      );
-      return true;
-    }
-    const iso = (time: number | undefined) => (time === undefined ? null : new Date(time).toISOString());
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        object: 'usage',
-        group_by: query.groupBy ?? null,
-        key: query.keyId ?? null,
-        model: query.model ?? null,
-        from: iso(query.from),
-        to: iso(query.to),
-        data: totals.map((row) => usageRow(row, query.groupBy ?? null)),
-      }),
-    );
+    await sendUsage(res, ledger, target.query, log);
     return true;
   };
+}
+
+/**
+ * Answers a usage query (`params` as `GET /admin/usage` takes them) from the ledger: the totals,
+ * or 400 for a bad parameter, 404 with the ledger off, 503 when it cannot be read. The console
+ * asks through it too.
+ *
+ * @example
+ * await sendUsage(res, gateway.ledger, new URLSearchParams('group_by=day'), log);
+ */
+export async function sendUsage(
+  res: ServerResponse,
+  ledger: LedgerWriter | null,
+  params: URLSearchParams,
+  log: SessionLog,
+): Promise<void> {
+  if (ledger === null) {
+    sendRefusal(
+      res,
+      refusal(404, 'ledger_disabled', 'The usage ledger is turned off (ledger.enabled: false).'),
+    );
+    return;
+  }
+  const parsed = parseUsageQuery(params);
+  if (!parsed.ok) {
+    sendRefusal(res, parsed.refusal);
+    return;
+  }
+  const query = parsed.query;
+  let totals: UsageTotals[];
+  try {
+    totals = await ledger.usage(query);
+  } catch (error) {
+    log.error(
+      { ledger: ledger.ledger.description, err: describeError(error) },
+      'reading usage from the ledger failed',
+    );
+    sendRefusal(
+      res,
+      refusal(503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again.'),
+    );
+    return;
+  }
+  const iso = (time: number | undefined) => (time === undefined ? null : new Date(time).toISOString());
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      object: 'usage',
+      group_by: query.groupBy ?? null,
+      key: query.keyId ?? null,
+      model: query.model ?? null,
+      from: iso(query.from),
+      to: iso(query.to),
+      data: totals.map((row) => usageRow(row, query.groupBy ?? null)),
+    }),
+  );
 }

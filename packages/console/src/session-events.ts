@@ -1,0 +1,61 @@
+/** One session's timeline and conversation, kept up to date from its `events` stream. */
+import { useEffect, useState } from 'preact/hooks';
+import { listen } from './api.js';
+import type { ConsoleEvent } from './model.js';
+import { type TranscriptLine, transcriptLine } from './transcript.js';
+
+/** Entries a page keeps; older ones leave the page as new ones come. */
+const KEPT = 1000;
+
+export interface SessionEvents {
+  readonly timeline: readonly ConsoleEvent[];
+  readonly transcript: readonly TranscriptLine[];
+  /** Events the gateway dropped because the page did not read them fast enough. */
+  readonly dropped: number;
+  /** `live`, `ended`, or `unavailable` (not on this node, or gone). */
+  readonly status: 'connecting' | 'live' | 'ended' | 'unavailable';
+}
+
+/** Replaces the entry of the same `seq` (an audio entry that grew) or appends. */
+function upsert<T extends { readonly seq: number }>(list: readonly T[], entry: T): T[] {
+  const last = list.at(-1);
+  if (last !== undefined && last.seq === entry.seq) return [...list.slice(0, -1), entry];
+  const next = [...list, entry];
+  return next.length > KEPT ? next.slice(-KEPT) : next;
+}
+
+const lines = (events: readonly ConsoleEvent[]) =>
+  events.map(transcriptLine).filter((line): line is TranscriptLine => line !== null);
+
+export function useSessionEvents(id: string): SessionEvents {
+  const [state, setState] = useState<SessionEvents>({
+    timeline: [],
+    transcript: [],
+    dropped: 0,
+    status: 'connecting',
+  });
+  useEffect(
+    () =>
+      listen(
+        `sessions/${encodeURIComponent(id)}/events`,
+        {
+          history: ({ timeline, conversation }: { timeline: ConsoleEvent[]; conversation: ConsoleEvent[] }) =>
+            setState({ timeline, transcript: lines(conversation), dropped: 0, status: 'live' }),
+          event: (event: ConsoleEvent) =>
+            setState((s) => {
+              const line = transcriptLine(event);
+              return {
+                ...s,
+                timeline: upsert(s.timeline, event),
+                transcript: line === null ? s.transcript : upsert(s.transcript, line),
+              };
+            }),
+          dropped: ({ total }: { total: number }) => setState((s) => ({ ...s, dropped: total })),
+          ended: () => setState((s) => ({ ...s, status: 'ended' })),
+        },
+        () => setState((s) => ({ ...s, status: s.status === 'live' ? 'ended' : 'unavailable' })),
+      ),
+    [id],
+  );
+  return state;
+}
