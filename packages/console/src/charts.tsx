@@ -50,17 +50,20 @@ export function DailyChart({
             stroke: '#1d4ed8',
             fill: 'rgba(29, 78, 216, 0.35)',
             paths: uPlot.paths.bars!({ size: [0.7] }),
+            points: { show: false },
           },
           ...lines.map((line, i) => ({
             label: line.label,
             stroke: PALETTE[i % PALETTE.length],
             dash: [6, 4],
             width: 2,
+            points: { show: false },
           })),
         ],
         axes: [{}, { size: 70 }],
         scales: {
-          x: { time: true },
+          // Half a day either side, so the first and last bars are whole.
+          x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
           y: { range: (_u, _min, max) => [0, Math.max(max, ...lines.map((l) => l.value)) * 1.1 || 1] },
         },
       },

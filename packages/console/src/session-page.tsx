@@ -8,7 +8,7 @@ import type { ConsoleEvent } from './model.js';
 import { Recording } from './recording.js';
 import { useSessionEvents } from './session-events.js';
 import { useSessionFeed, useTick } from './session-feed.js';
-import { TerminateForm } from './terminate-form.js';
+import { Terminate } from './terminate-form.js';
 
 function EventRow({ event }: { event: ConsoleEvent }) {
   return (
@@ -77,7 +77,7 @@ export function SessionPage({ id, onError }: { id: string; onError: (error: unkn
             <dt>Cost</dt>
             <dd>{usd(row.costUsd)}</dd>
           </dl>
-          <TerminateForm id={id} onDone={() => {}} onError={onError} />
+          <Terminate id={id} onError={onError} />
         </>
       )}
       <div class="columns">

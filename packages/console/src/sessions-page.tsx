@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { age, bytes, count, usd } from './format.js';
 import type { SessionRow } from './model.js';
 import { useSessionFeed, useTick } from './session-feed.js';
-import { TerminateForm } from './terminate-form.js';
+import { Terminate } from './terminate-form.js';
 
 type Column = readonly [label: string, key: (row: SessionRow) => string | number];
 
@@ -37,7 +37,6 @@ export function SessionsPage({ onError }: { onError: (error: unknown) => void })
   const now = useTick(1000);
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ column: number; descending: boolean }>({ column: 5, descending: false });
-  const [terminating, setTerminating] = useState<string | null>(null);
   if (rows === null) return <p class="muted">Connecting…</p>;
   const key = COLUMNS[sort.column]![1];
   const shown = [...rows.values()]
@@ -116,13 +115,7 @@ export function SessionsPage({ onError }: { onError: (error: unknown) => void })
               <td class="num">{count(row.tokens)}</td>
               <td class="num">{usd(row.costUsd)}</td>
               <td>
-                {terminating === row.id ? (
-                  <TerminateForm id={row.id} onDone={() => setTerminating(null)} onError={onError} />
-                ) : (
-                  <button type="button" class="danger" onClick={() => setTerminating(row.id)}>
-                    Terminate…
-                  </button>
-                )}
+                <Terminate id={row.id} onError={onError} />
               </td>
             </tr>
           ))}

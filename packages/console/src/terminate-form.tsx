@@ -49,3 +49,14 @@ export function TerminateForm({
     </form>
   );
 }
+
+/** A "Terminate…" button that opens the form in its place. */
+export function Terminate({ id, onError }: { id: string; onError: (error: unknown) => void }) {
+  const [open, setOpen] = useState(false);
+  if (open) return <TerminateForm id={id} onDone={() => setOpen(false)} onError={onError} />;
+  return (
+    <button type="button" class="danger" onClick={() => setOpen(true)}>
+      Terminate…
+    </button>
+  );
+}
