@@ -388,6 +388,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         config: first.console,
         dir: options.consoleDir ?? consoleDir,
         registry: adminRegistry,
+        store,
         ledger,
         recordings,
         upstreams: () => current.router.status(),

@@ -104,6 +104,30 @@ describe('where the console is', () => {
     }
   });
 
+  test('sign-ins are bounded (console.maxSignIns), and a new admin key signs everyone out', async () => {
+    const rig = await startConsoleRig({ console: { maxSignIns: 2 } });
+    try {
+      const cookie = await signIn(rig.base);
+      await signIn(rig.base);
+      const third = await fetch(`${rig.base}/console/api/sign-in`, {
+        method: 'POST',
+        headers: CHANGE,
+        body: JSON.stringify({ key: ADMIN_KEY }),
+      });
+      assert.equal(third.status, 429);
+      assert.equal(((await third.json()) as { error: { code: string } }).error.code, 'too_many_sign_ins');
+      const me = () => fetch(`${rig.base}/console/api/me`, { headers: { cookie } });
+      assert.equal((await me()).status, 200);
+      const reloaded = rig.gateway.reload(
+        rig.configWith({ admin: { keyHash: `sha256:${hashKey('a-new-admin-key')}` } }),
+      );
+      assert.ok(reloaded.ok, JSON.stringify(reloaded));
+      assert.equal((await me()).status, 401);
+    } finally {
+      await rig.close();
+    }
+  });
+
   test('a console that was not built answers 503 saying how to build it', async () => {
     const rig = await startConsoleRig({}, { consoleDir: mkdtempSync(join(tmpdir(), 'unbuilt-')) });
     try {

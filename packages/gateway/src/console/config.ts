@@ -14,7 +14,7 @@ export const ConsoleConfigSchema = object({
   enabled: optional(boolean()),
   /** How long a sign-in lasts, in minutes (default 480); the cookie expires with it. */
   signInMinutes: optional(integer({ min: 1, max: 10_080 })),
-  /** Sign-ins kept at once; past it the oldest is signed out (default 32). */
+  /** Sign-ins allowed within any `signInMinutes`; past it signing in is refused (429) for a while (default 32). */
   maxSignIns: optional(integer({ min: 1, max: 10_000 })),
   /** Event streams (live table, one session's events) open at once (default 32). */
   maxStreams: optional(integer({ min: 1, max: 10_000 })),

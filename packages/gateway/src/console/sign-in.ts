@@ -83,18 +83,26 @@ export async function signIn(
     sendRefusal(res, refusal(403, 'forbidden', 'That is not the admin key.'));
     return;
   }
-  res.writeHead(204, { 'set-cookie': signInCookie(signIns.create(), minutes * 60, secure(req)) });
+  const token = await signIns.create(keyHash);
+  if (token === null) {
+    sendRefusal(
+      res,
+      refusal(429, 'too_many_sign_ins', 'Too many sign-ins lately (console.maxSignIns); try again later.'),
+    );
+    return;
+  }
+  res.writeHead(204, { 'set-cookie': signInCookie(token, minutes * 60, secure(req)) });
   res.end();
 }
 
 /** `POST /console/api/sign-out`: forgets the sign-in and clears the cookie (204). */
-export function signOut(req: IncomingMessage, res: ServerResponse, signIns: SignIns): void {
+export async function signOut(req: IncomingMessage, res: ServerResponse, signIns: SignIns): Promise<void> {
   const refused = checkSameOrigin(req);
   if (refused !== null) {
     sendRefusal(res, refused);
     return;
   }
-  signIns.revoke(cookieToken(req.headers.cookie));
+  await signIns.revoke(cookieToken(req.headers.cookie));
   res.writeHead(204, { 'set-cookie': signOutCookie(secure(req)) });
   res.end();
 }

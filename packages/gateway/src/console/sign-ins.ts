@@ -1,68 +1,53 @@
 /**
- * The console's sign-ins: random tokens (the cookie's value) with their expiry, kept in memory
- * by their SHA-256 so that a heap dump shows no usable cookie. Bounded: past `max`, the oldest
- * sign-in is forgotten. A restart signs everyone out.
+ * The console's sign-ins: random tokens (the cookie's value) kept in the gateway's store under
+ * their SHA-256, so that every worker and every node sharing the store knows a sign-in made at
+ * any of them, and nothing in the store is a usable cookie. Each entry lapses with the sign-in
+ * and names the admin key it was made with: a new admin key signs everyone out. Sign-ins are
+ * bounded: at most `max` in any `ttlMs` window, past which signing in is refused until it passes.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.js';
 
 /** Options for {@link SignIns}. */
 export interface SignInsOptions {
+  readonly store: Store;
   readonly ttlMs: number;
   readonly max: number;
-  readonly now?: () => number;
 }
+
+const PREFIX = 'console-sign-in:';
+const WINDOW = 'console-sign-ins';
 
 /**
  * @example
- * const signIns = new SignIns({ ttlMs: 8 * 3_600_000, max: 32 });
- * const token = signIns.create();
- * signIns.valid(token); // true
- * signIns.revoke(token);
+ * const signIns = new SignIns({ store, ttlMs: 8 * 3_600_000, max: 32 });
+ * const token = await signIns.create(keyHash); // null past `max` in the window
+ * await signIns.valid(token, keyHash); // true
+ * await signIns.revoke(token);
  */
 export class SignIns {
-  /** Token digest → expiry (ms since the epoch), oldest first. */
-  private readonly live = new Map<string, number>();
-  private readonly now: () => number;
+  constructor(private readonly options: SignInsOptions) {}
 
-  constructor(private readonly options: SignInsOptions) {
-    this.now = options.now ?? Date.now;
-  }
-
-  /** A new sign-in's token. */
-  create(): string {
-    this.prune();
-    while (this.live.size >= this.options.max) this.live.delete(this.live.keys().next().value as string);
+  /** A new sign-in's token, made with the admin key `keyHash`; null when too many were made lately. */
+  async create(keyHash: string): Promise<string | null> {
+    const { store, ttlMs, max } = this.options;
+    if ((await store.add(WINDOW, 1, ttlMs)) > max) return null;
     const token = randomBytes(32).toString('base64url');
-    this.live.set(digest(token), this.now() + this.options.ttlMs);
+    await store.put(PREFIX + digest(token), digest(keyHash), ttlMs);
     return token;
   }
 
-  /** Whether `token` is a sign-in that has not expired. */
-  valid(token: string | null): boolean {
+  /** Whether `token` is a sign-in that has not lapsed, made with the admin key `keyHash`. */
+  async valid(token: string | null, keyHash: string): Promise<boolean> {
     if (token === null) return false;
-    const key = digest(token);
-    const expires = this.live.get(key);
-    if (expires === undefined) return false;
-    if (expires > this.now()) return true;
-    this.live.delete(key);
-    return false;
+    return (await this.options.store.get(PREFIX + digest(token))) === digest(keyHash);
   }
 
-  revoke(token: string | null): void {
-    if (token !== null) this.live.delete(digest(token));
-  }
-
-  /** Signs everyone out. */
-  clear(): void {
-    this.live.clear();
-  }
-
-  private prune(): void {
-    const now = this.now();
-    for (const [key, expires] of this.live) if (expires <= now) this.live.delete(key);
+  async revoke(token: string | null): Promise<void> {
+    if (token !== null) await this.options.store.pop(PREFIX + digest(token));
   }
 }
 
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
 }

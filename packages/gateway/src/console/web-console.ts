@@ -13,8 +13,8 @@
  *   GET  /console/api/usage?…             as GET /admin/usage;  GET /console/api/budgets
  *   GET  /console/api/upstreams           health, circuit, sessions and connect latency
  *
- * The sign-ins, streams and taps live as long as the gateway; a reload that changes the admin
- * key signs everyone out.
+ * Sign-ins are kept in the deployment's store (every worker and node honours them); a new admin
+ * key signs everyone out. The streams and taps live as long as the gateway.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminRegistry } from '../admin/admin.js';
@@ -27,6 +27,7 @@ import { sendRecording } from '../recording/admin.js';
 import type { Recordings } from '../recording/recordings.js';
 import { refusal } from '../refusal.js';
 import type { UpstreamStatus } from '../routing/router.js';
+import type { Store } from '../store/store.js';
 import type { Budget } from '../vocabulary/budget.js';
 import { describeError, type SessionLog } from '../vocabulary/session.js';
 import type { ConsoleConfig } from './config.js';
@@ -45,6 +46,8 @@ export interface WebConsoleOptions {
   /** The built pages' directory. */
   readonly dir: string;
   readonly registry: AdminRegistry;
+  /** Where sign-ins are kept: the deployment's store, so every worker and node knows them. */
+  readonly store: Store;
   readonly ledger: LedgerWriter | null;
   readonly recordings: Recordings | null;
   readonly upstreams: () => readonly UpstreamStatus[];
@@ -69,12 +72,15 @@ export class WebConsole {
   private readonly signIns: SignIns;
   private readonly feed: SessionFeed;
   private streams = 0;
-  private keyHash: string | null = null;
 
   constructor(private readonly options: WebConsoleOptions) {
     const { config } = options;
     this.taps = new SessionTaps(config);
-    this.signIns = new SignIns({ ttlMs: config.signInMinutes * 60_000, max: config.maxSignIns });
+    this.signIns = new SignIns({
+      store: options.store,
+      ttlMs: config.signInMinutes * 60_000,
+      max: config.maxSignIns,
+    });
     this.feed = new SessionFeed({
       registry: options.registry,
       spent: (id) => this.taps.get(id) ?? null,
@@ -86,8 +92,6 @@ export class WebConsole {
 
   /** The console's routes for an admin key (null: no admin API, so no console). */
   handler(keyHash: string | null): RequestHandler {
-    if (keyHash !== this.keyHash) this.signIns.clear();
-    this.keyHash = keyHash;
     return async (req, res) => {
       const target = parseTarget(req.url);
       if (isRefusal(target) || keyHash === null || !this.options.config.enabled) return false;
@@ -123,7 +127,7 @@ export class WebConsole {
     const method = req.method ?? 'GET';
     if (route === 'sign-in' && method === 'POST')
       return signIn(req, res, this.signIns, keyHash, this.options.config.signInMinutes);
-    if (!this.signIns.valid(cookieToken(req.headers.cookie)))
+    if (!(await this.signIns.valid(cookieToken(req.headers.cookie), keyHash)))
       return sendRefusal(res, refusal(401, 'not_signed_in', 'Sign in to the console with the admin key.'));
     if (route === 'sign-out' && method === 'POST') return signOut(req, res, this.signIns);
     if (method === 'GET') {

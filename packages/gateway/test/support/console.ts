@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { hashKey } from '../../src/auth/credentials.js';
+import type { GatewayConfig } from '../../src/config/resolve.js';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { testConfig } from './harness.js';
@@ -23,6 +24,8 @@ export interface ConsoleRig {
   readonly base: string;
   /** The client port's `ws://…/v1/realtime`. */
   readonly url: string;
+  /** The rig's configuration with `changes` over it, for a reload. */
+  configWith(changes: GatewayConfigInput): GatewayConfig;
   close(): Promise<void>;
 }
 
@@ -37,12 +40,15 @@ export async function startConsoleRig(
 ): Promise<ConsoleRig> {
   const engine = await startEngine({});
   const dir = mkdtempSync(join(tmpdir(), 'console-'));
-  const config = testConfig({
-    upstreams: [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1`, kind: 'generic' }],
-    admin: { keyHash: `sha256:${hashKey(ADMIN_KEY)}` },
-    ledger: { sqlite: { path: join(dir, 'usage.sqlite') }, flushIntervalMs: 20 },
-    ...input,
-  });
+  const configWith = (changes: GatewayConfigInput): GatewayConfig =>
+    testConfig({
+      upstreams: [{ name: 'engine', baseUrl: `http://127.0.0.1:${engine.port}/v1`, kind: 'generic' }],
+      admin: { keyHash: `sha256:${hashKey(ADMIN_KEY)}` },
+      ledger: { sqlite: { path: join(dir, 'usage.sqlite') }, flushIntervalMs: 20 },
+      ...input,
+      ...changes,
+    });
+  const config = configWith({});
   const gateway = createGateway({ config, ...options });
   const address = await gateway.listen();
   return {
@@ -50,6 +56,7 @@ export async function startConsoleRig(
     engine,
     base: gateway.operatorUrls.admin ?? address.url,
     url: address.realtimeUrl,
+    configWith,
     async close() {
       await gateway.close();
       await engine.close();
