@@ -2,12 +2,14 @@
  * One session: its counters (from the live feed), the conversation as a transcript, the event
  * timeline as it streams, its upstream connections, and once it has ended, its recorded audio.
  */
+
 import { useEffect, useRef } from 'preact/hooks';
 import { age, bytes, clock, count, usd } from './format.js';
 import type { ConsoleEvent } from './model.js';
 import { Recording } from './recording.js';
 import { useSessionEvents } from './session-events.js';
 import { useSessionFeed, useTick } from './session-feed.js';
+import { TableHead } from './table-head.js';
 import { Terminate } from './terminate-form.js';
 
 function EventRow({ event }: { event: ConsoleEvent }) {
@@ -96,13 +98,7 @@ export function SessionPage({ id, onError }: { id: string; onError: (error: unkn
             <>
               <h2>Upstream connections</h2>
               <table>
-                <thead>
-                  <tr>
-                    <th>Upstream</th>
-                    <th>Connected</th>
-                    <th>Ended</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Upstream', 'Connected', 'Ended']} />
                 <tbody>
                   {row.upstreams.map((connection) => (
                     <tr key={connection.connectedAt}>
@@ -121,15 +117,7 @@ export function SessionPage({ id, onError }: { id: string; onError: (error: unkn
           <h2 id="timeline">Events</h2>
           <div class="timeline">
             <table>
-              <thead>
-                <tr>
-                  <th>Time</th>
-                  <th>Way</th>
-                  <th>Type</th>
-                  <th>Size</th>
-                  <th>Payload (log-safe)</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Time', 'Way', 'Type', 'Size', 'Payload (log-safe)']} />
               <tbody>
                 {events.timeline.map((event) => (
                   <EventRow key={event.seq} event={event} />

@@ -1,8 +1,10 @@
 /** Upstreams: health, circuit state, this node's sessions on each, and connect latency. */
+
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from './api.js';
 import { count } from './format.js';
 import type { UpstreamRow } from './model.js';
+import { TableHead } from './table-head.js';
 
 const REFRESH_MS = 2000;
 
@@ -22,17 +24,17 @@ export function UpstreamsPage({ onError }: { onError: (error: unknown) => void }
     <section>
       <h1>Upstreams</h1>
       <table>
-        <thead>
-          <tr>
-            <th>Upstream</th>
-            <th>Health</th>
-            <th>Circuit</th>
-            <th>Sessions</th>
-            <th>Connects (failed)</th>
-            <th>Connect latency, last</th>
-            <th>Average</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            'Upstream',
+            'Health',
+            'Circuit',
+            'Sessions',
+            'Connects (failed)',
+            'Connect latency, last',
+            'Average',
+          ]}
+        />
         <tbody>
           {rows.map((row) => (
             <tr key={row.name}>

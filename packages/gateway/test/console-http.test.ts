@@ -175,6 +175,14 @@ describe('the console', () => {
 
   const team = { headers: { authorization: 'Bearer rg-team-a' } };
 
+  /** A sign-in, and a client whose session is the only live one. */
+  async function signedInWithSession(): Promise<{ cookie: string; client: TestClient; id: string }> {
+    const cookie = await signIn(rig.base);
+    const client = await connect(`${rig.url}?model=gpt-realtime`, team);
+    await client.waitFor('session.created');
+    return { cookie, client, id: await liveSessionId(rig.base) };
+  }
+
   test('pages: index.html revalidated, hashed assets cached a year, nothing outside the build', async () => {
     const index = await fetch(`${rig.base}/console/`);
     assert.equal(index.status, 200);
@@ -304,10 +312,7 @@ describe('the console', () => {
   });
 
   test("one session's events: its history, then live; audio folded and never shown; secrets redacted", async () => {
-    const cookie = await signIn(rig.base);
-    const client = await connect(`${rig.url}?model=gpt-realtime`, team);
-    await client.waitFor('session.created');
-    const id = await liveSessionId(rig.base);
+    const { cookie, client, id } = await signedInWithSession();
     client.send({ type: 'session.update', session: { type: 'realtime', api_key: SECRET } as object });
     await client.waitFor('session.updated').catch(() => null);
     const events = await openStream(`${rig.base}/console/api/sessions/${id}/events`, cookie);
@@ -343,10 +348,7 @@ describe('the console', () => {
   });
 
   test('terminating: refused without the console header, then the client is closed with the reason', async () => {
-    const cookie = await signIn(rig.base);
-    const client = await connect(`${rig.url}?model=gpt-realtime`, team);
-    await client.waitFor('session.created');
-    const id = await liveSessionId(rig.base);
+    const { cookie, client, id } = await signedInWithSession();
     const url = `${rig.base}/console/api/sessions/${id}/terminate`;
     const body = JSON.stringify({ reason: 'maintenance window' });
     const forged = await fetch(url, {
@@ -403,10 +405,7 @@ describe('the console', () => {
   });
 
   test('streams are bounded: past console.maxStreams a 503; a page that stops reading loses events, counted', async () => {
-    const cookie = await signIn(rig.base);
-    const client = await connect(`${rig.url}?model=gpt-realtime`, team);
-    await client.waitFor('session.created');
-    const id = await liveSessionId(rig.base);
+    const { cookie, client, id } = await signedInWithSession();
     // A page that reads nothing: its response is paused, so the socket's buffers fill up.
     const stalled = await new Promise<import('node:http').IncomingMessage>((resolve) => {
       httpGet(`${rig.base}/console/api/sessions/${id}/events`, { headers: { cookie } }, (res) => {
