@@ -26,6 +26,8 @@ export interface SessionRow {
   readonly upstreamBytes: number;
   readonly tokens: number | null;
   readonly costUsd: number | null;
+  /** The node holding it, in a deployment with a shared store. */
+  readonly node?: string;
 }
 
 export interface ConsoleEvent {
@@ -65,4 +67,6 @@ export interface UpstreamRow {
   readonly failures: number;
   readonly lastLatencyMs: number | null;
   readonly averageLatencyMs: number | null;
+  /** The deployment's sessions on it, per node. */
+  readonly sessionsByNode: Readonly<Record<string, number>>;
 }

@@ -10,7 +10,7 @@ type Column = readonly [label: string, key: (row: SessionRow) => string | number
 const COLUMNS: readonly Column[] = [
   ['Session', (r) => r.id],
   ['Model', (r) => r.model],
-  ['Upstream', (r) => r.upstream],
+  ['Upstream', (r) => `${r.upstream} ${r.node ?? ''}`],
   ['Key', (r) => r.keyId ?? ''],
   ['Transport', (r) => transport(r)],
   ['Age', (r) => -Date.parse(r.startedAt)],
@@ -27,8 +27,8 @@ function transport(row: SessionRow): string {
 function matches(row: SessionRow, filter: string): boolean {
   const wanted = filter.trim().toLowerCase();
   if (wanted === '') return true;
-  return [row.id, row.model, row.upstream, row.keyId ?? '', transport(row), row.state].some((field) =>
-    field.toLowerCase().includes(wanted),
+  return [row.id, row.model, row.upstream, row.keyId ?? '', transport(row), row.state, row.node ?? ''].some(
+    (field) => field.toLowerCase().includes(wanted),
   );
 }
 
@@ -102,7 +102,10 @@ export function SessionsPage({ onError }: { onError: (error: unknown) => void })
                 {row.state !== 'open' && <span class="badge">{row.state}</span>}
               </td>
               <td>{row.model}</td>
-              <td>{row.upstream}</td>
+              <td>
+                {row.upstream}
+                {row.node !== undefined && <span class="muted"> on node {row.node}</span>}
+              </td>
               <td>{row.keyId ?? '—'}</td>
               <td>{transport(row)}</td>
               <td class="num">{age(now - Date.parse(row.startedAt))}</td>

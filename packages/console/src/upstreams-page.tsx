@@ -30,6 +30,7 @@ export function UpstreamsPage({ onError }: { onError: (error: unknown) => void }
             'Health',
             'Circuit',
             'Sessions',
+            'Sessions by node',
             'Connects (failed)',
             'Connect latency, last',
             'Average',
@@ -44,6 +45,11 @@ export function UpstreamsPage({ onError }: { onError: (error: unknown) => void }
               </td>
               <td>{row.circuit}</td>
               <td class="num">{count(row.active)}</td>
+              <td>
+                {Object.entries(row.sessionsByNode)
+                  .map(([node, sessions]) => `${node}: ${sessions}`)
+                  .join(', ') || '—'}
+              </td>
               <td class="num">
                 {count(row.attempts)} ({count(row.failures)})
               </td>
@@ -53,7 +59,10 @@ export function UpstreamsPage({ onError }: { onError: (error: unknown) => void }
           ))}
         </tbody>
       </table>
-      <p class="muted">Sessions and connects are this node's.</p>
+      <p class="muted">
+        Health, circuit, sessions, connects and latency are this node's; sessions by node cover the
+        deployment.
+      </p>
     </section>
   );
 }

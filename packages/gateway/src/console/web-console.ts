@@ -135,7 +135,7 @@ export class WebConsole {
       if (route === 'session-feed') return this.openStream(res, (stream) => this.feed.watch(stream));
       if (route === 'usage') return sendUsage(res, this.options.ledger, query, this.options.log);
       if (route === 'budgets') return json(res, { data: this.options.budgets() });
-      if (route === 'upstreams') return json(res, { data: this.upstreamRows() });
+      if (route === 'upstreams') return json(res, { data: await this.upstreamRows() });
     }
     const match = SESSION.exec(route);
     const id = match === null ? null : decodePath(match[1]!);
@@ -218,13 +218,39 @@ export class WebConsole {
     return start(stream);
   }
 
-  private upstreamRows(): unknown[] {
+  /**
+   * Each upstream: this node's view (circuit, sessions, connects) and the deployment's sessions
+   * on it per node (with a shared store; otherwise this node's under null).
+   */
+  private async upstreamRows(): Promise<unknown[]> {
+    const sessions = await this.options.registry.list();
     return this.options.upstreams().map((status) => ({
       ...status,
       healthy: status.circuit !== 'open',
       ...this.upstreamStats.of(status.name),
+      sessionsByNode: sessionsByNode(sessions, status.name),
     }));
   }
+}
+
+/**
+ * How many of `sessions` are on `upstream`, per node; sessions without a node (a gateway
+ * without a shared store lists only its own) count under `this node`.
+ *
+ * @example
+ * sessionsByNode([{ upstream: 'a', node: 'gw-1' }, { upstream: 'a', node: 'gw-2' }], 'a'); // { 'gw-1': 1, 'gw-2': 1 }
+ */
+export function sessionsByNode(
+  sessions: readonly { readonly upstream: string; readonly node?: string }[],
+  upstream: string,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const session of sessions)
+    if (session.upstream === upstream) {
+      const node = session.node ?? 'this node';
+      counts[node] = (counts[node] ?? 0) + 1;
+    }
+  return counts;
 }
 
 function json(res: ServerResponse, body: unknown): void {
