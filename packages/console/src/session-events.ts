@@ -18,8 +18,9 @@ export interface SessionEvents {
 
 /** Replaces the entry of the same `seq` (an audio entry that grew) or appends. */
 function upsert<T extends { readonly seq: number }>(list: readonly T[], entry: T): T[] {
-  const last = list.at(-1);
-  if (last !== undefined && last.seq === entry.seq) return [...list.slice(0, -1), entry];
+  // Entries are in `seq` order: look back only as far as `seq` allows.
+  for (let i = list.length - 1; i >= 0 && list[i]!.seq >= entry.seq; i--)
+    if (list[i]!.seq === entry.seq) return list.map((old, j) => (j === i ? entry : old));
   const next = [...list, entry];
   return next.length > KEPT ? next.slice(-KEPT) : next;
 }

@@ -330,7 +330,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   recordings?.startSweeping();
   const recording = recordings === null ? [] : [recordingMiddleware(recordings)];
   const observed = options.observer ?? metrics ?? NO_OBSERVER;
-  const observer =
+  const recorded =
     ledger === null ? observed : withSessionRecords(observed, (record) => ledger.record(record));
   const pacer = new Pacer(undefined, (error) =>
     log.error({ err: describeError(error) }, "pacing a call's audio failed"),
@@ -400,6 +400,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       })
     : null;
   const onAttempt = web === null ? attempted : both(attempted, web.upstreamStats.listener);
+  // The console's taps hear of the frames no middleware handles (audio) from the observer.
+  const observer = web === null ? recorded : web.taps.observing(recorded);
   if (web !== null)
     ledger?.onRecord((record) =>
       web.taps.charge(record.sessionId, record.tokens.totalTokens, record.costUsd),

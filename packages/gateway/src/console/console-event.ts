@@ -6,10 +6,11 @@
  */
 import { renderForLog } from '@realtime-gateway/protocol';
 
-/** Frames carrying audio, never rendered. */
+/** Frames carrying audio (GA, and beta's name for a delta), never rendered. */
 export const AUDIO_TYPES: ReadonlySet<string> = new Set([
   'input_audio_buffer.append',
   'response.output_audio.delta',
+  'response.audio.delta',
 ]);
 
 /** Events that make up the conversation: a session keeps them apart from its timeline. */
@@ -22,7 +23,7 @@ export const CONVERSATION_TYPES: ReadonlySet<string> = new Set([
   'error',
 ]);
 
-/** Consecutive audio frames further apart than this start a new entry. */
+/** An audio entry spans at most this long: a second of audio is one entry, whatever comes between. */
 const FOLD_MS = 1000;
 
 /** Which side sent it: `client` frames went upstream, `upstream` frames to the client. */
@@ -55,20 +56,15 @@ export interface ConsoleEvent {
 }
 
 /**
- * Whether a frame folds into the previous entry rather than starting one.
+ * Whether a frame folds into `previous`, its side's latest audio entry, rather than starting
+ * one: an audio frame of the same type within a second of the entry's start. Other events in
+ * between (transcript deltas, the other side's audio) do not stop it.
  *
  * @example
- * folds(previous, 'upstream', 'response.output_audio.delta', Date.now()); // true within a second
+ * folds(lastAudio, 'upstream', 'response.output_audio.delta', Date.now()); // true within the second
  */
-export function folds(previous: TapEntry | undefined, side: Side, type: string | null, at: number): boolean {
-  return (
-    previous !== undefined &&
-    type !== null &&
-    AUDIO_TYPES.has(type) &&
-    previous.type === type &&
-    previous.side === side &&
-    at - previous.lastAt <= FOLD_MS
-  );
+export function folds(previous: TapEntry | undefined, type: string | null, at: number): boolean {
+  return previous !== undefined && type !== null && previous.type === type && at - previous.at <= FOLD_MS;
 }
 
 /**

@@ -1,16 +1,27 @@
 /**
  * What the console sees of each live session of this process: a bounded timeline of its frames
  * (and, apart, its conversation's events, so a flood of audio does not push them out), and the
- * tokens and cost metered so far. It is session middleware that lets every frame pass: last in
- * the list, like the recording, so it sees what each side was actually sent.
+ * tokens and cost metered so far.
  *
- * Per frame it costs a type peek the relay already made, the frame's length and, for a
- * non-audio frame, keeping a reference to its bytes; nothing is parsed or rendered until a page
- * reads it.
+ * Two seams feed it. Session middleware that lets every frame pass, last in the list like the
+ * recording (so it sees what each side was actually sent), takes the protocol's events but
+ * audio, keeping a reference to their bytes; nothing is parsed or rendered until a page reads
+ * it. Audio frames, and frames of types the protocol does not name, reach it through the
+ * session observer, which the relay tells of every frame anyway (its type and size): so audio
+ * keeps the relay's fast path, where no middleware handles it, and costs a map lookup and a
+ * counter per frame.
  */
-import type { ClientEvent, ServerEvent } from '@realtime-gateway/protocol';
+import {
+  BETA_CLIENT_EVENT_TYPES,
+  BETA_SERVER_EVENT_TYPES,
+  CLIENT_EVENT_TYPES,
+  type ClientEvent,
+  SERVER_EVENT_TYPES,
+  type ServerEvent,
+} from '@realtime-gateway/protocol';
 import { FORWARD, type Frame, type Middleware, type MiddlewareFactory } from '../session/middleware.js';
-import type { SessionInfo } from '../vocabulary/session.js';
+import type { SessionObserver } from '../session/observer.js';
+import type { Direction, SessionInfo } from '../vocabulary/session.js';
 import {
   AUDIO_TYPES,
   CONVERSATION_TYPES,
@@ -21,6 +32,18 @@ import {
   type TapEntry,
   toConsoleEvent,
 } from './console-event.js';
+
+const notAudio = (types: readonly string[]) => new Set(types.filter((type) => !AUDIO_TYPES.has(type)));
+/** What the middleware takes each way: the protocol's events but audio. */
+const CLIENT_WANTS = notAudio(CLIENT_EVENT_TYPES);
+const UPSTREAM_WANTS = notAudio(SERVER_EVENT_TYPES);
+/** Types the middleware takes, or would under another dialect's name: the observer leaves them. */
+const EVENTS = new Set([
+  ...CLIENT_WANTS,
+  ...UPSTREAM_WANTS,
+  ...notAudio(BETA_CLIENT_EVENT_TYPES),
+  ...notAudio(BETA_SERVER_EVENT_TYPES),
+]);
 
 /** Limits of each session's tap. */
 export interface TapLimits {
@@ -42,6 +65,8 @@ export class SessionTap {
   private readonly conversation: TapEntry[] = [];
   private readonly watchers = new Set<TapWatcher>();
   private seq = 0;
+  /** Each side's latest audio entry, which its next audio frames fold into. */
+  private readonly lastAudio: Record<Side, TapEntry | undefined> = { client: undefined, upstream: undefined };
   tokens = 0;
   costUsd = 0;
 
@@ -63,22 +88,39 @@ export class SessionTap {
     return () => this.watchers.delete(watcher);
   }
 
+  /** Takes a frame of the protocol's events: its bytes are kept (or its event rendered) for a page. */
   capture(side: Side, type: string | null, data: Buffer | null, event: () => unknown): void {
+    const limit = this.limits.eventPayloadChars;
+    this.take(side, type, data?.length ?? 0, () => sourceOf(data, data === null ? event() : null, limit));
+  }
+
+  /** Takes a frame only seen go by (audio, or of an unknown type): its type and size. */
+  count(side: Side, type: string | null, bytes: number): void {
+    this.take(side, type, bytes, () => null);
+  }
+
+  private take(side: Side, type: string | null, bytes: number, source: () => Buffer | string | null): void {
     const at = this.now();
-    const bytes = data?.length ?? 0;
-    const last = this.timeline.at(-1);
+    const audio = type !== null && AUDIO_TYPES.has(type);
+    const previous = audio ? this.lastAudio[side] : undefined;
     let entry: TapEntry;
-    if (folds(last, side, type, at)) {
-      entry = last!;
+    if (folds(previous, type, at)) {
+      entry = previous!;
       entry.bytes += bytes;
       entry.frames++;
       entry.lastAt = at;
     } else {
-      const audio = type !== null && AUDIO_TYPES.has(type);
-      const source = audio
-        ? null
-        : sourceOf(data, data === null ? event() : null, this.limits.eventPayloadChars);
-      entry = { seq: ++this.seq, at, lastAt: at, side, type, bytes, frames: 1, source };
+      entry = {
+        seq: ++this.seq,
+        at,
+        lastAt: at,
+        side,
+        type,
+        bytes,
+        frames: 1,
+        source: audio ? null : source(),
+      };
+      if (audio) this.lastAudio[side] = entry;
       push(this.timeline, entry, this.limits.eventsPerSession);
       if (type !== null && CONVERSATION_TYPES.has(type))
         push(this.conversation, entry, this.limits.eventsPerSession);
@@ -127,6 +169,31 @@ export class SessionTaps {
     tap.costUsd += costUsd;
   }
 
+  /**
+   * `observer` that also tells the taps of audio frames and frames of unknown types.
+   *
+   * @example
+   * const observer = taps.observing(metrics);
+   */
+  observing(observer: SessionObserver): SessionObserver {
+    const live = this.live;
+    return {
+      sessionStarted: observer.sessionStarted.bind(observer),
+      sessionEnded: observer.sessionEnded.bind(observer),
+      frame(info: SessionInfo, direction: Direction, type: string | null, bytes: number) {
+        observer.frame(info, direction, type, bytes);
+        if (type !== null && EVENTS.has(type)) return;
+        live
+          .get(info.sessionId)
+          ?.count(direction === 'client_to_upstream' ? 'client' : 'upstream', type, bytes);
+      },
+      relayError: observer.relayError.bind(observer),
+      usage: observer.usage.bind(observer),
+      upstreamReplaced: observer.upstreamReplaced.bind(observer),
+      clientResume: observer.clientResume.bind(observer),
+    };
+  }
+
   /** The middleware that taps each session (not translation sessions, whose events are not a conversation's). */
   middleware(): MiddlewareFactory {
     return (info) =>
@@ -138,8 +205,8 @@ export class SessionTaps {
 
 class Tapping implements Middleware {
   readonly name = 'console';
-  readonly client = 'all';
-  readonly upstream = 'all';
+  readonly client = CLIENT_WANTS;
+  readonly upstream = UPSTREAM_WANTS;
 
   constructor(
     private readonly live: Map<string, SessionTap>,
