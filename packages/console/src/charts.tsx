@@ -80,7 +80,7 @@ export function BarList({
   rows,
   format,
 }: {
-  rows: readonly { label: string; value: number; limit: number | null }[];
+  rows: readonly { label: string; value: number; limit: number | null; note: string }[];
   format: (n: number) => string;
 }) {
   if (rows.length === 0) return <p class="muted">Nothing recorded yet.</p>;
@@ -105,6 +105,7 @@ export function BarList({
             <span class="num">
               {format(row.value)}
               {row.limit !== null && ` of ${format(row.limit)}`}
+              <span class="muted"> · {row.note}</span>
             </span>
           </li>
         ))}

@@ -3,7 +3,7 @@
  * timeline as it streams, its upstream connections, and once it has ended, its recorded audio.
  */
 
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { age, bytes, clock, count, usd } from './format.js';
 import type { ConsoleEvent } from './model.js';
 import { Recording } from './recording.js';
@@ -12,26 +12,40 @@ import { useSessionFeed, useTick } from './session-feed.js';
 import { TableHead } from './table-head.js';
 import { Terminate } from './terminate-form.js';
 
+/** Audio event types: their payload is never kept. */
+const AUDIO = /^input_audio_buffer\.append$|audio\.delta$/;
+
 function EventRow({ event }: { event: ConsoleEvent }) {
+  const [open, setOpen] = useState(false);
   return (
-    <tr data-type={event.type ?? ''}>
-      <td class="mono">{clock(event.at)}</td>
-      <td>{event.side === 'client' ? 'from client' : 'from upstream'}</td>
-      <td class="mono">{event.type ?? '(no type)'}</td>
-      <td class="num">
-        {event.frames > 1 ? `${event.frames} frames, ${bytes(event.bytes)}` : bytes(event.bytes)}
-      </td>
-      <td>
-        {event.payload === null ? (
-          <span class="muted">audio, not shown</span>
-        ) : (
-          <details>
-            <summary>payload</summary>
+    <>
+      <tr data-type={event.type ?? ''}>
+        <td class="mono">{clock(event.at)}</td>
+        <td>{event.side}</td>
+        <td class="mono">{event.type ?? '(no type)'}</td>
+        <td class="num">
+          {event.frames > 1 ? `${event.frames}× ${bytes(event.bytes)}` : bytes(event.bytes)}
+        </td>
+        <td>
+          {event.payload === null ? (
+            <span class="muted" title="Audio is never shown; frames of unknown types are only counted">
+              {event.type !== null && AUDIO.test(event.type) ? 'audio' : '—'}
+            </span>
+          ) : (
+            <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+              {open ? 'hide' : 'payload'}
+            </button>
+          )}
+        </td>
+      </tr>
+      {open && (
+        <tr class="payload">
+          <td colSpan={5}>
             <pre>{event.payload}</pre>
-          </details>
-        )}
-      </td>
-    </tr>
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 
@@ -117,7 +131,7 @@ export function SessionPage({ id, onError }: { id: string; onError: (error: unkn
           <h2 id="timeline">Events</h2>
           <div class="timeline">
             <table>
-              <TableHead columns={['Time', 'Way', 'Type', 'Size', 'Payload (log-safe)']} />
+              <TableHead columns={['Time', 'From', 'Type', 'Size', 'Payload (log-safe)']} />
               <tbody>
                 {events.timeline.map((event) => (
                   <EventRow key={event.seq} event={event} />

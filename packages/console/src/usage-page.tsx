@@ -79,6 +79,7 @@ export function UsagePage({ onError }: { onError: (error: unknown) => void }) {
               label: row.key ?? '(no key)',
               value: row.cost_usd,
               limit: monthly.get(row.key ?? '') ?? null,
+              note: `${count(row.total_tokens)} tokens`,
             }))}
             format={usd}
           />
@@ -86,7 +87,12 @@ export function UsagePage({ onError }: { onError: (error: unknown) => void }) {
         <section>
           <h2>This month by model</h2>
           <BarList
-            rows={usage.models.map((row) => ({ label: row.model ?? '?', value: row.cost_usd, limit: null }))}
+            rows={usage.models.map((row) => ({
+              label: row.model ?? '?',
+              value: row.cost_usd,
+              limit: null,
+              note: `${count(row.total_tokens)} tokens`,
+            }))}
             format={usd}
           />
         </section>

@@ -130,7 +130,7 @@ describe('the console in Chromium', () => {
     await client.until('response.done');
     await page.locator('tr[data-type="response.done"]').nth(1).waitFor();
     const audio = page.locator('tr[data-type="response.output_audio.delta"]').first();
-    assert.match((await audio.textContent())!, /audio, not shown/);
+    assert.equal((await audio.locator('td').last().textContent())!.trim(), 'audio');
     await page
       .locator('.transcript li.speaker-user')
       .filter({ hasText: 'What is the weather like?' })
@@ -138,6 +138,10 @@ describe('the console in Chromium', () => {
     await page.locator('.transcript li.speaker-assistant').first().waitFor();
     const shown = (await page.locator('.timeline').textContent())!;
     assert.ok(!shown.includes(spokenTurn().subarray(19_200, 19_260).toString('base64')), 'no audio bytes');
+    // A payload opened, as an operator would: rendered log-safe.
+    const transcript = page.locator('tr[data-type="response.output_audio_transcript.done"]').first();
+    await transcript.getByRole('button', { name: 'payload' }).click();
+    assert.match((await page.locator('tr.payload pre').textContent())!, /"transcript":/);
     await page.screenshot({ path: join(ARTIFACTS, 'console-session.png'), fullPage: true });
     // Its end: the page says so, and its recording is there to play, with its waveform.
     client.socket.close();
