@@ -7,6 +7,12 @@
 import type { ServerResponse } from 'node:http';
 
 /**
+ * A comment line this often keeps a quiet stream from looking idle to a proxy between the page
+ * and the gateway (nginx closes after 60 s by default); it is never queued behind a full buffer.
+ */
+const HEARTBEAT_MS = 15_000;
+
+/**
  * @example
  * const stream = new EventStream(res, 262_144);
  * stream.send('snapshot', { sessions });
@@ -29,6 +35,10 @@ export class EventStream {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
+    const heartbeat = setInterval(() => {
+      if (this.writable) res.write(': heartbeat\n\n');
+    }, HEARTBEAT_MS).unref();
+    res.once('close', () => clearInterval(heartbeat));
   }
 
   /** Whether the page is reading: an event sent now would be sent, not dropped. */
