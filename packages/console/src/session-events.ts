@@ -28,6 +28,13 @@ function upsert<T extends { readonly seq: number }>(list: readonly T[], entry: T
 const lines = (events: readonly ConsoleEvent[]) =>
   events.map(transcriptLine).filter((line): line is TranscriptLine => line !== null);
 
+/**
+ * How often a page asks again for the events of a session another process answered for: with
+ * `--workers` each request may reach another worker, and one of them holds the session.
+ */
+const TRIES = 8;
+const RETRY_MS = 250;
+
 export function useSessionEvents(id: string): SessionEvents {
   const [state, setState] = useState<SessionEvents>({
     timeline: [],
@@ -35,13 +42,24 @@ export function useSessionEvents(id: string): SessionEvents {
     dropped: 0,
     status: 'connecting',
   });
-  useEffect(
-    () =>
-      listen(
+  useEffect(() => {
+    let close = () => {};
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let live = false;
+    const open = (tries: number) => {
+      close = listen(
         `sessions/${encodeURIComponent(id)}/events`,
         {
-          history: ({ timeline, conversation }: { timeline: ConsoleEvent[]; conversation: ConsoleEvent[] }) =>
-            setState({ timeline, transcript: lines(conversation), dropped: 0, status: 'live' }),
+          history: ({
+            timeline,
+            conversation,
+          }: {
+            timeline: ConsoleEvent[];
+            conversation: ConsoleEvent[];
+          }) => {
+            live = true;
+            setState({ timeline, transcript: lines(conversation), dropped: 0, status: 'live' });
+          },
           event: (event: ConsoleEvent) =>
             setState((s) => {
               const line = transcriptLine(event);
@@ -52,11 +70,24 @@ export function useSessionEvents(id: string): SessionEvents {
               };
             }),
           dropped: ({ total }: { total: number }) => setState((s) => ({ ...s, dropped: total })),
-          ended: () => setState((s) => ({ ...s, status: 'ended' })),
+          ended: () => {
+            // Closed here, or the browser would ask again for a session that is gone.
+            close();
+            setState((s) => ({ ...s, status: 'ended' }));
+          },
         },
-        () => setState((s) => ({ ...s, status: s.status === 'live' ? 'ended' : 'unavailable' })),
-      ),
-    [id],
-  );
+        () => {
+          if (live) setState((s) => ({ ...s, status: 'ended' }));
+          else if (tries > 1) timer = setTimeout(() => open(tries - 1), RETRY_MS);
+          else setState((s) => ({ ...s, status: 'unavailable' }));
+        },
+      );
+    };
+    open(TRIES);
+    return () => {
+      clearTimeout(timer);
+      close();
+    };
+  }, [id]);
   return state;
 }

@@ -180,7 +180,10 @@ export class WebConsole {
         refusal(
           404,
           'session_not_found',
-          `No live session '${id}' on this node (its events are shown where it runs).`,
+          `No live session '${id}' in this process (its events are shown by the one it runs in).`,
+          // With --workers the page asks again on a new connection, which may reach the worker
+          // that holds the session.
+          { headers: { connection: 'close' } },
         ),
       );
       return;
