@@ -397,6 +397,7 @@ export function createGateway(options: GatewayOptions): Gateway {
             key.budget === null ? [] : [{ key: key.id, budget: key.budget }],
           ),
         log,
+        clientAddress: (req) => currentProxies.contextOf(req).clientIp,
       })
     : null;
   const onAttempt = web === null ? attempted : both(attempted, web.upstreamStats.listener);

@@ -27,7 +27,7 @@ let browser: Browser | null = null;
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   rig = await startConsoleRig({
-    console: { pushIntervalMs: 200 },
+    console: { pushIntervalMs: 200, signInAttemptsPerMinute: 100 },
     auth: {
       keys: [
         { id: 'team-a', hash: `sha256:${hashKey('rg-team-a')}`, budget: { usd: 0.05, period: 'day' } },

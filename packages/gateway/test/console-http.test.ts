@@ -104,6 +104,25 @@ describe('where the console is', () => {
     }
   });
 
+  test('sign-in attempts from one address are limited (console.signInAttemptsPerMinute), right key or wrong', async () => {
+    const rig = await startConsoleRig({ console: { signInAttemptsPerMinute: 3 } });
+    try {
+      const attempt = (key: string) =>
+        fetch(`${rig.base}/console/api/sign-in`, {
+          method: 'POST',
+          headers: CHANGE,
+          body: JSON.stringify({ key }),
+        });
+      for (const key of ['guess-1', 'guess-2']) assert.equal((await attempt(key)).status, 403);
+      assert.equal((await attempt(ADMIN_KEY)).status, 204);
+      const refused = await attempt(ADMIN_KEY);
+      assert.equal(refused.status, 429);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'too_many_attempts');
+    } finally {
+      await rig.close();
+    }
+  });
+
   test('sign-ins are bounded (console.maxSignIns), and a new admin key signs everyone out', async () => {
     const rig = await startConsoleRig({ console: { maxSignIns: 2 } });
     try {
@@ -165,7 +184,13 @@ describe('the console', () => {
   let rig: ConsoleRig;
   before(async () => {
     rig = await startConsoleRig({
-      console: { pushIntervalMs: 100, maxStreams: 4, streamBufferBytes: 16_384, eventsPerSession: 50 },
+      console: {
+        pushIntervalMs: 100,
+        maxStreams: 4,
+        streamBufferBytes: 16_384,
+        eventsPerSession: 50,
+        signInAttemptsPerMinute: 1000,
+      },
       auth: {
         keys: [{ id: 'team-a', hash: `sha256:${hashKey('rg-team-a')}`, budget: { usd: 5, period: 'day' } }],
       },

@@ -16,6 +16,8 @@ export const ConsoleConfigSchema = object({
   signInMinutes: optional(integer({ min: 1, max: 10_080 })),
   /** Sign-ins allowed within any `signInMinutes`; past it signing in is refused (429) for a while (default 32). */
   maxSignIns: optional(integer({ min: 1, max: 10_000 })),
+  /** Sign-in attempts allowed per minute from one client address, right key or wrong (default 10). */
+  signInAttemptsPerMinute: optional(integer({ min: 1, max: 10_000 })),
   /** Event streams (live table, one session's events) open at once (default 32). */
   maxStreams: optional(integer({ min: 1, max: 10_000 })),
   /** Milliseconds between two updates of the live session table (default 500). */
@@ -34,6 +36,7 @@ export interface ConsoleConfig {
   readonly enabled: boolean;
   readonly signInMinutes: number;
   readonly maxSignIns: number;
+  readonly signInAttemptsPerMinute: number;
   readonly maxStreams: number;
   readonly pushIntervalMs: number;
   readonly streamBufferBytes: number;
@@ -46,6 +49,7 @@ export const DEFAULT_CONSOLE: ConsoleConfig = Object.freeze({
   enabled: true,
   signInMinutes: 480,
   maxSignIns: 32,
+  signInAttemptsPerMinute: 10,
   maxStreams: 32,
   pushIntervalMs: 500,
   streamBufferBytes: 262_144,

@@ -64,17 +64,24 @@ export async function readConsoleJson(
  * `POST /console/api/sign-in` with `{ "key": "<admin key>" }`: 204 and the cookie, or 403.
  *
  * @example
- * await signIn(req, res, signIns, config.admin.keyHash, 480);
+ * await signIn(req, res, signIns, { keyHash: config.admin.keyHash, minutes: 480, address: '192.0.2.7' });
  */
 export async function signIn(
   req: IncomingMessage,
   res: ServerResponse,
   signIns: SignIns,
-  keyHash: string,
-  minutes: number,
+  given: { readonly keyHash: string; readonly minutes: number; readonly address: string },
 ): Promise<void> {
+  const { keyHash, minutes } = given;
   const body = await readConsoleJson(req, res);
   if (body === null) return;
+  if (!(await signIns.attempt(given.address))) {
+    sendRefusal(
+      res,
+      refusal(429, 'too_many_attempts', 'Too many sign-in attempts from this address; wait a minute.'),
+    );
+    return;
+  }
   if (typeof body.key !== 'string' || body.key === '' || body.key.length > 1024) {
     sendRefusal(res, refusal(400, 'invalid_parameter', 'key: the admin key, a string.', { param: 'key' }));
     return;

@@ -3,7 +3,8 @@
  * their SHA-256, so that every worker and every node sharing the store knows a sign-in made at
  * any of them, and nothing in the store is a usable cookie. Each entry lapses with the sign-in
  * and names the admin key it was made with: a new admin key signs everyone out. Sign-ins are
- * bounded: at most `max` in any `ttlMs` window, past which signing in is refused until it passes.
+ * bounded: at most `max` in any `ttlMs` window, past which signing in is refused until it passes,
+ * and attempts from one client address are rate-limited (right key or wrong).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
@@ -13,10 +14,13 @@ export interface SignInsOptions {
   readonly store: Store;
   readonly ttlMs: number;
   readonly max: number;
+  /** Attempts allowed per minute from one client address. */
+  readonly attemptsPerMinute: number;
 }
 
 const PREFIX = 'console-sign-in:';
 const WINDOW = 'console-sign-ins';
+const ATTEMPTS = 'console-sign-in-attempts:';
 
 /**
  * @example
@@ -27,6 +31,11 @@ const WINDOW = 'console-sign-ins';
  */
 export class SignIns {
   constructor(private readonly options: SignInsOptions) {}
+
+  /** Whether `address` may try to sign in now: a key cannot be guessed at the network's pace. */
+  attempt(address: string): Promise<boolean> {
+    return this.options.store.take(ATTEMPTS + address, this.options.attemptsPerMinute, 60_000);
+  }
 
   /** A new sign-in's token, made with the admin key `keyHash`; null when too many were made lately. */
   async create(keyHash: string): Promise<string | null> {

@@ -53,6 +53,8 @@ export interface WebConsoleOptions {
   readonly upstreams: () => readonly UpstreamStatus[];
   readonly budgets: () => readonly { readonly key: string; readonly budget: Budget }[];
   readonly log: SessionLog;
+  /** The client's address (behind trusted proxies, the one they name), for sign-in attempts. */
+  readonly clientAddress: (req: IncomingMessage) => string;
 }
 
 const API = `${CONSOLE_PATH}/api/`;
@@ -80,6 +82,7 @@ export class WebConsole {
       store: options.store,
       ttlMs: config.signInMinutes * 60_000,
       max: config.maxSignIns,
+      attemptsPerMinute: config.signInAttemptsPerMinute,
     });
     this.feed = new SessionFeed({
       registry: options.registry,
@@ -126,7 +129,11 @@ export class WebConsole {
   ): Promise<void> {
     const method = req.method ?? 'GET';
     if (route === 'sign-in' && method === 'POST')
-      return signIn(req, res, this.signIns, keyHash, this.options.config.signInMinutes);
+      return signIn(req, res, this.signIns, {
+        keyHash,
+        minutes: this.options.config.signInMinutes,
+        address: this.options.clientAddress(req),
+      });
     if (!(await this.signIns.valid(cookieToken(req.headers.cookie), keyHash)))
       return sendRefusal(res, refusal(401, 'not_signed_in', 'Sign in to the console with the admin key.'));
     if (route === 'sign-out' && method === 'POST') return signOut(req, res, this.signIns);
