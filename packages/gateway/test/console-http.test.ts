@@ -388,6 +388,7 @@ describe('the console', () => {
       body: JSON.stringify({ reason: 'x'.repeat(200) }),
     });
     assert.equal(tooLong.status, 400);
+    assert.equal((await fetch(url, { headers: { cookie } })).status, 405);
     const ended = await fetch(url, { method: 'POST', headers: { ...CHANGE, cookie }, body });
     assert.equal(ended.status, 200);
     assert.deepEqual(await client.closed, { code: 1008, reason: 'maintenance window' });

@@ -152,7 +152,10 @@ export class WebConsole {
         refusal(404, 'not_found', `No console API ${method} /console/api/${route.slice(0, 100)}.`),
       );
     const action = match[2];
-    if (action === '/terminate' && method === 'POST') return this.terminate(req, res, id);
+    if (action === '/terminate')
+      return method === 'POST'
+        ? this.terminate(req, res, id)
+        : sendRefusal(res, refusal(405, 'method_not_allowed', 'Use POST to terminate a session.'));
     if (method !== 'GET') return sendRefusal(res, refusal(405, 'method_not_allowed', 'Use GET.'));
     if (action === '/events') return this.sessionEvents(res, id);
     if (action === '/recording/audio.wav') return sendRecording(res, this.options.recordings, id, 'audio');
