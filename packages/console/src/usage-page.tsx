@@ -33,6 +33,34 @@ async function loadUsage(): Promise<Usage> {
   return { days: days.data, keys: keys.data, models: models.data, budgets: budgets.data };
 }
 
+/** A month's spend per key or model, with the tokens beside it and each budget marked. */
+function SpendBars({
+  title,
+  rows,
+  label,
+  limit,
+}: {
+  title: string;
+  rows: readonly UsageRow[];
+  label: (row: UsageRow) => string;
+  limit: (row: UsageRow) => number | null;
+}) {
+  return (
+    <section>
+      <h2>{title}</h2>
+      <BarList
+        rows={rows.map((row) => ({
+          label: label(row),
+          value: row.cost_usd,
+          limit: limit(row),
+          note: `${count(row.total_tokens)} tokens`,
+        }))}
+        format={usd}
+      />
+    </section>
+  );
+}
+
 export function UsagePage({ onError }: { onError: (error: unknown) => void }) {
   const [usage, setUsage] = useState<Usage | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -72,30 +100,18 @@ export function UsagePage({ onError }: { onError: (error: unknown) => void }) {
       <h2>Tokens per day</h2>
       <DailyChart days={DAYS} rows={usage.days} value={(row) => row.total_tokens} lines={[]} label="tokens" />
       <div class="columns">
-        <section>
-          <h2>This month by key</h2>
-          <BarList
-            rows={usage.keys.map((row) => ({
-              label: row.key ?? '(no key)',
-              value: row.cost_usd,
-              limit: monthly.get(row.key ?? '') ?? null,
-              note: `${count(row.total_tokens)} tokens`,
-            }))}
-            format={usd}
-          />
-        </section>
-        <section>
-          <h2>This month by model</h2>
-          <BarList
-            rows={usage.models.map((row) => ({
-              label: row.model ?? '?',
-              value: row.cost_usd,
-              limit: null,
-              note: `${count(row.total_tokens)} tokens`,
-            }))}
-            format={usd}
-          />
-        </section>
+        <SpendBars
+          title="This month by key"
+          rows={usage.keys}
+          label={(row) => row.key ?? '(no key)'}
+          limit={(row) => monthly.get(row.key ?? '') ?? null}
+        />
+        <SpendBars
+          title="This month by model"
+          rows={usage.models}
+          label={(row) => row.model ?? '?'}
+          limit={() => null}
+        />
       </div>
     </section>
   );
