@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { age, bytes, clock, count, usd } from './format.js';
-import type { ConsoleEvent } from './model.js';
+import type { ConsoleEvent, SessionRow } from './model.js';
 import { Recording } from './recording.js';
 import { useSessionEvents } from './session-events.js';
 import { useSessionFeed, useTick } from './session-feed.js';
@@ -49,6 +49,13 @@ function EventRow({ event }: { event: ConsoleEvent }) {
   );
 }
 
+/** Why a live session's events cannot be shown here. */
+function whyNoEvents(row: SessionRow | null): string {
+  if (row?.intent === 'translation') return "a translation session's events are not shown";
+  if (row?.node !== undefined) return `its events are shown by node ${row.node}'s console`;
+  return 'its events could not be reached';
+}
+
 export function SessionPage({ id, onError }: { id: string; onError: (error: unknown) => void }) {
   const rows = useSessionFeed(onError);
   const events = useSessionEvents(id);
@@ -64,7 +71,7 @@ export function SessionPage({ id, onError }: { id: string; onError: (error: unkn
       </p>
       <h1 class="mono">{id}</h1>
       <p class="status" role="status">
-        {ended ? 'Ended' : events.status === 'unavailable' ? 'Not on this node' : 'Live'}
+        {ended ? 'Ended' : events.status === 'unavailable' ? `Live; ${whyNoEvents(row)}` : 'Live'}
         {events.dropped > 0 && ` — ${events.dropped} events dropped (the page fell behind)`}
       </p>
       {row && (
