@@ -8,7 +8,7 @@ import { age, bytes, clock, count, usd } from './format.js';
 import type { ConsoleEvent, SessionRow } from './model.js';
 import { Recording } from './recording.js';
 import { useSessionEvents } from './session-events.js';
-import { useSessionFeed, useTick } from './session-feed.js';
+import { useSessions, useTick } from './table-feed.js';
 import { TableHead } from './table-head.js';
 import { Terminate } from './terminate-form.js';
 
@@ -57,7 +57,7 @@ function whyNoEvents(row: SessionRow | null): string {
 }
 
 export function SessionPage({ id, onError }: { id: string; onError: (error: unknown) => void }) {
-  const rows = useSessionFeed(onError);
+  const rows = useSessions(onError);
   const events = useSessionEvents(id);
   const now = useTick(1000);
   const timelineEnd = useRef<HTMLDivElement>(null);

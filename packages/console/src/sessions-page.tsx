@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { age, bytes, count, usd } from './format.js';
 import type { SessionRow } from './model.js';
-import { useSessionFeed, useTick } from './session-feed.js';
+import { useSessions, useTick } from './table-feed.js';
 import { Terminate } from './terminate-form.js';
 
 type Column = readonly [label: string, key: (row: SessionRow) => string | number];
@@ -33,7 +33,7 @@ function matches(row: SessionRow, filter: string): boolean {
 }
 
 export function SessionsPage({ onError }: { onError: (error: unknown) => void }) {
-  const rows = useSessionFeed(onError);
+  const rows = useSessions(onError);
   const now = useTick(1000);
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ column: number; descending: boolean }>({ column: 5, descending: false });

@@ -1,24 +1,17 @@
-/** Upstreams: health, circuit state, this node's sessions on each, and connect latency. */
+/** Upstreams, live: health, circuit state, sessions on each (per node), and connect latency. */
 
-import { useEffect, useState } from 'preact/hooks';
-import { getJson } from './api.js';
 import { count } from './format.js';
 import type { UpstreamRow } from './model.js';
+import { useTableFeed } from './table-feed.js';
 import { TableHead } from './table-head.js';
-
-const REFRESH_MS = 2000;
 
 const ms = (n: number | null) => (n === null ? '—' : `${Math.round(n)} ms`);
 
+const upstreamName = (row: UpstreamRow) => row.name;
+
 export function UpstreamsPage({ onError }: { onError: (error: unknown) => void }) {
-  const [rows, setRows] = useState<readonly UpstreamRow[] | null>(null);
-  useEffect(() => {
-    const load = () =>
-      getJson<{ data: UpstreamRow[] }>('upstreams').then(({ data }) => setRows(data), onError);
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [onError]);
+  const table = useTableFeed<UpstreamRow>('upstream-feed', upstreamName, onError);
+  const rows = table === null ? null : [...table.values()];
   if (rows === null) return <p class="muted">Loading…</p>;
   return (
     <section>

@@ -51,19 +51,15 @@ test("either node's console: one sign-in, every node's sessions with their node,
     const client = await connect(a.realtimeUrl(), { headers: { authorization: `Bearer ${APP}` } });
     await client.waitFor('session.created');
     const seen = await feed.until((e) =>
-      [...(e.data.sessions ?? []), ...(e.data.changed ?? [])].some(
-        (row: { node: string }) => row.node === 'a',
-      ),
+      [...(e.data.rows ?? []), ...(e.data.changed ?? [])].some((row: { node: string }) => row.node === 'a'),
     );
-    const row = [...(seen.data.sessions ?? []), ...(seen.data.changed ?? [])][0];
+    const row = [...(seen.data.rows ?? []), ...(seen.data.changed ?? [])][0];
     assert.equal(row.keyId, 'app');
 
-    const upstreams = (await (
-      await fetch(`${b.url}/console/api/upstreams`, { headers: { cookie } })
-    ).json()) as {
-      data: { name: string; sessionsByNode: Record<string, number> }[];
-    };
-    assert.deepEqual(upstreams.data[0]!.sessionsByNode, { a: 1 });
+    const upstreams = await openStream(`${b.url}/console/api/upstream-feed`, cookie);
+    const snapshot = await upstreams.until((e) => e.event === 'snapshot');
+    upstreams.close();
+    assert.deepEqual(snapshot.data.rows[0].sessionsByNode, { a: 1 });
 
     const ended = await fetch(`${b.url}/console/api/sessions/${row.id}/terminate`, {
       method: 'POST',
@@ -123,9 +119,9 @@ test('--workers 2: one sign-in for both workers, every session in the table, eac
       clients.push(client);
     }
     const feed = await openStream(`${base}/console/api/session-feed`, cookie);
-    const snapshot = await feed.until((e) => e.event === 'snapshot' && e.data.sessions.length === 4);
+    const snapshot = await feed.until((e) => e.event === 'snapshot' && e.data.rows.length === 4);
     feed.close();
-    for (const { id } of snapshot.data.sessions as { id: string }[]) {
+    for (const { id } of snapshot.data.rows as { id: string }[]) {
       const statuses: number[] = [];
       for (let tries = 0; tries < 8 && !statuses.includes(200); tries++) {
         const events = await fresh(`/console/api/sessions/${id}/events`);

@@ -283,7 +283,7 @@ describe('the console', () => {
   });
 
   test('the API needs a sign-in: 401 without one, with a made-up cookie, and after signing out', async () => {
-    for (const path of ['me', 'session-feed', 'usage', 'upstreams', 'sessions/x'])
+    for (const path of ['me', 'session-feed', 'upstream-feed', 'usage', 'sessions/x'])
       assert.equal((await fetch(`${rig.base}/console/api/${path}`)).status, 401, path);
     const madeUp = { cookie: `rg_console=${'A'.repeat(43)}` };
     assert.equal((await fetch(`${rig.base}/console/api/me`, { headers: madeUp })).status, 401);
@@ -307,7 +307,7 @@ describe('the console', () => {
     const feed = await openStream(`${rig.base}/console/api/session-feed`, cookie);
     try {
       const first = await feed.until((e) => e.event === 'snapshot');
-      assert.deepEqual(first.data.sessions, []);
+      assert.deepEqual(first.data.rows, []);
       const client = await connect(`${rig.url}?model=gpt-realtime`, team);
       await client.waitFor('session.created');
       const added = await feed.until((e) => e.event === 'changes' && e.data.changed.length > 0);
@@ -395,7 +395,7 @@ describe('the console', () => {
     assert.equal((await fetch(url, { method: 'POST', headers: { ...CHANGE, cookie }, body })).status, 404);
   });
 
-  test('usage and budgets from the ledger; upstreams with their circuit and connect latency', async () => {
+  test('usage and budgets from the ledger; the upstreams live, with their circuit, sessions and connect latency', async () => {
     const cookie = await signIn(rig.base);
     const client = await connect(`${rig.url}?model=gpt-realtime`, team);
     await client.waitFor('session.created');
@@ -422,12 +422,24 @@ describe('the console', () => {
     assert.deepEqual((await read('budgets')).data, [
       { key: 'team-a', budget: { usd: 5, tokens: null, period: 'day', warnAt: 0.8 } },
     ]);
-    const [upstream] = (await read('upstreams')).data;
-    assert.equal(upstream!.name, 'engine');
-    assert.equal(upstream!.circuit, 'closed');
-    assert.equal(upstream!.healthy, true);
-    assert.ok((upstream!.attempts as number) >= 1);
-    assert.equal(typeof upstream!.averageLatencyMs, 'number');
+    const upstreams = await openStream(`${rig.base}/console/api/upstream-feed`, cookie);
+    try {
+      const [upstream] = (await upstreams.until((e) => e.event === 'snapshot')).data.rows;
+      assert.equal(upstream.name, 'engine');
+      assert.equal(upstream.circuit, 'closed');
+      assert.equal(upstream.healthy, true);
+      assert.ok(upstream.attempts >= 1);
+      assert.equal(typeof upstream.averageLatencyMs, 'number');
+      // A new session is a change of the upstream's row, pushed without being asked for.
+      const client = await connect(`${rig.url}?model=gpt-realtime`, team);
+      await client.waitFor('session.created');
+      const changed = await upstreams.until((e) => e.event === 'changes' && e.data.changed[0]?.active === 1);
+      assert.deepEqual(changed.data.changed[0].sessionsByNode, { 'this node': 1 });
+      client.socket.close();
+      await client.closed;
+    } finally {
+      upstreams.close();
+    }
   });
 
   test('streams are bounded: past console.maxStreams a 503; a page that stops reading loses events, counted', async () => {

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { folds, sourceOf, type TapEntry, toConsoleEvent } from '../src/console/console-event.js';
 import { cookieToken } from '../src/console/cookie.js';
+import { sessionsByNode } from '../src/console/rows.js';
 import { SessionTaps } from '../src/console/session-taps.js';
 import { staticFile } from '../src/console/static-files.js';
-import { sessionsByNode } from '../src/console/web-console.js';
 import type { SessionInfo } from '../src/vocabulary/session.js';
 
 const INFO: SessionInfo = {

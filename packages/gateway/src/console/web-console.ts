@@ -5,13 +5,13 @@
  *
  *   GET  /console/                        the pages (static, no secrets in them)
  *   POST /console/api/sign-in             { key } → the cookie; POST /console/api/sign-out
- *   GET  /console/api/session-feed        server-sent events: the live table, then its changes
+ *   GET  /console/api/session-feed        server-sent events: the live sessions, then changes
  *   GET  /console/api/sessions/{id}       one session
  *   GET  /console/api/sessions/{id}/events         server-sent events: its timeline, then live
  *   POST /console/api/sessions/{id}/terminate      { reason }
  *   GET  /console/api/sessions/{id}/recording/audio.wav
  *   GET  /console/api/usage?…             as GET /admin/usage;  GET /console/api/budgets
- *   GET  /console/api/upstreams           health, circuit, sessions and connect latency
+ *   GET  /console/api/upstream-feed       server-sent events: health, circuit, sessions, latency
  *
  * Sign-ins are kept in the deployment's store (every worker and node honours them); a new admin
  * key signs everyone out. The streams and taps live as long as the gateway.
@@ -33,11 +33,12 @@ import { describeError, type SessionLog } from '../vocabulary/session.js';
 import type { ConsoleConfig } from './config.js';
 import { CONSOLE_PATH, cookieToken } from './cookie.js';
 import { EventStream } from './event-stream.js';
-import { SessionFeed } from './session-feed.js';
+import { type SessionRow, sessionChangeKey, sessionRows, type UpstreamRow, upstreamRows } from './rows.js';
 import { SessionTaps } from './session-taps.js';
 import { readConsoleJson, signIn, signOut } from './sign-in.js';
 import { SignIns } from './sign-ins.js';
 import { sendStatic, staticFile } from './static-files.js';
+import { TableFeed } from './table-feed.js';
 import { UpstreamStats } from './upstream-stats.js';
 
 /** What the console reads of the gateway; functions, so a reload's new configuration is seen. */
@@ -72,7 +73,8 @@ export class WebConsole {
   readonly taps: SessionTaps;
   readonly upstreamStats = new UpstreamStats();
   private readonly signIns: SignIns;
-  private readonly feed: SessionFeed;
+  private readonly sessionFeed: TableFeed<SessionRow>;
+  private readonly upstreamFeed: TableFeed<UpstreamRow>;
   private streams = 0;
 
   constructor(private readonly options: WebConsoleOptions) {
@@ -84,12 +86,24 @@ export class WebConsole {
       max: config.maxSignIns,
       attemptsPerMinute: config.signInAttemptsPerMinute,
     });
-    this.feed = new SessionFeed({
-      registry: options.registry,
-      spent: (id) => this.taps.get(id) ?? null,
+    const { registry, log } = options;
+    const onError = (error: unknown) =>
+      log.warn({ err: describeError(error) }, 'the console could not list the sessions');
+    const sessions = async () => sessionRows(await registry.list(), (id) => this.taps.get(id));
+    this.sessionFeed = new TableFeed({
+      list: sessions,
+      id: (row) => row.id,
+      changeKey: sessionChangeKey,
       intervalMs: config.pushIntervalMs,
-      onError: (error) =>
-        options.log.warn({ err: describeError(error) }, 'the console could not list the sessions'),
+      onError,
+    });
+    this.upstreamFeed = new TableFeed({
+      list: async () =>
+        upstreamRows(options.upstreams(), (name) => this.upstreamStats.of(name), await registry.list()),
+      id: (row) => row.name,
+      changeKey: (row) => JSON.stringify(row),
+      intervalMs: config.pushIntervalMs,
+      onError,
     });
   }
 
@@ -117,7 +131,8 @@ export class WebConsole {
 
   /** Ends every stream (the gateway is closing). */
   close(): void {
-    this.feed.close();
+    this.sessionFeed.close();
+    this.upstreamFeed.close();
   }
 
   private async api(
@@ -139,10 +154,10 @@ export class WebConsole {
     if (route === 'sign-out' && method === 'POST') return signOut(req, res, this.signIns);
     if (method === 'GET') {
       if (route === 'me') return json(res, { signedIn: true });
-      if (route === 'session-feed') return this.openStream(res, (stream) => this.feed.watch(stream));
+      if (route === 'session-feed') return this.openStream(res, (stream) => this.sessionFeed.watch(stream));
+      if (route === 'upstream-feed') return this.openStream(res, (stream) => this.upstreamFeed.watch(stream));
       if (route === 'usage') return sendUsage(res, this.options.ledger, query, this.options.log);
       if (route === 'budgets') return json(res, { data: this.options.budgets() });
-      if (route === 'upstreams') return json(res, { data: await this.upstreamRows() });
     }
     const match = SESSION.exec(route);
     const id = match === null ? null : decodePath(match[1]!);
@@ -162,8 +177,7 @@ export class WebConsole {
     const session = await this.options.registry.get(id);
     if (session === null)
       return sendRefusal(res, refusal(404, 'session_not_found', `No live session '${id}'.`));
-    const tap = this.taps.get(id);
-    json(res, { ...session, tokens: tap?.tokens ?? null, costUsd: tap?.costUsd ?? null });
+    json(res, sessionRows([session], (sessionId) => this.taps.get(sessionId))[0]);
   }
 
   private async terminate(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
@@ -230,40 +244,6 @@ export class WebConsole {
     stream.onClose(() => this.streams--);
     return start(stream);
   }
-
-  /**
-   * Each upstream: this node's view (circuit, sessions, connects) and the deployment's sessions
-   * on it per node (with a shared store; otherwise this node's under null).
-   */
-  private async upstreamRows(): Promise<unknown[]> {
-    const sessions = await this.options.registry.list();
-    return this.options.upstreams().map((status) => ({
-      ...status,
-      healthy: status.circuit !== 'open',
-      ...this.upstreamStats.of(status.name),
-      sessionsByNode: sessionsByNode(sessions, status.name),
-    }));
-  }
-}
-
-/**
- * How many of `sessions` are on `upstream`, per node; sessions without a node (a gateway
- * without a shared store lists only its own) count under `this node`.
- *
- * @example
- * sessionsByNode([{ upstream: 'a', node: 'gw-1' }, { upstream: 'a', node: 'gw-2' }], 'a'); // { 'gw-1': 1, 'gw-2': 1 }
- */
-export function sessionsByNode(
-  sessions: readonly { readonly upstream: string; readonly node?: string }[],
-  upstream: string,
-): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const session of sessions)
-    if (session.upstream === upstream) {
-      const node = session.node ?? 'this node';
-      counts[node] = (counts[node] ?? 0) + 1;
-    }
-  return counts;
 }
 
 function json(res: ServerResponse, body: unknown): void {
