@@ -58,7 +58,8 @@ export interface KeyBudget {
   };
 }
 
-export interface UpstreamRow {
+/** One node's own view of an upstream. */
+export interface NodeUpstreamView {
   readonly name: string;
   readonly active: number;
   readonly circuit: 'closed' | 'open' | 'half-open';
@@ -67,6 +68,12 @@ export interface UpstreamRow {
   readonly failures: number;
   readonly lastLatencyMs: number | null;
   readonly averageLatencyMs: number | null;
+}
+
+/** An upstream: this node's view, and the deployment's. */
+export interface UpstreamRow extends NodeUpstreamView {
   /** The deployment's sessions on it, per node. */
   readonly sessionsByNode: Readonly<Record<string, number>>;
+  /** Each node's own view, with a shared store; null without one. */
+  readonly nodes: readonly (NodeUpstreamView & { readonly node: string })[] | null;
 }

@@ -379,11 +379,13 @@ export function createGateway(options: GatewayOptions): Gateway {
           local: registry,
           timeoutMs: first.store.timeoutMs,
           onError: onBusError,
+          // Asked by another node's console; `web` is made below, before any question can come.
+          upstreams: (): readonly unknown[] => web?.localUpstreams() ?? [],
         });
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = deploymentAdmin ?? options.adminRegistry?.(registry) ?? registry;
   // Made once, like the ledger: its sign-ins and streams outlive a reload.
-  const web = first.console.enabled
+  const web: WebConsole | null = first.console.enabled
     ? new WebConsole({
         config: first.console,
         dir: options.consoleDir ?? consoleDir,
@@ -392,6 +394,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         ledger,
         recordings,
         upstreams: () => current.router.status(),
+        ...(deploymentAdmin === null ? {} : { nodeUpstreams: () => deploymentAdmin.upstreams() }),
         budgets: () =>
           current.config.auth.keys.flatMap((key) =>
             key.budget === null ? [] : [{ key: key.id, budget: key.budget }],

@@ -1,7 +1,8 @@
 /**
  * The console in a deployment of two nodes sharing Redis, each a `realtime-gateway` process:
  * a sign-in made at one node is honoured at the other (and a sign-out at either ends it), and
- * either node's console shows, and terminates, the sessions of both, with their node. And with
+ * either node's console shows, and terminates, the sessions of both, with their node, and each
+ * node's own view of the upstreams. And with
  * `--workers 2`: one sign-in for both workers, and each session's events from its worker.
  */
 import assert from 'node:assert/strict';
@@ -59,7 +60,15 @@ test("either node's console: one sign-in, every node's sessions with their node,
     const upstreams = await openStream(`${b.url}/console/api/upstream-feed`, cookie);
     const snapshot = await upstreams.until((e) => e.event === 'snapshot');
     upstreams.close();
-    assert.deepEqual(snapshot.data.rows[0].sessionsByNode, { a: 1 });
+    const [engineRow] = snapshot.data.rows;
+    assert.deepEqual(engineRow.sessionsByNode, { a: 1 });
+    // Each node's own view: node a connected the session, node b did not.
+    const views = Object.fromEntries(
+      (engineRow.nodes as { node: string; active: number; attempts: number; circuit: string }[]).map(
+        (view) => [view.node, [view.active, view.attempts > 0, view.circuit]],
+      ),
+    );
+    assert.deepEqual(views, { a: [1, true, 'closed'], b: [0, false, 'closed'] });
 
     const ended = await fetch(`${b.url}/console/api/sessions/${row.id}/terminate`, {
       method: 'POST',

@@ -45,28 +45,57 @@ export function sessionChangeKey(row: SessionRow): string {
   ].join('|');
 }
 
-/** An upstream as the table shows it. */
-export type UpstreamRow = UpstreamStatus &
-  UpstreamAttempts & {
-    readonly healthy: boolean;
-    /** The deployment's sessions on it, per node (`this node` without a shared store). */
-    readonly sessionsByNode: Readonly<Record<string, number>>;
-  };
+/** One node's own view of an upstream: its circuit, its sessions on it, its connects. */
+export type NodeUpstreamRow = UpstreamStatus & UpstreamAttempts & { readonly healthy: boolean };
+
+/** An upstream as the table shows it: this node's view, and the deployment's. */
+export type UpstreamRow = NodeUpstreamRow & {
+  /** The deployment's sessions on it, per node (`this node` without a shared store). */
+  readonly sessionsByNode: Readonly<Record<string, number>>;
+  /** Each node's own view of it, with a shared store; null without one. */
+  readonly nodes: readonly ({ readonly node: string } & NodeUpstreamRow)[] | null;
+};
 
 /**
+ * This node's view of its upstreams.
+ *
  * @example
- * upstreamRows(router.status(), (name) => stats.of(name), await registry.list());
+ * nodeUpstreamRows(router.status(), (name) => stats.of(name));
  */
-export function upstreamRows(
+export function nodeUpstreamRows(
   statuses: readonly UpstreamStatus[],
   attempts: (name: string) => UpstreamAttempts,
-  sessions: readonly { readonly upstream: string; readonly node?: string }[],
-): UpstreamRow[] {
+): NodeUpstreamRow[] {
   return statuses.map((status) => ({
     ...status,
     ...attempts(status.name),
     healthy: status.circuit !== 'open',
-    sessionsByNode: sessionsByNode(sessions, status.name),
+  }));
+}
+
+/**
+ * The table's upstreams: this node's rows with the deployment's sessions per node and, with a
+ * shared store, every node's own row for the same upstream.
+ *
+ * @example
+ * upstreamRows(nodeUpstreamRows(router.status(), stats.of), await registry.list(), null);
+ */
+export function upstreamRows(
+  own: readonly NodeUpstreamRow[],
+  sessions: readonly { readonly upstream: string; readonly node?: string }[],
+  nodes: readonly { readonly node: string; readonly upstreams: readonly unknown[] }[] | null,
+): UpstreamRow[] {
+  return own.map((row) => ({
+    ...row,
+    sessionsByNode: sessionsByNode(sessions, row.name),
+    nodes:
+      nodes === null
+        ? null
+        : nodes.flatMap(({ node, upstreams }) =>
+            (upstreams as NodeUpstreamRow[])
+              .filter((theirs) => theirs.name === row.name)
+              .map((theirs) => ({ node, ...theirs })),
+          ),
   }));
 }
 

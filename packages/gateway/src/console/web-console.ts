@@ -19,6 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminRegistry } from '../admin/admin.js';
 import { sendUsage } from '../admin/usage.js';
+import type { NodeUpstreams } from '../deployment/deployment-admin.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { decodePath, isRefusal, parseTarget } from '../http/target.js';
@@ -33,7 +34,15 @@ import { describeError, type SessionLog } from '../vocabulary/session.js';
 import type { ConsoleConfig } from './config.js';
 import { CONSOLE_PATH, cookieToken } from './cookie.js';
 import { EventStream } from './event-stream.js';
-import { type SessionRow, sessionChangeKey, sessionRows, type UpstreamRow, upstreamRows } from './rows.js';
+import {
+  type NodeUpstreamRow,
+  nodeUpstreamRows,
+  type SessionRow,
+  sessionChangeKey,
+  sessionRows,
+  type UpstreamRow,
+  upstreamRows,
+} from './rows.js';
 import { SessionTaps } from './session-taps.js';
 import { readConsoleJson, signIn, signOut } from './sign-in.js';
 import { SignIns } from './sign-ins.js';
@@ -52,6 +61,8 @@ export interface WebConsoleOptions {
   readonly ledger: LedgerWriter | null;
   readonly recordings: Recordings | null;
   readonly upstreams: () => readonly UpstreamStatus[];
+  /** Every node's own view of its upstreams, with a shared store (see `DeploymentAdmin.upstreams`). */
+  readonly nodeUpstreams?: () => Promise<readonly NodeUpstreams[]>;
   readonly budgets: () => readonly { readonly key: string; readonly budget: Budget }[];
   readonly log: SessionLog;
   /** The client's address (behind trusted proxies, the one they name), for sign-in attempts. */
@@ -99,7 +110,7 @@ export class WebConsole {
     });
     this.upstreamFeed = new TableFeed({
       list: async () =>
-        upstreamRows(options.upstreams(), (name) => this.upstreamStats.of(name), await registry.list()),
+        upstreamRows(this.localUpstreams(), await registry.list(), (await options.nodeUpstreams?.()) ?? null),
       id: (row) => row.name,
       changeKey: (row) => JSON.stringify(row),
       intervalMs: config.pushIntervalMs,
@@ -127,6 +138,11 @@ export class WebConsole {
       }
       return true;
     };
+  }
+
+  /** This node's view of its upstreams (other nodes' consoles ask for it, with a shared store). */
+  localUpstreams(): NodeUpstreamRow[] {
+    return nodeUpstreamRows(this.options.upstreams(), (name) => this.upstreamStats.of(name));
   }
 
   /** Ends every stream (the gateway is closing). */

@@ -22,7 +22,14 @@ export type NodeSessionSnapshot = SessionSnapshot & { readonly node: string };
 type AdminOperation =
   | { readonly op: 'list' }
   | { readonly op: 'get'; readonly sessionId: string }
-  | { readonly op: 'terminate'; readonly sessionId: string; readonly reason: string };
+  | { readonly op: 'terminate'; readonly sessionId: string; readonly reason: string }
+  | { readonly op: 'upstreams' };
+
+/** One node's own view of its upstreams (the console shows them side by side). */
+export interface NodeUpstreams {
+  readonly node: string;
+  readonly upstreams: readonly unknown[];
+}
 
 interface AdminRequest {
   readonly kind: 'request';
@@ -56,6 +63,8 @@ export interface DeploymentAdminOptions {
   readonly timeoutMs: number;
   /** Told when a message cannot be read or an answer cannot be sent. */
   readonly onError?: (error: unknown) => void;
+  /** This node's view of its upstreams, answered when another node's console asks. */
+  readonly upstreams?: () => readonly unknown[];
 }
 
 /**
@@ -77,16 +86,19 @@ export class DeploymentAdmin implements AdminRegistry {
   }
 
   async list(): Promise<NodeSessionSnapshot[]> {
-    const others = await this.options.holder
-      .nodes()
-      .then((nodes) => nodes.filter((holder) => holder !== this.options.holder.id).length)
-      // Without the directory, the asker cannot know who is live: it waits out the deadline.
-      .catch(() => Number.POSITIVE_INFINITY);
+    const others = await this.otherNodes();
     const [own, theirs] = await Promise.all([
       this.localList(),
       others === 0 ? [] : this.ask(EVERYONE, { op: 'list' }, others),
     ]);
     return [...own, ...(theirs as NodeSessionSnapshot[][]).flat()];
+  }
+
+  /** Every live node's view of its upstreams, this node's first. */
+  async upstreams(): Promise<NodeUpstreams[]> {
+    const others = await this.otherNodes();
+    const theirs = others === 0 ? [] : await this.ask(EVERYONE, { op: 'upstreams' }, others);
+    return [this.localUpstreams(), ...(theirs as NodeUpstreams[])];
   }
 
   async get(sessionId: string): Promise<NodeSessionSnapshot | null> {
@@ -104,6 +116,21 @@ export class DeploymentAdmin implements AdminRegistry {
     if (holder === null) return false;
     const [answer] = await this.ask(channelOf(holder), { op: 'terminate', sessionId, reason }, 1);
     return answer === true;
+  }
+
+  /** How many other processes are live: the answers a question to all waits for. */
+  private otherNodes(): Promise<number> {
+    return (
+      this.options.holder
+        .nodes()
+        .then((nodes) => nodes.filter((holder) => holder !== this.options.holder.id).length)
+        // Without the directory, the asker cannot know who is live: it waits out the deadline.
+        .catch(() => Number.POSITIVE_INFINITY)
+    );
+  }
+
+  private localUpstreams(): NodeUpstreams {
+    return { node: this.options.node, upstreams: this.options.upstreams?.() ?? [] };
   }
 
   /** The other process the directory names for a session, or null. */
@@ -163,6 +190,7 @@ export class DeploymentAdmin implements AdminRegistry {
     const { local } = this.options;
     let result: unknown;
     if (operation.op === 'list') result = await this.localList();
+    else if (operation.op === 'upstreams') result = this.localUpstreams();
     else if (operation.op === 'get') {
       const own = await local.get(operation.sessionId);
       result = own === null ? null : this.tagged(own);
