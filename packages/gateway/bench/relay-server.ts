@@ -58,7 +58,12 @@ async function bare(): Promise<number> {
   return (wss.address() as AddressInfo).port;
 }
 
-async function gateway(withMiddleware: boolean, baseline?: string, ledger = true): Promise<number> {
+async function gateway(
+  withMiddleware: boolean,
+  baseline?: string,
+  ledger = true,
+  withConsole = false,
+): Promise<number> {
   // `gateway-before`: the build of another checkout (BENCH_BASELINE), with its own dependencies.
   const { createGateway, FORWARD, resolveConfig } = (
     baseline === undefined
@@ -77,6 +82,8 @@ async function gateway(withMiddleware: boolean, baseline?: string, ledger = true
       upstreams: [{ name: 'bench', baseUrl: `http://127.0.0.1:${upstreamPort}/v1` }],
       limits: { maxSessions: 100_000, maxSessionsPerKey: 100_000 },
       log: { level: 'silent' },
+      // `gateway-console`: the admin API on, so the console's taps see every session.
+      ...(withConsole ? { admin: { keyHash: `sha256:${'0'.repeat(64)}` } } : {}),
       // The usage ledger is on by default; `gateway-noledger` turns it off for the comparison.
       // Its file goes to a temporary directory, not the working directory's data directory.
       ...(baseline === undefined
@@ -117,6 +124,7 @@ const port =
         kind === 'gateway-done',
         kind === 'gateway-before' ? process.env.BENCH_BASELINE : undefined,
         kind !== 'gateway-noledger',
+        kind === 'gateway-console',
       );
 process.send?.({ port });
 process.once('SIGINT', () => process.exit(0));

@@ -14,6 +14,8 @@
  * - gw-beta: the gateway with its default settings, its clients speaking beta
  *   (`OpenAI-Beta: realtime=v1`): appends pass as they are, each audio delta is renamed
  *   `response.audio.delta` in its bytes ("vs gateway" is its cost over GA clients);
+ * - gw-console: the gateway with an admin key, so its console taps every session (audio through
+ *   the observer, other events through middleware);
  * - gw-before (with BENCH_BASELINE=/path/to/checkout): the gateway as built in that checkout.
  *
  * The figure that holds on a shared machine is the relay's CPU time per relayed frame
@@ -55,6 +57,7 @@ const ALL_KINDS = [
   'gateway',
   'gateway-done',
   'gateway-beta',
+  'gateway-console',
 ] as const;
 type Kind = (typeof ALL_KINDS)[number];
 /**
@@ -76,6 +79,7 @@ const LABEL: Record<Kind, string> = {
   'gateway-done': 'gateway+done',
   'gateway-noledger': 'gw-no-ledger',
   'gateway-beta': 'gw-beta',
+  'gateway-console': 'gw-console',
 };
 
 /** The clients of `gateway-beta` speak the beta protocol: the gateway translates both ways. */

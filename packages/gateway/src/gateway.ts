@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { type AddressInfo, isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { consoleDir } from '@realtime-gateway/console';
 import { WebSocketServer } from 'ws';
 import { type AdminRegistry, adminHandler } from './admin/admin.js';
 import { GUARDRAILS_ENDPOINT } from './admin/guardrails.js';
@@ -24,6 +25,7 @@ import { type CallsContext, CallsEndpoint } from './calls/calls-endpoint.js';
 import { configChanges, restartOnlyChanges } from './config/changes.js';
 import { configuredModelNames } from './config/model-names.js';
 import type { ConfigError, GatewayConfig } from './config/resolve.js';
+import { WebConsole } from './console/web-console.js';
 import { createResumeTokens, deploymentResumeSecret } from './continuity/resume-token.js';
 import { DeploymentAdmin } from './deployment/deployment-admin.js';
 import { SharedCircuits } from './deployment/shared-circuits.js';
@@ -155,6 +157,8 @@ export interface GatewayOptions {
    * gateway), or none when it is disabled; pass a writer to share one (left open), or false.
    */
   readonly ledger?: LedgerWriter | false;
+  /** The built console's directory (default: the `@realtime-gateway/console` package's build). */
+  readonly consoleDir?: string;
 }
 
 /** Where a listening gateway can be reached. */
@@ -317,7 +321,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // One pool for the gateway's life: a reload keeps the connections of unchanged MCP servers.
   let mcpPool: McpPool | null = null;
   const pool = (): McpPool => (mcpPool ??= new McpPool(log));
-  const onAttempt = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
+  const attempted = both(options.onUpstreamAttempt ?? metrics?.upstreamAttempt, logUpstreamAttempts(log));
   const onRefused = options.onRefused ?? metrics?.refused;
   const ledger =
     options.ledger === false ? null : (options.ledger ?? openLedger(first.ledger, log, metrics?.ledger));
@@ -330,7 +334,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   recordings?.startSweeping();
   const recording = recordings === null ? [] : [recordingMiddleware(recordings)];
   const observed = options.observer ?? metrics ?? NO_OBSERVER;
-  const observer =
+  const recorded =
     ledger === null ? observed : withSessionRecords(observed, (record) => ledger.record(record));
   const pacer = new Pacer(undefined, (error) =>
     log.error({ err: describeError(error) }, "pacing a call's audio failed"),
@@ -380,11 +384,39 @@ export function createGateway(options: GatewayOptions): Gateway {
           recordings,
           timeoutMs: first.store.timeoutMs,
           onError: onBusError,
+          // Asked by another node's console; `web` is made below, before any question can come.
+          upstreams: (): readonly unknown[] => web?.localUpstreams() ?? [],
         });
   const peersForRecordings =
     deploymentAdmin === null || forwarding === undefined ? null : recordingPeers(deploymentAdmin, forwarding);
   // Made once: in a cluster it answers the primary's questions for as long as the process runs.
   const adminRegistry = deploymentAdmin ?? options.adminRegistry?.(registry) ?? registry;
+  // Made once, like the ledger: its sign-ins and streams outlive a reload.
+  const web: WebConsole | null = first.console.enabled
+    ? new WebConsole({
+        config: first.console,
+        dir: options.consoleDir ?? consoleDir,
+        registry: adminRegistry,
+        store,
+        ledger,
+        recordings,
+        upstreams: () => current.router.status(),
+        ...(deploymentAdmin === null ? {} : { nodeUpstreams: () => deploymentAdmin.upstreams() }),
+        budgets: () =>
+          current.config.auth.keys.flatMap((key) =>
+            key.budget === null ? [] : [{ key: key.id, budget: key.budget }],
+          ),
+        log,
+        clientAddress: (req) => currentProxies.contextOf(req).clientIp,
+      })
+    : null;
+  const onAttempt = web === null ? attempted : both(attempted, web.upstreamStats.listener);
+  // The console's taps hear of the frames no middleware handles (audio) from the observer.
+  const observer = web === null ? recorded : web.taps.observing(recorded);
+  if (web !== null)
+    ledger?.onRecord((record) =>
+      web.taps.charge(record.sessionId, record.tokens.totalTokens, record.costUsd),
+    );
   const sharedCircuits =
     deployment === undefined
       ? null
@@ -474,6 +506,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         inputChecking(checking),
         // Last, so it records what each side was actually sent: after guardrails and checks.
         ...recording,
+        // Likewise what the console shows; only where there is a console to show it.
+        ...(web === null || config.admin.keyHash === null ? [] : [web.taps.middleware()]),
       ],
       // Translation sessions speak other events: none of the list above but the ledger's
       // metering (by duration) and input checking (with the translation parser) applies, and
@@ -511,6 +545,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         pacer,
       },
       admin: firstOf(
+        ...(web === null ? [] : [web.handler(config.admin.keyHash)]),
         ledgerHandler(USAGE_ENDPOINT, ledger, config.admin.keyHash, log),
         ledgerHandler(GUARDRAILS_ENDPOINT, ledger, config.admin.keyHash, log),
         recordingAdminHandler(recordings, config.admin.keyHash, peersForRecordings),
@@ -623,6 +658,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const close = async (closeOptions: CloseOptions): Promise<void> => {
     accepting = false;
+    // Its pages' streams would otherwise hold their connections open until the last session ends.
+    web?.close();
     const serverClosed = Promise.all(
       [server, devServer, internal, ...operators.map((o) => o.server)].map(stopListening),
     );

@@ -303,6 +303,8 @@ test('Dockerfile: node:20-slim stages, a non-root user, and every file it copies
     'packages/engine/bin',
     'packages/gateway/dist',
     'packages/gateway/bin',
+    'packages/console/root.js',
+    'packages/console/dist',
   ])
     assert.match(dockerfile, new RegExp(`^COPY --from=build /app/${path} ${path}$`, 'm'));
 });

@@ -4,6 +4,7 @@
  * ledger is off, a 400 naming a bad parameter, 503 `ledger_unavailable` (and an error logged)
  * when it cannot be read.
  */
+import type { ServerResponse } from 'node:http';
 import { checkOperatorRead } from '../http/operator-key.js';
 import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
@@ -40,36 +41,54 @@ export function ledgerHandler<Q>(
       sendRefusal(res, refused);
       return true;
     }
-    if (ledger === null) {
-      sendRefusal(
-        res,
-        refusal(404, 'ledger_disabled', 'The usage ledger is turned off (ledger.enabled: false).'),
-      );
-      return true;
-    }
-    const parsed = endpoint.parse(target.query);
-    if (!parsed.ok) {
-      sendRefusal(res, parsed.refusal);
-      return true;
-    }
-    let body: unknown;
-    try {
-      body = await endpoint.answer(ledger, parsed.query);
-    } catch (error) {
-      log.error(
-        { ledger: ledger.ledger.description, err: describeError(error) },
-        `reading ${endpoint.what} from the ledger failed`,
-      );
-      sendRefusal(
-        res,
-        refusal(503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again.'),
-      );
-      return true;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    await sendLedgerAnswer(res, endpoint, ledger, target.query, log);
     return true;
   };
+}
+
+/**
+ * Answers one query of an endpoint (`params` as its path takes them) from the ledger: the body,
+ * or 400 for a bad parameter, 404 with the ledger off, 503 when it cannot be read. The console
+ * asks through it too, behind its own sign-in.
+ *
+ * @example
+ * await sendLedgerAnswer(res, USAGE_ENDPOINT, gateway.ledger, new URLSearchParams('group_by=day'), log);
+ */
+export async function sendLedgerAnswer<Q>(
+  res: ServerResponse,
+  endpoint: LedgerEndpoint<Q>,
+  ledger: LedgerWriter | null,
+  params: URLSearchParams,
+  log: SessionLog,
+): Promise<void> {
+  if (ledger === null) {
+    sendRefusal(
+      res,
+      refusal(404, 'ledger_disabled', 'The usage ledger is turned off (ledger.enabled: false).'),
+    );
+    return;
+  }
+  const parsed = endpoint.parse(params);
+  if (!parsed.ok) {
+    sendRefusal(res, parsed.refusal);
+    return;
+  }
+  let body: unknown;
+  try {
+    body = await endpoint.answer(ledger, parsed.query);
+  } catch (error) {
+    log.error(
+      { ledger: ledger.ledger.description, err: describeError(error) },
+      `reading ${endpoint.what} from the ledger failed`,
+    );
+    sendRefusal(
+      res,
+      refusal(503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again.'),
+    );
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
 }
 
 /** An ISO 8601 time, or null. */

@@ -47,6 +47,8 @@ const RESTART_ONLY: readonly RestartOnlyField[] = [
   { field: 'ledger', of: (c) => c.ledger, unlessChanged: ['dataDir'] },
   // Recordings are written and swept by one store made at start.
   { field: 'recording', of: (c) => c.recording },
+  // The console's sign-ins, streams and event rings are made once, at start.
+  { field: 'console', of: (c) => c.console },
 ];
 
 /**

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { formatPath, protocolError } from '@realtime-gateway/protocol';
 import { checkValue } from '@realtime-gateway/protocol/schema';
+import { type ConsoleConfig, DEFAULT_CONSOLE } from '../console/config.js';
 import { type ContinuityConfig, resolveContinuity } from '../continuity/config.js';
 import type { Dialect } from '../dialects/dialect.js';
 import { type GuardrailConfig, resolveGuardrails } from '../guardrails/config.js';
@@ -177,6 +178,8 @@ export interface GatewayConfig {
   readonly guardrails: readonly GuardrailConfig[];
   /** Recorded sessions, or null when none is (see `recording/config.ts`). */
   readonly recording: RecordingConfig | null;
+  /** The web console (served only with the admin API; see `console/config.ts`). */
+  readonly console: ConsoleConfig;
   /** Price overrides by model, over the built-in table (`pricing/prices.ts`). */
   readonly prices: Readonly<Record<string, PriceOverride>>;
 }
@@ -569,6 +572,7 @@ export function resolveConfig(input: unknown, environment: ResolveEnvironment): 
       ledger,
       guardrails,
       recording: resolveRecordingConfig(raw.recording, cwd),
+      console: { ...DEFAULT_CONSOLE, ...withoutNulls(raw.console ?? {}) },
       prices: resolvePrices(raw.prices),
       continuity: resolveContinuity(raw.continuity),
     },

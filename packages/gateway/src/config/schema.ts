@@ -16,6 +16,7 @@ import {
   record,
   string,
 } from '@realtime-gateway/protocol/schema';
+import { ConsoleConfigSchema } from '../console/config.js';
 import { ContinuityConfigSchema } from '../continuity/config.js';
 import { DIALECTS } from '../dialects/dialect.js';
 import { GuardrailConfigSchema } from '../guardrails/config.js';
@@ -323,6 +324,8 @@ export const GatewayConfigSchema = object({
   guardrails: optional(array(GuardrailConfigSchema)),
   /** Sessions recorded to files: their events and their audio (see the README's "Recording"). */
   recording: optional(RecordingConfigSchema),
+  /** The web console at `/console`, served with the admin API (see the README's "Console"). */
+  console: optional(ConsoleConfigSchema),
 });
 
 /** The configuration as written in the file: every field optional. */

@@ -26,7 +26,14 @@ type AdminOperation =
   | { readonly op: 'list' }
   | { readonly op: 'get'; readonly sessionId: string }
   | { readonly op: 'terminate'; readonly sessionId: string; readonly reason: string }
-  | { readonly op: 'recording'; readonly sessionId: string };
+  | { readonly op: 'recording'; readonly sessionId: string }
+  | { readonly op: 'upstreams' };
+
+/** One node's own view of its upstreams (the console shows them side by side). */
+export interface NodeUpstreams {
+  readonly node: string;
+  readonly upstreams: readonly unknown[];
+}
 
 interface AdminRequest {
   readonly kind: 'request';
@@ -62,6 +69,8 @@ export interface DeploymentAdminOptions {
   readonly timeoutMs: number;
   /** Told when a message cannot be read or an answer cannot be sent. */
   readonly onError?: (error: unknown) => void;
+  /** This node's view of its upstreams, answered when another node's console asks. */
+  readonly upstreams?: () => readonly unknown[];
 }
 
 /**
@@ -89,6 +98,13 @@ export class DeploymentAdmin implements AdminRegistry {
       others === 0 ? [] : this.ask(EVERYONE, { op: 'list' }, others),
     ]);
     return [...own, ...(theirs as NodeSessionSnapshot[][]).flat()];
+  }
+
+  /** Every live node's view of its upstreams, this node's first. */
+  async upstreams(): Promise<NodeUpstreams[]> {
+    const others = await this.otherNodes();
+    const theirs = others === 0 ? [] : await this.ask(EVERYONE, { op: 'upstreams' }, others);
+    return [this.localUpstreams(), ...(theirs as NodeUpstreams[])];
   }
 
   async get(sessionId: string): Promise<NodeSessionSnapshot | null> {
@@ -125,12 +141,19 @@ export class DeploymentAdmin implements AdminRegistry {
     return (answers.find((answer) => typeof answer === 'string') as string | undefined) ?? null;
   }
 
-  /** How many other processes are live; without the directory, unknown (the asker waits out the deadline). */
+  /** How many other processes are live: the answers a question to all waits for. */
   private otherNodes(): Promise<number> {
-    return this.options.holder
-      .nodes()
-      .then((nodes) => nodes.filter((holder) => holder !== this.options.holder.id).length)
-      .catch(() => Number.POSITIVE_INFINITY);
+    return (
+      this.options.holder
+        .nodes()
+        .then((nodes) => nodes.filter((holder) => holder !== this.options.holder.id).length)
+        // Without the directory, the asker cannot know who is live: it waits out the deadline.
+        .catch(() => Number.POSITIVE_INFINITY)
+    );
+  }
+
+  private localUpstreams(): NodeUpstreams {
+    return { node: this.options.node, upstreams: this.options.upstreams?.() ?? [] };
   }
 
   /** The other process the directory names for a session, or null. */
@@ -198,6 +221,7 @@ export class DeploymentAdmin implements AdminRegistry {
     const { local } = this.options;
     let result: unknown;
     if (operation.op === 'list') result = await this.localList();
+    else if (operation.op === 'upstreams') result = this.localUpstreams();
     else if (operation.op === 'get') {
       const own = await local.get(operation.sessionId);
       result = own === null ? null : this.tagged(own);

@@ -21,10 +21,20 @@ export function checkOperatorKey(req: IncomingMessage, keyHash: string, surface:
   const presented = credential?.via === 'bearer' ? credential.key : null;
   if (presented === null)
     return refusal(401, 'missing_api_key', `${surface} needs its key as a bearer token.`);
+  if (keyMatches(presented, keyHash)) return null;
+  return refusal(403, 'forbidden', `${surface} needs its own key.`);
+}
+
+/**
+ * Whether `presented` is the key whose hex SHA-256 is `keyHash`, compared in constant time.
+ *
+ * @example
+ * keyMatches(body.key, config.admin.keyHash); // true for the admin key
+ */
+export function keyMatches(presented: string, keyHash: string): boolean {
   const given = Buffer.from(hashKey(presented), 'hex');
   const expected = Buffer.from(keyHash, 'hex');
-  if (given.length === expected.length && timingSafeEqual(given, expected)) return null;
-  return refusal(403, 'forbidden', `${surface} needs its own key.`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /**

@@ -74,39 +74,60 @@ export function recordingAdminHandler(
       return true;
     }
     const id = decodePath(match[1]!);
-    const found = recordings === null || id === null ? null : await recordings.lookup(id);
-    if (id !== null && peers !== null && (found === null || found.status === 'none')) {
+    if (id === null) {
+      sendRefusal(res, refusal(400, 'invalid_path', 'The session id contains a malformed percent-escape.'));
+      return true;
+    }
+    const found = recordings === null ? null : await recordings.lookup(id);
+    if (peers !== null && (found === null || found.status === 'none')) {
       const peer = await peers.find(id, req);
       if (peer !== null) {
         await peers.forward(req, res, peer);
         return true;
       }
     }
-    if (found?.status === 'recording') {
-      sendRefusal(res, refusal(409, 'recording_in_progress', `Session '${id}' is still being recorded.`));
-      return true;
-    }
-    const audio = match[2] !== undefined;
-    const file = found?.status === 'ready' ? (audio ? found.files.audio : found.files.events) : null;
-    const size =
-      file === null
-        ? null
-        : await stat(file).then(
-            (s) => s.size,
-            () => null,
-          );
-    if (file === null || size === null) {
-      sendRefusal(
-        res,
-        refusal(404, 'recording_not_found', `No ${audio ? 'audio' : 'events'} recorded for session '${id}'.`),
-      );
-      return true;
-    }
-    res.writeHead(200, {
-      'content-type': audio ? 'audio/wav' : 'application/x-ndjson',
-      'content-length': size,
-    });
-    createReadStream(file).pipe(res);
+    await sendRecording(res, recordings, id, match[2] !== undefined ? 'audio' : 'events');
     return true;
   };
+}
+
+/**
+ * Answers with a session's recorded events (JSON lines) or audio (a WAV file): 404 when there
+ * is none, 409 while the session is still being recorded. The console serves the audio too.
+ *
+ * @example
+ * await sendRecording(res, recordings, 'sess_1', 'audio');
+ */
+export async function sendRecording(
+  res: ServerResponse,
+  recordings: Recordings | null,
+  id: string,
+  what: 'events' | 'audio',
+): Promise<void> {
+  const found = recordings === null ? null : await recordings.lookup(id);
+  if (found?.status === 'recording') {
+    sendRefusal(res, refusal(409, 'recording_in_progress', `Session '${id}' is still being recorded.`));
+    return;
+  }
+  const audio = what === 'audio';
+  const file = found?.status === 'ready' ? (audio ? found.files.audio : found.files.events) : null;
+  const size =
+    file === null
+      ? null
+      : await stat(file).then(
+          (s) => s.size,
+          () => null,
+        );
+  if (file === null || size === null) {
+    sendRefusal(
+      res,
+      refusal(404, 'recording_not_found', `No ${audio ? 'audio' : 'events'} recorded for session '${id}'.`),
+    );
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': audio ? 'audio/wav' : 'application/x-ndjson',
+    'content-length': size,
+  });
+  createReadStream(file).pipe(res);
 }

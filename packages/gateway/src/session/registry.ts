@@ -22,6 +22,8 @@ export interface SessionSnapshot extends SessionStats {
   /** ISO 8601. */
   readonly startedAt: string;
   readonly state: SessionState;
+  /** The client's transport (`websocket`, `webrtc` for a call), null before it is attached. */
+  readonly transport: string | null;
   /** The upstream's own id for the session (from its `session.created`), once known. */
   readonly upstreamSessionId: string | null;
   /** Every upstream connection the session had (times ISO 8601), the current one last. */

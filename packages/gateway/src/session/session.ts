@@ -284,6 +284,7 @@ export class Session {
       intent: this.info.intent,
       startedAt: new Date(this.startedAt).toISOString(),
       state: this.stateValue,
+      transport: this.client?.leg.transport ?? null,
       upstreamSessionId: this.upstreamSessionId,
       upstreams: this.connections.map((connection) => ({
         ...connection,
