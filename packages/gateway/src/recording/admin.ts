@@ -20,7 +20,7 @@ import { sendRefusal } from '../http/respond.js';
 import type { RequestHandler } from '../http/server.js';
 import { decodePath, isRefusal, parseTarget } from '../http/target.js';
 import { refusal } from '../refusal.js';
-import type { Recordings } from './recordings.js';
+import type { RecordingLookup, Recordings } from './recordings.js';
 
 const PATH = /^\/admin\/sessions\/([^/]+)\/recording(\/audio\.wav)?$/;
 
@@ -86,7 +86,7 @@ export function recordingAdminHandler(
         return true;
       }
     }
-    await sendRecording(res, recordings, id, match[2] !== undefined ? 'audio' : 'events');
+    await sendRecording(res, recordings, id, match[2] !== undefined ? 'audio' : 'events', found);
     return true;
   };
 }
@@ -103,8 +103,10 @@ export async function sendRecording(
   recordings: Recordings | null,
   id: string,
   what: 'events' | 'audio',
+  /** What {@link Recordings.lookup} answered, when the caller already asked. */
+  known?: RecordingLookup | null,
 ): Promise<void> {
-  const found = recordings === null ? null : await recordings.lookup(id);
+  const found = known !== undefined ? known : recordings === null ? null : await recordings.lookup(id);
   if (found?.status === 'recording') {
     sendRefusal(res, refusal(409, 'recording_in_progress', `Session '${id}' is still being recorded.`));
     return;
