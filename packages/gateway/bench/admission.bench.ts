@@ -25,6 +25,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
 import { WebSocket } from 'ws';
 import { hashKey } from '../src/auth/credentials.js';
@@ -189,16 +190,26 @@ async function main(): Promise<void> {
   try {
     // Warm both: the first sessions compile and load what later ones reuse.
     for (const rig of rigs) for (let k = 0; k < 20; k++) await admit(rig.url);
+    // How late this process's event loop ran meanwhile: a wait for Redis spans a turn of the
+    // loop, and waits for whatever else that turn runs.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     for (let round = 0; round < ROUNDS; round++)
       for (const rig of round % 2 === 0 ? rigs : [...rigs].reverse()) {
         latency.get(rig.name)!.push(await admit(rig.url));
         await settled(rig);
       }
+    loopDelay.disable();
 
     console.log(
       `admission: ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}, ` +
         `${ROUNDS} sequential admissions per store, then ${ROUNDS} at ${CONCURRENCY} at a time, ` +
         (PIN ? 'this process pinned to CPU 0 and redis-server to CPU 1' : 'not pinned'),
+    );
+    const ms = (ns: number) => (ns / 1e6).toFixed(2);
+    console.log(
+      `  event loop delay during the sequential rounds: p50 ${ms(loopDelay.percentile(50))} ms, ` +
+        `p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms (1 ms resolution)`,
     );
     const base = latency.get('memory')!;
     // The sequential rounds' store waits, before the concurrent ones add theirs.
