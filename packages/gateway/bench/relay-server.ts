@@ -139,13 +139,14 @@ process.on('message', (message: { cmd: string }) => {
   } else if (message.cmd === 'sample') {
     // BENCH_SAMPLE: an allocation sampling profile of a level, counting only what survived the
     // young generation (collected by a full GC, or still alive): what reaches the old generation.
+    // BENCH_SAMPLE=all counts everything allocated: what makes the scavenges.
     sampling.post('HeapProfiler.enable', () =>
       sampling.post(
         'HeapProfiler.startSampling',
         {
           samplingInterval: 1024,
           includeObjectsCollectedByMajorGC: true,
-          includeObjectsCollectedByMinorGC: false,
+          includeObjectsCollectedByMinorGC: process.env.BENCH_SAMPLE === 'all',
         },
         () => process.send?.({ sample: 'started' }),
       ),
@@ -155,6 +156,19 @@ process.on('message', (message: { cmd: string }) => {
       const path = join(tmpdir(), `relay-${kind}-${process.pid}-${Date.now()}.heapprofile`);
       writeFileSync(path, JSON.stringify(error ? {} : result.profile));
       process.send?.({ sampled: path });
+    });
+  } else if (message.cmd === 'cpu') {
+    // BENCH_CPU: a CPU profile of the measured window only (BENCH_PROFILE covers the process's life).
+    sampling.post('Profiler.enable', () =>
+      sampling.post('Profiler.setSamplingInterval', { interval: 100 }, () =>
+        sampling.post('Profiler.start', () => process.send?.({ cpu: 'started' })),
+      ),
+    );
+  } else if (message.cmd === 'cpu-stop') {
+    sampling.post('Profiler.stop', (error, result) => {
+      const path = join(tmpdir(), `relay-${kind}-${process.pid}-${Date.now()}.cpuprofile`);
+      writeFileSync(path, JSON.stringify(error ? {} : result.profile));
+      process.send?.({ profiled: path });
     });
   } else if (message.cmd === 'snapshot') {
     // BENCH_SNAPSHOT: a heap snapshot of the relay, for finding what a session keeps.

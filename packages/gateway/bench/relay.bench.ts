@@ -28,6 +28,12 @@
  *   BENCH_LEVELS=100,400 BENCH_LARGE_LEVELS=10 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_IDLE=1000 npm run bench -w @realtime-gateway/gateway
  *   BENCH_PROFILE=/tmp/prof BENCH_LEVELS=400 npm run bench -w @realtime-gateway/gateway
  *   BENCH_BASELINE=/work/wt-baseline npm run bench -w @realtime-gateway/gateway
+ *
+ * Every relay, the bare one included, runs with the glibc allocator settings the gateway ships
+ * with (`src/cluster/allocator-env.ts`); BENCH_ALLOCATOR=default runs them with glibc's defaults.
+ * For finding where a relay's CPU or memory goes: BENCH_CPU=1 (a CPU profile of each measured
+ * window), BENCH_SAMPLE=1 (what outlived the young generation) or BENCH_SAMPLE=all (everything
+ * allocated), BENCH_RELAY_ARGS='--trace-gc --trace-incremental-marking' (V8's own account).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,6 +42,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { ALLOCATOR_ENV, allocatorEnv } from '../src/cluster/allocator-env.js';
 import { PIN, pin, pinnedCommand } from './pinning.js';
 import { percentile } from './stats.js';
 
@@ -133,9 +140,14 @@ async function startRelay(kind: Kind, upstreamPort: number): Promise<Relay> {
     ...(process.env.BENCH_RELAY_ARGS ?? '').split(' ').filter(Boolean),
   ];
   const command = pinnedCommand(process.execPath, 1);
+  // Every relay runs with the allocator settings the gateway's image, unit and `npm start` set
+  // (BENCH_ALLOCATOR=default: glibc's defaults instead).
+  const relayEnv =
+    process.env.BENCH_ALLOCATOR === 'default'
+      ? process.env
+      : { ...process.env, ...allocatorEnv(process.env) };
   // The bare relay is `ws` installed alone: no bufferutil, no utf-8-validate.
-  const env =
-    kind === 'bare' ? { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : process.env;
+  const env = kind === 'bare' ? { ...relayEnv, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : relayEnv;
   if (kind === 'gateway-before' && !existsSync(join(BASELINE!, 'packages/gateway/dist/index.js')))
     throw new Error(
       `BENCH_BASELINE: no packages/gateway/dist/index.js in ${BASELINE} (build it there first)`,
@@ -269,12 +281,15 @@ async function runLevel(
   const before = relay === null ? null : await ask<RelayStats>(relay, 'stats', 'stats');
   const sample = relay !== null && process.env.BENCH_SAMPLE !== undefined;
   if (sample) await ask(relay, 'sample', 'sample');
+  const profile = relay !== null && process.env.BENCH_CPU !== undefined;
+  if (profile) await ask(relay, 'cpu', 'cpu');
   measuring = true;
   const started = performance.now();
   await sleep(SECONDS * 1000);
   measuring = false;
   const after = relay === null ? null : await ask<RelayStats>(relay, 'stats', 'stats');
   if (sample) console.log('allocation sample:', await ask<string>(relay, 'sample-stop', 'sampled'));
+  if (profile) console.log('CPU profile:', await ask<string>(relay, 'cpu-stop', 'profiled'));
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(timer);
   for (const ws of sockets) ws.terminate();
@@ -365,6 +380,13 @@ async function main(): Promise<void> {
     `relay benchmark — node ${process.version}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${new Date().toISOString()}`,
   );
   console.log(PIN ? 'relays pinned to CPU 1, clients and upstream to CPU 0' : 'processes not pinned');
+  console.log(
+    process.env.BENCH_ALLOCATOR === 'default'
+      ? "every relay with glibc malloc's defaults"
+      : `every relay with the gateway's allocator settings: ${Object.entries(ALLOCATOR_ENV)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(' ')}`,
+  );
   console.log(
     `${ROUNDS} rounds of ${SECONDS} s per level and relay; frames of ${SMALL.length.toLocaleString('en-US')} and ${LARGE.length.toLocaleString('en-US')} bytes of base64 both ways every 20 ms; direct round trip p50 ${direct.p50.toFixed(2)} ms`,
   );

@@ -3,12 +3,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { hashKey } from '../src/auth/credentials.js';
+import { ALLOCATOR_ENV, allocatorEnv } from '../src/cluster/allocator-env.js';
 import { freePort, startCli } from './support/cli.js';
 import { connect, delay, eventually, expectRefused, keyEntry, type TestClient } from './support/harness.js';
 import { startTestUpstream } from './support/test-upstream.js';
@@ -108,6 +109,13 @@ describe('the realtime-gateway process', () => {
     }
   });
 
+  test('the allocator settings a worker gets are those the operator did not set', () => {
+    assert.deepEqual(allocatorEnv({}), ALLOCATOR_ENV);
+    assert.deepEqual(allocatorEnv({ MALLOC_TRIM_THRESHOLD_: '131072' }), {
+      MALLOC_TOP_PAD_: ALLOCATOR_ENV.MALLOC_TOP_PAD_,
+    });
+  });
+
   test('--workers 2: one port, sessions on both workers, /metrics and the admin API on listeners of their own cover all of them', async () => {
     const upstream = await startTestUpstream();
     const port = await freePort();
@@ -124,6 +132,8 @@ describe('the realtime-gateway process', () => {
       },
       ['--workers', '2'],
       2,
+      // Started without the allocator settings, which the primary then gives its workers.
+      { env: Object.fromEntries(Object.keys(ALLOCATOR_ENV).map((name) => [name, undefined])) },
     );
     const clients: TestClient[] = [];
     try {
@@ -177,6 +187,17 @@ describe('the realtime-gateway process', () => {
       );
       assert.equal(closed.filter((c) => c?.code === 1008 && c.reason === 'rebalance').length, 2);
       assert.match(running.output(), /starting 2 workers/);
+      // Each worker runs with the allocator settings.
+      const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(running.child.pid)])
+        .toString()
+        .trim()
+        .split(/\s+/);
+      assert.equal(workers.length, 2);
+      for (const pid of workers) {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+        for (const [name, value] of Object.entries(ALLOCATOR_ENV))
+          assert.ok(environ.includes(`${name}=${value}`));
+      }
     } finally {
       for (const client of clients) client.socket.close();
       running.child.kill('SIGTERM');

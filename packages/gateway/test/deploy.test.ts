@@ -16,6 +16,7 @@ import { startEngine } from '@realtime-gateway/engine';
 import pg_ from 'pg';
 import { WebSocket } from 'ws';
 import { parse, stringify } from 'yaml';
+import { ALLOCATOR_ENV } from '../src/cluster/allocator-env.js';
 import { loadConfig } from '../src/config/load.js';
 import { freePort, untilOutput } from './support/cli.js';
 import { postgresOrSkip } from './support/postgres.js';
@@ -307,6 +308,22 @@ test('Dockerfile: node:20-slim stages, a non-root user, and every file it copies
     'packages/console/dist',
   ])
     assert.match(dockerfile, new RegExp(`^COPY --from=build /app/${path} ${path}$`, 'm'));
+});
+
+test('the image, the systemd unit and npm start run the gateway with the allocator settings', () => {
+  const settings = Object.entries(ALLOCATOR_ENV);
+  const dockerEnv = /^ENV ((?:.*\\\n)*.*)$/m.exec(read('Dockerfile'))![1]!.split(/\s*\\\n\s*/);
+  const unitEnv = [...read('realtime-gateway.service').matchAll(/^Environment=(.*)$/gm)].flatMap((m) =>
+    m[1]!.split(' '),
+  );
+  const start = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  for (const [name, value] of settings) {
+    assert.ok(dockerEnv.includes(`${name}=${value}`), `Dockerfile ENV ${name}`);
+    assert.ok(unitEnv.includes(`${name}=${value}`), `unit Environment ${name}`);
+    assert.ok(start.startsWith(`${settings.map(([n, v]) => `${n}=${v}`).join(' ')} exec node `), 'npm start');
+  }
 });
 
 const systemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;

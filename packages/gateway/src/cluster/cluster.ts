@@ -28,6 +28,7 @@ import type { SessionSnapshot } from '../session/registry.js';
 import { serveStore, workerHolder } from '../store/cluster-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SESSION_ENTRY, type Store } from '../store/store.js';
+import { allocatorEnv } from './allocator-env.js';
 
 /** How a worker learns the cluster's forwarding token (see `http/forwarding.ts`). */
 // Outside the REALTIME_GATEWAY_ prefix, which is the configuration's.
@@ -86,7 +87,7 @@ export function runPrimary(workers: number, log: (message: string) => void = () 
   const admin = new AdminFanOut(store);
   const token = randomBytes(32).toString('base64url');
   const fork = (): Worker => {
-    const worker = cluster.fork({ [FORWARDING_TOKEN_ENV]: token });
+    const worker = cluster.fork({ ...allocatorEnv(process.env), [FORWARDING_TOKEN_ENV]: token });
     serveStore(store, worker);
     worker.on('message', (message: AdminMessage) => admin.onWorkerMessage(worker, message));
     worker.on('message', (message: MetricsRequest) => {
