@@ -17,6 +17,10 @@
  * - throughput: admissions per second with `BENCH_CONCURRENCY` opens at a time, and the CPU per
  *   admission of this process and of redis-server (the stable figure on a shared machine).
  *
+ * Beside the store waits, the floor under them: a bare PING's round trip from this process to
+ * the same redis-server, one every few ms during the sequential rounds on a connection of its
+ * own. No admission that asks Redis once can add less than that round trip.
+ *
  * This process (clients, gateways, engine) is pinned to CPU 0 and redis-server to CPU 1 (see
  * `pinning.ts`; `BENCH_PIN=0` turns it off): unpinned, a round trip to Redis waits whenever the
  * scheduler puts both on one core, and the tail measures that instead of the store.
@@ -27,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type RunningEngine, startEngine } from '@realtime-gateway/engine';
+import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { hashKey } from '../src/auth/credentials.js';
 import { resolveConfig } from '../src/config/resolve.js';
@@ -165,6 +170,32 @@ async function settled(rig: Rig): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
+const PROBE_MS = 3;
+
+/** PINGs `url` every {@link PROBE_MS} until stopped; answers the round trips in ms. */
+async function pingProbe(url: string): Promise<{ stop(): Promise<number[]> }> {
+  const client = new Redis(url, { lazyConnect: true });
+  await client.connect();
+  const rtts: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await client.ping();
+      rtts.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, PROBE_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      client.disconnect();
+      return rtts;
+    },
+  };
+}
+
 /** CPU seconds redis-server has used so far (utime + stime from /proc). */
 function redisCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -194,11 +225,15 @@ async function main(): Promise<void> {
     // loop, and waits for whatever else that turn runs.
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
+    // The floor under a store wait: a bare PING's round trip from this process to the same
+    // redis-server meanwhile, one every PROBE_MS (its own connection, so it queues behind nothing).
+    const probe = await pingProbe(redis.url);
     for (let round = 0; round < ROUNDS; round++)
       for (const rig of round % 2 === 0 ? rigs : [...rigs].reverse()) {
         latency.get(rig.name)!.push(await admit(rig.url));
         await settled(rig);
       }
+    const pings = await probe.stop();
     loopDelay.disable();
 
     console.log(
@@ -210,6 +245,11 @@ async function main(): Promise<void> {
     console.log(
       `  event loop delay during the sequential rounds: p50 ${ms(loopDelay.percentile(50))} ms, ` +
         `p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms (1 ms resolution)`,
+    );
+    const within = (samples: readonly number[]) => samples.filter((t) => t <= 2).length / samples.length;
+    console.log(
+      `  a bare PING meanwhile (${pings.length}, one every ${PROBE_MS} ms): p50 ${percentile(pings, 50).toFixed(2)} ms, ` +
+        `p99 ${percentile(pings, 99).toFixed(2)} ms, ${(100 * within(pings)).toFixed(1)} % within 2 ms`,
     );
     const base = latency.get('memory')!;
     // The sequential rounds' store waits, before the concurrent ones add theirs.

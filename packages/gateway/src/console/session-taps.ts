@@ -182,7 +182,8 @@ export class SessionTaps {
       sessionEnded: observer.sessionEnded.bind(observer),
       frame(info: SessionInfo, direction: Direction, type: string | null, bytes: number) {
         observer.frame(info, direction, type, bytes);
-        if (type !== null && EVENTS.has(type)) return;
+        // No session tapped (no admin key): the audio path pays one comparison.
+        if (live.size === 0 || (type !== null && EVENTS.has(type))) return;
         live
           .get(info.sessionId)
           ?.count(direction === 'client_to_upstream' ? 'client' : 'upstream', type, bytes);
