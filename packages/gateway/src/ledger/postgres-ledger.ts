@@ -96,27 +96,17 @@ export class PostgresLedger implements Ledger {
       pool.on('error', () => {});
       this.pool = pool;
     }
-    await this.guard(async () => {
-      const client = await this.pool!.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        await client.query(SCHEMA_TABLE.postgres);
-        const { rows } = await client.query<{ version: number }>('SELECT version FROM ledger_schema');
-        for (const migration of pendingMigrations(new Set(rows.map((row) => row.version)))) {
-          await client.query(migration.postgres);
-          await client.query('INSERT INTO ledger_schema (version, name, applied_at) VALUES ($1, $2, $3)', [
-            migration.version,
-            migration.name,
-            Date.now(),
-          ]);
-        }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
+    await this.transaction(this.pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(SCHEMA_TABLE.postgres);
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM ledger_schema');
+      for (const migration of pendingMigrations(new Set(rows.map((row) => row.version)))) {
+        await client.query(migration.postgres);
+        await client.query('INSERT INTO ledger_schema (version, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          Date.now(),
+        ]);
       }
     });
   }
@@ -128,15 +118,22 @@ export class PostgresLedger implements Ledger {
       .map((r) => usageRow(r, Boolean));
     const sessions = records.filter((r): r is SessionRecord => r.type === 'session').map(sessionRow);
     const guardrails = records.filter((r): r is GuardrailRecord => r.type === 'guardrail').map(guardrailRow);
-    await this.guard(async () => {
+    await this.transaction(pool, async (client) => {
+      for (const statement of inserts('usage_records', USAGE_COLUMNS, usage)) await client.query(statement);
+      for (const statement of inserts('session_records', SESSION_COLUMNS, sessions))
+        await client.query(statement);
+      for (const statement of inserts('guardrail_records', GUARDRAIL_COLUMNS, guardrails))
+        await client.query(statement);
+    });
+  }
+
+  /** Runs `work` on one connection between BEGIN and COMMIT, rolled back if it throws. */
+  private transaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    return this.guard(async () => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        for (const statement of inserts('usage_records', USAGE_COLUMNS, usage)) await client.query(statement);
-        for (const statement of inserts('session_records', SESSION_COLUMNS, sessions))
-          await client.query(statement);
-        for (const statement of inserts('guardrail_records', GUARDRAIL_COLUMNS, guardrails))
-          await client.query(statement);
+        await work(client);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
