@@ -1,11 +1,11 @@
 /**
  * The relay under test, in its own process so that it has a core to itself: a bare relay of a
- * few lines on `ws`, the gateway with its default settings, or the gateway with one more
+ * few lines on `ws` (as written, or tuned as the gateway's legs are), the gateway with its default settings, or the gateway with one more
  * middleware that wants only `response.done`. Prints its port, then answers over IPC:
  * `memory` (after a full GC) and `stats` (this process's CPU time, its GC counts and the heap
  * left after its full GCs, and whether `ws` loaded bufferutil).
  *
- *   node --expose-gc --import tsx bench/relay-server.ts bare|gateway|gateway-done <upstream-port>
+ *   node --expose-gc --import tsx bench/relay-server.ts bare|bare-tuned|gateway|gateway-done <upstream-port>
  *   BENCH_BASELINE=/path/to/checkout node --expose-gc --import tsx bench/relay-server.ts gateway-before <upstream-port>
  *
  * It imports the gateway by its package name without the `source` condition, so it runs the
@@ -33,21 +33,38 @@ import type { Middleware } from '@realtime-gateway/gateway';
 const [kind, upstreamPort] = process.argv.slice(2);
 const LEDGER_FILE = join(tmpdir(), `rg-bench-ledger-${process.pid}.sqlite`);
 
-/** The baseline: accept, dial the upstream, pipe frames both ways. */
-async function bare(): Promise<number> {
+/**
+ * The baseline: accept, dial the upstream, pipe frames both ways.
+ *
+ * `tuned` (the relay `bare-tuned`): the same relay with every transport choice the gateway's
+ * WebSocket legs make (bufferutil, which the bench leaves loadable for it; no UTF-8 pass over
+ * the upstream's frames; the legs' frame masks) and none of the gateway's own work: the least
+ * any relay built on `ws` can cost.
+ */
+async function bare(tuned: boolean): Promise<number> {
   // Imported here, so that a gateway's process loads only the `ws` of the gateway it runs (and
   // the bufferutil check below reports that one).
   const { WebSocket, WebSocketServer } = await import('ws');
+  // Only the tuned relay loads anything besides `ws`.
+  const FrameMasks = tuned ? (await import('../src/legs/websocket-leg.js')).FrameMasks : null;
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
   wss.on('connection', (client, req) => {
-    const upstream = new WebSocket(`ws://127.0.0.1:${upstreamPort}${req.url}`, { perMessageDeflate: false });
+    const masks = FrameMasks === null ? null : new FrameMasks();
+    const upstream = new WebSocket(`ws://127.0.0.1:${upstreamPort}${req.url}`, {
+      perMessageDeflate: false,
+      ...(masks !== null ? { skipUTF8Validation: true, generateMask: masks.generate } : {}),
+    });
     const early: [Buffer, boolean][] = [];
+    const send = (data: Buffer, isBinary: boolean) => {
+      masks?.next(data.length);
+      upstream.send(data, { binary: isBinary });
+    };
     client.on('message', (data: Buffer, isBinary) => {
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary });
+      if (upstream.readyState === WebSocket.OPEN) send(data, isBinary);
       else early.push([data, isBinary]);
     });
     upstream.on('open', () => {
-      for (const [data, isBinary] of early.splice(0)) upstream.send(data, { binary: isBinary });
+      for (const [data, isBinary] of early.splice(0)) send(data, isBinary);
     });
     upstream.on('message', (data: Buffer, isBinary) => client.send(data, { binary: isBinary }));
     client.on('close', () => upstream.close());
@@ -65,11 +82,13 @@ async function gateway(
   withConsole = false,
 ): Promise<number> {
   // `gateway-before`: the build of another checkout (BENCH_BASELINE), with its own dependencies.
-  const { createGateway, FORWARD, resolveConfig } = (
+  const { applyHeapGrowth, createGateway, FORWARD, resolveConfig } = (
     baseline === undefined
       ? await import('@realtime-gateway/gateway')
       : await import(pathToFileURL(join(baseline, 'packages/gateway/dist/index.js')).href)
   ) as typeof import('@realtime-gateway/gateway');
+  // As the gateway's command line does when it starts (a build from before it had none).
+  applyHeapGrowth?.();
   /** A middleware as a user would add one: it wants `response.done` and nothing else. */
   const wantsDone: Middleware = {
     name: 'wants-response-done',
@@ -118,8 +137,8 @@ new PerformanceObserver((list) => {
 const sampling = new Session();
 sampling.connect();
 const port =
-  kind === 'bare'
-    ? await bare()
+  kind === 'bare' || kind === 'bare-tuned'
+    ? await bare(kind === 'bare-tuned')
     : await gateway(
         kind === 'gateway-done',
         kind === 'gateway-before' ? process.env.BENCH_BASELINE : undefined,

@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { hashKey } from './auth/credentials.js';
 import { parseCli, USAGE } from './cli/args.js';
+import { applyHeapGrowth } from './cli/heap-growth.js';
 import { ConfigReloader } from './cli/reload.js';
 import {
   clusterAdminRegistry,
@@ -42,6 +43,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     case 'run':
       break;
   }
+  // Before the gateway allocates anything: every worker of `--workers N` runs this too.
+  applyHeapGrowth();
   // Checked before any worker starts too: a configuration the gateway refuses stops the command
   // instead of workers that exit and are replaced.
   const loaded = loadConfig({ file: command.configFile, env, overrides: command.overrides });

@@ -16,6 +16,7 @@
 // The gateway
 export type { AdminRegistry } from './admin/admin.js';
 export { hashKey } from './auth/credentials.js';
+export { applyHeapGrowth } from './cli/heap-growth.js';
 export { type LoadOptions, loadConfig } from './config/load.js';
 export { redactConfig } from './config/redact.js';
 export {

@@ -28,6 +28,7 @@ const VALUE_EXPORTS = [
   'MemoryStore',
   'StoreError',
   'WebSocketLeg',
+  'applyHeapGrowth',
   'createGateway',
   'createLogger',
   'hashKey',
