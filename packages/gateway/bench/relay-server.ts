@@ -1,9 +1,9 @@
 /**
- * The relay under test, in its own process so that it has a core to itself: a bare relay of a
- * few lines on `ws` (as written, or tuned as the gateway's legs are), the gateway with its default settings, or the gateway with one more
- * middleware that wants only `response.done`. Prints its port, then answers over IPC:
- * `memory` (after a full GC) and `stats` (this process's CPU time, its GC counts and the heap
- * left after its full GCs, and whether `ws` loaded bufferutil).
+ * The relay under test, in its own process: a bare relay of a few lines on `ws` (as a user
+ * would write it, or tuned as the gateway's legs are), the gateway with its default settings,
+ * or the gateway with one more middleware that wants only `response.done`. Prints its port,
+ * then answers over IPC: `memory` (after a full GC) and `stats` (this process's CPU time, its
+ * GC counts and the heap left after its full GCs, and whether `ws` loaded bufferutil).
  *
  *   node --expose-gc --import tsx bench/relay-server.ts bare|bare-tuned|gateway|gateway-done <upstream-port>
  *   BENCH_BASELINE=/path/to/checkout node --expose-gc --import tsx bench/relay-server.ts gateway-before <upstream-port>

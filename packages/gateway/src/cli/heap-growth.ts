@@ -8,10 +8,10 @@
  * over a 17 MB heap): less than the frame buffers that pile up between two young-generation
  * collections, so every few hundred milliseconds a full GC starts, frees those buffers and
  * little else, and sets the same limit again. In the relay benchmark that state cost the gateway
- * 35–49 full GCs per 15 s of 100 KB frames and twice the CPU per frame; with the factor fixed it
- * did not occur (BENCHMARKS.md, "The heap's growing factor"). The price: between two full GCs the
- * heap may reach 3× its live size (V8 itself allows up to 4× under load), still bounded by
- * `--max-old-space-size`.
+ * 35–49 full GCs per 15 s of 100 KB frames and 1.7× the CPU per frame; with the factor fixed it
+ * did not occur (BENCHMARKS.md, "Side by side: … the heap's growing factor"). The price:
+ * between two full GCs the heap may reach 3× its live size (V8 itself allows up to 4× under
+ * load), still bounded by `--max-old-space-size`.
  *
  * The flag is not allowed in NODE_OPTIONS, so the command line sets it as it starts; an operator's
  * own `node --heap-growing-percent=N` wins.
