@@ -28,8 +28,8 @@
  * the relay. Even that figure drifts by up to 40 % within seconds on a shared VM, with nothing
  * changed, so every relay runs side by side with the bare one (both pinned to CPU 1, N sessions
  * each, in the same window) and its ratio is to that bare relay; ratios between two other
- * relays go through the bare relay each ran beside. Also reported: frames/s, p50/p99 round trip, full GCs and the heap left after
- * them, and memory per idle session.
+ * relays go through the bare relay each ran beside. Also reported: frames/s, p50/p99 round
+ * trip, full GCs and the heap left after them, and memory per idle session.
  *
  *   npm run bench -w @realtime-gateway/gateway
  *   BENCH_LEVELS=50,100 BENCH_LARGE_LEVELS=10 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_IDLE=1000 npm run bench -w @realtime-gateway/gateway
@@ -287,7 +287,7 @@ async function runLevel(targets: readonly Target[], count: number, audio: string
           const sent = Number(/"event_id":"t(\d+(?:\.\d+)?)"/.exec(data.toString('latin1', 0, 80))?.[1]);
           if (!Number.isNaN(sent)) seen.rtts.push(performance.now() - sent);
         });
-      return { target, sockets, seen };
+      return { sockets, seen };
     }),
   );
   // Sessions are spread over the frame interval, as real callers are; each target's slots are
@@ -314,7 +314,13 @@ async function runLevel(targets: readonly Target[], count: number, audio: string
     ),
   );
   await sleep(2000); // warm-up
-  const stats = () => Promise.all(relays.map((relay) => ask<RelayStats>(relay, 'stats', 'stats')));
+  // Each target's relay's figures (null for the upstream reached directly).
+  const stats = () =>
+    Promise.all(
+      targets.map((target) =>
+        target.relay === null ? null : ask<RelayStats>(target.relay, 'stats', 'stats'),
+      ),
+    );
   const before = await stats();
   const sample = process.env.BENCH_SAMPLE !== undefined;
   if (sample) await Promise.all(relays.map((relay) => ask(relay, 'sample', 'sample')));
@@ -335,22 +341,17 @@ async function runLevel(targets: readonly Target[], count: number, audio: string
   for (const { sockets } of streams) for (const ws of sockets) ws.terminate();
   // Let the relays finish tearing these sessions down before the next level starts.
   await sleep(2000);
-  return streams.map(({ target, seen }) => {
-    const i = target.relay === null ? -1 : relays.indexOf(target.relay);
-    const from = before[i];
-    const to = after[i];
+  return streams.map(({ seen }, j) => {
+    const from = before[j];
+    const to = after[j];
     return {
-      cpu:
-        from === undefined || to === undefined
-          ? Number.NaN
-          : to.cpu.user + to.cpu.system - from.cpu.user - from.cpu.system,
+      cpu: !from || !to ? Number.NaN : to.cpu.user + to.cpu.system - from.cpu.user - from.cpu.system,
       delivered: seen.delivered,
       elapsed,
       rtts: seen.rtts,
-      majorGcs: from === undefined || to === undefined ? 0 : to.gc.major - from.gc.major,
-      minorGcs: from === undefined || to === undefined ? 0 : to.gc.minor - from.gc.minor,
-      heapAfterMajor:
-        from === undefined || to === undefined ? 0 : to.gc.heapAfterMajor - from.gc.heapAfterMajor,
+      majorGcs: !from || !to ? 0 : to.gc.major - from.gc.major,
+      minorGcs: !from || !to ? 0 : to.gc.minor - from.gc.minor,
+      heapAfterMajor: !from || !to ? 0 : to.gc.heapAfterMajor - from.gc.heapAfterMajor,
     };
   });
 }
