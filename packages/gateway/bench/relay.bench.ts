@@ -396,12 +396,11 @@ async function main(): Promise<void> {
     headers: kind === 'gateway-beta' ? BETA_HEADERS : {},
   });
   // Every other relay runs side by side with the bare one, a pair at a time; without the bare
-  // relay, each runs alone.
-  const paired = KINDS.includes('bare');
+  // relay (or with it alone), each runs alone.
+  const paired = KINDS.includes('bare') && KINDS.length > 1;
   const groups: Kind[][] = paired
     ? KINDS.filter((kind) => kind !== 'bare').map((kind) => ['bare', kind])
     : KINDS.map((kind) => [kind]);
-  if (groups.length === 0) groups.push(['bare']);
   const runs = [
     ...SMALL_LEVELS.map((sessions) => ({ size: 'small' as const, audio: SMALL, sessions })),
     ...LARGE_LEVELS.map((sessions) => ({ size: 'large' as const, audio: LARGE, sessions })),
@@ -426,9 +425,9 @@ async function main(): Promise<void> {
       }
     }
     for (const kind of KINDS) results[i]![kind] = combine(rounds[kind]);
+    if (KINDS.includes('bare')) vsBare[i]!.bare = 1;
     if (!paired) continue;
     const perFrame = (r: Round) => r.cpu / r.delivered;
-    vsBare[i]!.bare = 1;
     for (const kind of KINDS) {
       if (kind === 'bare') continue;
       vsBare[i]![kind] = results[i]![kind]!.cpuPerFrame / combine(bareBeside[kind]).cpuPerFrame;
